@@ -1,0 +1,51 @@
+"""Typed errors of the core, each with a message that tells the user what to do.
+
+Front ends show `str(error)` as is: keep messages to one or two plain sentences that
+name the file or setting concerned and the way out.
+"""
+
+from __future__ import annotations
+
+
+class VideoChatError(Exception):
+    """Base of every expected failure in the core."""
+
+
+class UnreadableVideo(VideoChatError):
+    """The file cannot be read as a video (missing, empty, not a video, damaged, ...)."""
+
+
+class NoVideoStream(UnreadableVideo):
+    """The file opens but holds no video track (audio only, subtitles, ...)."""
+
+
+class NoFrames(UnreadableVideo):
+    """The file has a video track but not a single frame can be read from it."""
+
+
+class UnsupportedCodec(UnreadableVideo):
+    """The video track uses a codec the bundled FFmpeg cannot decode."""
+
+
+class CorruptVideo(UnreadableVideo):
+    """Part of the video is damaged: some requested frames cannot be decoded."""
+
+
+class VideoTimeout(UnreadableVideo):
+    """Opening or decoding took longer than its time limit."""
+
+
+class ReaderUnavailable(VideoChatError):
+    """A frame reader cannot be used here (not installed, or it cannot handle this file)."""
+
+
+class InvalidSegment(VideoChatError):
+    """The requested in/out segment is empty or lies outside the video."""
+
+
+class InvalidFrameCount(VideoChatError):
+    """The requested number of frames does not fit the model family's rule."""
+
+
+class Cancelled(VideoChatError):
+    """The user stopped the work; whatever was done so far is dropped."""

@@ -1,0 +1,103 @@
+"""Sample, decode and preprocess in one streaming pass: what a model gets for one video.
+
+Frames are transformed in small batches as they come out of the decoder, so that only the
+model-sized tensors accumulate: 128 frames of a 4K clip never sit in memory at full size.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from videochat.errors import Cancelled
+from videochat.families import Family, get_family
+from videochat.sampling import FrameSample
+from videochat.video import VideoSource
+
+# Frames transformed together: enough to amortise the per-call cost of torch, few enough
+# that full-size 4K frames in float32 (100 MB each) stay well within memory.
+TRANSFORM_BATCH = 4
+
+
+@dataclass
+class PreparedVideo:
+    family: str
+    sample: FrameSample
+    pixel_values: object  # torch.Tensor, float32, shaped as the family's model takes it
+    num_patches_list: list[int] | None  # InternVL tiles per frame
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self.sample.indices
+
+    @property
+    def times(self) -> np.ndarray:
+        return self.sample.times
+
+    def to_save(self) -> dict:
+        """What `videochat preprocess` writes with torch.save."""
+        import torch
+
+        saved = {
+            "family": self.family,
+            "pixel_values": self.pixel_values,
+            "indices": torch.from_numpy(self.sample.indices.copy()),
+            "times": torch.from_numpy(self.sample.times.copy()),
+            "message": self.sample.message,
+            "segment": self.sample.segment,
+        }
+        if self.num_patches_list is not None:
+            saved["num_patches_list"] = self.num_patches_list
+        return saved
+
+
+def sample_frames(source: VideoSource, family: Family | str, num_frames: int | None = None, segment=None) -> FrameSample:
+    family = get_family(family) if isinstance(family, str) else family
+    num_frames = family.default_frames if num_frames is None else num_frames
+    family.check_frame_count(num_frames)
+    return family.sample(source.info, num_frames, segment)
+
+
+def prepare(
+    source: VideoSource,
+    family: Family | str,
+    num_frames: int | None = None,
+    segment: tuple[float, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> PreparedVideo:
+    """Everything the family's model needs for this video (and which frames, at which times)."""
+    family = get_family(family) if isinstance(family, str) else family
+    sample = sample_frames(source, family, num_frames, segment)
+    repeats = Counter(int(i) for i in sample.indices)
+    total = len(sample.indices)
+    outputs, patches, batch = [], [], []
+
+    def flush():
+        result = family.transform(np.stack(batch))
+        if family.has_patches:
+            result, tiles = result
+            patches.extend(tiles)
+        outputs.append(result)
+        batch.clear()
+        if progress is not None:
+            progress(sum(o.shape[family.frame_axis] for o in outputs) if not family.has_patches else len(patches), total)
+
+    for index, frame in source.iter_frames(sample.indices):
+        if should_stop is not None and should_stop():
+            raise Cancelled("Stopped while reading the video.")
+        batch.extend([frame] * repeats[index])  # the sample is ascending, so repeats sit together
+        if len(batch) >= TRANSFORM_BATCH:
+            flush()
+    if batch:
+        flush()
+
+    import torch
+
+    pixel_values = torch.cat(outputs, dim=family.frame_axis)
+    if family.batch_axis:
+        pixel_values = pixel_values.unsqueeze(0)
+    return PreparedVideo(family.name, sample, pixel_values, patches if family.has_patches else None)
