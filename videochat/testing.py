@@ -145,7 +145,7 @@ def write_audio_only(path: str | Path, seconds: float = 1.0) -> Path:
 
 
 def write_empty_video(path: str | Path) -> Path:
-    """A container with a video track that holds no frame at all."""
+    """A container with a video track that holds no frame at all (AVI keeps such a track; MKV and MP4 do not)."""
     import av
 
     path = Path(path)

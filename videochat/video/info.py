@@ -110,6 +110,10 @@ def open_container(path: Path, open_timeout: float):
         return av.open(str(path), mode="r", timeout=(open_timeout, READ_STALL_TIMEOUT_S), metadata_errors="replace")
     except av.error.ExitError as error:
         raise VideoTimeout(f"Opening {path.name} took longer than {open_timeout:.0f} s; the disk may be stalled.") from error
+    except av.error.EOFError as error:
+        raise UnreadableVideo(
+            f"{path.name} ends before any video data: the file is truncated, or the copy or recording did not finish."
+        ) from error
     except av.error.InvalidDataError as error:
         raise UnreadableVideo(
             f"{path.name} is not a video file that can be read: its contents are not a known video format, "

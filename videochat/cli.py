@@ -1,0 +1,123 @@
+"""The `videochat` command: probe, sample and preprocess video as each model family would see it.
+
+Errors print one line on stderr and exit with status 1 (2 for bad usage); `--json` output
+keeps its keys from release to release.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from videochat.errors import VideoChatError
+from videochat.families import FAMILIES
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except VideoChatError as error:
+        print(f"videochat: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("videochat: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="videochat", description="Ask video-language models about local video files.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    probe = commands.add_parser("probe", help="show a video's metadata and frame times")
+    probe.add_argument("file", type=Path)
+    probe.add_argument("--json", action="store_true", help="print everything as JSON, including every frame's time")
+    probe.set_defaults(run=run_probe)
+
+    for name, run, help_text in (
+        ("sample", run_sample, "show which frames a model family would see, and when they are"),
+        ("preprocess", run_preprocess, "save the tensors a model family would be fed (torch.save)"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("file", type=Path)
+        command.add_argument("--family", required=True, choices=list(FAMILIES))
+        command.add_argument("--frames", type=int, help="number of frames (default: the family's)")
+        command.add_argument("--start", type=float, help="segment start, seconds")
+        command.add_argument("--end", type=float, help="segment end, seconds")
+        command.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
+        command.set_defaults(run=run)
+    commands.choices["sample"].add_argument("--json", action="store_true")
+    commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
+    return parser
+
+
+def run_probe(args) -> int:
+    from videochat.video import probe
+
+    info = probe(args.file)
+    if args.json:
+        print(json.dumps(info.to_dict(), ensure_ascii=False))
+        return 0
+    rate = "variable" if info.variable_frame_rate else "constant"
+    print(info.path.name)
+    print(f"  codec      {info.codec}")
+    print(f"  size       {info.width} x {info.height} (upright)" + (f", stored turned {info.rotation}°" if info.rotation else ""))
+    print(f"  frames     {info.frame_count} at {info.fps:.3f} fps on average ({rate} frame rate)")
+    print(f"  duration   {format_time(info.duration)}")
+    if info.truncated:
+        print("  warning    the file ends early; only the frames listed can be read")
+    return 0
+
+
+def _segment(args, duration: float):
+    if args.start is None and args.end is None:
+        return None
+    return (args.start if args.start is not None else 0.0, args.end if args.end is not None else duration)
+
+
+def run_sample(args) -> int:
+    from videochat.pipeline import sample_frames
+    from videochat.video import VideoSource
+
+    with VideoSource.open(args.file, reader=args.reader) as source:
+        sample = sample_frames(source, args.family, args.frames, _segment(args, source.info.duration))
+    if args.json:
+        print(json.dumps({"family": args.family, **sample.to_dict()}, ensure_ascii=False))
+        return 0
+    for index, time in zip(sample.indices, sample.times):
+        print(f"frame {int(index):>7}  at {format_time(float(time))}")
+    if sample.message:
+        print(sample.message)
+    return 0
+
+
+def run_preprocess(args) -> int:
+    import torch
+
+    from videochat.pipeline import prepare
+    from videochat.video import VideoSource
+
+    with VideoSource.open(args.file, reader=args.reader) as source:
+        prepared = prepare(source, args.family, args.frames, _segment(args, source.info.duration))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = args.out.with_name(args.out.name + ".partial")
+    torch.save(prepared.to_save(), temporary)
+    temporary.replace(args.out)
+    shape = "x".join(str(n) for n in prepared.pixel_values.shape)
+    print(f"wrote {args.out}: pixel_values {shape} from {len(prepared.indices)} frames")
+    return 0
+
+
+def format_time(seconds: float) -> str:
+    """h:mm:ss.mmm, as the player shows it."""
+    milliseconds = int(round(seconds * 1000))
+    hours, rest = divmod(milliseconds, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
