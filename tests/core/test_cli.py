@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -79,3 +80,14 @@ def test_unknown_family_is_a_usage_error(clips):
 def test_format_time():
     assert format_time(3725.043) == "1:02:05.043"
     assert format_time(0.0) == "0:00:00.000"
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(clips):
+    """`videochat probe x | head`: the reader goes away before we write."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "videochat.cli", "probe", str(clips("plain.mp4"))], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0 and "Traceback" not in result.stderr and "Exception" not in result.stderr
