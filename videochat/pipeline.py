@@ -6,9 +6,11 @@ model-sized tensors accumulate: 128 frames of a 4K clip never sit in memory at f
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -20,6 +22,9 @@ from videochat.video import VideoSource
 # Frames transformed together: enough to amortise the per-call cost of torch, few enough
 # that full-size 4K frames in float32 (100 MB each) stay well within memory.
 TRANSFORM_BATCH = 4
+# Frames decoded ahead while earlier ones are transformed: decoding and PIL/torch both run
+# without the GIL, so the two overlap on two cores; a few 4K frames (25 MB each) at most.
+DECODE_AHEAD = 6
 
 
 @dataclass
@@ -86,7 +91,7 @@ def prepare(
         if progress is not None:
             progress(sum(o.shape[family.frame_axis] for o in outputs) if not family.has_patches else len(patches), total)
 
-    for index, frame in source.iter_frames(sample.indices):
+    for index, frame in decoded_ahead(source.iter_frames(sample.indices), DECODE_AHEAD):
         if should_stop is not None and should_stop():
             raise Cancelled("Stopped while reading the video.")
         batch.extend([frame] * repeats[index])  # the sample is ascending, so repeats sit together
@@ -101,3 +106,52 @@ def prepare(
     if family.batch_axis:
         pixel_values = pixel_values.unsqueeze(0)
     return PreparedVideo(family.name, sample, pixel_values, patches if family.has_patches else None)
+
+
+_END = object()
+
+
+def decoded_ahead(frames: Iterator, depth: int) -> Iterator:
+    """Run the `frames` iterator on a thread, `depth` items ahead of the consumer.
+
+    Errors reach the consumer in order; a consumer that stops early stops the thread.
+    """
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    closed = threading.Event()
+
+    def offer(item) -> bool:
+        while not closed.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in frames:
+                if not offer(item):
+                    break
+            else:
+                offer(_END)
+        except BaseException as error:  # handed to the consumer
+            offer(error)
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="videochat-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        closed.set()
+        thread.join()

@@ -79,6 +79,9 @@ def write_clip(
     stream = container.add_stream(codec, rate=fps)
     stream.width, stream.height = stored_w, stored_h
     stream.pix_fmt = "yuv420p"
+    # One slice per frame, like camera footage and x264's defaults (PyAV's default slice
+    # threading would cut every frame into slices that decode unrealistically fast in parallel).
+    stream.codec_context.thread_type = "FRAME"
     stream.codec_context.gop_size = keyframe_interval
     if codec == "libx264":
         stream.codec_context.options = {

@@ -69,3 +69,25 @@ def test_saved_dict_holds_what_the_model_gets(clips):
     assert set(saved) >= {"pixel_values", "num_patches_list", "indices", "times"}
     assert saved["pixel_values"].shape == (16, 3, 448, 448)
     assert np.allclose(saved["times"].numpy(), saved["indices"].numpy() / 30.0)
+
+
+def test_decoding_ahead_hands_over_errors_and_stops_when_the_consumer_leaves():
+    import threading
+
+    from videochat.pipeline import decoded_ahead
+
+    def failing():
+        yield 1
+        yield 2
+        raise errors.CorruptVideo("frame 3 is damaged")
+
+    got = []
+    with pytest.raises(errors.CorruptVideo, match="damaged"):
+        for item in decoded_ahead(failing(), depth=1):
+            got.append(item)
+    assert got == [1, 2]
+
+    endless = decoded_ahead(iter(range(10**9)), depth=2)
+    assert next(endless) == 0
+    endless.close()
+    assert not [t for t in threading.enumerate() if t.name == "videochat-decode"]

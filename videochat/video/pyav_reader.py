@@ -42,7 +42,7 @@ class PyAVReader:
         for keyframe in self._seek_candidates(run.keyframe):
             self._seek(keyframe)
             first = True
-            for index, frame in self._decoded(deadline):
+            for index, frame in self._decoded(deadline, wanted):
                 if index is None:
                     continue
                 if first:
@@ -75,14 +75,21 @@ class PyAVReader:
         self._container.seek(pts, stream=self._stream, backward=True, any_frame=False)
         self._stream.codec_context.flush_buffers()
 
-    def _decoded(self, deadline: float):
-        """Decoded frames from the current demuxer position on, as (presentation index, frame)."""
+    def _decoded(self, deadline: float, wanted: Sequence[int]):
+        """Decoded frames from the current demuxer position on, as (presentation index, frame).
+
+        Frames that no other frame refers to (most B-frames) are not decoded at all unless
+        wanted: the decoder is told per packet, so wanted ones are always decoded.
+        """
         import av
 
         table = self.info.table
+        wanted_pts = {int(table.pts[i]) for i in wanted}
+        decoder = self._stream.codec_context
         for packet in self._container.demux(self._stream):
             if time.monotonic() > deadline:
                 raise VideoTimeout(f"Decoding {self.info.path.name} took longer than its time limit.")
+            decoder.skip_frame = "DEFAULT" if packet.pts is None or packet.pts in wanted_pts else "NONREF"
             try:
                 frames = packet.decode()
             except av.error.InvalidDataError:
