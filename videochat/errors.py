@@ -49,3 +49,27 @@ class InvalidFrameCount(VideoChatError):
 
 class Cancelled(VideoChatError):
     """The user stopped the work; whatever was done so far is dropped."""
+
+
+class ModelError(VideoChatError):
+    """Base of the model side's expected failures."""
+
+
+class ModelNotDownloaded(ModelError):
+    """The model (or a repo its code reads at load time) is not on this machine."""
+
+
+class RemoteCodeRefused(ModelError):
+    """The model runs its own code and the user has not agreed to run it."""
+
+
+class ModelLoadError(ModelError):
+    """The model's files are there but do not load (broken folder, wrong config, missing package)."""
+
+
+class OutOfMemory(ModelError):
+    """The GPU (or the machine) ran out of memory; the model stays loaded."""
+
+
+class UnsupportedSetting(ModelError):
+    """A device, precision or option this model or machine cannot use."""

@@ -78,6 +78,17 @@ FAMILIES: dict[str, Family] = {
             frame_multiple=4,
             has_patches=True,
         ),
+        # transformers' own video models (LLaVA-OneVision, Qwen2-VL): uniform midpoints as
+        # InternVL2, raw frames handed to the model's processor.
+        Family(
+            name="native",
+            title="transformers video model",
+            default_frames=8,
+            max_frames=64,
+            sample=sampling.sample_internvl2,
+            transform=preprocess.native_frames,
+            frame_axis=0,
+        ),
     )
 }
 

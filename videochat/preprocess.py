@@ -134,6 +134,28 @@ def internvl(frames: np.ndarray, max_tiles: int = 1, image_size: int = INTERNVL_
     return _normalize(tensor), [len(t) for t in per_frame]
 
 
+# -- native transformers models --------------------------------------------------------
+
+NATIVE_MAX_SIDE = 1280
+
+
+def native_frames(frames: np.ndarray, max_side: int = NATIVE_MAX_SIDE):
+    """T x H x W x 3 uint8 for a model's own processor, which resizes them itself (to 384 px or so).
+
+    Frames whose long side exceeds `max_side` are first shrunk (PIL bicubic) so that 64 frames
+    of a 4K clip do not sit in memory at full size; smaller frames pass untouched.
+    """
+    import torch
+    from PIL import Image
+
+    height, width = frames.shape[1:3]
+    if max(height, width) > max_side:
+        scale = max_side / max(height, width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        frames = np.stack([np.asarray(Image.fromarray(frame).resize(size, Image.BICUBIC)) for frame in frames])
+    return torch.from_numpy(np.ascontiguousarray(frames))
+
+
 def concat_frames(parts: Sequence, dim: int):
     import torch
 

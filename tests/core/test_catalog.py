@@ -1,0 +1,125 @@
+"""The catalog, resolving what the user names into a model, loading rules and the fit estimate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from videochat import errors
+from videochat.backends import BACKENDS
+from videochat.backends.loading import check_consent, module_safe_folder, resolve_device, resolve_precision
+from videochat.catalog import CATALOG, BadModelFolder, UnknownModel, find_entry, resolve_model
+from videochat.families import FAMILIES
+from videochat.fit import estimate_fit
+
+SEED_CHECKPOINTS = [
+    "OpenGVLab/InternVL2-1B", "OpenGVLab/InternVL2-2B", "OpenGVLab/InternVL2-4B", "OpenGVLab/InternVL2-8B",
+    "OpenGVLab/InternVL2-26B", "OpenGVLab/InternVL2-40B", "OpenGVLab/InternVL2-Llama3-76B",
+    "OpenGVLab/InternVideo2-Chat-8B", "OpenGVLab/InternVideo2_chat_8B_HD", "OpenGVLab/InternVideo2_5_Chat_8B",
+    "llava-hf/llava-onevision-qwen2-0.5b-ov-hf", "llava-hf/llava-onevision-qwen2-7b-ov-hf",
+    "Qwen/Qwen2-VL-2B-Instruct", "Qwen/Qwen2-VL-7B-Instruct",
+]
+
+
+def test_every_seed_checkpoint_is_in_the_catalog_with_a_backend_and_family():
+    assert sorted(e.repo_id for e in CATALOG) == sorted(SEED_CHECKPOINTS)
+    for entry in CATALOG:
+        assert entry.backend in BACKENDS and entry.family in FAMILIES
+        assert entry.download_bytes > entry.parameters * 1e9  # at least one byte per parameter
+        FAMILIES[entry.family].check_frame_count(entry.default_frames)
+
+
+def test_internvideo2_chat_is_gated_and_brings_its_load_time_repos():
+    entry = find_entry("InternVideo2-Chat-8B")
+    assert entry.gated and "mistralai/Mistral-7B-Instruct-v0.3" in entry.extra_repos and "google-bert/bert-base-uncased" in entry.extra_repos
+    assert find_entry("internvideo2_5_chat_8b").default_frames == 128
+
+
+def test_names_resolve_case_insensitively_to_catalog_models():
+    ref = resolve_model("internvl2-1b")
+    assert (ref.source, ref.backend, ref.family, ref.needs_consent) == ("OpenGVLab/InternVL2-1B", "internvl", "internvl2", False)
+
+
+def write_config(folder, config):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_a_local_folder_is_recognised_by_its_config(tmp_path):
+    folder = write_config(tmp_path / "my-llava", {"model_type": "llava_onevision", "architectures": ["LlavaOnevisionForConditionalGeneration"]})
+    ref = resolve_model(str(folder))
+    assert (ref.backend, ref.family, ref.local_folder, ref.needs_consent) == ("llava-onevision", "native", folder, False)
+
+
+def test_unknown_remote_code_needs_the_users_yes(tmp_path):
+    folder = write_config(tmp_path / "someones-internvl", {"model_type": "internvl_chat", "architectures": ["InternVLChatModel"], "auto_map": {"AutoModel": "modeling_x.InternVLChatModel"}})
+    ref = resolve_model(str(folder))
+    assert ref.needs_consent
+    with pytest.raises(errors.RemoteCodeRefused, match="--trust-remote-code"):
+        check_consent(ref, trust_remote_code=False)
+    check_consent(ref, trust_remote_code=True)
+
+
+@pytest.mark.parametrize("content,error", [(None, BadModelFolder), ("{not json", BadModelFolder), ('{"model_type": "bert"}', UnknownModel)])
+def test_bad_model_folders_give_clear_errors(tmp_path, content, error):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    if content is not None:
+        (folder / "config.json").write_text(content)
+    with pytest.raises(error) as caught:
+        resolve_model(str(folder))
+    assert str(folder) in str(caught.value) or "model_type" in str(caught.value)
+
+
+def test_an_uncatalogued_repo_not_downloaded_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(errors.ModelNotDownloaded, match="not downloaded"):
+        resolve_model("someone/video-model")
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(UnknownModel):
+        resolve_model("not a model")
+
+
+def test_dotted_folder_names_get_a_module_safe_link(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = write_config(tmp_path / "InternVL2.0-1B", {})
+    safe = module_safe_folder(folder)
+    assert safe.name == "InternVL2_0-1B" and (safe / "config.json").is_file()
+    assert module_safe_folder(tmp_path) == tmp_path  # already safe: untouched
+
+
+def test_cpu_gets_float32_and_quantisation_needs_a_gpu():
+    cpu = resolve_device("cpu")
+    assert resolve_precision(cpu, "auto") == (torch.float32, None)
+    assert resolve_precision(cpu, "bfloat16") == (torch.bfloat16, None)
+    with pytest.raises(errors.UnsupportedSetting, match="CUDA"):
+        resolve_precision(cpu, "8bit")
+    with pytest.raises(errors.UnsupportedSetting):
+        resolve_precision(cpu, "int3")
+
+
+def test_4bit_is_refused_for_internvit_6b_models_as_their_cards_warn():
+    with pytest.raises(errors.UnsupportedSetting, match="InternViT-6B"):
+        resolve_precision(torch.device("cuda"), "4bit", resolve_model("InternVL2-26B"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_asking_for_a_missing_gpu_is_a_clear_error():
+    with pytest.raises(errors.UnsupportedSetting, match="--device cpu"):
+        resolve_device("cuda")
+
+
+def test_fit_estimate_verdicts():
+    small, huge = find_entry("InternVL2-1B"), find_entry("InternVL2-Llama3-76B")
+    gb = 1_000_000_000
+    assert estimate_fit(small, "bfloat16", 8, 8 * gb).verdict == "fits"
+    assert estimate_fit(huge, "bfloat16", 8, 24 * gb).verdict == "too big"
+    assert "fewer frames" in estimate_fit(huge, "bfloat16", 8, 24 * gb).message
+    eight, many = estimate_fit(small, "bfloat16", 8, 8 * gb), estimate_fit(small, "bfloat16", 64, 8 * gb)
+    assert many.cache_bytes > eight.cache_bytes and many.context_tokens == eight.context_tokens + 56 * 256
+    assert estimate_fit(huge, "4bit", 8, 80 * gb).weights_bytes < estimate_fit(huge, "bfloat16", 8, 80 * gb).weights_bytes
