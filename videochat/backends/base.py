@@ -1,0 +1,102 @@
+"""The one interface every model family's backend implements, and what it trades in.
+
+A backend owns one loaded model. The caller (the CLI, or the desktop's model thread) loads
+it, starts a conversation on a `PreparedVideo`, and streams answers; follow-up questions in
+the same conversation reuse the prepared frames (and, where the family allows, the key/value
+cache of everything said so far). `cancel()` may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterator
+
+from videochat.catalog import ModelRef
+from videochat.pipeline import PreparedVideo
+
+Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"  # auto | float32 | bfloat16 | float16 | 8bit | 4bit
+    trust_remote_code: bool = False  # the user's yes for remote code the catalog does not vouch for
+    attention: str = "auto"  # auto | flash | sdpa | eager
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    max_new_tokens: int = 512
+    temperature: float = 0.0  # 0 means greedy
+    top_p: float = 0.9
+    repetition_penalty: float = 1.0
+
+    @property
+    def do_sample(self) -> bool:
+        return self.temperature > 0
+
+    def as_kwargs(self) -> dict:
+        """A fresh dict for every call: InternVL's chat() writes into the one it gets."""
+        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample, "num_beams": 1}
+        if self.do_sample:
+            kwargs.update(temperature=self.temperature, top_p=self.top_p)
+        if self.repetition_penalty != 1.0:
+            kwargs["repetition_penalty"] = self.repetition_penalty
+        return kwargs
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    streaming: bool = True
+    multi_turn: bool = True
+    reuses_kv_cache: bool = False  # follow-ups skip re-reading the video and earlier turns
+    quantization: tuple[str, ...] = ()  # "8bit", "4bit" where the card allows them
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: str
+    stopped: bool = False  # the user stopped it: the answer is partial
+
+
+@dataclass
+class Conversation:
+    """One video's exchange with one loaded model; `state` belongs to the backend."""
+
+    prepared: PreparedVideo
+    turns: list[Turn] = field(default_factory=list)
+    state: Any = None
+
+
+class Backend(ABC):
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, ref: ModelRef, options: LoadOptions = LoadOptions()):
+        self.ref = ref
+        self.options = options
+        self._stop = threading.Event()
+        self.device = None  # set by load()
+        self.dtype = None
+
+    @abstractmethod
+    def load(self, progress: Progress | None = None) -> None:
+        """Load weights and tokenizer/processor; raise typed errors (see videochat.errors)."""
+
+    def start(self, prepared: PreparedVideo) -> Conversation:
+        return Conversation(prepared)
+
+    @abstractmethod
+    def stream(self, conversation: Conversation, question: str, settings: GenerationSettings = GenerationSettings()) -> Iterator[str]:
+        """Yield the answer in pieces; when done (or stopped), the turn is in `conversation.turns`."""
+
+    def cancel(self) -> None:
+        """Stop the answer being generated within one token; the partial answer is kept."""
+        self._stop.set()
+
+    def unload(self) -> None:
+        """Drop the model and free its memory."""
