@@ -1,0 +1,94 @@
+"""InternVideo2-Chat and InternVideo2-Chat-HD: the checkpoints' own remote code, called as their cards do.
+
+`chat(tokenizer, msg, question, media_type='video', media_tensor=..., chat_history=...,
+return_history=True, generation_config=...)` with the card's "The video contains N frames
+sampled at ..." as `msg`, the frames as the card's `load_video` returns them (T x 3 x 224 x
+224; HD: 1 x 3 x T x 3 x 224 x 224), and the history passed every time: its default is a
+shared mutable list that would carry one conversation into the next.
+
+Loading handles what this code needs (measured on the real checkpoints): every code file
+copied into the module cache first (transformers copies only the entry module's direct
+imports from a local folder), flash_attn left out of transformers' import check, a failed
+attempt's module cache removed, the bert-base-uncased tokenizer/config and the Mistral config
+it builds itself from read offline from the Hugging Face cache, and no `low_cpu_mem_usage`
+(its constructor computes from weights, which fails on the meta device).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from videochat.backends.base import Capabilities, GenerationSettings, Progress
+from videochat.backends.internvl import RemoteChatBackend, RemoteChatState, check_model_files, no_progress, remote_code_loading
+from videochat.backends.loading import check_consent, model_location, resolve_device, resolve_precision
+from videochat.catalog import ModelRef
+from videochat.errors import UnsupportedSetting
+from videochat.pipeline import PreparedVideo
+
+# The only generation settings its chat() passes on (generate_caption's parameters).
+CHAT_GENERATION_KEYS = ("num_beams", "max_new_tokens", "do_sample", "top_p", "top_k", "temperature", "length_penalty", "repetition_penalty")
+
+# Its code builds the Q-Former's tokenizer and config from this repo, by this name.
+QFORMER_REPO = "bert-base-uncased"
+
+
+def repos_read_at_load(ref: ModelRef) -> tuple[str, ...]:
+    """The hub repos the code reads while it builds itself, by the names it asks for them (the cache's names)."""
+    names = [QFORMER_REPO]
+    llm_path = ((ref.config.get("model_config") or {}).get("llm") or {}).get("pretrained_llm_path")
+    if llm_path:
+        names.append(llm_path)
+    if ref.entry is not None:
+        names.extend(ref.entry.extra_repos)
+    return tuple(dict.fromkeys(names))
+
+
+def chat_generation_config(settings: GenerationSettings) -> dict[str, Any]:
+    config = {key: value for key, value in settings.as_kwargs().items() if key in CHAT_GENERATION_KEYS}
+    if not config.get("do_sample"):
+        # generate_caption's own default top_p=0.9 would make greedy decoding warn on every call.
+        config.setdefault("top_p", 1.0)
+    return config
+
+
+class InternVideo2Backend(RemoteChatBackend):
+    name = "internvideo2"
+    # 8-bit/4-bit loading builds the model on the meta device, which its constructor cannot survive.
+    capabilities = Capabilities(streaming=True, multi_turn=True, reuses_kv_cache=False, quantization=())
+    inner_language_model = "lm"
+
+    def load(self, progress: Progress | None = None) -> None:
+        report = progress or no_progress
+        check_consent(self.ref, self.options.trust_remote_code)
+        device = resolve_device(self.options.device)
+        dtype, quantization = resolve_precision(device, self.options.precision, self.ref)
+        if quantization is not None:
+            raise UnsupportedSetting(f"{self.ref.display_name} cannot be loaded in {quantization}: use bfloat16 or float16.")
+        if self.options.attention == "flash":
+            raise UnsupportedSetting(f"{self.ref.display_name} chooses its own attention: leave the attention setting on auto.")
+        location = model_location(self.ref)
+        check_model_files(location, self.ref)
+
+        from transformers import AutoModel, AutoTokenizer
+
+        report("Reading the tokenizer", 0.05)
+        with remote_code_loading(location, self.ref, needs=repos_read_at_load(self.ref)):
+            tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=True, use_fast=False, local_files_only=True)
+            report("Building the model", 0.2)
+            model = AutoModel.from_pretrained(location, trust_remote_code=True, torch_dtype=dtype, local_files_only=True, low_cpu_mem_usage=False)
+            # Its LLM is built from a config that asks for bfloat16: one dtype for the whole model.
+            model = model.to(device=device, dtype=dtype)
+        self.model, self.tokenizer, self.device, self.dtype = model.eval(), tokenizer, device, dtype
+        report("Ready", 1.0)
+
+    def _chat(self, prepared: PreparedVideo, state: RemoteChatState, question: str, settings: GenerationSettings):
+        return self.model.chat(
+            self.tokenizer,
+            prepared.sample.message or "",
+            question,
+            media_type="video",
+            media_tensor=state.media,
+            chat_history=list(state.history),
+            return_history=True,
+            generation_config=chat_generation_config(settings),
+        )
