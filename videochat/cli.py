@@ -56,6 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--end", type=float, help="segment end, seconds")
         command.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
         command.set_defaults(run=run)
+    ask = commands.add_parser("ask", help="ask a model about a video; the answer streams, then the frame times it saw")
+    ask.add_argument("file", type=Path)
+    ask.add_argument("question")
+    ask.add_argument("--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id, or a model folder")
+    ask.add_argument("--frames", type=int, help="number of frames (default: the model's)")
+    ask.add_argument("--start", type=float, help="segment start, seconds")
+    ask.add_argument("--end", type=float, help="segment end, seconds")
+    ask.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    ask.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
+    ask.add_argument("--max-new-tokens", type=int, default=512)
+    ask.add_argument("--temperature", type=float, default=0.0, help="0 answers greedily")
+    ask.add_argument("--follow-up", action="append", default=[], metavar="QUESTION", help="ask this next, on the same frames (repeatable)")
+    ask.add_argument("--interactive", action="store_true", help="then read more questions from the terminal, one per line")
+    ask.add_argument("--trust-remote-code", action="store_true", help="run the code of a model this app does not know")
+    ask.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per answer instead of streaming text")
+    ask.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
+    ask.set_defaults(run=run_ask)
+
     commands.choices["sample"].add_argument("--json", action="store_true")
     commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
     return parser
@@ -116,6 +135,59 @@ def run_preprocess(args) -> int:
     shape = "x".join(str(n) for n in prepared.pixel_values.shape)
     print(f"wrote {args.out}: pixel_values {shape} from {len(prepared.indices)} frames")
     return 0
+
+
+def run_ask(args) -> int:
+    from videochat.backends import create_backend
+    from videochat.backends.base import GenerationSettings, LoadOptions
+    from videochat.backends.loading import check_consent
+    from videochat.catalog import resolve_model
+    from videochat.chat import VideoChat
+    from videochat.video import VideoSource
+
+    ref = resolve_model(args.model, revision=args.revision)
+    check_consent(ref, args.trust_remote_code)  # before opening anything: the answer would be no anyway
+    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+    with VideoSource.open(args.file, reader=args.reader) as source:
+        segment = _segment(args, source.info.duration)
+        backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
+        print(f"loading {ref.display_name}...", file=sys.stderr)
+        backend.load()
+        chat = VideoChat(source, backend)
+        try:
+            for question in _questions(args):
+                _ask_one(chat, question, args.frames, segment, settings, args.json)
+        finally:
+            backend.unload()
+    return 0
+
+
+def _questions(args):
+    yield args.question
+    yield from args.follow_up
+    if args.interactive:
+        print("more questions, one per line (an empty line or Ctrl-D ends):", file=sys.stderr)
+        for line in sys.stdin:
+            if not line.strip():
+                return
+            yield line.strip()
+
+
+def _ask_one(chat, question, frames, segment, settings, as_json: bool) -> None:
+    try:
+        for piece in chat.ask(question, frames, segment, settings):
+            if not as_json:
+                print(piece, end="", flush=True)
+    except KeyboardInterrupt:
+        chat.stop()  # the stream below ends within a token, keeping the partial answer
+        raise
+    answer = chat.answers[-1]
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        return
+    print()
+    times = ", ".join(format_time(t) for t in answer.times)
+    print(f"[{answer.model}, {len(answer.times)} frames{' (stopped)' if answer.stopped else ''}: {times}]", flush=True)
 
 
 def format_time(seconds: float) -> str:

@@ -1,0 +1,157 @@
+"""Benchmark: time to first token of a first question and of a follow-up that reuses the key/value cache.
+
+For each native family (LLaVA-OneVision, Qwen2-VL) a mid-size random checkpoint is built in a temporary
+folder (about 30 MB: a 4-layer, 384-wide language model; a vision tower that gives LLaVA-OneVision its real
+196 tokens a frame and Qwen2-VL the card's pixel budget), loaded through the app's own loader, and asked
+about 32 frames of a generated 640 x 480 clip:
+
+- first: a new conversation's first question: the processor on the frames, the vision tower, and the
+  prefill over the whole prompt (thousands of video tokens);
+- follow-up: a second question in the same conversation, which reuses the cache: only the new tokens are read;
+- no reuse: the same follow-up with the cache switched off (`backend.reuse_cache = False`): the vision
+  tower and the whole prefill again (the processor is not run again: the video's tensors are kept).
+
+Time to first token runs from the call of `stream()` to the end of the language model head's first call,
+when the first token is known (the streamer itself may hold a token back until a word is complete). Each
+time is the best of `--repeats` runs. Bar: follow-up <= first / 5. The follow-up's answer with the cache must
+equal the one without it (greedy decoding); the script says whether it does.
+
+    python bench/turns.py                     # both families, 32 frames
+    python bench/turns.py --family qwen2-vl --frames 16 --repeats 1
+
+Torch uses its default thread count. The exit status is 0 whatever the numbers: this is a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # `python bench/turns.py` from anywhere, without PYTHONPATH
+
+from tests.core.tiny_native import BUILDERS  # noqa: E402
+from videochat import testing  # noqa: E402
+from videochat.backends import create_backend  # noqa: E402
+from videochat.backends.base import Conversation, GenerationSettings  # noqa: E402
+from videochat.catalog import resolve_model  # noqa: E402
+from videochat.pipeline import prepare  # noqa: E402
+from videochat.video import VideoSource  # noqa: E402
+
+CLIP = ROOT / "bench" / "_clips" / "turns_640x480_10s.mp4"
+SETTINGS = GenerationSettings(max_new_tokens=16)
+FIRST_QUESTION = "What is happening in this video?"
+FOLLOW_UP = "How many people appear in the video?"
+BAR = 5.0
+
+# Mid-size checkpoints: big enough that the video's prefill dominates, as it does in the real models.
+SIZES = {
+    "llava-onevision": dict(hidden=384, layers=4, vision_hidden=192, vision_layers=4, image_size=384, patch_size=14),
+    "qwen2-vl": dict(hidden=384, layers=4, vision_hidden=192, vision_layers=4, max_pixels=28 * 28 * 1280),
+}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--family", choices=sorted(BUILDERS), action="append", help="default: both")
+    parser.add_argument("--frames", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=2)
+    return parser.parse_args(argv)
+
+
+def clip_path() -> Path:
+    if not CLIP.exists():
+        CLIP.parent.mkdir(parents=True, exist_ok=True)
+        testing.write_clip(CLIP, frames=300, width=640, height=480, texture=True)
+    return CLIP
+
+
+class FirstTokenClock:
+    """Notes when the language model head first runs after `start()`: the first token is then known."""
+
+    def __init__(self, model):
+        self._handle = model.get_output_embeddings().register_forward_hook(self._on_head)
+        self._started = self._first = None
+
+    def _on_head(self, *_):
+        if self._first is None:
+            self._first = time.perf_counter()
+
+    def start(self) -> None:
+        self._started, self._first = time.perf_counter(), None
+
+    @property
+    def seconds(self) -> float:
+        return self._first - self._started
+
+    def close(self) -> None:
+        self._handle.remove()
+
+
+def timed_answer(backend, clock, conversation, question) -> tuple[float, str]:
+    clock.start()
+    answer = "".join(backend.stream(conversation, question, SETTINGS))
+    return clock.seconds, answer
+
+
+def measure_once(backend, clock, prepared) -> dict:
+    conversation = backend.start(prepared)
+    first, _ = timed_answer(backend, clock, conversation, FIRST_QUESTION)
+    # The conversation as it stands after the first answer, less its cache: what a follow-up without reuse starts from.
+    without_cache = Conversation(prepared, turns=list(conversation.turns), state=copy.copy(conversation.state))
+    without_cache.state.cache = None
+    follow_up, reused_answer = timed_answer(backend, clock, conversation, FOLLOW_UP)
+    backend.reuse_cache = False
+    try:
+        no_reuse, plain_answer = timed_answer(backend, clock, without_cache, FOLLOW_UP)
+    finally:
+        backend.reuse_cache = True
+    prompt_tokens = conversation.state.cached_ids.shape[1]
+    return dict(first=first, follow_up=follow_up, no_reuse=no_reuse, same=reused_answer == plain_answer, tokens=prompt_tokens)
+
+
+def measure_family(name: str, prepared, repeats: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
+        BUILDERS[name](folder, **SIZES[name])
+        size_mb = sum(path.stat().st_size for path in Path(folder).rglob("*.safetensors")) / 1e6
+        backend = create_backend(resolve_model(folder))
+        backend.load()
+    clock = FirstTokenClock(backend.model)
+    runs = [measure_once(backend, clock, prepared) for _ in range(repeats)]
+    clock.close()
+    best = {key: min(run[key] for run in runs) for key in ("first", "follow_up", "no_reuse")}
+    return dict(best, same=all(run["same"] for run in runs), tokens=runs[-1]["tokens"], size_mb=size_mb)
+
+
+def print_result(name: str, frames: int, result: dict) -> None:
+    ratio = result["first"] / result["follow_up"]
+    print(
+        f"{name:16s} {frames} frames, {result['size_mb']:.0f} MB weights, {result['tokens']} tokens in the conversation\n"
+        f"  first question TTFT      {result['first']:7.3f} s\n"
+        f"  follow-up TTFT (reuse)   {result['follow_up']:7.3f} s   first/follow-up = {ratio:.1f}x "
+        f"(bar >= {BAR:.0f}x: {'met' if ratio >= BAR else 'NOT met'})\n"
+        f"  follow-up TTFT (no reuse){result['no_reuse']:7.3f} s   no-reuse/reuse = {result['no_reuse'] / result['follow_up']:.1f}x\n"
+        f"  same greedy answer with and without reuse: {'yes' if result['same'] else 'NO'}",
+        flush=True,
+    )
+
+
+def main(argv=None) -> int:
+    import torch
+
+    args = parse_args(argv)
+    with VideoSource.open(clip_path()) as source:
+        prepared = prepare(source, "native", args.frames)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; clip {CLIP.name}, frames at {prepared.indices.tolist()}\n")
+    for name in args.family or sorted(BUILDERS):
+        print_result(name, args.frames, measure_family(name, prepared, args.repeats))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

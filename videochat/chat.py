@@ -1,0 +1,107 @@
+"""`VideoChat`: questions about one video to one loaded model, with what each answer was based on.
+
+Follow-up questions continue the conversation on the same prepared frames (no second decode)
+as long as the scope (segment, frame count) stays the same; a new scope starts a new
+conversation on newly prepared frames, since the model's earlier answers were about others.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterator
+
+from videochat.backends.base import Backend, Conversation, GenerationSettings
+from videochat.families import get_family
+from videochat.pipeline import prepare
+from videochat.video import VideoSource
+
+
+@dataclass
+class Answer:
+    """One question and answer with its provenance: the frames the model saw, and how it was asked."""
+
+    question: str
+    text: str
+    stopped: bool
+    indices: list[int]
+    times: list[float]
+    model: str
+    revision: str | None
+    family: str
+    frames: int
+    segment: tuple[float, float] | None
+    settings: dict
+    device: str
+    precision: str
+    asked_at: float
+    follow_up: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class VideoChat:
+    def __init__(self, source: VideoSource, backend: Backend):
+        self.source = source
+        self.backend = backend
+        self.answers: list[Answer] = []
+        self._conversation: Conversation | None = None
+        self._scope: tuple | None = None
+
+    @property
+    def family(self):
+        return get_family(self.backend.ref.family)
+
+    def default_frames(self) -> int:
+        entry = self.backend.ref.entry
+        return entry.default_frames if entry is not None else self.family.default_frames
+
+    def ask(
+        self,
+        question: str,
+        num_frames: int | None = None,
+        segment: tuple[float, float] | None = None,
+        settings: GenerationSettings = GenerationSettings(),
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Iterator[str]:
+        """Stream the answer; afterwards `self.answers[-1]` holds it with its frames and settings."""
+        num_frames = num_frames or self.default_frames()
+        scope = (num_frames, tuple(segment) if segment else None)
+        follow_up = self._conversation is not None and scope == self._scope
+        if not follow_up:
+            prepared = prepare(self.source, self.family, num_frames, segment, progress=progress)
+            self._conversation = self.backend.start(prepared)
+            self._scope = scope
+        conversation = self._conversation
+        asked_at = time.time()
+        yield from self.backend.stream(conversation, question, settings)
+        turn = conversation.turns[-1]
+        sample = conversation.prepared.sample
+        self.answers.append(
+            Answer(
+                question=question,
+                text=turn.answer,
+                stopped=turn.stopped,
+                indices=[int(i) for i in sample.indices],
+                times=[round(float(t), 6) for t in sample.times],
+                model=self.backend.ref.display_name,
+                revision=self.backend.ref.revision,
+                family=self.family.name,
+                frames=num_frames,
+                segment=scope[1],
+                settings=asdict(settings),
+                device=str(self.backend.device),
+                precision=str(self.backend.dtype).replace("torch.", ""),
+                asked_at=asked_at,
+                follow_up=follow_up,
+            )
+        )
+
+    def new_conversation(self) -> None:
+        """Forget the earlier turns: the next question starts afresh (the frames are prepared again)."""
+        self._conversation = None
+        self._scope = None
+
+    def stop(self) -> None:
+        self.backend.cancel()
