@@ -13,18 +13,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videochat.errors import VideoChatError
+from videochat.errors import BadModelFolder, ModelNotDownloaded, UnknownModel
+
+__all__ = ["CATALOG", "BadModelFolder", "CatalogEntry", "ModelRef", "UnknownModel", "find_entry", "resolve_model"]
 
 GB = 1_000_000_000
-
-
-class UnknownModel(VideoChatError):
-    """The name is neither a catalog model, nor a model folder, nor a repo id."""
-
-
-class BadModelFolder(VideoChatError):
-    """A local folder that does not hold a loadable model (missing or broken files)."""
-
 
 @dataclass(frozen=True)
 class CatalogEntry:
@@ -59,7 +52,7 @@ _INTERNVL2 = [
     ("InternVL2-Llama3-76B", 76.3, 153.0, True, 80, 1024),  # Hermes-2-Theta-Llama-3-70B
 ]
 
-_INTERNVIDEO2_EXTRAS = ("mistralai/Mistral-7B-Instruct-v0.3", "google-bert/bert-base-uncased")
+_INTERNVIDEO2_EXTRAS = ("mistralai/Mistral-7B-Instruct-v0.3", "bert-base-uncased")  # the names its code asks the cache for
 
 CATALOG: tuple[CatalogEntry, ...] = (
     *(
@@ -82,8 +75,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
     ),
     CatalogEntry("llava-hf/llava-onevision-qwen2-0.5b-ov-hf", "native", "llava-onevision", 0.9, int(1.8 * GB), tokens_per_frame=196, remote_code=False, llm_layers=24, llm_kv_width=128),
     CatalogEntry("llava-hf/llava-onevision-qwen2-7b-ov-hf", "native", "llava-onevision", 8.0, int(16.1 * GB), tokens_per_frame=196, remote_code=False, llm_layers=28, llm_kv_width=512),
-    CatalogEntry("Qwen/Qwen2-VL-2B-Instruct", "native", "qwen2-vl", 2.2, int(4.4 * GB), tokens_per_frame=130, remote_code=False, llm_layers=28, llm_kv_width=256),
-    CatalogEntry("Qwen/Qwen2-VL-7B-Instruct", "native", "qwen2-vl", 8.3, int(16.6 * GB), tokens_per_frame=130, remote_code=False, llm_layers=28, llm_kv_width=512),
+    # Qwen2-VL: up to 384 tokens a frame under its card's pixel budget (about 360 for 720p video).
+    CatalogEntry("Qwen/Qwen2-VL-2B-Instruct", "native", "qwen2-vl", 2.2, int(4.4 * GB), tokens_per_frame=360, remote_code=False, llm_layers=28, llm_kv_width=256),
+    CatalogEntry("Qwen/Qwen2-VL-7B-Instruct", "native", "qwen2-vl", 8.3, int(16.6 * GB), tokens_per_frame=360, remote_code=False, llm_layers=28, llm_kv_width=512),
 )
 
 BY_REPO = {entry.repo_id.lower(): entry for entry in CATALOG}
@@ -136,8 +130,6 @@ def read_config(folder: Path) -> dict:
 def cached_config_folder(repo_id: str, revision: str | None) -> Path:
     from huggingface_hub import try_to_load_from_cache
 
-    from videochat.errors import ModelNotDownloaded
-
     found = try_to_load_from_cache(repo_id, "config.json", revision=revision)
     if not isinstance(found, str):
         raise ModelNotDownloaded(not_downloaded_message(repo_id))
@@ -148,8 +140,8 @@ def not_downloaded_message(repo_id: str) -> str:
     return f"{repo_id} is not downloaded yet. Download it first (huggingface-cli download {repo_id}), then ask again."
 
 
-def backend_for_config(config: dict) -> tuple[str, str]:
-    """(backend, family) for a model known only by its config.json."""
+def backend_for_config(config: dict, folder_name: str = "") -> tuple[str, str]:
+    """(backend, family) for a model known only by its config.json (and the name of its folder)."""
     architectures = config.get("architectures") or []
     model_type = config.get("model_type", "")
     auto_map = " ".join(str(v) for v in (config.get("auto_map") or {}).values())
@@ -157,7 +149,7 @@ def backend_for_config(config: dict) -> tuple[str, str]:
         return "llava-onevision", "native"
     if model_type == "qwen2_vl":
         return "qwen2-vl", "native"
-    name_or_path = str(config.get("_name_or_path") or config.get("name_or_path") or "")
+    name_or_path = " ".join((str(config.get("_name_or_path") or config.get("name_or_path") or ""), folder_name))
     if "InternVideo2_VideoChat2" in auto_map or model_type.startswith("InternVideo2_VideoChat2"):
         hd = config.get("hd_num") or (config.get("model_config") or {}).get("hd_num") or re.search(r"[_-]HD\b", name_or_path)
         return "internvideo2", "internvideo2-hd" if hd else "internvideo2"
@@ -171,14 +163,15 @@ def backend_for_config(config: dict) -> tuple[str, str]:
     )
 
 
-def resolve_model(name: str, revision: str | None = None) -> ModelRef:
+def resolve_model(name: str | os.PathLike, revision: str | None = None) -> ModelRef:
     """A catalog name or repo id, or a local folder, as a `ModelRef` (no network, no loading)."""
+    name = os.fspath(name)
     entry = find_entry(name)
     folder = Path(os.path.expanduser(name))
     if folder.is_dir():
         config = read_config(folder)
         if entry is None:
-            backend, family = backend_for_config(config)
+            backend, family = backend_for_config(config, folder.resolve().name)
         else:
             backend, family = entry.backend, entry.family
         return ModelRef(str(folder.resolve()), backend, family, entry=entry, local_folder=folder.resolve(), revision=revision, config=config)

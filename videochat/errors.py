@@ -55,6 +55,10 @@ class ModelError(VideoChatError):
     """Base of the model side's expected failures."""
 
 
+class UnknownModel(ModelError):
+    """The name is neither a catalog model, nor a model folder, nor a repo id; or its config is of no family."""
+
+
 class ModelNotDownloaded(ModelError):
     """The model (or a repo its code reads at load time) is not on this machine."""
 
@@ -65,6 +69,14 @@ class RemoteCodeRefused(ModelError):
 
 class ModelLoadError(ModelError):
     """The model's files are there but do not load (broken folder, wrong config, missing package)."""
+
+
+class BadModelFolder(ModelLoadError):
+    """A local folder that does not hold a loadable model (no config.json, or one that cannot be read)."""
+
+
+class InvalidQuestion(ModelError):
+    """The question is empty, or holds a marker the model reads as a place for a picture."""
 
 
 class OutOfMemory(ModelError):

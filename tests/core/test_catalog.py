@@ -33,7 +33,7 @@ def test_every_seed_checkpoint_is_in_the_catalog_with_a_backend_and_family():
 
 def test_internvideo2_chat_is_gated_and_brings_its_load_time_repos():
     entry = find_entry("InternVideo2-Chat-8B")
-    assert entry.gated and "mistralai/Mistral-7B-Instruct-v0.3" in entry.extra_repos and "google-bert/bert-base-uncased" in entry.extra_repos
+    assert entry.gated and "mistralai/Mistral-7B-Instruct-v0.3" in entry.extra_repos and "bert-base-uncased" in entry.extra_repos
     assert find_entry("internvideo2_5_chat_8b").default_frames == 128
 
 
@@ -52,6 +52,14 @@ def test_a_local_folder_is_recognised_by_its_config(tmp_path):
     folder = write_config(tmp_path / "my-llava", {"model_type": "llava_onevision", "architectures": ["LlavaOnevisionForConditionalGeneration"]})
     ref = resolve_model(str(folder))
     assert (ref.backend, ref.family, ref.local_folder, ref.needs_consent) == ("llava-onevision", "native", folder, False)
+    assert resolve_model(folder) == ref  # a Path works as well as its text
+
+
+def test_an_internvideo2_folder_named_hd_is_the_hd_family(tmp_path):
+    config = {"model_type": "InternVideo2_VideoChat2", "auto_map": {"AutoModel": "modeling_videochat2.InternVideo2_VideoChat2"}}
+    plain = resolve_model(write_config(tmp_path / "InternVideo2-Chat-8B", config))
+    hd = resolve_model(write_config(tmp_path / "InternVideo2_chat_8B_HD", config))
+    assert (plain.family, hd.family) == ("internvideo2", "internvideo2-hd")
 
 
 def test_unknown_remote_code_needs_the_users_yes(tmp_path):
