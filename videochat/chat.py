@@ -7,6 +7,7 @@ conversation on newly prepared frames, since the model's earlier answers were ab
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterator
@@ -38,7 +39,9 @@ class Answer:
     follow_up: bool
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """For `--json` and session files: the answer's text under "answer", everything else by field name."""
+        fields = asdict(self)
+        return {"question": fields.pop("question"), "answer": fields.pop("text"), **fields}
 
 
 class VideoChat:
@@ -48,6 +51,7 @@ class VideoChat:
         self.answers: list[Answer] = []
         self._conversation: Conversation | None = None
         self._scope: tuple | None = None
+        self._stopping = threading.Event()
 
     @property
     def family(self):
@@ -65,12 +69,18 @@ class VideoChat:
         settings: GenerationSettings = GenerationSettings(),
         progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[str]:
-        """Stream the answer; afterwards `self.answers[-1]` holds it with its frames and settings."""
+        """Stream the answer; afterwards `self.answers[-1]` holds it with its frames and settings.
+
+        A stop while the frames are being read raises `Cancelled`; a stop while the model answers
+        ends the answer early and keeps it, marked stopped.
+        """
+        self._stopping.clear()
+        question = self.backend.check_question(question)
         num_frames = num_frames or self.default_frames()
         scope = (num_frames, tuple(segment) if segment else None)
         follow_up = self._conversation is not None and scope == self._scope
         if not follow_up:
-            prepared = prepare(self.source, self.family, num_frames, segment, progress=progress)
+            prepared = prepare(self.source, self.family, num_frames, segment, progress=progress, should_stop=self._stopping.is_set)
             self._conversation = self.backend.start(prepared)
             self._scope = scope
         conversation = self._conversation
@@ -104,4 +114,6 @@ class VideoChat:
         self._scope = None
 
     def stop(self) -> None:
+        """From any thread: stop reading frames, or stop the answer being generated."""
+        self._stopping.set()
         self.backend.cancel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import Counter
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -33,6 +34,7 @@ class PreparedVideo:
     sample: FrameSample
     pixel_values: object  # torch.Tensor, float32, shaped as the family's model takes it
     num_patches_list: list[int] | None  # InternVL tiles per frame
+    path: Path | None = None  # the video file the frames came from
 
     @property
     def indices(self) -> np.ndarray:
@@ -105,7 +107,7 @@ def prepare(
     pixel_values = torch.cat(outputs, dim=family.frame_axis)
     if family.batch_axis:
         pixel_values = pixel_values.unsqueeze(0)
-    return PreparedVideo(family.name, sample, pixel_values, patches if family.has_patches else None)
+    return PreparedVideo(family.name, sample, pixel_values, patches if family.has_patches else None, path=source.info.path)
 
 
 _END = object()

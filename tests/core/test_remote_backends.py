@@ -10,6 +10,7 @@ given token: stop, fail, or wait until the caller has seen text.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import json
 import shutil
@@ -25,7 +26,8 @@ from tests.core.standins import build_hub_extras, build_internvideo2, build_inte
 from videochat import errors
 from videochat.backends import create_backend
 from videochat.backends.base import GenerationSettings, LoadOptions
-from videochat.backends.internvl import chat_style, copy_code_to_module_cache, flash_attn_left_out_of_import_check, frame_prefix
+from videochat.backends.internvl import chat_style, frame_prefix
+from videochat.backends.remote_code import copy_code_to_module_cache, flash_attn_left_out_of_import_check
 from videochat.backends.loading import hub_offline
 from videochat.catalog import BadModelFolder, resolve_model
 from videochat.pipeline import prepare
@@ -304,14 +306,12 @@ def test_a_class_with_only_the_video_path_chat_is_called_with_the_file(loaded, p
     backend.model, backend._chat_style = FlashStyle(), "video_path"
     try:
         with pytest.raises(errors.UnsupportedSetting, match="which file"):
-            backend._chat(video, conversation.state, QUESTION, SETTINGS)
-        video.path = clips("plain.mp4")
+            backend._chat(dataclasses.replace(video, path=None), conversation.state, QUESTION, SETTINGS)
         flash = backend.model
         response, history = backend._chat(video, conversation.state, QUESTION, SETTINGS)
         assert flash.call == dict(video_path=str(clips("plain.mp4")), user_prompt=QUESTION, chat_history=[], max_num_frames=FRAMES)
     finally:
         backend.model, backend._chat_style = model, style
-        vars(video).pop("path", None)
     assert (response, history) == ("an answer", [(QUESTION, "an answer")])
 
 
@@ -409,3 +409,29 @@ def test_a_config_naming_code_that_is_not_there_is_a_clear_load_error_and_leaves
         backend.load()
     assert not (hf.modules_cache / "transformers_modules" / "Missing-code").exists()
     assert remote_modules("Missing-code") == []
+
+
+def test_unload_drops_the_frames_on_the_device_and_the_conversation_continues_after_a_new_load(checkpoints, prepared):
+    backend = load(checkpoints["internvl2"])
+    conversation = backend.start(prepared["internvl2"])
+    _, first = ask(backend, conversation)
+    backend.unload()
+    assert backend.model is None and conversation.state.media is None and conversation.state.history
+    with pytest.raises(errors.ModelError, match="not loaded"):
+        ask(backend, conversation, FOLLOW_UP)
+    backend.load()
+    with chat_calls(backend.model) as calls:
+        _, second = ask(backend, conversation, FOLLOW_UP)
+    [call] = calls
+    assert call.at_call["history"] == [(frame_prefix(FRAMES) + QUESTION, first.answer)]
+    assert call.arguments["pixel_values"].shape == prepared["internvl2"].pixel_values.shape
+    assert second.answer and len(conversation.turns) == 2
+
+
+@pytest.mark.parametrize("question", ["Where is the <image>?", "Say <IMG_CONTEXT> please"])
+def test_questions_with_the_prompt_codes_marks_are_refused(loaded, prepared, question):
+    backend = loaded["internvl2"]
+    conversation = backend.start(prepared["internvl2"])
+    with pytest.raises(errors.InvalidQuestion, match="control mark"):
+        ask(backend, conversation, question)
+    assert conversation.turns == []

@@ -9,11 +9,13 @@ cache of everything said so far). `cancel()` may be called from any thread.
 from __future__ import annotations
 
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator
 
 from videochat.catalog import ModelRef
+from videochat.errors import InvalidQuestion
 from videochat.pipeline import PreparedVideo
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
@@ -63,7 +65,7 @@ class Turn:
     stopped: bool = False  # the user stopped it: the answer is partial
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: the backend keeps a weak set of them
 class Conversation:
     """One video's exchange with one loaded model; `state` belongs to the backend."""
 
@@ -75,6 +77,8 @@ class Conversation:
 class Backend(ABC):
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
+    # Text the model's prompt code reads as the place of a picture or video, on top of the tokenizer's special tokens.
+    media_markers: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ref: ModelRef, options: LoadOptions = LoadOptions()):
         self.ref = ref
@@ -82,13 +86,36 @@ class Backend(ABC):
         self._stop = threading.Event()
         self.device = None  # set by load()
         self.dtype = None
+        self._conversations: weakref.WeakSet[Conversation] = weakref.WeakSet()
 
     @abstractmethod
     def load(self, progress: Progress | None = None) -> None:
         """Load weights and tokenizer/processor; raise typed errors (see videochat.errors)."""
 
     def start(self, prepared: PreparedVideo) -> Conversation:
-        return Conversation(prepared)
+        conversation = Conversation(prepared)
+        self._conversations.add(conversation)
+        return conversation
+
+    @property
+    def tokenizer_for_text(self):
+        """The loaded tokenizer (None before load): its special tokens may not appear in a question."""
+        return None
+
+    def check_question(self, question: str) -> str:
+        """The question, stripped; an `InvalidQuestion` when it is empty or holds a marker the prompt code would misread."""
+        text = question.strip()
+        if not text:
+            raise InvalidQuestion("The question is empty: type what you want to know about the video.")
+        tokenizer = self.tokenizer_for_text
+        special = [token for token in getattr(tokenizer, "all_special_tokens", ()) if token and len(token) > 1]
+        for marker in (*self.media_markers, *special):
+            if marker in text:
+                raise InvalidQuestion(
+                    f"The question contains {marker}, which {self.ref.display_name} reads as a control mark, not as text: "
+                    "ask it without that mark."
+                )
+        return text
 
     @abstractmethod
     def stream(self, conversation: Conversation, question: str, settings: GenerationSettings = GenerationSettings()) -> Iterator[str]:
@@ -99,4 +126,17 @@ class Backend(ABC):
         self._stop.set()
 
     def unload(self) -> None:
-        """Drop the model and free its memory."""
+        """Drop the model and free its memory, including what conversations hold on its device.
+
+        The conversations stay usable: after the next load, their turns and frames are still there.
+        """
+        for conversation in list(self._conversations):
+            self._forget_device_state(conversation)
+        self._release()
+
+    def _forget_device_state(self, conversation: Conversation) -> None:
+        conversation.state = None
+
+    @abstractmethod
+    def _release(self) -> None:
+        """Drop the model, tokenizer or processor, and free the memory they held."""

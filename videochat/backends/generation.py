@@ -29,7 +29,11 @@ def stop_criteria(stop: threading.Event):
 
 
 class StreamedCall:
-    """Run `call(streamer, stopping_criteria)` on a thread; iterate to get its text; then `.result`."""
+    """Run `call(streamer, stopping_criteria)` on a thread; iterate to get its text; then `.result`.
+
+    `stop` is the backend's flag: the backend clears it before each call, so that a Stop meant
+    for one answer never ends the next.
+    """
 
     def __init__(self, call: Callable[[Any, Any], Any], tokenizer, stop: threading.Event):
         from transformers import TextIteratorStreamer

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from videochat.backends.base import Capabilities, GenerationSettings, Progress
-from videochat.backends.internvl import RemoteChatBackend, RemoteChatState, check_model_files, no_progress, remote_code_loading
+from videochat.backends.remote_code import RemoteChatBackend, RemoteChatState, check_model_files, no_progress, remote_code_loading
 from videochat.backends.loading import check_consent, model_location, resolve_device, resolve_precision
 from videochat.catalog import ModelRef
 from videochat.errors import UnsupportedSetting
@@ -56,6 +56,7 @@ class InternVideo2Backend(RemoteChatBackend):
     # 8-bit/4-bit loading builds the model on the meta device, which its constructor cannot survive.
     capabilities = Capabilities(streaming=True, multi_turn=True, reuses_kv_cache=False, quantization=())
     inner_language_model = "lm"
+    media_markers = ("[<VID_PLH>]", "[<IMG_PLH>]")  # where chat() splits the prompt to put the video in
 
     def load(self, progress: Progress | None = None) -> None:
         report = progress or no_progress

@@ -137,16 +137,22 @@ class NativeBackend(Backend):
                 raise
             return model_class.from_pretrained(location, attn_implementation="eager", **kwargs)
 
-    def unload(self) -> None:
+    def _release(self) -> None:
         self.model = None
         self.processor = None
         free_cached_memory()
 
     # -- answering -------------------------------------------------------------------------
 
+    @property
+    def tokenizer_for_text(self):
+        return self.processor.tokenizer if self.processor is not None else None
+
     def stream(self, conversation: Conversation, question: str, settings: GenerationSettings = GenerationSettings()) -> Iterator[str]:
         if self.model is None:
             raise ModelLoadError("No model is loaded: load one before asking.")
+        question = self.check_question(question)
+        self._conversations.add(conversation)
         self._stop.clear()
         request = self._request(conversation, question)
         state: NativeState = conversation.state
