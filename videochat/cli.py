@@ -145,6 +145,7 @@ def run_ask(args) -> int:
     from videochat.chat import VideoChat
     from videochat.video import VideoSource
 
+    quiet_library_logs()
     ref = resolve_model(args.model, revision=args.revision)
     check_consent(ref, args.trust_remote_code)  # before opening anything: the answer would be no anyway
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
@@ -160,6 +161,13 @@ def run_ask(args) -> int:
         finally:
             backend.unload()
     return 0
+
+
+def quiet_library_logs() -> None:
+    """transformers' notices are for developers (deprecations, processor defaults): keep stderr for ours."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
 
 
 def _questions(args):
