@@ -49,14 +49,23 @@ def test_text_streams_in_pieces_that_add_up_to_the_answer(tiny_lm):
 def test_stop_ends_generation_within_a_token_and_keeps_the_partial_answer(tiny_lm):
     model, tokenizer = tiny_lm
     stop = threading.Event()
-    run = StreamedCall(generate_call(model, tokenizer, max_new_tokens=200), tokenizer, stop)
-    pieces = []
-    for piece in run:
-        pieces.append(piece)
-        stop.set()
+    steps = []
+
+    def press_stop_at_the_fifth_step(_module, _args):
+        steps.append(len(steps) + 1)
+        if len(steps) == 5:
+            stop.set()  # as if the user pressed Stop while the fifth token is computed
+
+    handle = model.register_forward_pre_hook(press_stop_at_the_fifth_step)
+    try:
+        run = StreamedCall(generate_call(model, tokenizer, max_new_tokens=200), tokenizer, stop)
+        pieces = list(run)
+    finally:
+        handle.remove()
     prompt_length = len(tokenizer("What happens in the video?").input_ids)
-    generated = run.result.shape[1] - prompt_length
-    assert pieces and generated < 10  # stopped after at most a couple of tokens, not 200
+    generated = run.result[0, prompt_length:]
+    assert len(generated) == 5 and len(steps) == 5  # the criterion ended it right after that token
+    assert "".join(pieces) == tokenizer.decode(generated, skip_special_tokens=True)
 
 
 def test_an_error_in_generate_is_raised_to_the_reader_never_a_hang(tiny_lm):
