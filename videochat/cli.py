@@ -14,6 +14,7 @@ from pathlib import Path
 
 from videochat.errors import VideoChatError
 from videochat.families import FAMILIES
+from videochat.timecode import format_time
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,14 +197,6 @@ def _ask_one(chat, question, frames, segment, settings, as_json: bool) -> None:
     print()
     times = ", ".join(format_time(t) for t in answer.times)
     print(f"[{answer.model}, {len(answer.times)} frames{' (stopped)' if answer.stopped else ''}: {times}]", flush=True)
-
-
-def format_time(seconds: float) -> str:
-    """h:mm:ss.mmm, as the player shows it."""
-    milliseconds = int(round(seconds * 1000))
-    hours, rest = divmod(milliseconds, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from tests.core import card_reference as card
-from videochat.cli import format_time, main
+from videochat.cli import main
+from videochat.timecode import format_time
 
 
 def run(*args):

@@ -19,7 +19,8 @@ import pytest
 
 from tests.core.standins import build_hub_extras, build_internvideo2, build_internvideo25, build_internvl2, isolate_hf_caches
 from tests.core.tiny_native import build_llava_onevision, build_qwen2_vl
-from videochat.cli import format_time, main
+from videochat.cli import main
+from videochat.timecode import format_time
 from videochat.pipeline import sample_frames
 from videochat.video import VideoSource
 
