@@ -136,6 +136,13 @@ def cached_config_folder(repo_id: str, revision: str | None) -> Path:
     return Path(found).parent
 
 
+def downloaded_entries() -> list[CatalogEntry]:
+    """Catalog models whose files are in the Hugging Face cache (checked locally, no network)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    return [entry for entry in CATALOG if isinstance(try_to_load_from_cache(entry.repo_id, "config.json"), str)]
+
+
 def not_downloaded_message(repo_id: str) -> str:
     return f"{repo_id} is not downloaded yet. Download it first (huggingface-cli download {repo_id}), then ask again."
 

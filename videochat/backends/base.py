@@ -12,11 +12,13 @@ import threading
 import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
 from videochat.catalog import ModelRef
 from videochat.errors import InvalidQuestion
-from videochat.pipeline import PreparedVideo
+
+if TYPE_CHECKING:  # importing the pipeline costs numpy: the desktop's start-up avoids it
+    from videochat.pipeline import PreparedVideo
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
 

@@ -1,0 +1,71 @@
+"""The app's settings: one typed object, stored as JSON at the platform's config path.
+
+Written atomically (temporary file, then `os.replace`) so that a crash never leaves half a
+file; a file that cannot be read is kept aside and the defaults are used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+MAX_RECENT_FILES = 10
+
+
+def default_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("videochat", appauthor=False) / "settings.json"
+
+
+@dataclass
+class Settings:
+    recent_files: list[str] = field(default_factory=list)
+    last_model: str | None = None  # catalog name, repo id or folder, as the user chose it
+    frames: int | None = None  # None: the model's default
+    max_new_tokens: int = 512
+    temperature: float = 0.0
+    volume: float = 0.8
+    schema_version: int = SCHEMA_VERSION
+
+    def remember_file(self, path: str | os.PathLike) -> None:
+        text = str(Path(path).resolve())
+        self.recent_files = [text, *(p for p in self.recent_files if p != text)][:MAX_RECENT_FILES]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or default_path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError):
+            _keep_aside(path)
+            return cls()
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{key: value for key, value in data.items() if key in known})
+        except TypeError:
+            _keep_aside(path)
+            return cls()
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or default_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".partial")
+        temporary.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        os.replace(temporary, path)
+
+    def reset(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(Settings(), f.name))
+
+
+def _keep_aside(path: Path) -> None:
+    try:
+        os.replace(path, path.with_name(path.name + ".damaged"))
+    except OSError:
+        pass
