@@ -131,3 +131,16 @@ def test_fit_estimate_verdicts():
     eight, many = estimate_fit(small, "bfloat16", 8, 8 * gb), estimate_fit(small, "bfloat16", 64, 8 * gb)
     assert many.cache_bytes > eight.cache_bytes and many.context_tokens == eight.context_tokens + 56 * 256
     assert estimate_fit(huge, "4bit", 8, 80 * gb).weights_bytes < estimate_fit(huge, "bfloat16", 8, 80 * gb).weights_bytes
+
+
+def test_models_in_the_hugging_face_cache_are_listed_as_downloaded(tmp_path, monkeypatch):
+    from videochat.catalog import downloaded_entries
+
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    assert downloaded_entries() == []
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "models--OpenGVLab--InternVL2-1B"
+    write_config(repo / "snapshots" / commit, {"model_type": "internvl_chat"})
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    assert [entry.repo_id for entry in downloaded_entries()] == ["OpenGVLab/InternVL2-1B"]
