@@ -1,0 +1,437 @@
+"""The player pane: the video with its audio, the transport controls, the scrub bar and the keys.
+
+Opening: `open(path)` hands the file to QMediaPlayer (Qt's bundled FFmpeg backend) and, at the
+same time, to the core's `probe` on a worker thread, for the true frame times. `sig_opened` comes
+when both are ready; a failure of either shows its message inside the pane, in place of the
+video, and emits `sig_open_failed`. The pane stays usable: opening another file works.
+
+Frames: every seek aims inside the frame by its true presentation time (from the probe), away
+from its edges where Qt shows a neighbour (see `_seek_target`), so the frame on screen is the
+one `current_frame_index()` names, on variable-frame-rate video too.
+
+Keys, as in mpv and video editors (one table, `_key_actions`):
+  Space play/pause (on the last frame: from the start) · K pause · L play; again: faster ·
+  J slower while faster than 1×, otherwise pause and back 1 s (Qt cannot play backwards) ·
+  ←/→ 5 s · , / . one frame back/forward, paused · Home/End first/last frame ·
+  I/O in/out at the frame on screen · Esc clear in/out · [ / ] speed down/up · M mute.
+They are QShortcuts with Qt.WidgetWithChildrenShortcut, so they act while the focus is in the
+pane and never while typing elsewhere. For window-wide keys the main window calls
+`handle_key(event)` from its keyPressEvent: a window sees only keys its focused widget left
+unused, so text boxes keep theirs.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, QUrl, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from superqt.utils import create_worker
+
+from desktop.scrub_bar import ScrubBar
+from desktop.transport_bar import TransportBar
+from videochat.errors import UnreadableVideo
+from videochat.video import VideoInfo, probe
+
+SEEK_STEP_S = 5.0
+BACK_STEP_S = 1.0
+# How long a QMediaPlayer error waits for the probe's clearer message before it is shown itself.
+PLAYER_ERROR_GRACE_MS = 1000
+ERROR_STYLE = "QLabel { background: #7a1f1f; color: white; padding: 12px; border-radius: 6px; }"
+
+
+@dataclass
+class _PendingOpen:
+    serial: int
+    path: Path
+    info: VideoInfo | None = None
+    player_ready: bool = False
+    player_error: str | None = None
+
+
+def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exception | None]:
+    """Runs on a worker thread; failures come back as objects, tagged with the open they belong to."""
+    try:
+        return serial, probe(path), None
+    except Exception as error:  # every failure is shown in the pane, expected or not
+        return serial, None, error
+
+
+class PlayerPane(QWidget):
+    sig_opened = Signal(object)  # VideoInfo
+    sig_open_failed = Signal(str)
+    sig_position_changed = Signal(float)  # seconds
+    sig_segment_changed = Signal(object)  # (in, out) seconds, or None
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._info: VideoInfo | None = None
+        self._pending: _PendingOpen | None = None
+        self._open_serial = 0
+        self._in_point: float | None = None
+        self._out_point: float | None = None
+        self._resume_after_drag = False
+
+        self._player = QMediaPlayer(self)
+        self._audio = QAudioOutput(self)
+        self._player.setAudioOutput(self._audio)
+        self._video = QVideoWidget()
+        self._video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._player.setVideoOutput(self._video)
+        self._build_ui()
+        self._connect_signals()
+        self._install_shortcuts()
+        self._set_video_controls_enabled(False)
+
+    def _build_ui(self) -> None:
+        self._message = QLabel("No video open.")
+        self._message.setObjectName("playerMessage")
+        self._message.setWordWrap(True)
+        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        message_page = QWidget()
+        QVBoxLayout(message_page).addWidget(self._message, 0, Qt.AlignmentFlag.AlignVCenter)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(message_page)
+        self._stack.addWidget(self._video)
+        self._scrub = ScrubBar()
+        self._transport = TransportBar()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._stack, 1)
+        layout.addWidget(self._scrub)
+        layout.addWidget(self._transport)
+
+    def _connect_signals(self) -> None:
+        self._player.mediaStatusChanged.connect(self._on_media_status_changed)
+        self._player.errorOccurred.connect(self._on_player_error)
+        self._player.positionChanged.connect(self._on_player_position_changed)
+        self._player.playbackStateChanged.connect(self._on_playback_state_changed)
+        self._scrub.sig_seek_requested.connect(self.seek)
+        self._scrub.sig_drag_started.connect(self._on_drag_started)
+        self._scrub.sig_drag_finished.connect(self._on_drag_finished)
+        self._transport.sig_play_toggled.connect(self.toggle_play)
+        self._transport.sig_step_requested.connect(self.step_frames)
+        self._transport.sig_speed_changed.connect(self._player.setPlaybackRate)
+        self._transport.sig_volume_changed.connect(self._audio.setVolume)
+        self._audio.setVolume(self._transport.volume())
+
+    # Opening
+
+    @property
+    def info(self) -> VideoInfo | None:
+        return self._info
+
+    @property
+    def path(self) -> Path | None:
+        return self._info.path if self._info is not None else None
+
+    def open(self, path: str | Path) -> None:
+        """Start loading `path`; `sig_opened` or `sig_open_failed` follows. Returns at once."""
+        path = Path(path)
+        self._open_serial += 1
+        self._pending = _PendingOpen(self._open_serial, path)
+        self._info = None
+        self._set_video_controls_enabled(False)
+        self._show_message(f"Opening {path.name} …", is_error=False)
+        url = QUrl.fromLocalFile(str(path.absolute()))
+        if self._player.source() == url:
+            self._player.setSource(QUrl())  # the same source again would be a no-op: no LoadedMedia
+        self._player.setSource(url)
+        worker = create_worker(_probe_job, self._open_serial, path, _start_thread=False)
+        worker.returned.connect(self._on_probe_returned)
+        worker.start()
+
+    def _on_probe_returned(self, result: tuple[int, VideoInfo | None, Exception | None]) -> None:
+        serial, info, error = result
+        pending = self._pending
+        if pending is None or pending.serial != serial:
+            return  # a later open() took over
+        if isinstance(error, UnreadableVideo):
+            self._fail_open(str(error))
+        elif error is not None:
+            self._fail_open(f"{pending.path.name} could not be opened: {type(error).__name__}: {error}")
+        elif pending.player_error is not None:
+            self._fail_open(pending.player_error)
+        else:
+            pending.info = info
+            self._finish_open_if_ready()
+
+    def _on_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.LoadedMedia and self._pending is not None:
+            self._pending.player_ready = True
+            self._finish_open_if_ready()
+        elif status == QMediaPlayer.MediaStatus.EndOfMedia and self._info is not None:
+            # Qt blanks the picture at the end; hold the last frame instead, as mpv's keep-open does.
+            self._player.pause()
+            self.seek_to_frame(self._info.frame_count - 1)
+
+    def _on_player_error(self, error: QMediaPlayer.Error, message: str) -> None:
+        pending = self._pending
+        if error == QMediaPlayer.Error.NoError or (pending is None and self._info is None):
+            return
+        name = pending.path.name if pending is not None else (self.path.name if self.path else "The video")
+        text = f"{name} cannot be played: {message or error.name}."
+        if pending is not None and pending.info is None:
+            pending.player_error = text  # the probe's message, if it fails too, says more
+            QTimer.singleShot(PLAYER_ERROR_GRACE_MS, self, lambda serial=pending.serial: self._on_player_error_grace_over(serial))
+        else:
+            self._fail_open(text)
+
+    def _on_player_error_grace_over(self, serial: int) -> None:
+        pending = self._pending
+        if pending is not None and pending.serial == serial and pending.player_error is not None:
+            self._fail_open(pending.player_error)
+
+    def _finish_open_if_ready(self) -> None:
+        pending = self._pending
+        if pending is None or pending.info is None or not pending.player_ready:
+            return
+        self._pending = None
+        self._info = pending.info
+        self._in_point = self._out_point = None
+        self._scrub.set_ticks([])
+        self._scrub.set_duration(self._info.duration)
+        self._publish_segment()
+        self._player.pause()  # shows the first frame; playback waits for the user
+        self._stack.setCurrentWidget(self._video)
+        self._set_video_controls_enabled(True)
+        self._on_player_position_changed(self._player.position())
+        self.sig_opened.emit(self._info)
+
+    def _fail_open(self, message: str) -> None:
+        self._pending = None
+        self._info = None
+        self._player.stop()
+        self._player.setSource(QUrl())
+        self._in_point = self._out_point = None
+        self._publish_segment()
+        self._scrub.set_duration(0.0)
+        self._scrub.set_ticks([])
+        self._set_video_controls_enabled(False)
+        self._show_message(message, is_error=True)
+        self.sig_open_failed.emit(message)
+
+    def _show_message(self, text: str, is_error: bool) -> None:
+        self._message.setText(text)
+        self._message.setStyleSheet(ERROR_STYLE if is_error else "")
+        self._stack.setCurrentIndex(0)
+
+    def _set_video_controls_enabled(self, enabled: bool) -> None:
+        self._scrub.setEnabled(enabled)
+        self._transport.set_video_controls_enabled(enabled)
+        if not enabled:
+            self._transport.show_time(0.0, 0.0)
+
+    # Position and frames
+
+    def position_seconds(self) -> float:
+        return self._player.position() / 1000.0
+
+    def current_frame_index(self) -> int:
+        """The frame on screen: the last one whose time is at or before the position; -1 with no video."""
+        return self._frame_at(self.position_seconds()) if self._info is not None else -1
+
+    def _frame_end(self, index: int) -> float:
+        times = self._info.times
+        return float(times[index + 1]) if index + 1 < len(times) else float(times[0]) + self._info.duration
+
+    def _frame_at(self, seconds: float) -> int:
+        index = bisect.bisect_right(self._info.times, seconds) - 1
+        return min(max(index, 0), self._info.frame_count - 1)
+
+    def seek(self, seconds: float) -> None:
+        """Show the frame that is on screen at `seconds` (the position lands in its middle)."""
+        if self._info is not None:
+            self.seek_to_frame(self._frame_at(seconds))
+
+    def seek_to_frame(self, index: int) -> None:
+        if self._info is None:
+            return
+        index = min(max(int(index), 0), self._info.frame_count - 1)
+        if self._player.playbackState() == QMediaPlayer.PlaybackState.StoppedState:
+            self._player.pause()  # a stopped player moves its position but shows no frame
+        self._player.setPosition(round(self._seek_target(index) * 1000))
+
+    def _seek_target(self, index: int) -> float:
+        """Where to put the position for frame `index` to be the one shown.
+
+        Measured on Qt's FFmpeg backend: it gives every frame the average duration D, and a
+        seek to p shows the first frame whose start + D is after p; so frame k shows for p in
+        [start(k-1) + D, start(k) + D). We aim at the middle of where that meets frame k's true
+        interval: on constant-rate video, its start plus half a frame.
+        """
+        times = self._info.times
+        nominal = 1.0 / self._info.fps
+        start, end = float(times[index]), self._frame_end(index)
+        shown_from = float(times[index - 1]) + nominal if index > 0 else start
+        low, high = max(shown_from, start), min(start + nominal, end)
+        if low >= high:  # two very short frames in a row: Qt's window lies outside the true one
+            low, high = shown_from, start + nominal
+        return (low + high) / 2
+
+    def step_frames(self, count: int) -> None:
+        """Pause and move `count` frames (negative: back), by the true frame times."""
+        if self._info is None:
+            return
+        self._player.pause()
+        self.seek_to_frame(self.current_frame_index() + count)
+
+    def _on_player_position_changed(self, milliseconds: int) -> None:
+        if self._info is None:
+            return
+        seconds = milliseconds / 1000.0
+        self._scrub.set_position(seconds)
+        self._transport.show_time(seconds, self._info.duration)
+        self.sig_position_changed.emit(seconds)
+
+    # Playback
+
+    def is_playing(self) -> bool:
+        return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+
+    def play(self) -> None:
+        if self._info is None:
+            return
+        if self.current_frame_index() == self._info.frame_count - 1:
+            self.seek_to_frame(0)  # play on the last frame starts over, as in editors
+        self._player.play()
+
+    def pause(self) -> None:
+        if self._info is not None:
+            self._player.pause()
+
+    def toggle_play(self) -> None:
+        if self.is_playing():
+            self.pause()
+        else:
+            self.play()
+
+    def speed(self) -> float:
+        return self._transport.speed()
+
+    def _on_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
+        self._transport.show_playing(state == QMediaPlayer.PlaybackState.PlayingState)
+
+    def _on_drag_started(self) -> None:
+        # Paused while dragging so each throttled seek shows a still frame; playback resumes after.
+        self._resume_after_drag = self.is_playing()
+        self._player.pause()
+
+    def _on_drag_finished(self) -> None:
+        if self._resume_after_drag:
+            self._player.play()
+        self._resume_after_drag = False
+
+    # Segment and answer ticks
+
+    def segment(self) -> tuple[float, float] | None:
+        """(in, out) in seconds; a missing in is the start, a missing out the end; None when neither is set."""
+        if self._in_point is None and self._out_point is None:
+            return None
+        end = self._out_point if self._out_point is not None else (self._info.duration if self._info else 0.0)
+        return (self._in_point or 0.0, end)
+
+    def set_in_point(self, seconds: float | None) -> None:
+        self._in_point = self._clamp_to_video(seconds)
+        # Like editors, the mark just made wins: an out at or before the new in is dropped.
+        if self._in_point is not None and self._out_point is not None and self._out_point <= self._in_point:
+            self._out_point = None
+        self._publish_segment()
+
+    def set_out_point(self, seconds: float | None) -> None:
+        self._out_point = self._clamp_to_video(seconds)
+        if self._in_point is not None and self._out_point is not None and self._out_point <= self._in_point:
+            self._in_point = None
+        self._publish_segment()
+
+    def clear_segment(self) -> None:
+        self._in_point = self._out_point = None
+        self._publish_segment()
+
+    def _clamp_to_video(self, seconds: float | None) -> float | None:
+        if seconds is None:
+            return None
+        duration = self._info.duration if self._info is not None else float("inf")
+        return min(max(float(seconds), 0.0), duration)
+
+    def _publish_segment(self) -> None:
+        segment = self.segment()
+        if segment != self._scrub.segment():
+            self._scrub.set_segment(segment)
+            self.sig_segment_changed.emit(segment)
+
+    def _mark_in_here(self) -> None:
+        # In at the start and out at the end of the frame on screen, so that frame is inside.
+        self.set_in_point(float(self._info.times[self.current_frame_index()]))
+
+    def _mark_out_here(self) -> None:
+        self.set_out_point(self._frame_end(self.current_frame_index()))
+
+    @property
+    def answer_ticks(self) -> list[float]:
+        return self._scrub.ticks()
+
+    def set_answer_ticks(self, times: list[float]) -> None:
+        """Mark the times of the frames an answer was based on; an empty list clears them."""
+        self._scrub.set_ticks(times)
+
+    # Keys
+
+    def _key_actions(self) -> dict[int, object]:
+        return {
+            Qt.Key.Key_Space: self.toggle_play,
+            Qt.Key.Key_K: self.pause,
+            Qt.Key.Key_L: self._on_key_faster,
+            Qt.Key.Key_J: self._on_key_slower_or_back,
+            Qt.Key.Key_Left: lambda: self.seek(self.position_seconds() - SEEK_STEP_S),
+            Qt.Key.Key_Right: lambda: self.seek(self.position_seconds() + SEEK_STEP_S),
+            Qt.Key.Key_Comma: lambda: self.step_frames(-1),
+            Qt.Key.Key_Period: lambda: self.step_frames(1),
+            Qt.Key.Key_Home: lambda: self.seek_to_frame(0),
+            Qt.Key.Key_End: lambda: self.seek_to_frame(self._info.frame_count - 1),
+            Qt.Key.Key_I: self._mark_in_here,
+            Qt.Key.Key_O: self._mark_out_here,
+            Qt.Key.Key_Escape: self.clear_segment,
+            Qt.Key.Key_BracketLeft: lambda: self._transport.change_speed(-1),
+            Qt.Key.Key_BracketRight: lambda: self._transport.change_speed(1),
+            Qt.Key.Key_M: lambda: self._audio.setMuted(not self._audio.isMuted()),
+        }
+
+    def _install_shortcuts(self) -> None:
+        for key in self._key_actions():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setAutoRepeat(True)
+            shortcut.activated.connect(lambda key=key: self._run_key_action(key))
+
+    def _run_key_action(self, key: int) -> bool:
+        action = self._key_actions().get(key)
+        if action is None or self._info is None:
+            return False
+        action()
+        return True
+
+    def handle_key(self, event: QKeyEvent) -> bool:
+        """Act on a player key from anywhere in the window; True when it was one (and a video is open)."""
+        blocking = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
+        if event.modifiers() & blocking:
+            return False
+        return self._run_key_action(event.key())
+
+    def _on_key_faster(self) -> None:
+        if self.is_playing():
+            self._transport.change_speed(1)
+        else:
+            self.play()
+
+    def _on_key_slower_or_back(self) -> None:
+        if self.is_playing() and self.speed() > 1.0:
+            self._transport.change_speed(-1)
+        else:
+            self._player.pause()
+            self.seek(self.position_seconds() - BACK_STEP_S)

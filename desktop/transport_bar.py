@@ -1,0 +1,89 @@
+"""The row of controls under the player's scrub bar: play/pause, frame steps, time, speed, volume.
+
+A view only: it emits what the user asked for and shows what the pane tells it. None of its
+controls takes the keyboard focus, so clicking one leaves the focus (and the keys) on the pane.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+
+from videochat.timecode import format_time
+
+SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
+DEFAULT_VOLUME = 80
+
+
+class TransportBar(QWidget):
+    sig_play_toggled = Signal()
+    sig_step_requested = Signal(int)  # frames, negative: back
+    sig_speed_changed = Signal(float)
+    sig_volume_changed = Signal(float)  # 0..1
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._play_button = self._tool_button(QStyle.StandardPixmap.SP_MediaPlay, "Play / pause (Space)")
+        self._play_button.clicked.connect(self.sig_play_toggled)
+        back = self._tool_button(QStyle.StandardPixmap.SP_MediaSeekBackward, "Previous frame (,)")
+        back.clicked.connect(lambda: self.sig_step_requested.emit(-1))
+        forward = self._tool_button(QStyle.StandardPixmap.SP_MediaSeekForward, "Next frame (.)")
+        forward.clicked.connect(lambda: self.sig_step_requested.emit(1))
+        self._time_label = QLabel()
+        self._time_label.setObjectName("playerTime")
+        # Fixed-width digits, so the label does not jitter as the time runs.
+        self._time_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.show_time(0.0, 0.0)
+        self._speed = QComboBox()
+        self._speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._speed.setToolTip("Playback speed ([ and ])")
+        for speed in SPEEDS:
+            self._speed.addItem(f"{speed:g}×", speed)
+        self._speed.setCurrentIndex(SPEEDS.index(1.0))
+        self._speed.currentIndexChanged.connect(lambda index: self.sig_speed_changed.emit(SPEEDS[index]))
+        self._volume = QSlider(Qt.Orientation.Horizontal)
+        self._volume.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._volume.setRange(0, 100)
+        self._volume.setValue(DEFAULT_VOLUME)
+        self._volume.setMaximumWidth(100)
+        self._volume.setToolTip("Volume (M mutes)")
+        self._volume.valueChanged.connect(lambda value: self.sig_volume_changed.emit(value / 100.0))
+        self._video_controls = (self._play_button, back, forward, self._speed)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self._play_button, back, forward, self._time_label):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        layout.addWidget(self._speed)
+        layout.addWidget(self._volume)
+
+    def _tool_button(self, pixmap: QStyle.StandardPixmap, tooltip: str) -> QToolButton:
+        button = QToolButton()
+        button.setIcon(self.style().standardIcon(pixmap))
+        button.setToolTip(tooltip)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return button
+
+    def set_video_controls_enabled(self, enabled: bool) -> None:
+        for widget in self._video_controls:
+            widget.setEnabled(enabled)
+
+    def show_time(self, position: float, duration: float) -> None:
+        self._time_label.setText(f"{format_time(position)} / {format_time(duration)}")
+
+    def show_playing(self, playing: bool) -> None:
+        pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self._play_button.setIcon(self.style().standardIcon(pixmap))
+
+    def speed(self) -> float:
+        return SPEEDS[self._speed.currentIndex()]
+
+    def change_speed(self, steps: int) -> None:
+        """One step of the speed list up (positive) or down, stopping at its ends."""
+        index = min(max(self._speed.currentIndex() + steps, 0), len(SPEEDS) - 1)
+        self._speed.setCurrentIndex(index)
+
+    def volume(self) -> float:
+        return self._volume.value() / 100.0

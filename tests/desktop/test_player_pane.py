@@ -1,0 +1,341 @@
+"""The player pane against real QMediaPlayer playback (offscreen, Qt's FFmpeg backend).
+
+The frame on screen is read from the pixels the video widget receives (the clips code each
+frame's index in its picture), so "seeking to frame 40 shows frame 40" is checked, not assumed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QKeyEvent
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+import desktop.player_pane as player_pane_module
+from desktop.player_pane import PlayerPane
+from desktop.scrub_bar import TICK_COLOR, ScrubBar
+from videochat.testing import read_frame_code
+
+WAIT_MS = 5000
+
+
+@pytest.fixture
+def pane(qtbot):
+    pane = PlayerPane()
+    qtbot.addWidget(pane)
+    pane.resize(640, 480)
+    pane.show()
+    qtbot.waitExposed(pane)
+    return pane
+
+
+def open_clip(qtbot, pane, path):
+    with qtbot.waitSignal(pane.sig_opened, timeout=10_000) as blocker:
+        pane.open(path)
+    return blocker.args[0]
+
+
+def shown_frame(pane) -> int | None:
+    """The index coded in the picture the video widget has now."""
+    frame = pane.findChild(QVideoWidget).videoSink().videoFrame()
+    if not frame.isValid():
+        return None
+    image = frame.toImage().convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return read_frame_code(rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3))
+
+
+def wait_until_shown(qtbot, pane, index: int) -> None:
+    qtbot.waitUntil(lambda: shown_frame(pane) == index, timeout=WAIT_MS)
+
+
+def frame_interval(info, index: int) -> tuple[float, float]:
+    end = info.times[index + 1] if index + 1 < info.frame_count else info.times[0] + info.duration
+    return float(info.times[index]), float(end)
+
+
+def focus_pane(qtbot, pane) -> None:
+    pane.activateWindow()
+    pane.setFocus()
+    qtbot.waitUntil(pane.hasFocus, timeout=WAIT_MS)
+
+
+def test_opening_a_clip_reports_its_frames_and_shows_its_duration(qtbot, pane, clips):
+    info = open_clip(qtbot, pane, clips("plain.mp4"))
+
+    assert info.frame_count == 90
+    assert info.duration == pytest.approx(3.0)
+    assert pane.info is info
+    assert pane.path == clips("plain.mp4")
+    time_label = next(label for label in pane.findChildren(QLabel) if " / " in label.text())
+    assert time_label.text() == "0:00:00.000 / 0:00:03.000"
+    wait_until_shown(qtbot, pane, 0)
+
+
+def test_open_returns_at_once_and_probes_on_a_worker_thread(qtbot, pane, clips, monkeypatch):
+    probe_threads = []
+    real_probe = player_pane_module.probe
+
+    def slow_probe(path):
+        probe_threads.append(threading.current_thread())
+        time.sleep(0.5)
+        return real_probe(path)
+
+    monkeypatch.setattr(player_pane_module, "probe", slow_probe)
+    with qtbot.waitSignal(pane.sig_opened, timeout=10_000):
+        started = time.monotonic()
+        pane.open(clips("plain.mp4"))
+        assert time.monotonic() - started < 0.2
+        assert pane.info is None
+    assert probe_threads and probe_threads[0] is not threading.main_thread()
+
+
+def test_a_later_open_wins_over_an_earlier_slower_one(qtbot, pane, clips, monkeypatch):
+    real_probe = player_pane_module.probe
+    slow_path = clips("vfr.mp4")
+
+    def probe_slow_for_vfr(path):
+        if path == slow_path:
+            time.sleep(0.8)
+        return real_probe(path)
+
+    monkeypatch.setattr(player_pane_module, "probe", probe_slow_for_vfr)
+    opened = []
+    pane.sig_opened.connect(opened.append)
+    pane.open(slow_path)
+    pane.open(clips("plain.mp4"))
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=10_000)
+    qtbot.wait(1200)
+    assert [info.path for info in opened] == [clips("plain.mp4")]
+    assert pane.path == clips("plain.mp4")
+
+
+def test_closing_the_pane_while_the_probe_runs_is_harmless(qtbot, monkeypatch, tmp_path):
+    real_probe = player_pane_module.probe
+    finished = threading.Event()
+
+    def slow_probe(path):
+        time.sleep(0.3)
+        try:
+            return real_probe(path)
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(player_pane_module, "probe", slow_probe)
+    pane = PlayerPane()
+    pane.show()
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video")  # its failure would touch the pane's widgets
+    pane.open(notes)
+    pane.close()
+    pane.deleteLater()
+    qtbot.waitUntil(finished.is_set, timeout=WAIT_MS)
+    qtbot.wait(200)  # the worker's result arrives for a pane that is gone; nothing may raise
+
+
+@pytest.mark.parametrize(
+    ("clip", "indices"),
+    [("plain.mp4", [40, 41, 89, 0]), ("vfr.mp4", [38, 39, 42, 85])],  # vfr: 38, 42 last 17 ms, 39 100 ms
+)
+def test_seek_to_frame_shows_that_frame_and_lands_inside_it(qtbot, pane, clips, clip, indices):
+    info = open_clip(qtbot, pane, clips(clip))
+    for index in indices:
+        pane.seek_to_frame(index)
+        wait_until_shown(qtbot, pane, index)
+        assert pane.current_frame_index() == index
+        start, end = frame_interval(info, index)
+        assert start <= pane.position_seconds() < end
+
+
+def test_period_and_comma_keys_step_exactly_one_frame(qtbot, pane, clips):
+    info = open_clip(qtbot, pane, clips("vfr.mp4"))
+    focus_pane(qtbot, pane)
+    pane.seek_to_frame(10)
+    wait_until_shown(qtbot, pane, 10)
+
+    for key, expected in [(Qt.Key.Key_Period, 11), (Qt.Key.Key_Period, 12), (Qt.Key.Key_Comma, 11)]:
+        QTest.keyClick(pane, key)
+        assert pane.current_frame_index() == expected
+        wait_until_shown(qtbot, pane, expected)
+        start, end = frame_interval(info, expected)
+        assert start <= pane.position_seconds() < end
+    assert not pane.is_playing()
+
+
+def test_i_and_o_keys_mark_the_frame_on_screen_and_escape_clears_them(qtbot, pane, clips):
+    info = open_clip(qtbot, pane, clips("plain.mp4"))
+    focus_pane(qtbot, pane)
+    pane.seek_to_frame(15)
+    with qtbot.waitSignal(pane.sig_segment_changed) as marked_in:
+        QTest.keyClick(pane, Qt.Key.Key_I)
+    assert marked_in.args[0] == pytest.approx((info.times[15], info.duration))
+
+    pane.seek_to_frame(45)
+    with qtbot.waitSignal(pane.sig_segment_changed) as marked_out:
+        QTest.keyClick(pane, Qt.Key.Key_O)
+    assert marked_out.args[0] == pytest.approx((info.times[15], info.times[46]))
+    assert pane.segment() == pytest.approx((info.times[15], info.times[46]))
+
+    with qtbot.waitSignal(pane.sig_segment_changed) as cleared:
+        QTest.keyClick(pane, Qt.Key.Key_Escape)
+    assert cleared.args == [None]
+    assert pane.segment() is None
+
+
+def test_a_mark_that_would_reverse_the_segment_drops_the_other_mark(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    pane.set_in_point(2.0)
+    pane.set_out_point(1.0)
+    assert pane.segment() == pytest.approx((0.0, 1.0))
+    pane.set_in_point(1.5)
+    assert pane.segment() == pytest.approx((1.5, 3.0))
+    pane.set_out_point(9.0)
+    assert pane.segment() == pytest.approx((1.5, 3.0))
+    pane.clear_segment()
+    assert pane.segment() is None
+
+
+def test_answer_ticks_are_kept_and_painted_on_the_scrub_bar(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    scrub = pane.findChild(ScrubBar)
+    ticks = [0.5, 1.5, 2.5]
+
+    def tick_painted_at(image: QImage, seconds: float) -> bool:
+        x = round(scrub.x_for_seconds(seconds))
+        return any(is_tick_color(image.pixelColor(column, 3)) for column in (x - 1, x, x + 1))
+
+    pane.set_answer_ticks(ticks)
+    assert pane.answer_ticks == ticks
+    image = scrub.grab().toImage()
+    assert all(tick_painted_at(image, t) for t in ticks)
+    assert not tick_painted_at(image, 1.0)
+
+    pane.set_answer_ticks([])
+    assert pane.answer_ticks == []
+    image = scrub.grab().toImage()
+    assert not any(tick_painted_at(image, t) for t in ticks)
+
+
+def is_tick_color(color: QColor) -> bool:
+    return max(abs(color.red() - TICK_COLOR.red()), abs(color.green() - TICK_COLOR.green()), abs(color.blue() - TICK_COLOR.blue())) < 40
+
+
+def test_dragging_the_scrub_bar_seeks_a_few_times_and_ends_on_the_release_position(qtbot, pane, clips):
+    info = open_clip(qtbot, pane, clips("plain.mp4"))
+    scrub = pane.findChild(ScrubBar)
+    seeks = []
+    scrub.sig_seek_requested.connect(seeks.append)
+    middle = scrub.height() // 2
+    start_x, last_move_x, release_x = (round(scrub.x_for_seconds(t)) for t in (0.2, 2.0, 2.4))
+
+    QTest.mousePress(scrub, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(start_x, middle))
+    moves = 60
+    for step in range(1, moves + 1):
+        QTest.mouseMove(scrub, QPoint(start_x + (last_move_x - start_x) * step // moves, middle))
+        qtbot.wait(5)
+    QTest.mouseRelease(scrub, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(release_x, middle))
+
+    assert 2 <= len(seeks) <= moves // 3
+    assert seeks[-1] == pytest.approx(scrub.seconds_at_x(release_x))
+    expected = bisect.bisect_right(info.times, seeks[-1]) - 1
+    wait_until_shown(qtbot, pane, expected)
+    assert pane.current_frame_index() == expected
+
+
+def test_a_text_file_named_mp4_shows_the_message_in_the_pane_and_the_next_clip_opens(qtbot, pane, clips, tmp_path):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("meeting notes, not a video\n")
+    with qtbot.waitSignal(pane.sig_open_failed, timeout=2000) as failed:
+        pane.open(notes)
+
+    message = failed.args[0]
+    assert "notes.mp4" in message and "not a video" in message
+    banner = pane.findChild(QLabel, "playerMessage")
+    assert banner.isVisible() and banner.text() == message
+    assert pane.info is None and pane.current_frame_index() == -1
+
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    assert not banner.isVisible()
+    assert pane.findChild(QVideoWidget).isVisible()
+    wait_until_shown(qtbot, pane, 0)
+
+
+def test_space_plays_and_k_pauses(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    focus_pane(qtbot, pane)
+    QTest.keyClick(pane, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: pane.is_playing() and pane.position_seconds() > 0.3, timeout=WAIT_MS)
+    QTest.keyClick(pane, Qt.Key.Key_K)
+    assert not pane.is_playing()
+    paused_at = pane.position_seconds()
+    qtbot.wait(200)
+    assert pane.position_seconds() == paused_at
+
+
+def test_l_plays_then_speeds_up_and_j_slows_down(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    focus_pane(qtbot, pane)
+    QTest.keyClick(pane, Qt.Key.Key_L)
+    qtbot.waitUntil(pane.is_playing, timeout=WAIT_MS)
+    assert pane.speed() == 1.0
+    QTest.keyClick(pane, Qt.Key.Key_L)
+    QTest.keyClick(pane, Qt.Key.Key_L)
+    assert pane.speed() == 2.0
+    QTest.keyClick(pane, Qt.Key.Key_J)
+    assert pane.speed() == 1.5
+
+
+def test_playing_to_the_end_holds_the_last_frame(qtbot, pane, clips):
+    info = open_clip(qtbot, pane, clips("short.mp4"))
+    pane.play()
+    qtbot.waitUntil(lambda: not pane.is_playing() and shown_frame(pane) == info.frame_count - 1, timeout=WAIT_MS)
+    assert pane.current_frame_index() == info.frame_count - 1
+
+
+def test_player_keys_act_only_inside_the_pane_and_leave_a_text_box_alone(qtbot, clips):
+    window = QWidget()
+    qtbot.addWidget(window)
+    pane = PlayerPane()
+    text_box = QLineEdit()
+    button = QPushButton("Send")
+    layout = QVBoxLayout(window)
+    for widget in (pane, text_box, button):
+        layout.addWidget(widget)
+    window.show()
+    qtbot.waitExposed(window)
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    pane.seek_to_frame(10)
+    text_box.activateWindow()
+    text_box.setFocus()
+    qtbot.waitUntil(text_box.hasFocus, timeout=WAIT_MS)
+
+    QTest.keyClicks(text_box, "., io")
+    assert text_box.text() == "., io"
+    assert pane.current_frame_index() == 10
+    assert pane.segment() is None and not pane.is_playing()
+
+    button.setFocus()
+    qtbot.waitUntil(button.hasFocus, timeout=WAIT_MS)
+    QTest.keyClick(button, Qt.Key.Key_Period)
+    assert pane.current_frame_index() == 10  # outside the pane, the window forwards keys through handle_key
+
+
+def test_handle_key_acts_on_player_keys_only(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    pane.seek_to_frame(10)
+
+    def key(code, modifiers=Qt.KeyboardModifier.NoModifier):
+        return QKeyEvent(QEvent.Type.KeyPress, code, modifiers)
+
+    assert pane.handle_key(key(Qt.Key.Key_Period))
+    assert pane.current_frame_index() == 11
+    assert not pane.handle_key(key(Qt.Key.Key_A))
+    assert not pane.handle_key(key(Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier))
+    assert pane.current_frame_index() == 11
