@@ -1,0 +1,215 @@
+"""The chat pane as a view: streaming text, frame chips that seek, Send/Stop, keys, the frame rule, inline errors."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from desktop import chat_pane as chat_pane_module
+from desktop.chat_pane import MODEL_FOLDER_ITEM, ChatPane
+from videochat.backends.base import GenerationSettings
+from videochat.chat import Answer
+from videochat.testing import read_frame_code
+from videochat.video import VideoSource
+
+
+def make_answer(times=(0.5, 1.0, 1.5), indices=(15, 30, 45), segment=None, stopped=False, text="A **red** ball rolls.") -> Answer:
+    return Answer(
+        question="What happens?", text=text, stopped=stopped, indices=list(indices), times=list(times),
+        model="InternVL2-1B", revision=None, family="internvl2", frames=len(times), segment=segment,
+        settings={}, device="cpu", precision="float32", asked_at=0.0, follow_up=False,
+    )
+
+
+@pytest.fixture
+def pane(qtbot):
+    pane = ChatPane()
+    qtbot.addWidget(pane)
+    pane.resize(500, 700)
+    pane.show()
+    qtbot.waitExposed(pane)
+    yield pane
+    assert pane.shutdown()
+
+
+def test_streamed_text_appears_in_the_last_answer_bubble(pane):
+    pane.begin_answer("First?")
+    pane.append_answer_text("Earlier")
+    pane.finish_answer(make_answer(text="Earlier"))
+    pane.begin_answer("What happens?")
+    pane.append_answer_text("A **red** ")
+    pane.append_answer_text("ball")
+    first, last = pane.answer_bubbles()
+    assert last.text == "A **red** ball" and last.text_label.text() == "A **red** ball"
+    assert last.text_label.textFormat() == Qt.TextFormat.MarkdownText
+    assert first.text == "Earlier" and pane.last_question == "What happens?"
+
+
+def test_finishing_an_answer_makes_one_chip_per_frame_time_and_a_chip_seeks(pane, qtbot):
+    pane.begin_answer("What happens?")
+    pane.finish_answer(make_answer())
+    bubble = pane.answer_bubbles()[-1]
+    assert [chip.text() for chip in bubble.chips] == ["0:00:00.500", "0:00:01.000", "0:00:01.500"]
+    assert bubble.meta_label.text() == "InternVL2-1B · 3 frames · whole clip"
+    with qtbot.waitSignal(pane.sig_seek_requested) as seek:
+        qtbot.mouseClick(bubble.chips[1], Qt.MouseButton.LeftButton)
+    assert seek.args == [1.0, 30]
+
+
+def test_the_meta_line_names_the_segment_and_a_stop(pane):
+    pane.begin_answer("What happens?")
+    pane.finish_answer(make_answer(segment=(1.0, 2.5), stopped=True))
+    assert pane.answer_bubbles()[-1].meta_label.text() == "InternVL2-1B · 3 frames · 0:00:01.000–0:00:02.500 · stopped"
+
+
+def test_clicking_an_answer_selects_it_and_sends_its_frame_times(pane, qtbot):
+    pane.begin_answer("First?")
+    with qtbot.waitSignal(pane.sig_answer_selected) as selected:
+        pane.finish_answer(make_answer(times=(0.1, 0.2), indices=(3, 6)))
+    assert selected.args == [[0.1, 0.2]]  # a new answer is selected as it finishes
+    pane.begin_answer("Second?")
+    pane.finish_answer(make_answer())
+    with qtbot.waitSignal(pane.sig_answer_selected) as selected:
+        qtbot.mouseClick(pane.answer_bubbles()[0].text_label, Qt.MouseButton.LeftButton)
+    assert selected.args == [[0.1, 0.2]]
+
+
+def test_send_becomes_stop_while_busy_and_stop_is_requested(pane, qtbot):
+    asked = []
+    pane.sig_ask_requested.connect(asked.append)
+    pane.question_box.setPlainText("What happens?")
+    pane.set_busy(True)
+    assert pane.send_button.text() == "Stop"
+    with qtbot.waitSignal(pane.sig_stop_requested):
+        qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    assert asked == []
+    pane.set_busy(False)
+    assert pane.send_button.text() == "Send"
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    assert asked == ["What happens?"]
+
+
+def test_enter_sends_and_shift_enter_starts_a_new_line(pane, qtbot):
+    asked = []
+    pane.sig_ask_requested.connect(asked.append)
+    box = pane.question_box
+    qtbot.keyClicks(box, "What")
+    qtbot.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(box, "happens?")
+    assert asked == [] and box.toPlainText() == "What\nhappens?"
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert asked == ["What\nhappens?"]
+    pane.begin_answer("What\nhappens?")
+    assert box.toPlainText() == ""  # taken once the question is on its way
+
+
+def test_enter_sends_nothing_while_an_answer_runs(pane, qtbot):
+    asked = []
+    pane.sig_ask_requested.connect(asked.append)
+    pane.set_busy(True)
+    qtbot.keyClicks(pane.question_box, "Next?")
+    qtbot.keyClick(pane.question_box, Qt.Key.Key_Return)
+    assert asked == [] and pane.question_box.toPlainText() == "Next?"
+
+
+def test_the_frame_count_keeps_to_the_family_multiple(pane, qtbot):
+    pane.set_family_constraints(128, 512, 4)
+    spin = pane.frames_spin
+    assert (spin.value(), spin.singleStep(), spin.minimum(), spin.maximum()) == (128, 4, 4, 512)
+    spin.stepBy(1)
+    assert pane.frames() == 132
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "131")
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    assert spin.value() == 132 and pane.frames() == 132
+    spin.setValue(9)
+    assert pane.frames() == 8
+    pane.set_family_constraints(8, 64, 1)
+    spin.setValue(7)
+    assert pane.frames() == 7
+
+
+def test_failing_an_answer_shows_the_message_inline_and_keeps_the_partial_text(pane):
+    pane.begin_answer("What happens?")
+    pane.append_answer_text("A ball")
+    pane.fail_answer("The model ran out of memory while answering. Ask with fewer frames.")
+    bubble = pane.answer_bubbles()[-1]
+    assert not bubble.error_label.isHidden() and "fewer frames" in bubble.error_label.text()
+    assert bubble.text_label.text() == "A ball"
+    pane.show_error("Open a video first.")
+    assert pane.bubbles()[-1].label.text() == "Open a video first."
+    pane.fail_answer("No answer is running: this one shows on its own.")
+    assert "on its own" in pane.bubbles()[-1].label.text()
+
+
+def test_copy_puts_the_answer_on_the_clipboard_and_regenerate_is_offered_on_the_last_answer(pane, qtbot):
+    pane.begin_answer("First?")
+    pane.finish_answer(make_answer(text="first answer"))
+    pane.begin_answer("Second?")
+    pane.finish_answer(make_answer(text="second answer"))
+    first, second = pane.answer_bubbles()
+    qtbot.mouseClick(first.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == "first answer"
+    assert not first.regenerate_button.isEnabled() and second.regenerate_button.isEnabled()
+    with qtbot.waitSignal(pane.sig_regenerate_requested):
+        qtbot.mouseClick(second.regenerate_button, Qt.MouseButton.LeftButton)
+    pane.set_busy(True)
+    assert not second.regenerate_button.isEnabled()
+
+
+def test_settings_and_the_model_choice(pane, qtbot, monkeypatch, tmp_path):
+    pane.tokens_spin.setValue(40)
+    pane.temperature_spin.setValue(0.7)
+    assert pane.settings() == GenerationSettings(max_new_tokens=40, temperature=0.7)
+    pane.set_models([("InternVL2-1B", "OpenGVLab/InternVL2-1B")])
+    combo = pane.model_combo
+    assert combo.itemText(combo.count() - 1) == MODEL_FOLDER_ITEM
+    with qtbot.waitSignal(pane.sig_model_chosen) as chosen:
+        combo.activated.emit(0)
+    assert chosen.args == ["OpenGVLab/InternVL2-1B"]
+    monkeypatch.setattr(chat_pane_module.QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path))
+    with qtbot.waitSignal(pane.sig_model_chosen) as chosen:
+        combo.activated.emit(combo.count() - 1)
+    assert chosen.args == [str(tmp_path)] and combo.currentData() == str(tmp_path)
+    pane.set_model_status("InternVL2-1B ready")
+    assert pane.status_label.text() == "InternVL2-1B ready"
+    pane.set_hd_available(False)
+    assert not pane.hd_check.isEnabled()
+
+
+def test_chip_thumbnails_show_the_answer_frames_and_are_decoded_off_the_gui_thread(pane, qtbot, clips, monkeypatch):
+    decoding_threads = []
+    original = VideoSource.iter_frames
+
+    def recording(source, indices, *args, **kwargs):
+        decoding_threads.append(threading.current_thread())
+        return original(source, indices, *args, **kwargs)
+
+    monkeypatch.setattr(VideoSource, "iter_frames", recording)
+    pane.begin_answer("What happens?")
+    with qtbot.waitSignal(pane.thumbnails.sig_ready, timeout=30_000) as ready:
+        pane.finish_answer(make_answer(times=(0.0, 1.0, 2.0), indices=(0, 30, 60)), video_path=clips("plain.mp4"))
+    images = ready.args[1]
+    assert decoding_threads and threading.main_thread() not in decoding_threads
+    codes = []
+    for image in images:
+        image = image.convertToFormat(QImage.Format.Format_RGB888)
+        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+        codes.append(read_frame_code(pixels[:, : image.width() * 3].reshape(image.height(), image.width(), 3)))
+    assert codes == [0, 30, 60]
+    chips = pane.answer_bubbles()[-1].chips
+    assert all(not chip.icon().isNull() for chip in chips)
+    assert images[0].height() == 54
+
+
+def test_clear_empties_the_conversation(pane):
+    pane.begin_answer("What happens?")
+    pane.finish_answer(make_answer())
+    pane.show_error("An error.")
+    pane.clear()
+    assert pane.answer_bubbles() == [] and pane.last_question is None
