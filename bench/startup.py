@@ -1,0 +1,79 @@
+"""Benchmark: time to the app's first shown window, against a bare PySide6 window, in one run.
+
+Each start is a fresh Python process; the time runs from launching it to the moment the event
+loop first runs after `show()` (the window is on screen then). Starts of the app and of the
+bare window take turns, `--repeats` of each; the best of each is compared. Bar: app / bare <= 1.5.
+
+    python bench/startup.py              # offscreen, 5 starts each
+    python bench/startup.py --repeats 9  # steadier on a busy machine
+
+The app starts with empty settings in a temporary folder (no recent file, no model to load).
+The exit status is 0 whatever the numbers: this is a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BAR = 1.5
+
+SHOWN = "import sys; from PySide6.QtCore import QTimer; QTimer.singleShot(0, lambda: (print('shown', flush=True), app.quit()))\n"
+
+BARE = (
+    "from PySide6.QtWidgets import QApplication, QWidget\n"
+    "app = QApplication([])\n"
+    "window = QWidget(); window.resize(1280, 780); window.show()\n" + SHOWN + "app.exec()\n"
+)
+
+APP = (
+    "from PySide6.QtWidgets import QApplication\n"
+    "app = QApplication([])\n"
+    "from desktop.main_window import MainWindow\n"
+    "from videochat.settings import Settings\n"
+    "window = MainWindow(Settings())\n"
+    "window.show()\n" + SHOWN + "app.exec()\n"
+    "window.shutdown()\n"
+)
+
+
+def time_start(code: str, env: dict) -> float:
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    line = process.stdout.readline()
+    shown = time.perf_counter() - started
+    _, err = process.communicate(timeout=60)
+    if line.strip() != "shown":
+        raise RuntimeError(f"the window did not show:\n{err}")
+    return shown
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
+        env.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+        time_start(BARE, env)  # warm the file cache for both
+        time_start(APP, env)
+        bare, app = [], []
+        for _ in range(args.repeats):
+            bare.append(time_start(BARE, env))
+            app.append(time_start(APP, env))
+    ratio = min(app) / min(bare)
+    print(f"platform {env['QT_QPA_PLATFORM']}; best of {args.repeats} starts each")
+    print(f"  bare PySide6 window  {min(bare):.3f} s (median {sorted(bare)[len(bare) // 2]:.3f} s)")
+    print(f"  VideoChat window     {min(app):.3f} s (median {sorted(app)[len(app) // 2]:.3f} s)")
+    print(f"  app / bare = {ratio:.2f} (bar <= {BAR}: {'met' if ratio <= BAR else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""One place where unexpected errors are shown: a dialog with the details to copy.
+
+Expected failures (the core's typed errors) are shown inline by the pane they concern; this is
+for everything else, including exceptions in slots and in worker threads, which would otherwise
+be printed to a terminal nobody sees or lost.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+
+class ErrorPresenter(QObject):
+    sig_unexpected = Signal(str, str)  # (summary, details): emitted from any thread, shown on the GUI thread
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._parent = parent
+        self.shown: list[str] = []  # summaries shown, newest last (for tests and the log)
+        self.sig_unexpected.connect(self._on_unexpected, Qt.ConnectionType.QueuedConnection)
+        self._previous_hooks = None
+
+    def install(self) -> None:
+        """Route uncaught exceptions of the GUI thread and of worker threads here."""
+        self._previous_hooks = (sys.excepthook, threading.excepthook)
+        sys.excepthook = self._excepthook
+        threading.excepthook = lambda args: self._excepthook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    def uninstall(self) -> None:
+        if self._previous_hooks is not None:
+            sys.excepthook, threading.excepthook = self._previous_hooks
+            self._previous_hooks = None
+
+    def report(self, error: BaseException) -> None:
+        self._excepthook(type(error), error, error.__traceback__)
+
+    def _excepthook(self, kind, value, trace) -> None:
+        details = "".join(traceback.format_exception(kind, value, trace))
+        sys.stderr.write(details)
+        self.sig_unexpected.emit(f"{kind.__name__}: {value}", details)
+
+    def _on_unexpected(self, summary: str, details: str) -> None:
+        self.shown.append(summary)
+        if QApplication.platformName() == "offscreen":
+            return  # tests: no modal dialog to block the run
+        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong", summary, parent=self._parent)
+        box.setInformativeText("The app keeps running. If it happens again, please report it with the details below.")
+        box.setDetailedText(details)
+        copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.exec()
+        if box.clickedButton() is copy:
+            QApplication.clipboard().setText(details)

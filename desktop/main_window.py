@@ -1,0 +1,276 @@
+"""The main window: composes the player pane, the chat pane and the model worker, and wires them.
+
+It holds no video or model logic: user actions become calls on the panes and the worker,
+and their results are drawn by the pane they concern.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
+
+from desktop.chat_pane import ChatPane
+from desktop.errors import ErrorPresenter
+from desktop.model_worker import AskRequest, ModelWorker
+from desktop.player_pane import PlayerPane
+from videochat.errors import VideoChatError
+from videochat.settings import Settings
+
+VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm *.m4v *.mpg *.mpeg *.ts *.wmv *.flv);;All files (*)"
+NO_MODEL_HINT = (
+    "No model yet. Download one with `huggingface-cli download OpenGVLab/InternVL2-1B` (2 GB, runs on a CPU), "
+    "or choose a model folder above."
+)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, settings_path: Path | None = None):
+        super().__init__()
+        self.settings = settings or Settings()
+        self._settings_path = settings_path
+        self.setWindowTitle("VideoChat")
+        self.resize(1280, 780)
+        self.setAcceptDrops(True)
+
+        self.errors = ErrorPresenter(self)
+        self.player = PlayerPane(self)
+        self.chat = ChatPane(self)
+        self.worker = ModelWorker(self)
+        self._pending_model: str | None = None
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.player)
+        splitter.addWidget(self.chat)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(splitter)
+        self._build_menus()
+        self._connect()
+        self.chat.set_model_status(NO_MODEL_HINT)
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open video…", self, shortcut=QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self._on_open_requested)
+        file_menu.addAction(open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._fill_recent_menu()
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        model_menu = self.menuBar().addMenu("&Model")
+        folder_action = QAction("Load a model &folder…", self)
+        folder_action.triggered.connect(self._on_model_folder_requested)
+        model_menu.addAction(folder_action)
+        unload_action = QAction("&Unload the model", self)
+        unload_action.triggered.connect(self.worker.unload)
+        model_menu.addAction(unload_action)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_video(p))
+        self.recent_menu.setEnabled(bool(self.settings.recent_files))
+
+    def _connect(self) -> None:
+        self.errors.install()
+        self.player.sig_opened.connect(self._on_video_opened)
+        self.chat.sig_ask_requested.connect(self._on_ask_requested)
+        self.chat.sig_stop_requested.connect(self.worker.stop)
+        self.chat.sig_regenerate_requested.connect(self._on_regenerate_requested)
+        self.chat.sig_seek_requested.connect(lambda _seconds, index: self.player.seek_to_frame(index))
+        self.chat.sig_answer_selected.connect(self.player.set_answer_ticks)
+        self.chat.sig_model_chosen.connect(self.load_model)
+
+        self.worker.sig_load_progress.connect(lambda what, fraction: self.chat.set_model_status(f"{what}… {fraction:.0%}"))
+        self.worker.sig_loaded.connect(self._on_model_loaded)
+        self.worker.sig_load_failed.connect(self._on_model_failed)
+        self.worker.sig_text.connect(self.chat.append_answer_text)
+        self.worker.sig_frames_progress.connect(self.chat.set_frames_progress)
+        self.chat.sig_hd_toggled.connect(self._on_hd_toggled)
+        self.worker.sig_answer_finished.connect(self._on_answer_finished)
+        self.worker.sig_answer_failed.connect(self._on_answer_failed)
+
+    # -- video --------------------------------------------------------------------------------
+
+    def open_video(self, path: str | Path) -> None:
+        self.player.open(path)
+
+    def _on_open_requested(self) -> None:
+        start = str(Path(self.settings.recent_files[0]).parent) if self.settings.recent_files else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video", start, VIDEO_FILTER)
+        if path:
+            self.open_video(path)
+
+    def _on_video_opened(self, info) -> None:
+        self.settings.remember_file(info.path)
+        self._fill_recent_menu()
+        self._save_settings()
+        self.setWindowTitle(f"{Path(info.path).name} — VideoChat")
+        self.chat.clear()
+        self.chat.set_video(info.path)
+        self.player.setFocus()  # the player's keys work at once
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # Player keys work window-wide; a focused text box takes its own keys before this runs.
+        if not self.player.handle_key(event):
+            super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        local = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if local:
+            self.open_video(local[0])
+            event.acceptProposedAction()
+
+    # -- models -------------------------------------------------------------------------------
+
+    def start_models(self, requested: str | None = None) -> None:
+        """After the window shows: list the models on disk (off the GUI thread) and load the chosen one."""
+        self._pending_model = requested or self.settings.last_model
+        self.worker.start()
+        self.worker.sig_models_found.connect(self._on_models_found)
+        self.worker.find_models()
+
+    def _on_models_found(self, names: list) -> None:
+        self.chat.set_models([(name, name) for name in names])
+        if self._pending_model:
+            self.load_model(self._pending_model)
+        elif names:
+            self.chat.set_model_status(f"{len(names)} model(s) on disk: choose one to load.")
+        else:
+            self.chat.set_model_status(NO_MODEL_HINT)
+
+    def load_model(self, model: str, trust_remote_code: bool = False) -> None:
+        self._pending_model = None
+        self.chat.set_model_status(f"Loading {Path(model).name or model}…")
+        self.worker.load(model, trust_remote_code=trust_remote_code)
+
+    def _on_model_folder_requested(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        if folder:
+            self.load_model(folder)
+
+    def _on_model_loaded(self, ref) -> None:
+        from videochat.families import get_family
+
+        family = get_family(ref.family)
+        default = ref.entry.default_frames if ref.entry is not None else family.default_frames
+        self.chat.set_family_constraints(default, family.max_frames, family.frame_multiple)
+        self.chat.set_current_model(ref.entry.name if ref.entry else ref.source, ref.display_name)
+        self.chat.set_hd_available(hd_counterpart(ref) is not None)
+        self.chat.hd_check.blockSignals(True)
+        self.chat.hd_check.setChecked(ref.family == "internvideo2-hd")
+        self.chat.hd_check.blockSignals(False)
+        self.chat.set_model_status(f"{ref.display_name} ready ({ref.family})")
+        self.settings.last_model = ref.local_folder and str(ref.local_folder) or ref.source
+        self._save_settings()
+
+    def _on_hd_toggled(self, hd: bool) -> None:
+        """InternVideo2-Chat's HD variant is its own checkpoint: the switch loads the other one."""
+        ref = self.worker.loaded_ref
+        other = hd_counterpart(ref) if ref is not None else None
+        if other is not None and (ref.family == "internvideo2-hd") != hd:
+            self.load_model(other)
+
+    def _on_model_failed(self, error) -> None:
+        from videochat.errors import RemoteCodeRefused
+
+        if isinstance(error, RemoteCodeRefused) and self._ask_remote_code_consent(str(error)):
+            self.load_model(self.worker.last_requested_model, trust_remote_code=True)
+            return
+        self.chat.set_model_status(self._message(error))
+
+    def _ask_remote_code_consent(self, message: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Run this model's code?",
+            f"{message}\n\nRun its code?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    # -- questions ----------------------------------------------------------------------------
+
+    def _on_ask_requested(self, question: str) -> None:
+        if self.player.info is None:
+            self.chat.show_error("Open a video first (File ▸ Open, or drop a file on the window).")
+            return
+        if self.worker.loaded_ref is None:
+            self.chat.show_error(NO_MODEL_HINT)
+            return
+        request = AskRequest(
+            video_path=Path(self.player.info.path),
+            question=question,
+            frames=self.chat.frames(),
+            segment=self.player.segment(),
+            settings=self.chat.settings(),
+        )
+        self._last_request = request
+        self.chat.begin_answer(question)
+        self.chat.set_busy(True)
+        self.worker.ask(request)
+
+    def _on_regenerate_requested(self) -> None:
+        request = getattr(self, "_last_request", None)
+        if request is None or self.worker.is_busy:
+            return
+        self.chat.begin_answer(request.question)
+        self.chat.set_busy(True)
+        self.worker.ask(request)
+
+    def _on_answer_finished(self, answer) -> None:
+        self.chat.finish_answer(answer)
+        self.chat.set_busy(False)
+        self.player.set_answer_ticks(list(answer.times))
+
+    def _on_answer_failed(self, error) -> None:
+        self.chat.fail_answer(self._message(error))
+        self.chat.set_busy(False)
+
+    def _message(self, error: BaseException) -> str:
+        if isinstance(error, VideoChatError):
+            return str(error)
+        self.errors.report(error)
+        return f"Something unexpected went wrong ({type(error).__name__}); the details are in the error dialog."
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def _save_settings(self) -> None:
+        try:
+            self.settings.save(self._settings_path)
+        except OSError as error:
+            self.statusBar().showMessage(f"Settings could not be saved: {error}", 5000)
+
+    def shutdown(self) -> None:
+        """Stop the model thread and the other workers (within about 2 s); safe to call twice."""
+        self.worker.shutdown(timeout_s=2.0)
+        self.chat.shutdown()
+        # Probes run on the global pool with their own time limit; quitting does not wait for a slow one.
+        QThreadPool.globalInstance().waitForDone(QDeadlineTimer(500))
+        self.errors.uninstall()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+        QTimer.singleShot(0, self.deleteLater)
+
+
+HD_PAIRS = {"InternVideo2-Chat-8B": "InternVideo2_chat_8B_HD", "InternVideo2_chat_8B_HD": "InternVideo2-Chat-8B"}
+
+
+def hd_counterpart(ref) -> str | None:
+    """The catalog name of the other InternVideo2-Chat variant (plain <-> HD), if `ref` is one of them."""
+    return HD_PAIRS.get(ref.entry.name) if ref.entry is not None else None

@@ -1,0 +1,181 @@
+"""The whole window as a user drives it: open a clip, ask a tiny model, click frame times, stop, segment, quit.
+
+The clip codes each frame's index in its pixels, so "the chip seeks to frame 37" is read back
+from the picture on screen, not assumed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
+
+from desktop.main_window import MainWindow
+from tests.core.tiny_native import build_llava_onevision
+from tests.desktop.test_player_pane import frame_interval, shown_frame
+from videochat.settings import Settings
+
+WAIT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return build_llava_onevision(tmp_path_factory.mktemp("llava-tiny"))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_model):
+    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.worker.start()
+    with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS):
+        window.load_model(str(tiny_model))
+    yield window
+    window.shutdown()
+
+
+def open_clip(qtbot, window, path):
+    with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS) as blocker:
+        window.open_video(path)
+    return blocker.args[0]
+
+
+def ask(qtbot, window, question: str, tokens: int = 6):
+    window.chat.tokens_spin.setValue(tokens)
+    with qtbot.waitSignal(window.worker.sig_answer_finished, timeout=WAIT_MS) as blocker:
+        window.chat.question_box.setPlainText(question)
+        QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
+    return blocker.args[0]
+
+
+def test_an_asked_question_streams_an_answer_whose_chips_seek_the_player_to_their_frames(qtbot, window, clips):
+    info = open_clip(qtbot, window, clips("plain.mp4"))
+    texts = []
+    window.worker.sig_text.connect(texts.append)
+    answer = ask(qtbot, window, "What happens in this video?", tokens=12)
+
+    assert texts and "".join(texts) == answer.text
+    bubble = window.chat.answer_bubbles()[-1]
+    assert bubble.text == answer.text and len(bubble.chips) == len(answer.times) == 8
+    assert window.player.answer_ticks == pytest.approx(answer.times)
+
+    chip = 5
+    QTest.mouseClick(bubble.chips[chip], Qt.MouseButton.LeftButton)
+    index = answer.indices[chip]
+    start, end = frame_interval(info, index)
+    qtbot.waitUntil(lambda: shown_frame(window.player) == index, timeout=WAIT_MS)
+    assert start <= window.player.position_seconds() < end
+    assert window.player.current_frame_index() == index
+
+
+def test_stop_mid_answer_keeps_the_partial_answer_and_the_next_question_works(qtbot, window, clips):
+    open_clip(qtbot, window, clips("plain.mp4"))
+    window.chat.tokens_spin.setValue(400)
+    window.worker.sig_text.connect(lambda _text: window.chat.sig_stop_requested.emit())
+    with qtbot.waitSignal(window.worker.sig_answer_finished, timeout=WAIT_MS) as blocker:
+        window.chat.question_box.setPlainText("Tell me everything.")
+        QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
+    stopped = blocker.args[0]
+    assert stopped.stopped and stopped.text
+    assert "stopped" in window.chat.answer_bubbles()[-1].meta_label.text()
+    window.worker.sig_text.disconnect()
+    assert not ask(qtbot, window, "And now briefly?").stopped
+
+
+def test_in_and_out_keys_scope_the_next_answer_to_the_segment(qtbot, window, clips):
+    info = open_clip(qtbot, window, clips("long_gop.mp4"))
+    window.player.setFocus()
+    window.player.seek_to_frame(30)
+    qtbot.waitUntil(lambda: window.player.current_frame_index() == 30, timeout=WAIT_MS)
+    QTest.keyClick(window, Qt.Key.Key_I)
+    window.player.seek_to_frame(90)
+    qtbot.waitUntil(lambda: window.player.current_frame_index() == 90, timeout=WAIT_MS)
+    QTest.keyClick(window, Qt.Key.Key_O)
+    start, end = window.player.segment()
+    assert start == pytest.approx(float(info.times[30])) and end == pytest.approx(frame_interval(info, 90)[1])
+
+    answer = ask(qtbot, window, "What happens in this part?")
+    assert all(30 <= index <= 90 for index in answer.indices) and answer.segment == (start, end)
+    assert "0:00:01.000" in window.chat.answer_bubbles()[-1].meta_label.text()
+
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert window.player.segment() is None
+
+
+def test_a_bad_file_shows_an_inline_message_and_the_app_keeps_working(qtbot, window, clips, tmp_path):
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("meeting notes, not a video", encoding="utf-8")
+    with qtbot.waitSignal(window.player.sig_open_failed, timeout=WAIT_MS) as blocker:
+        window.open_video(fake)
+    assert "notes.mp4" in blocker.args[0]
+    assert any("notes.mp4" in label.text() for label in window.player.findChildren(QLabel) if label.isVisible())
+    open_clip(qtbot, window, clips("plain.mp4"))
+    assert ask(qtbot, window, "Is it readable now?").text is not None
+    assert window.errors.shown == []
+
+
+def test_asking_before_a_video_is_open_says_what_to_do_in_the_chat(qtbot, window):
+    window.chat.question_box.setPlainText("What is this?")
+    QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
+    notices = [bubble for bubble in window.chat.bubbles() if "Open a video first" in bubble_text(bubble)]
+    assert notices and not window.worker.is_busy
+
+
+def bubble_text(bubble) -> str:
+    return " ".join(label.text() for label in bubble.findChildren(QLabel))
+
+
+QUIT_DURING_ANSWER = textwrap.dedent(
+    """
+    import sys, time
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    app = QApplication([])
+    from desktop.main_window import MainWindow
+    from videochat.settings import Settings
+    from pathlib import Path
+    window = MainWindow(Settings(), settings_path=Path(sys.argv[3]))
+    window.show()
+    window.worker.start()
+    window.open_video(sys.argv[2])
+    window.worker.sig_loaded.connect(lambda ref: QTimer.singleShot(0, ask))
+    def ask():
+        window.chat.tokens_spin.setValue(2000)
+        window.chat.sig_ask_requested.emit("Talk for a long time.")
+    def quit_now(_text):
+        window.worker.sig_text.disconnect()
+        global started
+        started = time.perf_counter()
+        window.close()
+        app.quit()
+    window.worker.sig_text.connect(quit_now)
+    window.player.sig_opened.connect(lambda info: window.load_model(sys.argv[1]))
+    app.exec()
+    print(f"closed in {time.perf_counter() - started:.3f}", flush=True)
+    """
+)
+
+
+def test_quitting_during_an_answer_exits_cleanly_within_two_seconds(tiny_model, clips, tmp_path):
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", QUIT_DURING_ANSWER, str(tiny_model), str(clips("plain.mp4")), str(tmp_path / "settings.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    closed_in = float(result.stdout.split("closed in ")[1])
+    assert closed_in < 2.0
+    assert "QThread" not in result.stderr and "Traceback" not in result.stderr
+    assert time.perf_counter() - started < 120
