@@ -25,18 +25,21 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QUrl, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
-from superqt.utils import create_worker
 
+from desktop.background import run_in_background
 from desktop.scrub_bar import ScrubBar
 from desktop.transport_bar import TransportBar
 from videochat.errors import UnreadableVideo
-from videochat.video import VideoInfo, probe
+
+if TYPE_CHECKING:
+    from videochat.video import VideoInfo
 
 SEEK_STEP_S = 5.0
 BACK_STEP_S = 1.0
@@ -52,6 +55,13 @@ class _PendingOpen:
     info: VideoInfo | None = None
     player_ready: bool = False
     player_error: str | None = None
+
+
+def probe(path: Path) -> VideoInfo:
+    """The core's probe, imported on first use: it brings numpy and PyAV, which the window's start does without."""
+    from videochat.video import probe as probe_file
+
+    return probe_file(path)
 
 
 def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exception | None]:
@@ -81,9 +91,7 @@ class PlayerPane(QWidget):
         self._player = QMediaPlayer(self)
         self._audio = QAudioOutput(self)
         self._player.setAudioOutput(self._audio)
-        self._video = QVideoWidget()
-        self._video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._player.setVideoOutput(self._video)
+        self._video: QVideoWidget | None = None  # made after the window shows: see _ensure_video_output
         self._build_ui()
         self._connect_signals()
         self._install_shortcuts()
@@ -98,13 +106,26 @@ class PlayerPane(QWidget):
         QVBoxLayout(message_page).addWidget(self._message, 0, Qt.AlignmentFlag.AlignVCenter)
         self._stack = QStackedWidget()
         self._stack.addWidget(message_page)
-        self._stack.addWidget(self._video)
         self._scrub = ScrubBar()
         self._transport = TransportBar()
         layout = QVBoxLayout(self)
         layout.addWidget(self._stack, 1)
         layout.addWidget(self._scrub)
         layout.addWidget(self._transport)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        QTimer.singleShot(0, self._ensure_video_output)
+
+    def _ensure_video_output(self) -> None:
+        """Create the video widget, once: it costs about 40 ms (Qt sets up its video pipeline then),
+        which the window's first appearance does not wait for; "No video open." shows meanwhile."""
+        if self._video is not None:
+            return
+        self._video = QVideoWidget()
+        self._video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._stack.addWidget(self._video)
+        self._player.setVideoOutput(self._video)
 
     def _connect_signals(self) -> None:
         self._player.mediaStatusChanged.connect(self._on_media_status_changed)
@@ -138,13 +159,12 @@ class PlayerPane(QWidget):
         self._info = None
         self._set_video_controls_enabled(False)
         self._show_message(f"Opening {path.name} …", is_error=False)
+        self._ensure_video_output()
         url = QUrl.fromLocalFile(str(path.absolute()))
         if self._player.source() == url:
             self._player.setSource(QUrl())  # the same source again would be a no-op: no LoadedMedia
         self._player.setSource(url)
-        worker = create_worker(_probe_job, self._open_serial, path, _start_thread=False)
-        worker.returned.connect(self._on_probe_returned)
-        worker.start()
+        run_in_background(_probe_job, self._open_serial, path, receiver=self._on_probe_returned)
 
     def _on_probe_returned(self, result: tuple[int, VideoInfo | None, Exception | None]) -> None:
         serial, info, error = result

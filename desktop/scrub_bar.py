@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
-from superqt.utils import QSignalThrottler
 
+from desktop.throttle import Throttler
 from videochat.timecode import format_time
 
 # 20 seeks a second keeps up with the hand on short-GOP footage without flooding the decoder.
@@ -41,8 +41,7 @@ class ScrubBar(QWidget):
         self._ticks: list[float] = []
         self._dragging = False
         self._pending_seek = 0.0
-        self._seek_throttler = QSignalThrottler(QSignalThrottler.EmissionPolicy.Leading, parent=self)
-        self._seek_throttler.setTimeout(SEEK_INTERVAL_MS)
+        self._seek_throttler = Throttler(SEEK_INTERVAL_MS, parent=self)
         self._seek_throttler.triggered.connect(self._on_seek_throttler_triggered)
 
     def sizeHint(self) -> QSize:
@@ -124,7 +123,7 @@ class ScrubBar(QWidget):
             super().mouseReleaseEvent(event)
             return
         self._request_seek(self.seconds_at_x(event.position().x()))
-        self._seek_throttler.flush(restart_timer=False)
+        self._seek_throttler.flush()
         self._dragging = False
         self.sig_drag_finished.emit()
 
