@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
-# Set up .venv on first use, then run the app. Until the desktop window lands this is the
-# `videochat` command line: ./run.sh probe clip.mp4, ./run.sh sample clip.mp4 --family internvl2
+# Set up .venv on first use, then start the app: ./run.sh [clip.mp4]
+# (the command line is .venv/bin/videochat: probe, sample, preprocess, ask).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup-venv.sh
-exec .venv/bin/videochat "$@"
+missing=""
+for library in libpulse.so.0 libEGL.so.1 libxkbcommon.so.0 libfontconfig.so.1; do
+    ldconfig -p 2>/dev/null | grep -q "$library" || missing="$missing $library"
+done
+if [ -n "$missing" ]; then
+    echo "The window needs Qt's system libraries, missing here:$missing" >&2
+    echo "On Debian/Ubuntu: sudo apt-get install libpulse0 libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3" >&2
+    exit 1
+fi
+exec .venv/bin/videochat-desktop "$@"

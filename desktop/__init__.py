@@ -1,4 +1,6 @@
-"""The Qt application (PySide6): windows, panes, dialogs, the model worker thread.
+"""The Qt application (PySide6): the main window, its panes, and the model worker thread.
 
-It arrives with the desktop issue; the core in `videochat/` is usable without it.
+Panes are views: they draw what the core gives them and emit `sig_*_requested` signals; the
+main window wires them to the worker, which calls the core. Nothing here decodes video or runs
+a model on the GUI thread.
 """

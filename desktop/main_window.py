@@ -21,7 +21,7 @@ from videochat.settings import Settings
 
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm *.m4v *.mpg *.mpeg *.ts *.wmv *.flv);;All files (*)"
 NO_MODEL_HINT = (
-    "No model yet. Download one with `huggingface-cli download OpenGVLab/InternVL2-1B` (2 GB, runs on a CPU), "
+    "No model yet. Download one with: huggingface-cli download OpenGVLab/InternVL2-1B (2 GB, runs on a CPU), "
     "or choose a model folder above."
 )
 
