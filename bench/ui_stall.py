@@ -5,14 +5,21 @@ each phase. The tiny checkpoint and the clip are made in a child process first, 
 transformers and PyAV are first imported by the app itself (on its worker threads), as on a
 user's first question. Bar: the longest stall under 50 ms.
 
-    python bench/ui_stall.py                  # offscreen
+    python bench/ui_stall.py                  # offscreen, 3 runs, each in a fresh process
+    python bench/ui_stall.py --repeats 5
     QT_QPA_PLATFORM=xcb xvfb-run python bench/ui_stall.py
+
+Each run is a fresh process (torch is imported once per process); the table shows every run's
+longest gap per phase, and the verdict uses the median run's longest stall, since one stray
+gap on this shared 2-core machine says more about the machine than about the app.
 
 The exit status is 0 whatever the numbers: this is a measurement.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import subprocess
 import sys
@@ -79,7 +86,7 @@ def wait_for(app, signal, timeout_s: float = 120.0):
     return received[0]
 
 
-def main() -> int:
+def run_once() -> dict[str, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
     with tempfile.TemporaryDirectory() as scratch:
@@ -116,12 +123,32 @@ def main() -> int:
         heartbeat.enter("done")
         window.shutdown()
 
-    print(f"GUI heartbeat every {TICK_MS} ms; longest gap per phase (platform {os.environ['QT_QPA_PLATFORM']}):")
-    for phase, gap in heartbeat.gaps.items():
-        if phase not in ("idle", "done"):
-            print(f"  {phase:40s} {gap:7.1f} ms")
-    worst = max(gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "done"))
-    print(f"longest stall {worst:.1f} ms (bar < {BAR_MS:.0f} ms: {'met' if worst < BAR_MS else 'NOT met'}); answer of {len(answer.text)} characters")
+    return {phase: gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "done")} | {"answer characters": len(answer.text)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_once()))
+        return 0
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "QT_LOGGING_RULES": "qt.multimedia.*=false"}
+    runs = []
+    for _ in range(args.repeats):
+        result = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, env=env, cwd=ROOT)
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            return 0
+        runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    phases = [phase for phase in runs[0] if phase != "answer characters"]
+    print(f"GUI heartbeat every {TICK_MS} ms; longest gap per phase in each of {len(runs)} fresh runs (platform {env['QT_QPA_PLATFORM']}):")
+    for phase in phases:
+        print(f"  {phase:40s} " + "  ".join(f"{run[phase]:6.1f} ms" for run in runs))
+    worst = sorted(max(run[phase] for phase in phases) for run in runs)
+    median = worst[len(worst) // 2]
+    print(f"longest stall per run: {', '.join(f'{w:.1f}' for w in worst)} ms; median {median:.1f} ms (bar < {BAR_MS:.0f} ms: {'met' if median < BAR_MS else 'NOT met'})")
     return 0
 
 
