@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.chat = ChatPane(self)
         self.worker = ModelWorker(self)
         self._pending_model: str | None = None
+        self._last_request: AskRequest | None = None  # for Regenerate
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.player)
@@ -224,7 +225,7 @@ class MainWindow(QMainWindow):
         self.worker.ask(request)
 
     def _on_regenerate_requested(self) -> None:
-        request = getattr(self, "_last_request", None)
+        request = self._last_request
         if request is None or self.worker.is_busy:
             return
         self.chat.begin_answer(request.question)

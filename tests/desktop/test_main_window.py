@@ -179,3 +179,17 @@ def test_quitting_during_an_answer_exits_cleanly_within_two_seconds(tiny_model, 
     assert closed_in < 2.0
     assert "QThread" not in result.stderr and "Traceback" not in result.stderr
     assert time.perf_counter() - started < 120
+
+
+def test_a_dropped_file_opens_and_joins_the_saved_recent_files(qtbot, window, clips, tmp_path):
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(clips("short.mp4")))])
+    drop = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
+        window.dropEvent(drop)
+    saved = Settings.load(tmp_path / "settings.json")
+    assert saved.recent_files[0] == str(clips("short.mp4").resolve())
+    assert [action.text() for action in window.recent_menu.actions()] == saved.recent_files
