@@ -6,6 +6,7 @@ widgets and qtpy, which tripled the window's start-up time.
 
 from __future__ import annotations
 
+import queue
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
@@ -38,3 +39,12 @@ def run_in_background(function: Callable[..., Any], *args: Any, receiver: Callab
     relay.sig_done.connect(receiver)
     relay.sig_done.connect(lambda _result: _running.discard(relay))
     QThreadPool.globalInstance().start(_Job(function, args, relay))
+
+
+def drain(requests: queue.Queue) -> None:
+    """Drop every request still waiting in `requests` (on shutdown)."""
+    while True:
+        try:
+            requests.get_nowait()
+        except queue.Empty:
+            return

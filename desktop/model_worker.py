@@ -22,14 +22,16 @@ from __future__ import annotations
 import collections
 import itertools
 import queue
-import threading
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from desktop.background import drain
 
 if TYPE_CHECKING:
     from videochat.backends.base import GenerationSettings
@@ -162,11 +164,7 @@ class ModelWorker(QObject):
         self._text_timer.stop()
         if self._thread is None:
             return True
-        while True:
-            try:
-                self._requests.get_nowait()
-            except queue.Empty:
-                break
+        drain(self._requests)
         self._stop_upto = self._last_ask_seq
         self.stop()
         self._requests.put(_SHUTDOWN)

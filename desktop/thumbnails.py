@@ -15,6 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
+from desktop.background import drain
+
 THUMBNAIL_HEIGHT = 54
 
 _SHUTDOWN = object()
@@ -56,11 +58,7 @@ class ThumbnailLoader(QObject):
         self._closed.set()
         if self._thread is None:
             return True
-        while True:
-            try:
-                self._requests.get_nowait()
-            except queue.Empty:
-                break
+        drain(self._requests)
         self._requests.put(_SHUTDOWN)
         self._thread.join(timeout_s)
         return not self._thread.is_alive()
