@@ -113,6 +113,15 @@ class ModelRef:
         return self.entry is None and self.runs_remote_code
 
     @property
+    def default_frames(self) -> int:
+        """The catalog's frame count for this checkpoint, else its family's."""
+        if self.entry is not None:
+            return self.entry.default_frames
+        from videochat.families import get_family
+
+        return get_family(self.family).default_frames
+
+    @property
     def display_name(self) -> str:
         return self.entry.name if self.entry else (self.local_folder.name if self.local_folder else self.source)
 

@@ -58,8 +58,7 @@ class VideoChat:
         return get_family(self.backend.ref.family)
 
     def default_frames(self) -> int:
-        entry = self.backend.ref.entry
-        return entry.default_frames if entry is not None else self.family.default_frames
+        return self.backend.ref.default_frames
 
     def ask(
         self,

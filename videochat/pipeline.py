@@ -9,8 +9,8 @@ from __future__ import annotations
 import queue
 import threading
 from collections import Counter
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np

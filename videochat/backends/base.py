@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
 from videochat.catalog import ModelRef
-from videochat.errors import InvalidQuestion
+from videochat.errors import InvalidQuestion, ModelError
 
 if TYPE_CHECKING:  # importing the pipeline costs numpy: the desktop's start-up avoids it
     from videochat.pipeline import PreparedVideo
@@ -86,7 +86,8 @@ class Backend(ABC):
         self.ref = ref
         self.options = options
         self._stop = threading.Event()
-        self.device = None  # set by load()
+        self.model = None  # set by load()
+        self.device = None
         self.dtype = None
         self._conversations: weakref.WeakSet[Conversation] = weakref.WeakSet()
 
@@ -98,6 +99,10 @@ class Backend(ABC):
         conversation = Conversation(prepared)
         self._conversations.add(conversation)
         return conversation
+
+    def _require_loaded(self) -> None:
+        if self.model is None:
+            raise ModelError(f"{self.ref.display_name} is not loaded: load it first.")
 
     @property
     def tokenizer_for_text(self):

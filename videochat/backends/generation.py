@@ -87,6 +87,15 @@ def map_generation_error(error: BaseException) -> BaseException:
     return error
 
 
+def load_out_of_memory(name: str) -> OutOfMemory:
+    """The error for a model that ran out of memory while loading (the memory it took is freed first)."""
+    free_cached_memory()
+    return OutOfMemory(
+        f"{name} does not fit in memory. Load it with a lower precision (8-bit) or choose a smaller model, or close "
+        "other programs using the GPU."
+    )
+
+
 def free_cached_memory() -> None:
     import gc
 

@@ -25,11 +25,7 @@ from videochat.backends.base import (
     LoadOptions,
     Turn,
 )
-from videochat.backends.generation import (
-    StreamedCall,
-    free_cached_memory,
-    is_out_of_memory,
-)
+from videochat.backends.generation import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
 from videochat.backends.loading import (
     model_location,
     quantization_config,
@@ -37,7 +33,7 @@ from videochat.backends.loading import (
     resolve_precision,
 )
 from videochat.catalog import ModelRef
-from videochat.errors import ModelLoadError, OutOfMemory, UnsupportedSetting
+from videochat.errors import ModelLoadError, UnsupportedSetting
 
 ATTENTION = {"sdpa": "sdpa", "eager": "eager", "flash": "flash_attention_2"}
 
@@ -73,7 +69,6 @@ class NativeBackend(Backend):
 
     def __init__(self, ref: ModelRef, options: LoadOptions = LoadOptions()):
         super().__init__(ref, options)
-        self.model = None
         self.processor = None
         self.reuse_cache = True  # switched off only to measure what the cache saves
 
@@ -110,8 +105,7 @@ class NativeBackend(Backend):
             model = self._from_pretrained(model_class, location, kwargs)
         except LOAD_FAILURES as error:
             if is_out_of_memory(error):
-                free_cached_memory()
-                raise OutOfMemory(f"{self.ref.display_name} does not fit in memory here: choose a lower precision (8bit) or a smaller model.") from error
+                raise load_out_of_memory(self.ref.display_name) from error
             raise ModelLoadError(
                 f"{self.ref.display_name} does not load from {location}: {error}. Its files may be incomplete: download it again."
             ) from error
@@ -149,8 +143,7 @@ class NativeBackend(Backend):
         return self.processor.tokenizer if self.processor is not None else None
 
     def stream(self, conversation: Conversation, question: str, settings: GenerationSettings = GenerationSettings()) -> Iterator[str]:
-        if self.model is None:
-            raise ModelLoadError("No model is loaded: load one before asking.")
+        self._require_loaded()
         question = self.check_question(question)
         self._conversations.add(conversation)
         self._stop.clear()

@@ -25,12 +25,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from videochat.backends.base import Backend, Conversation, GenerationSettings, LoadOptions, Turn
-from videochat.backends.generation import StreamedCall, free_cached_memory, is_out_of_memory
-from videochat.backends.loading import (
-    hub_offline,
-)
-from videochat.catalog import ModelRef
-from videochat.errors import ModelError, ModelLoadError, ModelNotDownloaded, OutOfMemory, UnsupportedSetting, VideoChatError
+from videochat.backends.generation import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
+from videochat.backends.loading import hub_offline
+from videochat.catalog import ModelRef, read_config
+from videochat.errors import ModelError, ModelLoadError, ModelNotDownloaded, UnsupportedSetting, VideoChatError
 from videochat.pipeline import PreparedVideo
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -50,13 +48,7 @@ def flash_attn_installed() -> bool:
 def check_model_files(location: str, ref: ModelRef) -> None:
     """Fail early, and clearly, on a folder that cannot hold a loadable model."""
     folder = Path(location)
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise ModelLoadError(f"{ref.display_name} has no config.json in {folder}: the download is incomplete. Download the model again.")
-    try:
-        json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelLoadError(f"{ref.display_name}'s config.json cannot be read ({error}). Download the model again.") from error
+    read_config(folder)  # BadModelFolder (a ModelLoadError) when config.json is missing or broken
     if not any((folder / name).is_file() for name in WEIGHT_FILES):
         raise ModelLoadError(
             f"{ref.display_name} has no weights in {folder} (no model.safetensors or pytorch_model.bin): the download is "
@@ -151,8 +143,7 @@ def load_error(ref: ModelRef, location: str, error: Exception, needs: tuple[str,
     """The typed error, with what to do, for an exception raised while loading a model."""
     name = ref.display_name
     if is_out_of_memory(error):
-        free_cached_memory()
-        return OutOfMemory(f"{name} does not fit in memory. Load it with a lower precision (8-bit), or close other programs using the GPU.")
+        return load_out_of_memory(name)
     text = str(error)
     for repo in needs if isinstance(error, OSError) else ():
         if repo in text or repo.split("/")[-1] in text:
@@ -238,16 +229,11 @@ class RemoteChatBackend(Backend):
 
     def __init__(self, ref: ModelRef, options: LoadOptions = LoadOptions()):
         super().__init__(ref, options)
-        self.model = None
         self.tokenizer = None
 
     @property
     def tokenizer_for_text(self):
         return self.tokenizer
-
-    def _require_loaded(self) -> None:
-        if self.model is None:
-            raise ModelError(f"{self.ref.display_name} is not loaded: load it first.")
 
     def _media(self, prepared: PreparedVideo):
         if prepared.family != self.ref.family:
