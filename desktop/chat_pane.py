@@ -176,10 +176,12 @@ class ChatPane(QWidget):
         self.frames_spin.blockSignals(False)
         self.frames_spin.setValue(self._snap(default))
 
-    def set_hd_available(self, available: bool) -> None:
+    def set_hd_available(self, available: bool, checked: bool = False) -> None:
+        """Whether the model has an HD variant, and whether the loaded one is it (no `sig_hd_toggled`)."""
         self.hd_check.setEnabled(available)
-        if not available:
-            self.hd_check.setChecked(False)
+        self.hd_check.blockSignals(True)
+        self.hd_check.setChecked(available and checked)
+        self.hd_check.blockSignals(False)
 
     def hd(self) -> bool:
         return self.hd_check.isChecked()

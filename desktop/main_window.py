@@ -12,7 +12,7 @@ from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
 
-from desktop.chat_pane import ChatPane
+from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
 from desktop.errors import ErrorPresenter
 from desktop.model_worker import AskRequest, ModelWorker
 from desktop.player_pane import PlayerPane
@@ -20,10 +20,6 @@ from videochat.errors import VideoChatError
 from videochat.settings import Settings
 
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm *.m4v *.mpg *.mpeg *.ts *.wmv *.flv);;All files (*)"
-NO_MODEL_HINT = (
-    "No model yet. Download one with: huggingface-cli download OpenGVLab/InternVL2-1B (2 GB, runs on a CPU), "
-    "or choose a model folder above."
-)
 
 
 class MainWindow(QMainWindow):
@@ -50,7 +46,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self._build_menus()
         self._connect()
-        self.chat.set_model_status(NO_MODEL_HINT)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -151,7 +146,7 @@ class MainWindow(QMainWindow):
         elif names:
             self.chat.set_model_status(f"{len(names)} model(s) on disk: choose one to load.")
         else:
-            self.chat.set_model_status(NO_MODEL_HINT)
+            self.chat.set_model_status(NO_MODEL_TEXT)
 
     def load_model(self, model: str, trust_remote_code: bool = False) -> None:
         self._pending_model = None
@@ -167,15 +162,11 @@ class MainWindow(QMainWindow):
         from videochat.families import get_family
 
         family = get_family(ref.family)
-        default = ref.entry.default_frames if ref.entry is not None else family.default_frames
-        self.chat.set_family_constraints(default, family.max_frames, family.frame_multiple)
+        self.chat.set_family_constraints(ref.default_frames, family.max_frames, family.frame_multiple)
         self.chat.set_current_model(ref.entry.name if ref.entry else ref.source, ref.display_name)
-        self.chat.set_hd_available(hd_counterpart(ref) is not None)
-        self.chat.hd_check.blockSignals(True)
-        self.chat.hd_check.setChecked(ref.family == "internvideo2-hd")
-        self.chat.hd_check.blockSignals(False)
+        self.chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
         self.chat.set_model_status(f"{ref.display_name} ready ({ref.family})")
-        self.settings.last_model = ref.local_folder and str(ref.local_folder) or ref.source
+        self.settings.last_model = ref.source  # a folder's resolved path, or the repo id
         self._save_settings()
 
     def _on_hd_toggled(self, hd: bool) -> None:
@@ -210,24 +201,24 @@ class MainWindow(QMainWindow):
             self.chat.show_error("Open a video first (File ▸ Open, or drop a file on the window).")
             return
         if self.worker.loaded_ref is None:
-            self.chat.show_error(NO_MODEL_HINT)
+            self.chat.show_error(NO_MODEL_TEXT)
             return
-        request = AskRequest(
-            video_path=Path(self.player.info.path),
-            question=question,
-            frames=self.chat.frames(),
-            segment=self.player.segment(),
-            settings=self.chat.settings(),
+        self._send(
+            AskRequest(
+                video_path=Path(self.player.info.path),
+                question=question,
+                frames=self.chat.frames(),
+                segment=self.player.segment(),
+                settings=self.chat.settings(),
+            )
         )
-        self._last_request = request
-        self.chat.begin_answer(question)
-        self.chat.set_busy(True)
-        self.worker.ask(request)
 
     def _on_regenerate_requested(self) -> None:
-        request = self._last_request
-        if request is None or self.worker.is_busy:
-            return
+        if self._last_request is not None and not self.worker.is_busy:
+            self._send(self._last_request)
+
+    def _send(self, request: AskRequest) -> None:
+        self._last_request = request
         self.chat.begin_answer(request.question)
         self.chat.set_busy(True)
         self.worker.ask(request)

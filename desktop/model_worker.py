@@ -165,7 +165,6 @@ class ModelWorker(QObject):
         if self._thread is None:
             return True
         drain(self._requests)
-        self._stop_upto = self._last_ask_seq
         self.stop()
         self._requests.put(_SHUTDOWN)
         self._thread.join(timeout_s)
@@ -373,7 +372,6 @@ def yield_to_the_gui() -> None:
     still gets a core within a few milliseconds; when the GUI is idle the model loses nothing.
     """
     import os
-    import threading
 
     if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
         try:
