@@ -29,8 +29,8 @@ class _Job(QRunnable):
 _running: set[_Relay] = set()  # relays live until their job reports
 
 
-def run_in_background(function: Callable[..., Any], *args: Any, receiver: Callable[[Any], None]) -> None:
-    """Run `function(*args)` on the global thread pool; `receiver(result)` runs on the GUI thread.
+def run_in_background(function: Callable[..., Any], *args: Any, receiver: Callable[[Any], None], pool: QThreadPool | None = None) -> None:
+    """Run `function(*args)` on `pool` (default: Qt's global pool); `receiver(result)` runs on the GUI thread.
 
     `receiver` should be a method of a QObject: if that object is gone by then, nothing is called.
     """
@@ -38,7 +38,7 @@ def run_in_background(function: Callable[..., Any], *args: Any, receiver: Callab
     _running.add(relay)
     relay.sig_done.connect(receiver)
     relay.sig_done.connect(lambda _result: _running.discard(relay))
-    QThreadPool.globalInstance().start(_Job(function, args, relay))
+    (pool or QThreadPool.globalInstance()).start(_Job(function, args, relay))
 
 
 def drain(requests: queue.Queue) -> None:

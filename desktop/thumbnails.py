@@ -1,25 +1,24 @@
 """Small pictures of the frames an answer was based on, decoded off the GUI thread.
 
-One daemon thread takes requests in order, decodes the frames at preview size in the decoder
-(`VideoSource.iter_frames(..., size=...)`) and hands back `QImage`s, which may be built on any
-thread (unlike `QPixmap`). It never touches the model thread's video readers: each request
-opens the file on its own, so thumbnails never wait behind an answer.
+Requests run one at a time, in order, on a pool of their own (one thread), so thumbnails never
+wait behind an answer nor compete with each other. Each decodes the frames at preview size in
+the decoder (`VideoSource.iter_frames(..., size=...)`) from its own opening of the file (it
+never touches the model thread's readers) and hands back `QImage`s, which may be built on any
+thread (unlike `QPixmap`). A file's probe (a demux of the whole file) is kept for the next
+answer about it, as long as the file is unchanged.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from desktop.background import drain
+from desktop.background import run_in_background
 
 THUMBNAIL_HEIGHT = 54
-
-_SHUTDOWN = object()
 
 
 def to_qimage(rgb) -> QImage:
@@ -35,75 +34,74 @@ class ThumbnailLoader(QObject):
     sig_ready = Signal(int, list)  # (key given to request(), list[QImage] in the order of the indices)
     sig_failed = Signal(int, object)  # (key, exception): the chips simply stay without pictures
 
-    _sig_post = Signal(str, object)
-
     def __init__(self, parent: QObject | None = None, height: int = THUMBNAIL_HEIGHT):
         super().__init__(parent)
         self._height = height
-        self._requests: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
         self._closed = threading.Event()
-        self._sig_post.connect(self._on_post, Qt.ConnectionType.QueuedConnection)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._probes = _ProbeCache()  # used on the pool's one thread only
 
     def request(self, key: int, video_path: str | Path, indices: list[int]) -> None:
         if self._closed.is_set() or not indices:
             return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="videochat-thumbnails", daemon=True)
-            self._thread.start()
-        self._requests.put((key, Path(video_path), [int(i) for i in indices]))
+        job = (key, Path(video_path), [int(i) for i in indices], self._height, self._closed, self._probes)
+        run_in_background(_decode_job, *job, receiver=self._on_done, pool=self._pool)
 
     def shutdown(self, timeout_s: float = 1.0) -> bool:
-        """Drop what is waiting, stop between two frames, and join; True if the thread ended in time."""
+        """Drop what is waiting, stop between two frames, and wait; True if the running one ended in time."""
         self._closed.set()
-        if self._thread is None:
-            return True
-        drain(self._requests)
-        self._requests.put(_SHUTDOWN)
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+        self._pool.clear()
+        return self._pool.waitForDone(round(timeout_s * 1000))
 
-    def _on_post(self, event: str, payload) -> None:
+    def _on_done(self, result: tuple) -> None:
+        key, images, error = result
         if self._closed.is_set():
             return
-        if event == "ready":
-            self.sig_ready.emit(*payload)
-        else:
-            self.sig_failed.emit(*payload)
+        if error is not None:
+            self.sig_failed.emit(key, error)
+        elif images is not None:
+            self.sig_ready.emit(key, images)
 
-    def _post(self, event: str, payload) -> None:
-        if self._closed.is_set():
-            return
-        try:
-            self._sig_post.emit(event, payload)
-        except RuntimeError:  # deleted while the thread finished its last request
-            pass
 
-    def _run(self) -> None:
-        while True:
-            job = self._requests.get()
-            if job is _SHUTDOWN:
-                return
-            key, path, indices = job
-            try:
-                images = self._decode(path, indices)
-            except BaseException as error:  # reported, never lost
-                self._post("failed", (key, error))
-            else:
-                if images is not None:
-                    self._post("ready", (key, images))
+class _ProbeCache:
+    """The last probes, by file and its size and modification time."""
 
-    def _decode(self, path: Path, indices: list[int]) -> list[QImage] | None:
-        from videochat.video import VideoSource
+    def __init__(self, size: int = 4):
+        self._size = size
+        self._infos: dict[tuple, object] = {}
 
-        with VideoSource.open(path) as source:
-            info = source.info
-            # Even sizes: some scalers round odd widths, which would shift the picture by a pixel.
-            height = self._height - self._height % 2
-            width = max(2, round(height * info.width / max(1, info.height) / 2) * 2)
-            images = {}
-            for index, frame in source.iter_frames(indices, size=(width, height)):
-                if self._closed.is_set():
-                    return None
-                images[index] = to_qimage(frame)
-        return [images[i] for i in indices]
+    def info(self, path: Path):
+        from videochat.video import probe
+
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in self._infos:
+            while len(self._infos) >= self._size:
+                del self._infos[next(iter(self._infos))]
+            self._infos[key] = probe(path)
+        return self._infos[key]
+
+
+def _decode_job(key: int, path: Path, indices: list[int], height: int, closed: threading.Event, probes: _ProbeCache) -> tuple:
+    """(key, images or None if closed meanwhile, error or None): on the pool's thread; never raises."""
+    try:
+        return key, _decode(path, indices, height, closed, probes), None
+    except Exception as error:  # reported, never lost
+        return key, None, error
+
+
+def _decode(path: Path, indices: list[int], height: int, closed: threading.Event, probes: _ProbeCache) -> list[QImage] | None:
+    from videochat.video import VideoSource
+
+    with VideoSource.from_info(probes.info(path)) as source:
+        info = source.info
+        # Even sizes: some scalers round odd widths, which would shift the picture by a pixel.
+        height -= height % 2
+        width = max(2, round(height * info.width / max(1, info.height) / 2) * 2)
+        images = {}
+        for index, frame in source.iter_frames(indices, size=(width, height)):
+            if closed.is_set():
+                return None
+            images[index] = to_qimage(frame)
+    return [images[i] for i in indices]

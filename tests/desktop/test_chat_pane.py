@@ -213,3 +213,29 @@ def test_clear_empties_the_conversation(pane):
     pane.show_error("An error.")
     pane.clear()
     assert pane.answer_bubbles() == [] and pane.last_question is None
+
+
+def test_thumbnails_probe_a_file_once_until_it_changes(pane, qtbot, clips, tmp_path, monkeypatch):
+    import shutil
+
+    import videochat.video
+
+    clip = shutil.copy(clips("plain.mp4"), tmp_path / "clip.mp4")
+    probed = []
+    original = videochat.video.probe
+
+    def counting(path, *args, **kwargs):
+        probed.append(path)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(videochat.video, "probe", counting)
+    for _ in range(2):
+        pane.begin_answer("What happens?")
+        with qtbot.waitSignal(pane.thumbnails.sig_ready, timeout=30_000):
+            pane.finish_answer(make_answer(), video_path=clip)
+    assert len(probed) == 1
+    shutil.copy(clips("short.mp4"), clip)  # another video under the same name
+    pane.begin_answer("And now?")
+    with qtbot.waitSignal(pane.thumbnails.sig_ready, timeout=30_000):
+        pane.finish_answer(make_answer(times=(0.0,), indices=(0,)), video_path=clip)
+    assert len(probed) == 2

@@ -43,7 +43,11 @@ class VideoSource:
     @classmethod
     def open(cls, path: str | os.PathLike, reader: str = "auto", open_timeout: float = DEFAULT_OPEN_TIMEOUT_S) -> "VideoSource":
         """Probe `path` and get ready to read; `reader` is "auto", "pyav" or "decord" (which still falls back)."""
-        info = probe(path, open_timeout=open_timeout)
+        return cls.from_info(probe(path, open_timeout=open_timeout), reader, open_timeout)
+
+    @classmethod
+    def from_info(cls, info: VideoInfo, reader: str = "auto", open_timeout: float = DEFAULT_OPEN_TIMEOUT_S) -> "VideoSource":
+        """Get ready to read a file probed before (the probe demuxes the whole file: do it once)."""
         order = list(DEFAULT_READER_ORDER)
         if reader != "auto":
             order = [reader] + [name for name in order if name != reader]
