@@ -7,8 +7,10 @@ free of torch and transformers.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from videochat.catalog import ModelRef
+if TYPE_CHECKING:
+    from videochat.catalog import ModelRef
 
 # backend name -> "module:Class"
 BACKENDS = {

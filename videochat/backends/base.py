@@ -14,10 +14,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
-from videochat.catalog import ModelRef
 from videochat.errors import InvalidQuestion, ModelError
 
-if TYPE_CHECKING:  # importing the pipeline costs numpy: the desktop's start-up avoids it
+if TYPE_CHECKING:  # the desktop's start-up imports this module for GenerationSettings: keep it light
+    from videochat.catalog import ModelRef
     from videochat.pipeline import PreparedVideo
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
