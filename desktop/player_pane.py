@@ -1,9 +1,11 @@
 """The player pane: the video with its audio, the transport controls, the scrub bar and the keys.
 
-Opening: `open(path)` hands the file to QMediaPlayer (Qt's bundled FFmpeg backend) and, at the
-same time, to the core's `probe` on a worker thread, for the true frame times. `sig_opened` comes
-when both are ready; a failure of either shows its message inside the pane, in place of the
-video, and emits `sig_open_failed`. The pane stays usable: opening another file works.
+Opening: `open(path)` hands the file to the core's `probe` on a worker thread, for the true
+frame times, and to QMediaPlayer (Qt's bundled FFmpeg backend); `sig_opened` comes when both are
+ready. With no video open the two run at once and a failure shows its message in place of the
+video. With a video open, the probe goes first and the video stays until the new file has passed
+it: a file that fails then leaves the video as it was, with the message in a notice above it.
+Either way `sig_open_failed` tells the window, and opening another file works.
 
 Frames: every seek aims inside the frame by its true presentation time (from the probe), away
 from its edges where Qt shows a neighbour (see `_seek_target`), so the frame on screen is the
@@ -29,8 +31,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QUrl, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop.background import run_in_background
@@ -39,12 +39,17 @@ from desktop.transport_bar import TransportBar
 from videochat.errors import UnreadableVideo
 
 if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+    from PySide6.QtMultimediaWidgets import QVideoWidget
+
     from videochat.video import VideoInfo
 
 SEEK_STEP_S = 5.0
 BACK_STEP_S = 1.0
 # How long a QMediaPlayer error waits for the probe's clearer message before it is shown itself.
 PLAYER_ERROR_GRACE_MS = 1000
+# The media objects are made this long after the window first shows (see _ensure_media).
+MEDIA_SETUP_DELAY_MS = 50
 ERROR_STYLE = "QLabel { background: #7a1f1f; color: white; padding: 12px; border-radius: 6px; }"
 
 
@@ -55,6 +60,7 @@ class _PendingOpen:
     info: VideoInfo | None = None
     player_ready: bool = False
     player_error: str | None = None
+    keeps_current: bool = False  # a video is shown: the player switches only once the probe passed
 
 
 def probe(path: Path) -> VideoInfo:
@@ -88,16 +94,20 @@ class PlayerPane(QWidget):
         self._out_point: float | None = None
         self._resume_after_drag = False
 
-        self._player = QMediaPlayer(self)
-        self._audio = QAudioOutput(self)
-        self._player.setAudioOutput(self._audio)
-        self._video: QVideoWidget | None = None  # made after the window shows: see _ensure_video_output
+        # Made after the window shows, or by the first open: see _ensure_media.
+        self._player: QMediaPlayer | None = None
+        self._audio: QAudioOutput | None = None
+        self._video: QVideoWidget | None = None
         self._build_ui()
         self._connect_signals()
         self._install_shortcuts()
         self._set_video_controls_enabled(False)
 
     def _build_ui(self) -> None:
+        self._notice = QLabel()  # above a video that stays: "Opening …", or why a new file did not open
+        self._notice.setObjectName("playerNotice")
+        self._notice.setWordWrap(True)
+        self._notice.hide()
         self._message = QLabel("No video open.")
         self._message.setObjectName("playerMessage")
         self._message.setWordWrap(True)
@@ -109,37 +119,49 @@ class PlayerPane(QWidget):
         self._scrub = ScrubBar()
         self._transport = TransportBar()
         layout = QVBoxLayout(self)
+        layout.addWidget(self._notice)
         layout.addWidget(self._stack, 1)
         layout.addWidget(self._scrub)
         layout.addWidget(self._transport)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
-        QTimer.singleShot(0, self._ensure_video_output)
+        QTimer.singleShot(MEDIA_SETUP_DELAY_MS, self._ensure_media)
 
-    def _ensure_video_output(self) -> None:
-        """Create the video widget, once: it costs about 40 ms (Qt sets up its video pipeline then),
-        which the window's first appearance does not wait for; "No video open." shows meanwhile."""
-        if self._video is not None:
+    def _ensure_media(self) -> None:
+        """Create the player, its audio output and the video widget, once.
+
+        Together they cost about 70 ms (QtMultimedia's import, the audio service, Qt's video
+        pipeline), which the window's first appearance does not wait for: they are made just
+        after it, or by the first `open` if that comes sooner. "No video open." shows meanwhile.
+        """
+        if self._player is not None:
             return
+        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+        from PySide6.QtMultimediaWidgets import QVideoWidget
+
+        self._player = QMediaPlayer(self)
+        self._audio = QAudioOutput(self)
+        self._player.setAudioOutput(self._audio)
+        self._audio.setVolume(self._transport.volume())
+        self._player.setPlaybackRate(self._transport.speed())
         self._video = QVideoWidget()
         self._video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._stack.addWidget(self._video)
         self._player.setVideoOutput(self._video)
-
-    def _connect_signals(self) -> None:
         self._player.mediaStatusChanged.connect(self._on_media_status_changed)
         self._player.errorOccurred.connect(self._on_player_error)
         self._player.positionChanged.connect(self._on_player_position_changed)
         self._player.playbackStateChanged.connect(self._on_playback_state_changed)
+        self._transport.sig_speed_changed.connect(self._player.setPlaybackRate)
+        self._transport.sig_volume_changed.connect(self._audio.setVolume)
+
+    def _connect_signals(self) -> None:
         self._scrub.sig_seek_requested.connect(self.seek)
         self._scrub.sig_drag_started.connect(self._on_drag_started)
         self._scrub.sig_drag_finished.connect(self._on_drag_finished)
         self._transport.sig_play_toggled.connect(self.toggle_play)
         self._transport.sig_step_requested.connect(self.step_frames)
-        self._transport.sig_speed_changed.connect(self._player.setPlaybackRate)
-        self._transport.sig_volume_changed.connect(self._audio.setVolume)
-        self._audio.setVolume(self._transport.volume())
 
     # Opening
 
@@ -155,16 +177,22 @@ class PlayerPane(QWidget):
         """Start loading `path`; `sig_opened` or `sig_open_failed` follows. Returns at once."""
         path = Path(path)
         self._open_serial += 1
-        self._pending = _PendingOpen(self._open_serial, path)
+        self._pending = _PendingOpen(self._open_serial, path, keeps_current=self._info is not None)
+        self._ensure_media()
+        if self._pending.keeps_current:
+            self._show_notice(f"Opening {path.name} …", is_error=False)
+        else:
+            self._switch_player_to(path)
+        run_in_background(_probe_job, self._open_serial, path, receiver=self._on_probe_returned)
+
+    def _switch_player_to(self, path: Path) -> None:
         self._info = None
         self._set_video_controls_enabled(False)
         self._show_message(f"Opening {path.name} …", is_error=False)
-        self._ensure_video_output()
         url = QUrl.fromLocalFile(str(path.absolute()))
         if self._player.source() == url:
             self._player.setSource(QUrl())  # the same source again would be a no-op: no LoadedMedia
         self._player.setSource(url)
-        run_in_background(_probe_job, self._open_serial, path, receiver=self._on_probe_returned)
 
     def _on_probe_returned(self, result: tuple[int, VideoInfo | None, Exception | None]) -> None:
         serial, info, error = result
@@ -179,10 +207,17 @@ class PlayerPane(QWidget):
             self._fail_open(pending.player_error)
         else:
             pending.info = info
-            self._finish_open_if_ready()
+            if pending.keeps_current:
+                pending.keeps_current = False
+                self._switch_player_to(pending.path)  # LoadedMedia finishes the open
+            else:
+                self._finish_open_if_ready()
 
     def _on_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
-        if status == QMediaPlayer.MediaStatus.LoadedMedia and self._pending is not None:
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        switching = self._pending is not None and not self._pending.keeps_current
+        if status == QMediaPlayer.MediaStatus.LoadedMedia and switching:
             self._pending.player_ready = True
             self._finish_open_if_ready()
         elif status == QMediaPlayer.MediaStatus.EndOfMedia and self._info is not None:
@@ -191,8 +226,14 @@ class PlayerPane(QWidget):
             self.seek_to_frame(self._info.frame_count - 1)
 
     def _on_player_error(self, error: QMediaPlayer.Error, message: str) -> None:
+        from PySide6.QtMultimedia import QMediaPlayer
+
         pending = self._pending
         if error == QMediaPlayer.Error.NoError or (pending is None and self._info is None):
+            return
+        if pending is not None and pending.keeps_current:
+            # The shown video's error: the new file is not in the player yet, its open goes on.
+            self._show_notice(f"{self.path.name} cannot be played: {message or error.name}.", is_error=True)
             return
         name = pending.path.name if pending is not None else (self.path.name if self.path else "The video")
         text = f"{name} cannot be played: {message or error.name}."
@@ -218,13 +259,19 @@ class PlayerPane(QWidget):
         self._scrub.set_duration(self._info.duration)
         self._publish_segment()
         self._player.pause()  # shows the first frame; playback waits for the user
+        self._notice.hide()
         self._stack.setCurrentWidget(self._video)
         self._set_video_controls_enabled(True)
         self._on_player_position_changed(self._player.position())
         self.sig_opened.emit(self._info)
 
     def _fail_open(self, message: str) -> None:
-        self._pending = None
+        pending, self._pending = self._pending, None
+        if pending is not None and pending.keeps_current:
+            self._show_notice(message, is_error=True)  # the video on screen stays as it was
+            self.sig_open_failed.emit(message)
+            return
+        self._notice.hide()
         self._info = None
         self._player.stop()
         self._player.setSource(QUrl())
@@ -235,6 +282,11 @@ class PlayerPane(QWidget):
         self._set_video_controls_enabled(False)
         self._show_message(message, is_error=True)
         self.sig_open_failed.emit(message)
+
+    def _show_notice(self, text: str, is_error: bool) -> None:
+        self._notice.setText(text)
+        self._notice.setStyleSheet(ERROR_STYLE if is_error else "QLabel { padding: 4px; }")
+        self._notice.show()
 
     def _show_message(self, text: str, is_error: bool) -> None:
         self._message.setText(text)
@@ -250,7 +302,7 @@ class PlayerPane(QWidget):
     # Position and frames
 
     def position_seconds(self) -> float:
-        return self._player.position() / 1000.0
+        return self._player.position() / 1000.0 if self._player is not None else 0.0
 
     def current_frame_index(self) -> int:
         """The frame on screen: the last one whose time is at or before the position; -1 with no video."""
@@ -272,6 +324,8 @@ class PlayerPane(QWidget):
     def seek_to_frame(self, index: int) -> None:
         if self._info is None:
             return
+        from PySide6.QtMultimedia import QMediaPlayer
+
         index = min(max(int(index), 0), self._info.frame_count - 1)
         if self._player.playbackState() == QMediaPlayer.PlaybackState.StoppedState:
             self._player.pause()  # a stopped player moves its position but shows no frame
@@ -312,6 +366,10 @@ class PlayerPane(QWidget):
     # Playback
 
     def is_playing(self) -> bool:
+        if self._player is None:
+            return False
+        from PySide6.QtMultimedia import QMediaPlayer
+
         return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 
     def play(self) -> None:
@@ -335,6 +393,8 @@ class PlayerPane(QWidget):
         return self._transport.speed()
 
     def _on_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
+        from PySide6.QtMultimedia import QMediaPlayer
+
         self._transport.show_playing(state == QMediaPlayer.PlaybackState.PlayingState)
 
     def _on_drag_started(self) -> None:

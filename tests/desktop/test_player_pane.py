@@ -339,3 +339,26 @@ def test_handle_key_acts_on_player_keys_only(qtbot, pane, clips):
     assert not pane.handle_key(key(Qt.Key.Key_A))
     assert not pane.handle_key(key(Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier))
     assert pane.current_frame_index() == 11
+
+
+def test_a_bad_file_opened_over_a_video_leaves_that_video_as_it_was(qtbot, pane, clips, tmp_path):
+    clip = clips("plain.mp4")
+    info = open_clip(qtbot, pane, clip)
+    pane.seek_to_frame(12)
+    wait_until_shown(qtbot, pane, 12)
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("meeting notes, not a video\n")
+    with qtbot.waitSignal(pane.sig_open_failed, timeout=2000) as failed:
+        pane.open(notes)
+
+    assert "notes.mp4" in failed.args[0]
+    notice = pane.findChild(QLabel, "playerNotice")
+    assert notice.isVisible() and notice.text() == failed.args[0]
+    assert pane.info is info and pane.path == clip
+    assert pane.findChild(QVideoWidget).isVisible()
+    assert pane.current_frame_index() == 12
+    pane.step_frames(1)
+    wait_until_shown(qtbot, pane, 13)
+
+    open_clip(qtbot, pane, clips("plain.mp4"))  # the next good file opens, and the notice goes
+    assert not notice.isVisible()
