@@ -303,13 +303,14 @@ class ModelWorker(QObject):
             chat.source.close()
 
     def _chat_for(self, path: Path):
+        from desktop.probes import probes
         from videochat.chat import VideoChat
         from videochat.video import VideoSource
 
         key = str(Path(path).resolve())
         chat = self._chats.get(key)
         if chat is None:
-            chat = VideoChat(VideoSource.open(path), self._backend)
+            chat = VideoChat(VideoSource.from_info(probes.info(path)), self._backend)
             self._chats[key] = chat
             while len(self._chats) > MAX_OPEN_VIDEOS:
                 _, evicted = self._chats.popitem(last=False)

@@ -34,6 +34,7 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop.background import run_in_background
+from desktop.probes import probes
 from desktop.scrub_bar import ScrubBar
 from desktop.transport_bar import TransportBar
 from videochat.errors import UnreadableVideo
@@ -63,17 +64,10 @@ class _PendingOpen:
     keeps_current: bool = False  # a video is shown: the player switches only once the probe passed
 
 
-def probe(path: Path) -> VideoInfo:
-    """The core's probe, imported on first use: it brings numpy and PyAV, which the window's start does without."""
-    from videochat.video import probe as probe_file
-
-    return probe_file(path)
-
-
 def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exception | None]:
     """Runs on a worker thread; failures come back as objects, tagged with the open they belong to."""
     try:
-        return serial, probe(path), None
+        return serial, probes.info(path), None
     except Exception as error:  # every failure is shown in the pane, expected or not
         return serial, None, error
 

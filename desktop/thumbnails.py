@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from desktop.background import run_in_background
+from desktop.probes import probes
 
 THUMBNAIL_HEIGHT = 54
 
@@ -40,12 +41,11 @@ class ThumbnailLoader(QObject):
         self._closed = threading.Event()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._probes = _ProbeCache()  # used on the pool's one thread only
 
     def request(self, key: int, video_path: str | Path, indices: list[int]) -> None:
         if self._closed.is_set() or not indices:
             return
-        job = (key, Path(video_path), [int(i) for i in indices], self._height, self._closed, self._probes)
+        job = (key, Path(video_path), [int(i) for i in indices], self._height, self._closed)
         run_in_background(_decode_job, *job, receiver=self._on_done, pool=self._pool)
 
     def shutdown(self, timeout_s: float = 1.0) -> bool:
@@ -64,34 +64,15 @@ class ThumbnailLoader(QObject):
             self.sig_ready.emit(key, images)
 
 
-class _ProbeCache:
-    """The last probes, by file and its size and modification time."""
-
-    def __init__(self, size: int = 4):
-        self._size = size
-        self._infos: dict[tuple, object] = {}
-
-    def info(self, path: Path):
-        from videochat.video import probe
-
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-        if key not in self._infos:
-            while len(self._infos) >= self._size:
-                del self._infos[next(iter(self._infos))]
-            self._infos[key] = probe(path)
-        return self._infos[key]
-
-
-def _decode_job(key: int, path: Path, indices: list[int], height: int, closed: threading.Event, probes: _ProbeCache) -> tuple:
+def _decode_job(key: int, path: Path, indices: list[int], height: int, closed: threading.Event) -> tuple:
     """(key, images or None if closed meanwhile, error or None): on the pool's thread; never raises."""
     try:
-        return key, _decode(path, indices, height, closed, probes), None
+        return key, _decode(path, indices, height, closed), None
     except Exception as error:  # reported, never lost
         return key, None, error
 
 
-def _decode(path: Path, indices: list[int], height: int, closed: threading.Event, probes: _ProbeCache) -> list[QImage] | None:
+def _decode(path: Path, indices: list[int], height: int, closed: threading.Event) -> list[QImage] | None:
     from videochat.video import VideoSource
 
     with VideoSource.from_info(probes.info(path)) as source:

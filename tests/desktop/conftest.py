@@ -7,3 +7,16 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Qt's multimedia backend looks for PipeWire and PulseAudio; their absence is not an error here.
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false;qt.qpa.*=false")
+
+
+import pytest  # noqa: E402 (after the environment is set for Qt)
+
+
+@pytest.fixture(autouse=True)
+def fresh_probe_cache():
+    """Each test probes its files anew: counting and slowed probes see every call."""
+    from desktop.probes import probes
+
+    probes.clear()
+    yield
+    probes.clear()

@@ -193,3 +193,19 @@ def test_a_dropped_file_opens_and_joins_the_saved_recent_files(qtbot, window, cl
     saved = Settings.load(tmp_path / "settings.json")
     assert saved.recent_files[0] == str(clips("short.mp4").resolve())
     assert [action.text() for action in window.recent_menu.actions()] == saved.recent_files
+
+
+def test_a_video_is_probed_once_for_the_player_the_model_and_the_thumbnails(qtbot, window, clips, monkeypatch):
+    import videochat.video
+    import videochat.video.source
+
+    probed = []
+    real_probe = videochat.video.probe
+    counting = lambda path, *args, **kwargs: probed.append(path) or real_probe(path, *args, **kwargs)  # noqa: E731
+    monkeypatch.setattr(videochat.video, "probe", counting)
+    monkeypatch.setattr(videochat.video.source, "probe", counting)  # VideoSource.open's
+    open_clip(qtbot, window, clips("plain.mp4"))
+    with qtbot.waitSignal(window.chat.thumbnails.sig_ready, timeout=WAIT_MS):
+        ask(qtbot, window, "What happens?")
+    ask(qtbot, window, "And then?")
+    assert probed == [clips("plain.mp4")]

@@ -18,7 +18,7 @@ from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-import desktop.player_pane as player_pane_module
+import videochat.video
 from desktop.player_pane import PlayerPane
 from desktop.scrub_bar import TICK_COLOR, ScrubBar
 from videochat.testing import read_frame_code
@@ -81,14 +81,14 @@ def test_opening_a_clip_reports_its_frames_and_shows_its_duration(qtbot, pane, c
 
 def test_open_returns_at_once_and_probes_on_a_worker_thread(qtbot, pane, clips, monkeypatch):
     probe_threads = []
-    real_probe = player_pane_module.probe
+    real_probe = videochat.video.probe
 
     def slow_probe(path):
         probe_threads.append(threading.current_thread())
         time.sleep(0.5)
         return real_probe(path)
 
-    monkeypatch.setattr(player_pane_module, "probe", slow_probe)
+    monkeypatch.setattr(videochat.video, "probe", slow_probe)
     with qtbot.waitSignal(pane.sig_opened, timeout=10_000):
         started = time.monotonic()
         pane.open(clips("plain.mp4"))
@@ -98,7 +98,7 @@ def test_open_returns_at_once_and_probes_on_a_worker_thread(qtbot, pane, clips, 
 
 
 def test_a_later_open_wins_over_an_earlier_slower_one(qtbot, pane, clips, monkeypatch):
-    real_probe = player_pane_module.probe
+    real_probe = videochat.video.probe
     slow_path = clips("vfr.mp4")
 
     def probe_slow_for_vfr(path):
@@ -106,7 +106,7 @@ def test_a_later_open_wins_over_an_earlier_slower_one(qtbot, pane, clips, monkey
             time.sleep(0.8)
         return real_probe(path)
 
-    monkeypatch.setattr(player_pane_module, "probe", probe_slow_for_vfr)
+    monkeypatch.setattr(videochat.video, "probe", probe_slow_for_vfr)
     opened = []
     pane.sig_opened.connect(opened.append)
     pane.open(slow_path)
@@ -118,7 +118,7 @@ def test_a_later_open_wins_over_an_earlier_slower_one(qtbot, pane, clips, monkey
 
 
 def test_closing_the_pane_while_the_probe_runs_is_harmless(qtbot, monkeypatch, tmp_path):
-    real_probe = player_pane_module.probe
+    real_probe = videochat.video.probe
     finished = threading.Event()
 
     def slow_probe(path):
@@ -128,7 +128,7 @@ def test_closing_the_pane_while_the_probe_runs_is_harmless(qtbot, monkeypatch, t
         finally:
             finished.set()
 
-    monkeypatch.setattr(player_pane_module, "probe", slow_probe)
+    monkeypatch.setattr(videochat.video, "probe", slow_probe)
     pane = PlayerPane()
     pane.show()
     notes = tmp_path / "notes.mp4"
