@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The app's data and logs (download records, log file) go to a folder of this run, never the user's.
+_SCRATCH = tempfile.mkdtemp(prefix="videochat-tests-")
+os.environ["XDG_DATA_HOME"] = os.path.join(_SCRATCH, "data")
+os.environ["XDG_STATE_HOME"] = os.path.join(_SCRATCH, "state")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -153,7 +153,14 @@ def downloaded_entries() -> list[CatalogEntry]:
 
 
 def not_downloaded_message(repo_id: str) -> str:
-    return f"{repo_id} is not downloaded yet. Download it first (huggingface-cli download {repo_id}), then ask again."
+    return f"{repo_id} is not downloaded yet. Download it first (Model ▸ Model manager, or `videochat download {repo_id}`), then ask again."
+
+
+def _downloaded_revision(repo_id: str) -> str | None:
+    """The commit the app downloaded, so that loads use it until the user updates; None: the cache's main."""
+    from videochat.downloads import recorded_revision
+
+    return recorded_revision(repo_id)
 
 
 def backend_for_config(config: dict, folder_name: str = "") -> tuple[str, str]:
@@ -192,9 +199,10 @@ def resolve_model(name: str | os.PathLike, revision: str | None = None) -> Model
             backend, family = entry.backend, entry.family
         return ModelRef(str(folder.resolve()), backend, family, entry=entry, local_folder=folder.resolve(), revision=revision, config=config)
     if entry is not None:
-        return ModelRef(entry.repo_id, entry.backend, entry.family, entry=entry, revision=revision)
+        return ModelRef(entry.repo_id, entry.backend, entry.family, entry=entry, revision=revision or _downloaded_revision(entry.repo_id))
     if name.count("/") == 1 and not name.startswith((".", "/", "~")):
         # An uncatalogued repo id: its config in the Hugging Face cache says which backend runs it.
+        revision = revision or _downloaded_revision(name)
         config = read_config(cached_config_folder(name, revision))
         backend, family = backend_for_config(config)
         return ModelRef(name, backend, family, revision=revision, config=config)

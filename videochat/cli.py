@@ -1,4 +1,5 @@
-"""The `videochat` command: probe, sample and preprocess video as each model family would see it.
+"""The `videochat` command: probe, sample and preprocess video as each model family would see it,
+ask a model about a video, and list and download models (`cli_models.py`).
 
 Errors print one line on stderr and exit with status 1 (2 for bad usage); `--json` output
 keeps its keys from release to release.
@@ -76,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
     ask.set_defaults(run=run_ask)
 
+    from videochat.cli_models import add_commands as add_model_commands
+
+    add_model_commands(commands)
     commands.choices["sample"].add_argument("--json", action="store_true")
     commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
     return parser

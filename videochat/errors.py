@@ -85,3 +85,43 @@ class OutOfMemory(ModelError):
 
 class UnsupportedSetting(ModelError):
     """A device, precision or option this model or machine cannot use."""
+
+
+class DownloadError(VideoChatError):
+    """A model could not be fetched; what was fetched so far stays on disk for the next try."""
+
+
+class HubUnreachable(DownloadError):
+    """Offline mode is on, or the Hugging Face Hub cannot be reached."""
+
+
+class NotEnoughDisk(DownloadError):
+    """The disk holding the Hugging Face cache has too little free space, or filled up."""
+
+
+class DownloadCorrupted(DownloadError):
+    """A file arrived with the wrong size or checksum twice in a row; it is not kept."""
+
+
+class AccessError(DownloadError):
+    """The hub refused a repo; `repo_id` says which one (a model may need several)."""
+
+    def __init__(self, message: str, repo_id: str):
+        super().__init__(message)
+        self.repo_id = repo_id
+
+
+class TokenRequired(AccessError):
+    """A gated repo and no Hugging Face token on this machine."""
+
+
+class InvalidToken(AccessError):
+    """The token on this machine was refused by the hub (mistyped, revoked or expired)."""
+
+
+class LicenceNotAccepted(AccessError):
+    """The token is good but its account has not been granted this gated repo yet."""
+
+
+class RepoNotFound(AccessError):
+    """No such repo, or a private one this token cannot see."""

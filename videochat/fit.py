@@ -70,3 +70,59 @@ def free_memory_bytes(device) -> int:
     import psutil
 
     return int(psutil.virtual_memory().available)
+
+
+@dataclass(frozen=True)
+class MachineBudget:
+    """Memory a model may use on this machine, found without importing torch."""
+
+    device: str  # "cuda" or "cpu"
+    memory_bytes: int
+    precision: str
+    description: str
+
+
+def machine_budget() -> MachineBudget:
+    """The largest NVIDIA GPU's memory (nvidia-smi, bfloat16), else the machine's available RAM (float32)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi"):
+        try:
+            output = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+                capture_output=True, text=True, timeout=5, check=True,
+            ).stdout
+            gpus = [(name.strip(), int(float(mib)) << 20) for name, mib in (line.rsplit(",", 1) for line in output.strip().splitlines())]
+            if gpus:
+                name, memory = max(gpus, key=lambda gpu: gpu[1])
+                return MachineBudget("cuda", memory, "bfloat16", f"{name}, {memory / 1e9:.0f} GB")
+        except (OSError, subprocess.SubprocessError, ValueError):
+            pass  # no usable GPU: the CPU's budget below
+    import psutil
+
+    available = int(psutil.virtual_memory().available)
+    return MachineBudget("cpu", available, "float32", f"CPU only, {available / 1e9:.0f} GB of RAM available")
+
+
+def fits(entry: CatalogEntry, budget: MachineBudget) -> FitEstimate:
+    return estimate_fit(entry, budget.precision, entry.default_frames, budget.memory_bytes)
+
+
+# Best first: the video-trained models, then InternVL2 by size. On a CPU only the smallest is worth it.
+RECOMMENDATION_ORDER = (
+    "InternVideo2_5_Chat_8B", "InternVL2-8B", "Qwen2-VL-7B-Instruct", "InternVL2-4B", "InternVL2-2B", "InternVL2-1B",
+)
+
+
+def recommend(budget: MachineBudget) -> CatalogEntry:
+    """The model to suggest first on this machine."""
+    from videochat.catalog import find_entry
+
+    if budget.device == "cpu":
+        return find_entry("InternVL2-1B")
+    for name in RECOMMENDATION_ORDER:
+        entry = find_entry(name)
+        if fits(entry, budget).verdict == "fits":
+            return entry
+    return find_entry("InternVL2-1B")

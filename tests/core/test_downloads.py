@@ -1,0 +1,287 @@
+"""The model manager's core against a local stand-in of the Hub (tests/hub_server.py), through HF_ENDPOINT.
+
+Downloads land in the standard Hugging Face cache layout, resume after any interruption (SIGKILL
+included) from the bytes on disk, verify every file, record the commit, and never wait on a
+network that is not there. Each access failure has its own error and message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.hub_server import FakeHub
+from videochat import downloads, hub
+from videochat.catalog import find_entry
+from videochat.errors import Cancelled, HubUnreachable, InvalidToken, LicenceNotAccepted, RepoNotFound, TokenRequired
+
+ROOT = Path(__file__).resolve().parents[2]
+ALICE = "hf_" + "a" * 34  # may open the gated repos
+BOB = "hf_" + "b" * 34  # may not
+BIG = "test/big-weights"
+BIG_SIZE = 24 << 20
+LLAVA = "llava-hf/llava-onevision-qwen2-0.5b-ov-hf"  # a catalog model with no remote code
+
+
+@pytest.fixture(scope="module")
+def tiny_llava(tmp_path_factory) -> Path:
+    from tests.core.tiny_native import build_llava_onevision
+
+    return build_llava_onevision(tmp_path_factory.mktemp("llava"))
+
+
+@pytest.fixture(scope="module")
+def big_files() -> dict[str, bytes]:
+    return {"config.json": b'{"model_type": "big"}', "model.safetensors": os.urandom(BIG_SIZE)}
+
+
+@pytest.fixture
+def fake_hub(tmp_path, monkeypatch, big_files):
+    """The hub on 127.0.0.1, this process's huggingface_hub pointed at it with its cache in tmp_path."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    with FakeHub() as server, server.patch_huggingface_hub(tmp_path / "hf"):
+        server.add_repo(BIG, big_files)
+        server.add_repo("OpenGVLab/InternVideo2-Chat-8B", {"config.json": b"{}", "model.safetensors": b"w" * 4000})
+        server.add_repo("mistralai/Mistral-7B-Instruct-v0.3", {"config.json": b"{}", "model.safetensors": b"m" * 4000}, gated=True)
+        server.add_repo("bert-base-uncased", {"config.json": b"{}", "vocab.txt": b"v" * 2000})
+        server.add_token(ALICE, user="alice", gated_access={"mistralai/Mistral-7B-Instruct-v0.3"})
+        server.add_token(BOB, user="bob")
+        yield server
+
+
+def child_env(server: FakeHub, tmp_path: Path, token: str | None = None, **extra) -> dict[str, str]:
+    env = server.client_env(tmp_path / "hf", token=token)
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_STATE_HOME=str(tmp_path / "state"), PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def videochat(*args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "videochat.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def blob(repo_id: str, etag: str) -> Path:
+    return downloads.repo_folder(repo_id) / "blobs" / etag
+
+
+# -- downloading ------------------------------------------------------------------------------
+
+
+def test_a_downloaded_catalog_model_is_ready_recorded_and_loads_offline(tmp_path, fake_hub, tiny_llava, clips):
+    commit = fake_hub.add_repo(LLAVA, tiny_llava)
+    env = child_env(fake_hub, tmp_path)
+
+    fetched = videochat("download", "llava-onevision-qwen2-0.5b-ov-hf", env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "is ready" in fetched.stderr
+    snapshot = tmp_path / "hf" / "hub" / f"models--{LLAVA.replace('/', '--')}" / "snapshots" / commit
+    for path in tiny_llava.rglob("*"):
+        if path.is_file():
+            assert (snapshot / path.relative_to(tiny_llava)).read_bytes() == path.read_bytes()
+
+    offline = {**env, "HF_HUB_OFFLINE": "1"}
+    listed = {row["name"]: row for row in json.loads(videochat("models", "--json", env=offline).stdout)}
+    assert listed["llava-onevision-qwen2-0.5b-ov-hf"]["status"] == "ready"
+    assert listed["llava-onevision-qwen2-0.5b-ov-hf"]["revision"] == commit
+    assert listed["InternVL2-1B"]["status"] == "not downloaded"
+
+    fake_hub.update_repo(LLAVA, {"README.md": b"a newer commit"}, keep_others=True)  # loads stay on the recorded one
+    answer = videochat("ask", str(clips("plain.mp4")), "What is shown?", "--model", "llava-onevision-qwen2-0.5b-ov-hf",
+                       "--max-new-tokens", "3", "--json", env=offline, timeout=300)
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout.splitlines()[-1])["model"]
+
+
+def test_a_download_killed_half_way_resumes_with_only_the_remaining_bytes(tmp_path, fake_hub, big_files):
+    env = child_env(fake_hub, tmp_path)
+    fake_hub.bytes_per_second = 8 << 20
+    child = subprocess.Popen([sys.executable, "-m", "videochat.cli", "download", BIG], env=env, cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    weights = hashlib.sha256(big_files["model.safetensors"]).hexdigest()
+    partial = tmp_path / "hf" / "hub" / "models--test--big-weights" / "blobs" / f"{weights}.incomplete"
+    deadline = time.monotonic() + 60
+    while not (partial.is_file() and partial.stat().st_size >= BIG_SIZE // 3):
+        assert child.poll() is None, child.stderr.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    fake_hub.wait_idle()
+    kept = partial.stat().st_size
+    assert 0 < kept < BIG_SIZE
+    fake_hub.reset_counters()
+    fake_hub.bytes_per_second = None
+
+    resumed = videochat("download", BIG, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    sent = fake_hub.bytes_sent(BIG, "model.safetensors")
+    assert BIG_SIZE - kept <= sent <= BIG_SIZE - kept + downloads.CHUNK_BYTES
+    assert fake_hub.bytes_sent(BIG, "config.json") == 0  # finished before the kill: not fetched again
+    final = partial.with_name(weights)
+    assert final.read_bytes() == big_files["model.safetensors"] and not partial.exists()
+
+
+def test_pause_keeps_the_partial_file_and_the_next_download_resumes(fake_hub, big_files):
+    plan = downloads.plan(BIG)
+    seen = []
+
+    def stop_after_some():
+        return bool(seen) and seen[-1].done > BIG_SIZE // 4
+
+    fake_hub.bytes_per_second = 16 << 20
+    with pytest.raises(Cancelled, match="resumes"):
+        downloads.download(plan, progress=seen.append, should_stop=stop_after_some)
+    fake_hub.bytes_per_second = None
+    status = downloads.status_of_repo(BIG)
+    assert status.state == "partial" and 0.2 < status.fraction < 0.9
+    fake_hub.wait_idle()
+    fake_hub.reset_counters()
+
+    plan = downloads.plan(BIG)
+    assert plan.on_disk_bytes >= BIG_SIZE // 4
+    downloads.download(plan)
+    assert fake_hub.bytes_sent(BIG) <= BIG_SIZE - plan.on_disk_bytes + len(big_files["config.json"]) + downloads.CHUNK_BYTES
+    assert downloads.status_of_repo(BIG).state == "ready"
+    assert seen[-1].total == plan.total_bytes and seen[-1].file_total == BIG_SIZE
+
+
+def test_a_corrupted_finished_file_is_fetched_again(fake_hub, big_files):
+    downloads.download(downloads.plan(BIG))
+    weights = blob(BIG, hashlib.sha256(big_files["model.safetensors"]).hexdigest())
+    damaged = bytearray(weights.read_bytes())
+    damaged[BIG_SIZE // 2] ^= 0xFF
+    weights.write_bytes(bytes(damaged))
+    fake_hub.reset_counters()
+
+    downloads.download(downloads.plan(BIG))
+    assert fake_hub.bytes_sent(BIG, "model.safetensors") == BIG_SIZE
+    assert weights.read_bytes() == big_files["model.safetensors"]
+
+
+def test_a_file_that_arrives_damaged_is_never_linked_into_the_snapshot(fake_hub, monkeypatch):
+    monkeypatch.setattr(downloads, "_content_matches", lambda path, file: file.path != "model.safetensors")
+    the_plan = downloads.plan(BIG)
+    with pytest.raises(downloads.DownloadCorrupted):
+        downloads.download(the_plan)
+    snapshot = downloads.repo_folder(BIG) / "snapshots" / the_plan.repos[0].commit
+    assert (snapshot / "config.json").exists() and not (snapshot / "model.safetensors").exists()
+    assert not list((downloads.repo_folder(BIG) / "blobs").glob("*.incomplete"))
+
+
+def test_not_enough_disk_is_said_before_anything_is_fetched(fake_hub, monkeypatch):
+    the_plan = downloads.plan(BIG)
+    the_plan.free_bytes = 1000
+    with pytest.raises(downloads.NotEnoughDisk, match="free"):
+        downloads.download(the_plan)
+    assert fake_hub.bytes_sent(BIG) == 0
+
+
+# -- access -----------------------------------------------------------------------------------
+
+
+def test_each_access_failure_has_its_own_error(fake_hub):
+    with pytest.raises(TokenRequired, match="huggingface.co/mistralai/Mistral-7B-Instruct-v0.3"):
+        downloads.plan("mistralai/Mistral-7B-Instruct-v0.3", token="")
+    with pytest.raises(LicenceNotAccepted, match="accept its licence"):
+        downloads.plan("mistralai/Mistral-7B-Instruct-v0.3", token=BOB)
+    with pytest.raises(InvalidToken, match="refused"):
+        downloads.plan(BIG, token="hf_" + "x" * 34)
+    with pytest.raises(RepoNotFound, match="nobody/nothing"):
+        downloads.plan("nobody/nothing", token=ALICE)
+    assert downloads.plan("mistralai/Mistral-7B-Instruct-v0.3", token=ALICE).repos[0].repo_id == "mistralai/Mistral-7B-Instruct-v0.3"
+
+
+def test_internvideo2_chat_names_the_gate_that_is_missing(fake_hub):
+    with pytest.raises(LicenceNotAccepted) as refused:
+        downloads.plan("InternVideo2-Chat-8B", token=BOB)
+    assert refused.value.repo_id == "mistralai/Mistral-7B-Instruct-v0.3"
+    assert "InternVideo2-Chat-8B also needs mistralai/Mistral-7B-Instruct-v0.3" in str(refused.value)
+    repos = [repo.repo_id for repo in downloads.plan("InternVideo2-Chat-8B", token=ALICE).repos]
+    assert repos == ["OpenGVLab/InternVideo2-Chat-8B", *find_entry("InternVideo2-Chat-8B").extra_repos]
+
+
+def test_the_cli_exits_with_the_access_message_when_a_gate_is_closed(tmp_path, fake_hub):
+    result = videochat("download", "mistralai/Mistral-7B-Instruct-v0.3", env=child_env(fake_hub, tmp_path))
+    assert result.returncode == 3
+    assert "gated" in result.stderr and "token" in result.stderr
+
+
+def test_a_token_is_checked_then_stored_where_hf_auth_login_keeps_it_and_can_be_removed(fake_hub):
+    from huggingface_hub import get_token
+
+    with pytest.raises(InvalidToken):
+        hub.save_token("hf_" + "x" * 34)
+    assert get_token() is None
+    assert hub.save_token(f"  {ALICE}\n") == "alice"
+    assert get_token() == ALICE
+    assert downloads.plan("mistralai/Mistral-7B-Instruct-v0.3").repos  # the stored token is used
+    hub.remove_token()
+    assert get_token() is None
+
+
+def test_the_token_never_reaches_the_log_file(tmp_path, fake_hub):
+    env = child_env(fake_hub, tmp_path, token=ALICE, VIDEOCHAT_LOG_LEVEL="DEBUG")
+    assert videochat("download", "mistralai/Mistral-7B-Instruct-v0.3", env=env).returncode == 0
+    bad = videochat("download", "mistralai/Mistral-7B-Instruct-v0.3", env={**env, "HF_TOKEN": "hf_" + "z" * 34})
+    assert bad.returncode == 3
+    logs = list((tmp_path / "state").rglob("*.log*"))
+    assert logs and "mistralai" in "".join(path.read_text() for path in logs)
+    for path in logs:
+        text = path.read_text()
+        assert ALICE not in text and "z" * 34 not in text
+
+
+# -- offline ----------------------------------------------------------------------------------
+
+
+def test_offline_mode_never_touches_the_network(fake_hub, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    started = time.monotonic()
+    with pytest.raises(HubUnreachable, match="Offline mode"):
+        downloads.plan(BIG)
+    assert time.monotonic() - started < 0.5
+    assert fake_hub.requests == []
+
+
+def test_with_the_hub_gone_nothing_waits(fake_hub):
+    downloads.download(downloads.plan(BIG))
+    fake_hub.go_offline()
+    started = time.monotonic()
+    with pytest.raises(HubUnreachable, match="cannot be reached"):
+        downloads.plan(BIG)
+    with pytest.raises(HubUnreachable):
+        downloads.update_available(BIG)
+    assert time.monotonic() - started < 1.0
+    assert downloads.status_of_repo(BIG).state == "ready"  # from the disk alone
+
+
+def test_update_available_compares_the_hub_with_the_recorded_commit(fake_hub):
+    downloads.download(downloads.plan(BIG))
+    assert not downloads.update_available(BIG)
+    first = downloads.recorded_revision(BIG)
+    fake_hub.update_repo(BIG, {"README.md": b"new"}, keep_others=True)
+    assert downloads.update_available(BIG)
+    assert downloads.plan(BIG).repos[0].commit == first  # a plain download keeps the recorded commit
+    newer = downloads.plan(BIG, update=True)
+    downloads.download(newer)
+    assert downloads.recorded_revision(BIG) == newer.repos[0].commit != first
+
+
+def test_delete_frees_the_model_and_its_record(fake_hub):
+    downloads.download(downloads.plan(BIG))
+    assert downloads.delete(BIG) >= BIG_SIZE
+    assert downloads.status_of_repo(BIG).state == "not downloaded"
+    assert downloads.recorded_revision(BIG) is None
