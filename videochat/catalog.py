@@ -146,10 +146,10 @@ def cached_config_folder(repo_id: str, revision: str | None) -> Path:
 
 
 def downloaded_entries() -> list[CatalogEntry]:
-    """Catalog models whose files are in the Hugging Face cache (checked locally, no network)."""
-    from huggingface_hub import try_to_load_from_cache
+    """Catalog models whose files are all in the Hugging Face cache (checked locally, no network)."""
+    from videochat.downloads import status
 
-    return [entry for entry in CATALOG if isinstance(try_to_load_from_cache(entry.repo_id, "config.json"), str)]
+    return [entry for entry in CATALOG if status(entry).state == "ready"]
 
 
 def not_downloaded_message(repo_id: str) -> str:

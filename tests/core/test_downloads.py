@@ -145,6 +145,7 @@ def test_pause_keeps_the_partial_file_and_the_next_download_resumes(fake_hub, bi
     fake_hub.bytes_per_second = None
     status = downloads.status_of_repo(BIG)
     assert status.state == "partial" and 0.2 < status.fraction < 0.9
+    assert (downloads.repo_folder(BIG) / "snapshots").exists()  # config.json is there; the model is not ready
     fake_hub.wait_idle()
     fake_hub.reset_counters()
 
@@ -285,3 +286,18 @@ def test_delete_frees_the_model_and_its_record(fake_hub):
     assert downloads.delete(BIG) >= BIG_SIZE
     assert downloads.status_of_repo(BIG).state == "not downloaded"
     assert downloads.recorded_revision(BIG) is None
+
+
+def test_a_half_downloaded_catalog_model_is_not_offered_for_loading(fake_hub, tiny_llava):
+    from videochat.catalog import downloaded_entries
+
+    fake_hub.add_repo(LLAVA, tiny_llava)
+    the_plan = downloads.plan(LLAVA)
+    answers = iter([False])  # go on for the first chunk (all of config.json), stop at the next
+    with pytest.raises(Cancelled):
+        downloads.download(the_plan, should_stop=lambda: next(answers, True))
+    assert downloads.status(find_entry(LLAVA)).state == "partial"
+    assert find_entry(LLAVA) not in downloaded_entries()
+    downloads.download(downloads.plan(LLAVA))
+    assert find_entry(LLAVA) in downloaded_entries()
+
