@@ -36,7 +36,7 @@ MODEL_FOLDER_ITEM = "Model folder…"
 _FOLDER = "::model-folder::"  # the folder item's data: no model id or path looks like this
 NO_MODEL_TEXT = (
     "No model loaded. Choose a downloaded model above, or “Model folder…” for a folder holding one; "
-    "to get one: huggingface-cli download OpenGVLab/InternVL2-1B"
+    "to download one, open Model ▸ Model manager (Ctrl+M)."
 )
 
 
@@ -154,6 +154,9 @@ class ChatPane(QWidget):
         self.model_combo.insertSeparator(self.model_combo.count())
         self.model_combo.addItem(MODEL_FOLDER_ITEM, _FOLDER)
         self.model_combo.setCurrentIndex(self.model_combo.findData(current) if current is not None else -1)
+
+    def has_models(self) -> bool:
+        return any(self.model_combo.itemData(index) not in (None, _FOLDER) for index in range(self.model_combo.count()))
 
     def set_current_model(self, model_id: str, label: str | None = None) -> None:
         """Show `model_id` as chosen (added if it is a folder not in the list); emits nothing."""

@@ -12,6 +12,7 @@ from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
 
+from desktop.background import run_in_background
 from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
 from desktop.errors import ErrorPresenter
 from desktop.model_worker import AskRequest, ModelWorker
@@ -35,6 +36,7 @@ class MainWindow(QMainWindow):
         self.player = PlayerPane(self)
         self.chat = ChatPane(self)
         self.worker = ModelWorker(self)
+        self.model_manager = None  # made on first use: desktop/model_manager.py
         self._pending_model: str | None = None
         self._last_request: AskRequest | None = None  # for Regenerate
 
@@ -62,6 +64,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         model_menu = self.menuBar().addMenu("&Model")
+        manager_action = QAction("Model &manager…", self, shortcut=QKeySequence("Ctrl+M"))
+        manager_action.triggered.connect(self.show_model_manager)
+        model_menu.addAction(manager_action)
         folder_action = QAction("Load a model &folder…", self)
         folder_action.triggered.connect(self._on_model_folder_requested)
         model_menu.addAction(folder_action)
@@ -143,10 +148,30 @@ class MainWindow(QMainWindow):
         self.chat.set_models([(name, name) for name in names])
         if self._pending_model:
             self.load_model(self._pending_model)
+        elif self.worker.loaded_ref is not None or self.worker.is_busy:
+            return  # a new download only adds to the list
         elif names:
             self.chat.set_model_status(f"{len(names)} model(s) on disk: choose one to load.")
         else:
             self.chat.set_model_status(NO_MODEL_TEXT)
+            run_in_background(_recommendation_job, receiver=self._on_recommendation)
+
+    def _on_recommendation(self, text: str | None) -> None:
+        if text and self.worker.loaded_ref is None and not self.chat.has_models():
+            self.chat.set_model_status(f"{NO_MODEL_TEXT} {text}")
+
+    def show_model_manager(self) -> None:
+        if self.model_manager is None:
+            from desktop.model_manager import ModelManager
+
+            self.model_manager = ModelManager(self)
+            self.model_manager.sig_use_model.connect(self.load_model)
+            self.model_manager.sig_models_changed.connect(self.worker.find_models)
+        else:
+            self.model_manager.refresh()
+        self.model_manager.show()
+        self.model_manager.raise_()
+        self.model_manager.activateWindow()
 
     def load_model(self, model: str, trust_remote_code: bool = False) -> None:
         self._pending_model = None
@@ -249,6 +274,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the model thread and the other workers (within about 2 s); safe to call twice."""
         self.worker.shutdown(timeout_s=2.0)
+        if self.model_manager is not None:
+            self.model_manager.worker.shutdown()  # a download stops between chunks; its bytes stay for next time
         self.chat.shutdown()
         # Probes run on the global pool with their own time limit; quitting does not wait for a slow one.
         QThreadPool.globalInstance().waitForDone(QDeadlineTimer(500))
@@ -258,6 +285,19 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
         QTimer.singleShot(0, self.deleteLater)
+
+
+def _recommendation_job() -> str | None:
+    """On a pool thread: which model to suggest on this machine (nvidia-smi may take a moment)."""
+    try:
+        from videochat.downloads import format_bytes
+        from videochat.fit import machine_budget, recommend
+
+        budget = machine_budget()
+        entry = recommend(budget)
+        return f"Suggested for this machine ({budget.description}): {entry.name}, {format_bytes(entry.download_bytes)}."
+    except Exception:  # a suggestion only: without it the message above still says what to do
+        return None
 
 
 HD_PAIRS = {"InternVideo2-Chat-8B": "InternVideo2_chat_8B_HD", "InternVideo2_chat_8B_HD": "InternVideo2-Chat-8B"}

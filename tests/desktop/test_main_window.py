@@ -209,3 +209,25 @@ def test_a_video_is_probed_once_for_the_player_the_model_and_the_thumbnails(qtbo
         ask(qtbot, window, "What happens?")
     ask(qtbot, window, "And then?")
     assert probed == [clips("plain.mp4")]
+
+
+def test_with_no_model_on_disk_the_chat_points_to_the_manager_with_a_suggestion_for_this_machine(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.start_models()
+        qtbot.waitUntil(lambda: "Suggested for this machine" in window.chat.status_label.text(), timeout=WAIT_MS)
+        from videochat.fit import machine_budget, recommend
+
+        assert "Model manager" in window.chat.status_label.text()
+        assert recommend(machine_budget()).name in window.chat.status_label.text()  # InternVL2-1B on a CPU
+        window.show_model_manager()
+        manager = window.model_manager
+        assert manager.isVisible()
+        with qtbot.waitSignal(window.worker.sig_load_failed, timeout=WAIT_MS):  # "Use" goes to the model thread
+            manager.sig_use_model.emit(str(tmp_path))  # a folder with no model in it
+        assert "config.json" in window.chat.status_label.text()
+    finally:
+        window.shutdown()
