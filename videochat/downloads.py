@@ -342,13 +342,14 @@ def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None
                     meter.report(file, have)
                 out.flush()
                 os.fsync(out.fileno())
+            # requests' errors are OSErrors too: the network's must be told apart from the disk's.
+            except requests.RequestException as error:
+                raise HubUnreachable(
+                    f"The connection dropped while fetching {file.repo_id}/{file.path} ({type(error).__name__}); "
+                    f"the {format_bytes(have)} fetched are kept and the next try resumes there."
+                ) from error
             except OSError as error:
                 raise _disk_error(error, partial) from error
-    except (requests.ConnectionError, requests.Timeout) as error:
-        raise HubUnreachable(
-            f"The connection dropped while fetching {file.repo_id}/{file.path} ({type(error).__name__}); "
-            f"the {format_bytes(have)} fetched are kept and the next try resumes there."
-        ) from error
     finally:
         response.close()
 

@@ -301,3 +301,40 @@ def test_a_half_downloaded_catalog_model_is_not_offered_for_loading(fake_hub, ti
     downloads.download(downloads.plan(LLAVA))
     assert find_entry(LLAVA) in downloaded_entries()
 
+
+
+def test_a_dropped_connection_keeps_the_partial_file_and_says_so(fake_hub):
+    the_plan = downloads.plan(BIG)
+    fake_hub.bytes_per_second = 8 << 20
+    seen = []
+
+    def cut_when_a_third_is_in(progress):
+        seen.append(progress)
+        if progress.file_done > BIG_SIZE // 3 and fake_hub.running:
+            fake_hub.go_offline()  # closes the port and the open connections
+
+    started = time.monotonic()
+    with pytest.raises(HubUnreachable, match="kept"):
+        downloads.download(the_plan, progress=cut_when_a_third_is_in)
+    assert time.monotonic() - started < 30
+    assert downloads.status_of_repo(BIG).state == "partial"
+    fake_hub.go_online()
+    fake_hub.bytes_per_second = None
+    resumed = downloads.plan(BIG)
+    assert resumed.on_disk_bytes > BIG_SIZE // 3
+    downloads.download(resumed)
+    assert downloads.status_of_repo(BIG).state == "ready"
+
+
+def test_a_full_disk_keeps_the_partial_file_and_says_what_to_do(fake_hub, monkeypatch):
+    import errno
+
+    the_plan = downloads.plan(BIG)
+    real_fsync = os.fsync
+    monkeypatch.setattr(downloads.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
+    with pytest.raises(downloads.NotEnoughDisk, match="free some space"):
+        downloads.download(the_plan)
+    monkeypatch.setattr(downloads.os, "fsync", real_fsync)
+    assert downloads.status_of_repo(BIG).state == "partial"
+    downloads.download(downloads.plan(BIG))
+    assert downloads.status_of_repo(BIG).state == "ready"
