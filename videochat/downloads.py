@@ -14,12 +14,14 @@ app's data folder); later loads use it, and updating is an explicit `plan(..., u
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,10 +46,11 @@ class RepoPlan:
     commit: str
     files: tuple[RemoteFile, ...]
     reason: str = "the model"  # or why the model needs it, e.g. "read by its code at load time"
+    branch: str | None = None  # the branch or tag asked for, whose ref then names the commit
 
     @property
     def total_bytes(self) -> int:
-        return sum(f.size for f in self.files)
+        return sum(f.size for f in _unique_blobs(self.files))
 
 
 @dataclass
@@ -132,38 +135,55 @@ _record_lock = threading.Lock()
 
 
 def _read_record() -> dict:
+    path = record_path()
     try:
-        record = json.loads(record_path().read_text(encoding="utf-8"))
-        return record if isinstance(record, dict) and isinstance(record.get("repos"), dict) else {"repos": {}}
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(record, dict) and isinstance(record.get("repos"), dict):
+            return record
+    except FileNotFoundError:
+        return {"repos": {}}
     except (OSError, ValueError):
-        return {"repos": {}}  # none yet, or damaged: the cache itself still says what is there
+        pass
+    # Damaged: kept aside for a person to look at; the cache itself still says what is there.
+    with contextlib.suppress(OSError):
+        os.replace(path, path.with_name(f"{path.name}.damaged-{int(time.time())}"))
+    log.warning("the download record %s could not be read; it was kept aside", path)
+    return {"repos": {}}
+
+
+@contextlib.contextmanager
+def _editing_record():
+    """The record to change in place; written atomically after, one writer at a time across processes."""
+    from filelock import FileLock
+
+    path = record_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _record_lock, FileLock(str(path.with_name(path.name + ".lock"))):
+        record = _read_record()
+        yield record
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False, encoding="utf-8") as stream:
+            json.dump(record, stream, indent=1)
+        os.replace(stream.name, path)
 
 
 def _update_record(repo_id: str, **changes) -> None:
-    with _record_lock:
-        record = _read_record()
-        entry = record["repos"].setdefault(repo_id, {})
-        entry.update(changes)
-        path = record_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(record, indent=1), encoding="utf-8")
-        os.replace(temporary, path)
+    with _editing_record() as record:
+        record["repos"].setdefault(repo_id, {}).update(changes)
 
 
 def _forget(repo_id: str) -> None:
-    with _record_lock:
-        record = _read_record()
-        if record["repos"].pop(repo_id, None) is not None:
-            path = record_path()
-            temporary = path.with_name(path.name + ".tmp")
-            temporary.write_text(json.dumps(record, indent=1), encoding="utf-8")
-            os.replace(temporary, path)
+    with _editing_record() as record:
+        record["repos"].pop(repo_id, None)
+
+
+def _recorded(repo_id: str) -> dict:
+    return _read_record()["repos"].get(repo_id, {})
 
 
 def recorded_revision(repo_id: str) -> str | None:
-    """The commit this app downloaded of `repo_id` (what loads use), if it downloaded one."""
-    return _read_record()["repos"].get(repo_id, {}).get("revision")
+    """The commit of `repo_id` this app finished downloading (what loads use); an update in progress
+    does not change it until its last file is in."""
+    return _recorded(repo_id).get("revision")
 
 
 # -- planning ----------------------------------------------------------------------------------
@@ -189,7 +209,13 @@ def plan(name: str, revision: str | None = None, token: str | None = None, updat
     token = token if token is not None else hub.stored_token()
     repo_plans = []
     for index, (repo_id, reason) in enumerate(repos):
-        wanted = revision if index == 0 and revision else (None if update else recorded_revision(repo_id))
+        recorded = _recorded(repo_id)
+        if index == 0 and revision:
+            wanted = revision
+        elif update:
+            wanted = None
+        else:  # the commit being fetched (resume it), else the one downloaded, else main
+            wanted = recorded.get("pending", {}).get("revision") or recorded.get("revision")
         commit, files = hub.list_files(repo_id, wanted, token)
         if files:
             first = min(files, key=lambda f: f.size)
@@ -199,7 +225,8 @@ def plan(name: str, revision: str | None = None, token: str | None = None, updat
                 if reason != "the model":
                     error.args = (f"{display} also needs {repo_id} ({reason}). {error}",)
                 raise
-        repo_plans.append(RepoPlan(repo_id, commit, tuple(files), reason))
+        branch = None if wanted and hub.is_commit(wanted) else (wanted or "main")
+        repo_plans.append(RepoPlan(repo_id, commit, tuple(files), reason, branch))
         log.info("plan %s: %s @ %s, %d files, %d bytes", display, repo_id, commit, len(files), sum(f.size for f in files))
     result = DownloadPlan(display, repo_plans)
     result.on_disk_bytes = sum(_bytes_on_disk(repo) for repo in repo_plans)
@@ -209,10 +236,15 @@ def plan(name: str, revision: str | None = None, token: str | None = None, updat
     return result
 
 
+def _unique_blobs(files) -> list[RemoteFile]:
+    """One file per blob: two paths with the same content are fetched (and counted) once."""
+    return list({f.etag: f for f in files}.values())
+
+
 def _bytes_on_disk(repo: RepoPlan) -> int:
     blobs = repo_folder(repo.repo_id) / "blobs"
     total = 0
-    for f in repo.files:
+    for f in _unique_blobs(repo.files):
         blob = blobs / f.etag
         if blob.is_file():
             total += f.size
@@ -251,7 +283,8 @@ class _Meter:
         if self._report is None or (not force and now - self._last_report < PROGRESS_INTERVAL_S):
             return
         self._last_report = now
-        self._report(DownloadProgress(file.repo_id, file.path, file_done, file.size, self.done, self.total, self.speed(), self.files_done, self.files_total))
+        done = min(max(self.done, 0), self.total)  # another process may have fetched some of it meanwhile
+        self._report(DownloadProgress(file.repo_id, file.path, file_done, file.size, done, self.total, self.speed(), self.files_done, self.files_total))
 
 
 def download(
@@ -270,38 +303,51 @@ def download(
     files_total = sum(len(repo.files) for repo in the_plan.repos)
     meter = _Meter(the_plan.total_bytes, the_plan.on_disk_bytes, files_total, progress)
     for repo in the_plan.repos:
-        _update_record(repo.repo_id, revision=repo.commit, files={f.path: [f.size, f.etag] for f in repo.files}, complete=False)
+        files = {f.path: [f.size, f.etag] for f in repo.files}
+        if recorded_revision(repo.repo_id) != repo.commit:
+            _update_record(repo.repo_id, pending={"revision": repo.commit, "files": files})
         for file in repo.files:
             _fetch_file(repo, file, token, meter, stop)
             meter.files_done += 1
             meter.report(file, file.size, force=True)
-        (repo_folder(repo.repo_id) / "refs").mkdir(parents=True, exist_ok=True)
-        _write_atomically(repo_folder(repo.repo_id) / "refs" / "main", repo.commit)
-        _update_record(repo.repo_id, complete=True)
+        _write_refs(repo)
+        with _editing_record() as record:
+            entry = record["repos"].setdefault(repo.repo_id, {})
+            entry.pop("pending", None)
+            entry.update(revision=repo.commit, files=files)
+
+
+def _write_refs(repo: RepoPlan) -> None:
+    """refs/<branch> names the commit when a branch was asked for; a commit asked for by hash moves
+    no ref (another tool's newer main stays), except that a repo without refs/main gets one, since
+    code that loads by name offline (InternVideo2-Chat's Mistral and BERT) looks there."""
+    refs = repo_folder(repo.repo_id) / "refs"
+    name = repo.branch or ("main" if not (refs / "main").exists() else None)
+    if name is not None:
+        (refs / name).parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(refs / name, repo.commit)
 
 
 def _fetch_file(repo: RepoPlan, file: RemoteFile, token: str | None, meter: _Meter, stop: Callable[[], bool]) -> None:
     folder = repo_folder(repo.repo_id)
     blob = folder / "blobs" / file.etag
     pointer = folder / "snapshots" / repo.commit / file.path
-    if blob.is_file() and _verified(blob, file):
-        _link(blob, pointer)
+    if _already_there(blob, pointer, file):
         return
     if blob.is_file():  # damaged since: fetched again
         log.warning("%s/%s: the file on disk does not match its checksum; fetching it again", repo.repo_id, file.path)
         meter.done -= file.size
         blob.unlink()
-    pointer.unlink(missing_ok=True)
     blob.parent.mkdir(parents=True, exist_ok=True)
     partial = blob.with_name(blob.name + ".incomplete")
-    from filelock import FileLock
-
-    lock_path = hub.cache_dir() / ".locks" / folder.name / f"{file.etag}.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(lock_path)):  # the lock huggingface_hub takes for the same blob
+    with _blob_lock(folder, file, stop):  # the lock huggingface_hub takes for the same blob
+        if _already_there(blob, pointer, file):  # another process finished it while this one waited
+            return
+        if pointer.is_symlink() or pointer.is_file():
+            pointer.unlink()
         for attempt in (1, 2):
             _stream_into(partial, file, repo.commit, token, meter, stop)
-            if _content_matches(partial, file):
+            if _content_matches(partial, file, stop):
                 break
             log.warning("%s/%s arrived damaged (attempt %d)", repo.repo_id, file.path, attempt)
             meter.done -= partial.stat().st_size
@@ -314,6 +360,35 @@ def _fetch_file(repo: RepoPlan, file: RemoteFile, token: str | None, meter: _Met
     _link(blob, pointer)
 
 
+def _already_there(blob: Path, pointer: Path, file: RemoteFile) -> bool:
+    """The file is in, verified: as a blob (then linked into the snapshot), or, where the system has no
+    symlinks and huggingface_hub moved the blob into the snapshot, as a plain file there."""
+    if blob.is_file() and _verified(blob, file):
+        _link(blob, pointer)
+        return True
+    return not blob.exists() and not pointer.is_symlink() and pointer.is_file() and _verified(pointer, file)
+
+
+@contextlib.contextmanager
+def _blob_lock(folder: Path, file: RemoteFile, stop: Callable[[], bool]):
+    from filelock import FileLock, Timeout
+
+    path = hub.cache_dir() / ".locks" / folder.name / f"{file.etag}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    while True:
+        try:
+            lock.acquire(timeout=0.5)
+            break
+        except Timeout:  # another download holds it: wait, but a pause still works
+            if stop():
+                raise Cancelled(f"Download of {file.repo_id} paused while another program was fetching {file.path}.") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None, meter: _Meter, stop: Callable[[], bool]) -> None:
     have = partial.stat().st_size if partial.is_file() else 0
     if have > file.size:  # not this file's bytes: start over
@@ -321,6 +396,7 @@ def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None
         partial.unlink()
         have = 0
     if have == file.size:
+        partial.touch()  # an empty file has no bytes to fetch, but needs its blob
         return
     import requests
 
@@ -362,7 +438,7 @@ def _disk_error(error: OSError, path: Path) -> DownloadError:
     return DownloadError(f"Writing {path} failed: {error}. What was fetched is kept; try again to resume.")
 
 
-def _content_matches(path: Path, file: RemoteFile) -> bool:
+def _content_matches(path: Path, file: RemoteFile, stop: Callable[[], bool] = lambda: False) -> bool:
     if path.stat().st_size != file.size:
         return False
     if file.sha256:
@@ -371,6 +447,8 @@ def _content_matches(path: Path, file: RemoteFile) -> bool:
         digest = hashlib.sha1(b"blob %d\0" % file.size)
     with open(path, "rb") as stream:
         while block := stream.read(CHUNK_BYTES * 8):
+            if stop():
+                raise Cancelled(f"Download of {file.repo_id} paused while checking {file.path}; nothing is lost.")
             digest.update(block)
     return digest.hexdigest() == (file.sha256 or file.blob_id)
 
@@ -400,13 +478,13 @@ def _link(blob: Path, pointer: Path) -> None:
     """The snapshot's entry for the file: a relative link to the blob, as huggingface_hub makes it."""
     pointer.parent.mkdir(parents=True, exist_ok=True)
     if pointer.is_symlink() or pointer.exists():
-        if pointer.resolve() == blob.resolve():
+        if pointer.is_symlink() and pointer.resolve() == blob.resolve():
             return
         pointer.unlink()
     try:
         pointer.symlink_to(os.path.relpath(blob, pointer.parent))
-    except OSError:  # no symlinks (Windows without developer mode): a copy, as huggingface_hub does then
-        shutil.copy2(blob, pointer)
+    except OSError:  # no symlinks (Windows without developer mode): the blob moves there, as huggingface_hub does
+        shutil.move(blob, pointer)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -428,27 +506,50 @@ def status(entry: CatalogEntry) -> ModelStatus:
 
 def status_of_repo(repo_id: str) -> ModelStatus:
     folder = repo_folder(repo_id)
-    recorded = _read_record()["repos"].get(repo_id)
+    recorded = _recorded(repo_id)
     on_disk = _folder_bytes(folder)
-    if recorded and recorded.get("files"):
-        total = sum(size for size, _ in recorded["files"].values())
-        blobs = folder / "blobs"
-        done = sum(
-            size if (blobs / etag).is_file() else _size(blobs / f"{etag}.incomplete")
-            for size, etag in recorded["files"].values()
-        )
-        if done >= total and all((folder / "snapshots" / recorded["revision"] / path).exists() for path in recorded["files"]):
-            return ModelStatus("ready", 1.0, on_disk, recorded["revision"])
-        if done == 0:
-            return ModelStatus("not downloaded", 0.0, on_disk, recorded.get("revision"))
-        return ModelStatus("partial", min(done / total, 0.999) if total else 0.0, on_disk, recorded.get("revision"))
-    # Downloaded by another tool: ready when its main snapshot holds a config and nothing is half-fetched.
+    revision, files = recorded.get("revision"), recorded.get("files", {})
+    if revision and _fraction_in(folder, files) >= 1.0 and _snapshot_has(folder / "snapshots" / revision, files):
+        return ModelStatus("ready", 1.0, on_disk, revision)  # an update under way does not change that
+    wanted = recorded.get("pending") or ({"files": files} if revision else None)
+    if wanted:
+        fraction = _fraction_in(folder, wanted["files"])
+        return ModelStatus("partial" if fraction > 0 else "not downloaded", min(fraction, 0.999), on_disk, revision)
+    # Fetched by another tool: ready when the snapshot main names holds a config and all its weights.
     revision = _read_text(folder / "refs" / "main")
-    if revision and (folder / "snapshots" / revision / "config.json").exists():
-        if any((folder / "blobs").glob("*.incomplete")):
-            return ModelStatus("partial", 0.0, on_disk, revision)
+    if revision and _snapshot_looks_complete(folder / "snapshots" / revision) and not any((folder / "blobs").glob("*.incomplete")):
         return ModelStatus("ready", 1.0, on_disk, revision)
     return ModelStatus("partial" if on_disk else "not downloaded", 0.0, on_disk, revision)
+
+
+def _fraction_in(folder: Path, files: dict) -> float:
+    """The share of `files` (path -> [size, etag]) whose bytes are in the cache, partial ones included."""
+    blobs = folder / "blobs"
+    unique = {etag: size for size, etag in files.values()}
+    total = sum(unique.values())
+    done = sum(size if (blobs / etag).is_file() else min(_size(blobs / f"{etag}.incomplete"), size) for etag, size in unique.items())
+    return done / total if total else 1.0
+
+
+def _snapshot_has(snapshot: Path, files: dict) -> bool:
+    return all((snapshot / path).exists() for path in files)
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+
+
+def _snapshot_looks_complete(snapshot: Path) -> bool:
+    """A config, and every weight shard its index names (or at least one weight file when there is no index)."""
+    if not (snapshot / "config.json").exists():
+        return False
+    indexes = list(snapshot.glob("*.index.json"))
+    if indexes:
+        try:
+            shards = {name for index in indexes for name in json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return False
+        return all((snapshot / shard).exists() for shard in shards)
+    return any(path.suffix in WEIGHT_SUFFIXES and path.exists() for path in snapshot.iterdir())
 
 
 def _folder_bytes(folder: Path) -> int:

@@ -10,6 +10,7 @@ retries (about 24 s). In offline mode nothing here touches the network at all.
 from __future__ import annotations
 
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -77,13 +78,27 @@ def ensure_reachable() -> None:
     """Raise `HubUnreachable` at once in offline mode, or within ~1.5 s when the hub's host does not answer."""
     if offline_mode():
         raise HubUnreachable("Offline mode is on (HF_HUB_OFFLINE=1): models on disk work, downloads wait until it is off.")
+    from requests.utils import get_environ_proxies
+
+    if get_environ_proxies(endpoint()):
+        return  # only the proxy knows; the request itself fails fast enough (REQUEST_TIMEOUT_S)
     parts = urlsplit(endpoint())
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parts.hostname, port), timeout=CONNECT_CHECK_TIMEOUT_S):
-            pass
-    except OSError as error:
-        raise HubUnreachable(f"The Hugging Face Hub ({parts.hostname}) cannot be reached: {error}. Models on disk still work.") from error
+    outcome: list[BaseException | None] = []
+
+    def connect() -> None:  # on a thread: the name lookup has no time limit of its own
+        try:
+            socket.create_connection((parts.hostname, port), timeout=CONNECT_CHECK_TIMEOUT_S).close()
+            outcome.append(None)
+        except OSError as error:
+            outcome.append(error)
+
+    probe = threading.Thread(target=connect, name="hub-reachable", daemon=True)
+    probe.start()
+    probe.join(CONNECT_CHECK_TIMEOUT_S + 0.5)
+    error = outcome[0] if outcome else TimeoutError("no answer")
+    if error is not None:
+        raise HubUnreachable(f"The Hugging Face Hub ({parts.hostname}) cannot be reached: {error}. Models on disk still work.") from None
 
 
 def headers(token: str | None) -> dict[str, str]:
@@ -103,15 +118,20 @@ def list_files(repo_id: str, revision: str | None = None, token: str | None = No
     ensure_reachable()
     url = f"{endpoint()}/api/models/{repo_id}/revision/{quote(revision or 'main', safe='')}"
     response = _request("GET", url, repo_id, token, params={"blobs": "true"})
-    info = response.json()
-    files = []
-    for sibling in info.get("siblings", []):
-        lfs = sibling.get("lfs") or {}
-        size = lfs.get("size", sibling.get("size"))
-        if size is None:
-            raise HubUnreachable(f"The hub listed {repo_id}/{sibling['rfilename']} without a size; try again later.")
-        files.append(RemoteFile(repo_id, sibling["rfilename"], int(size), sibling.get("blobId", ""), lfs.get("sha256")))
-    return info["sha"], files
+    try:
+        info = response.json()
+        files = []
+        for sibling in info.get("siblings", []):
+            lfs = sibling.get("lfs") or {}
+            size = lfs.get("size", sibling.get("size"))
+            if size is None:
+                raise HubUnreachable(f"The hub listed {repo_id}/{sibling['rfilename']} without a size; try again later.")
+            files.append(RemoteFile(repo_id, sibling["rfilename"], int(size), sibling.get("blobId", ""), lfs.get("sha256")))
+        return info["sha"], files
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise HubUnreachable(
+            f"The answer from {endpoint()} about {repo_id} is not the hub's (a captive portal or a proxy?): {type(error).__name__}."
+        ) from None
 
 
 def check_file_access(repo_id: str, commit: str, path: str, token: str | None) -> None:
@@ -133,20 +153,36 @@ def open_stream(file: RemoteFile, commit: str, token: str | None, start: int):
 
 def whoami(token: str) -> str:
     """The account name of `token`; `InvalidToken` when the hub refuses it."""
+    return _whoami(token).get("name", "")
+
+
+def _whoami(token: str) -> dict:
     ensure_reachable()
     response = _request("GET", f"{endpoint()}/api/whoami-v2", "", token)
-    return response.json().get("name", "")
+    try:
+        return response.json()
+    except ValueError:
+        raise HubUnreachable(f"The answer from {endpoint()} is not the hub's (a captive portal or a proxy?).") from None
 
 
 def save_token(token: str) -> str:
-    """Check `token` with the hub, then store it with huggingface_hub's own `login` (where `hf auth
-    login` stores it, so both share it); returns the account name."""
+    """Check `token` with the hub, then store it in huggingface_hub's token store (where `hf auth
+    login` keeps it, so both share it, and HF_TOKEN still wins); returns the account name."""
     token = token.strip()
-    name = whoami(token)
-    from huggingface_hub import login
+    info = _whoami(token)
+    token_name = info.get("auth", {}).get("accessToken", {}).get("displayName") or "videochat"
+    try:  # what `login()` does after its own check, without checking a second time with no time limit
+        from huggingface_hub._login import _save_token, _set_active_token
 
-    login(token=token, add_to_git_credential=False)
-    return name
+        _save_token(token=token, token_name=token_name)
+        _set_active_token(token_name=token_name, add_to_git_credential=False)
+    except (ImportError, TypeError):  # a huggingface_hub without named tokens: its one token file
+        from huggingface_hub import constants
+
+        path = Path(constants.HF_TOKEN_PATH)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(token, encoding="utf-8")
+    return info.get("name", "")
 
 
 def remove_token() -> None:
@@ -196,3 +232,7 @@ def access_error(error: Exception, repo_id: str, token: str | None) -> Exception
         return HubUnreachable(f"The connection to the Hugging Face Hub failed ({type(error).__name__}). What was downloaded is kept; try again to resume.")
     status = f" (HTTP {response.status_code})" if response is not None else ""
     return AccessError(f"The Hugging Face Hub refused {repo_id or 'the request'}{status}: {error}", repo_id)
+
+
+def is_commit(revision: str) -> bool:
+    return len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)

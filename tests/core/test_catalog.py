@@ -143,4 +143,6 @@ def test_models_in_the_hugging_face_cache_are_listed_as_downloaded(tmp_path, mon
     write_config(repo / "snapshots" / commit, {"model_type": "internvl_chat"})
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(commit)
+    assert downloaded_entries() == []  # a config alone (what AutoConfig fetches) is not a model
+    (repo / "snapshots" / commit / "model.safetensors").write_bytes(b"weights")
     assert [entry.repo_id for entry in downloaded_entries()] == ["OpenGVLab/InternVL2-1B"]

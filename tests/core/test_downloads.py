@@ -171,7 +171,7 @@ def test_a_corrupted_finished_file_is_fetched_again(fake_hub, big_files):
 
 
 def test_a_file_that_arrives_damaged_is_never_linked_into_the_snapshot(fake_hub, monkeypatch):
-    monkeypatch.setattr(downloads, "_content_matches", lambda path, file: file.path != "model.safetensors")
+    monkeypatch.setattr(downloads, "_content_matches", lambda path, file, *stop: file.path != "model.safetensors")
     the_plan = downloads.plan(BIG)
     with pytest.raises(downloads.DownloadCorrupted):
         downloads.download(the_plan)
@@ -338,3 +338,49 @@ def test_a_full_disk_keeps_the_partial_file_and_says_what_to_do(fake_hub, monkey
     assert downloads.status_of_repo(BIG).state == "partial"
     downloads.download(downloads.plan(BIG))
     assert downloads.status_of_repo(BIG).state == "ready"
+
+
+def test_empty_files_and_files_with_the_same_content_download_and_count_once(fake_hub):
+    same = b"s" * 5000
+    fake_hub.add_repo("test/odd", {"config.json": b"{}", "__init__.py": b"", "a.safetensors": same, "b.safetensors": same})
+    the_plan = downloads.plan("test/odd")
+    assert the_plan.total_bytes == 2 + 5000
+    seen = []
+    downloads.download(the_plan, progress=seen.append)
+    done = [p.done for p in seen]
+    assert done == sorted(done) and all(0 <= d <= the_plan.total_bytes for d in done) and done[-1] == the_plan.total_bytes
+    snapshot = downloads.repo_folder("test/odd") / "snapshots" / the_plan.repos[0].commit
+    assert (snapshot / "__init__.py").read_bytes() == b"" and (snapshot / "b.safetensors").read_bytes() == same
+    assert downloads.status_of_repo("test/odd").state == "ready"
+
+
+def test_a_paused_update_leaves_the_downloaded_commit_loadable(fake_hub, big_files):
+    downloads.download(downloads.plan(BIG))
+    first = downloads.recorded_revision(BIG)
+    fake_hub.update_repo(BIG, {"model.safetensors": os.urandom(BIG_SIZE)}, keep_others=True)
+    answers = iter([False, False])
+    with pytest.raises(Cancelled):
+        downloads.download(downloads.plan(BIG, update=True), should_stop=lambda: next(answers, True))
+    assert downloads.recorded_revision(BIG) == first
+    assert downloads.status_of_repo(BIG).state == "ready"
+    resumed = downloads.plan(BIG)  # a plain download now resumes the update it started
+    assert resumed.repos[0].commit == fake_hub.head(BIG) and resumed.on_disk_bytes > 0
+    downloads.download(resumed)
+    assert downloads.recorded_revision(BIG) == fake_hub.head(BIG)
+
+
+def test_fetching_an_older_commit_by_hash_leaves_refs_main_alone(fake_hub):
+    old = fake_hub.head(BIG)
+    new = fake_hub.update_repo(BIG, {"README.md": b"new"}, keep_others=True)
+    downloads.download(downloads.plan(BIG))  # main: refs/main names the newest commit
+    assert (downloads.repo_folder(BIG) / "refs" / "main").read_text() == new
+    downloads.download(downloads.plan(BIG, revision=old))
+    assert (downloads.repo_folder(BIG) / "refs" / "main").read_text() == new
+    assert downloads.recorded_revision(BIG) == old
+
+
+def test_a_damaged_record_is_kept_aside_and_the_cache_still_counts(fake_hub):
+    downloads.download(downloads.plan(BIG))
+    downloads.record_path().write_text("{ not json", encoding="utf-8")
+    assert downloads.status_of_repo(BIG).state == "ready"  # from the cache's own refs and snapshot
+    assert list(downloads.record_path().parent.glob("downloads.json.damaged-*"))
