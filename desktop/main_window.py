@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
 def _recommendation_job() -> str | None:
     """On a pool thread: which model to suggest on this machine (nvidia-smi may take a moment)."""
     try:
-        from videochat.downloads import format_bytes
+        from videochat.sizes import format_bytes
         from videochat.fit import machine_budget, recommend
 
         budget = machine_budget()

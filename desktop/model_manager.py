@@ -9,7 +9,7 @@ load a model, and `sig_models_changed` when the set of models on disk changed.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop.background import run_in_background
 from desktop.download_worker import DownloadWorker
+from videochat.sizes import format_bytes
 
 COLUMNS = ("Model", "Download", "Gated", "Fits here", "Status")
 ERROR_STYLE = "QLabel { color: #a01818; }"
@@ -81,6 +82,10 @@ class ModelManager(QDialog):
         self.setWindowTitle("Model manager")
         self.resize(860, 560)
         self.worker = DownloadWorker(self)
+        # Its reads of the disk, the machine and the hub run one at a time: each competes with the
+        # GUI thread for Python's lock, and two at once (importing requests, psutil) stall it longer.
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
         self._states: dict[str, object] = {}
         self._verdicts: dict[str, str] = {}
         self._updates: set[str] = set()
@@ -185,7 +190,7 @@ class ModelManager(QDialog):
             entry = self._entry(model)
             cells = (
                 model,
-                _size(entry.download_bytes) if entry else "?",
+                format_bytes(entry.download_bytes) if entry else "?",
                 "yes" if entry and (entry.gated or entry.extra_repos) else ("no" if entry else "?"),
                 "",
                 "",
@@ -219,10 +224,10 @@ class ModelManager(QDialog):
 
     def refresh(self) -> None:
         """Read the states from the disk, the machine's memory and the hub's reachability, off this thread."""
-        run_in_background(_job, _table_states, self.models(), receiver=self._on_states)
+        run_in_background(_job, _table_states, self.models(), receiver=self._on_states, pool=self._pool)
         if not self._verdicts:
-            run_in_background(_job, _machine, receiver=self._on_machine)
-        run_in_background(_job, _check_hub, receiver=self._on_hub_checked)
+            run_in_background(_job, _machine, receiver=self._on_machine, pool=self._pool)
+        run_in_background(_job, _check_hub, receiver=self._on_hub_checked, pool=self._pool)
 
     def _on_states(self, outcome) -> None:
         states, error = outcome
@@ -242,7 +247,7 @@ class ModelManager(QDialog):
         self._verdicts = verdicts
         self.machine_label.setText(f"This machine: {budget.description}; models run in {budget.precision}.")
         self.recommendation_label.setText(
-            f"Recommended here: <b>{recommended.name}</b> ({_size(recommended.download_bytes)} to download)."
+            f"Recommended here: <b>{recommended.name}</b> ({format_bytes(recommended.download_bytes)} to download)."
         )
         for row, model in enumerate(self.models()):
             self.table.item(row, 3).setText(verdicts.get(model, "?"))
@@ -260,7 +265,7 @@ class ModelManager(QDialog):
         """Once online and the states are read: which downloaded models have a newer commit on the hub."""
         ready = [model for model, state in self._states.items() if getattr(state, "state", "") == "ready"]
         if self._online and ready:
-            run_in_background(_job, _updates, ready, receiver=self._on_updates)
+            run_in_background(_job, _updates, ready, receiver=self._on_updates, pool=self._pool)
 
     def _on_updates(self, outcome) -> None:
         behind, error = outcome
@@ -318,7 +323,7 @@ class ModelManager(QDialog):
 
     def _on_planned(self, model: str, plan) -> None:
         self._set_live(model, f"downloading {plan.on_disk_bytes / max(plan.total_bytes, 1):.0%}")
-        self.progress_label.setText(f"{model}: {_size(plan.total_bytes)} in {sum(len(r.files) for r in plan.repos)} files; {_size(plan.on_disk_bytes)} already here.")
+        self.progress_label.setText(f"{model}: {format_bytes(plan.total_bytes)} in {sum(len(r.files) for r in plan.repos)} files; {format_bytes(plan.on_disk_bytes)} already here.")
         self.progress_bar.setValue(int(1000 * plan.on_disk_bytes / max(plan.total_bytes, 1)))
         self.progress_bar.show()
 
@@ -327,8 +332,8 @@ class ModelManager(QDialog):
         left = progress.seconds_left
         eta = f" · {int(left // 60)}:{int(left % 60):02d} left" if left is not None else ""
         self.progress_label.setText(
-            f"{model}: {_size(progress.done)} of {_size(progress.total)} · {_size(progress.bytes_per_second)}/s{eta}\n"
-            f"file {progress.files_done + 1} of {progress.files_total}: {progress.path} ({_size(progress.file_done)} of {_size(progress.file_total)})"
+            f"{model}: {format_bytes(progress.done)} of {format_bytes(progress.total)} · {format_bytes(progress.bytes_per_second)}/s{eta}\n"
+            f"file {progress.files_done + 1} of {progress.files_total}: {progress.path} ({format_bytes(progress.file_done)} of {format_bytes(progress.file_total)})"
         )
         self._set_live(model, f"downloading {progress.fraction:.0%}")
 
@@ -374,7 +379,7 @@ class ModelManager(QDialog):
         from videochat import downloads
 
         freed = downloads.delete(entry or model)
-        self._show_message(f"{model} deleted ({_size(freed)} freed).")
+        self._show_message(f"{model} deleted ({format_bytes(freed)} freed).")
         self.refresh()
         self.sig_models_changed.emit()
 
@@ -419,7 +424,7 @@ class ModelManager(QDialog):
         from videochat import hub
 
         self._show_message("Checking the token…")
-        run_in_background(_job, hub.save_token, token, receiver=self._on_token_checked)
+        run_in_background(_job, hub.save_token, token, receiver=self._on_token_checked, pool=self._pool)
 
     def _on_token_checked(self, outcome) -> None:
         name, error = outcome
@@ -449,12 +454,6 @@ def _check_hub() -> None:
     from videochat import hub
 
     hub.ensure_reachable()
-
-
-def _size(count: float) -> str:
-    from videochat.downloads import format_bytes
-
-    return format_bytes(count)
 
 
 def _escape(text: str) -> str:

@@ -24,7 +24,8 @@ def add_commands(commands) -> None:
 
 
 def run_models(args) -> int:
-    from videochat.downloads import catalog_status, format_bytes
+    from videochat.downloads import catalog_status
+    from videochat.sizes import format_bytes
     from videochat.fit import fits, machine_budget
 
     budget = machine_budget()
@@ -72,7 +73,7 @@ def run_download(args) -> int:
     except AccessError as error:
         print(f"videochat: {error}", file=sys.stderr)
         return EXIT_ACCESS
-    fmt = downloads.format_bytes
+    from videochat.sizes import format_bytes as fmt
     for repo in plan.repos:
         print(f"{repo.repo_id} @ {repo.commit[:12]}: {len(repo.files)} files, {fmt(repo.total_bytes)} ({repo.reason})", file=sys.stderr)
     print(f"{fmt(plan.on_disk_bytes)} of {fmt(plan.total_bytes)} already on disk; {fmt(plan.free_bytes)} free", file=sys.stderr)
@@ -108,7 +109,7 @@ class _ProgressLine:
         self._drawn = False
 
     def show(self, progress) -> None:
-        from videochat.downloads import format_bytes
+        from videochat.sizes import format_bytes
 
         left = progress.seconds_left
         eta = f"{int(left // 60)}:{int(left % 60):02d} left" if left is not None else ""

@@ -32,6 +32,7 @@ from videochat import hub
 from videochat.catalog import CATALOG, CatalogEntry, find_entry
 from videochat.errors import Cancelled, DownloadCorrupted, DownloadError, HubUnreachable, NotEnoughDisk
 from videochat.hub import RemoteFile
+from videochat.sizes import format_bytes
 
 log = logging.getLogger(__name__)
 CHUNK_BYTES = 1 << 20
@@ -592,11 +593,3 @@ def update_available(repo_id: str, token: str | None = None) -> bool:
 
 def catalog_status() -> list[tuple[CatalogEntry, ModelStatus]]:
     return [(entry, status(entry)) for entry in CATALOG]
-
-
-def format_bytes(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(count) < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} GB"
