@@ -438,6 +438,19 @@ class FakeHub:
 
 
 @contextlib.contextmanager
+def serving_this_process(tmp_path: Path, monkeypatch) -> Iterator[FakeHub]:
+    """A started FakeHub that this process's huggingface_hub uses, with the Hugging Face cache,
+    the token files and the app's data and logs all under `tmp_path` (pytest's monkeypatch undoes it)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    with FakeHub() as server, server.patch_huggingface_hub(tmp_path / "hf"):
+        yield server
+
+
+@contextlib.contextmanager
 def no_retry_waits() -> Iterator[list[float]]:
     """Make huggingface_hub's HTTP retries immediate; yields the waits it asked for.
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_server import FakeHub
+from tests.hub_server import FakeHub, serving_this_process
 from videochat import downloads, hub
 from videochat.catalog import find_entry
 from videochat.errors import Cancelled, HubUnreachable, InvalidToken, LicenceNotAccepted, RepoNotFound, TokenRequired
@@ -46,12 +46,7 @@ def big_files() -> dict[str, bytes]:
 @pytest.fixture
 def fake_hub(tmp_path, monkeypatch, big_files):
     """The hub on 127.0.0.1, this process's huggingface_hub pointed at it with its cache in tmp_path."""
-    from huggingface_hub import constants
-
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
-    with FakeHub() as server, server.patch_huggingface_hub(tmp_path / "hf"):
+    with serving_this_process(tmp_path, monkeypatch) as server:
         server.add_repo(BIG, big_files)
         server.add_repo("OpenGVLab/InternVideo2-Chat-8B", {"config.json": b"{}", "model.safetensors": b"w" * 4000})
         server.add_repo("mistralai/Mistral-7B-Instruct-v0.3", {"config.json": b"{}", "model.safetensors": b"m" * 4000}, gated=True)

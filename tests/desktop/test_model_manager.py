@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QInputDialog
 
 from desktop.model_manager import ModelManager
-from tests.hub_server import FakeHub
+from tests.hub_server import serving_this_process
 from videochat import downloads
 
 WAIT_MS = 60_000
@@ -30,12 +30,7 @@ def tiny_llava(tmp_path_factory):
 
 @pytest.fixture
 def fake_hub(tmp_path, monkeypatch, tiny_llava):
-    from huggingface_hub import constants
-
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
-    with FakeHub() as server, server.patch_huggingface_hub(tmp_path / "hf"):
+    with serving_this_process(tmp_path, monkeypatch) as server:
         server.add_repo(LLAVA, tiny_llava)
         server.add_repo(BIG, {"config.json": b"{}", "model.safetensors": os.urandom(BIG_SIZE)})
         server.add_repo(GATED, {"config.json": b"{}", "model.safetensors": b"m" * 4000}, gated=True)
