@@ -243,15 +243,13 @@ def _unique_blobs(files) -> list[RemoteFile]:
 
 
 def _bytes_on_disk(repo: RepoPlan) -> int:
-    blobs = repo_folder(repo.repo_id) / "blobs"
-    total = 0
-    for f in _unique_blobs(repo.files):
-        blob = blobs / f.etag
-        if blob.is_file():
-            total += f.size
-        elif (partial := blob.with_name(blob.name + ".incomplete")).is_file():
-            total += min(partial.stat().st_size, f.size)
-    return total
+    return _bytes_in(repo_folder(repo.repo_id), {f.etag: f.size for f in repo.files})
+
+
+def _bytes_in(folder: Path, sizes: dict[str, int]) -> int:
+    """How many of the bytes of these blobs (etag -> size) the cache holds, partial files included."""
+    blobs = folder / "blobs"
+    return sum(size if (blobs / etag).is_file() else min(_size(blobs / f"{etag}.incomplete"), size) for etag, size in sizes.items())
 
 
 # -- downloading -------------------------------------------------------------------------------
@@ -459,7 +457,7 @@ def _verified(blob: Path, file: RemoteFile) -> bool:
     stat = blob.stat()
     if stat.st_size != file.size:
         return False
-    checked = _read_record()["repos"].get(file.repo_id, {}).get("verified", {}).get(file.etag)
+    checked = _recorded(file.repo_id).get("verified", {}).get(file.etag)
     if checked == [stat.st_size, stat.st_mtime_ns]:
         return True
     if _content_matches(blob, file):
@@ -470,9 +468,8 @@ def _verified(blob: Path, file: RemoteFile) -> bool:
 
 def _mark_verified(repo_id: str, file: RemoteFile, blob: Path) -> None:
     stat = blob.stat()
-    verified = dict(_read_record()["repos"].get(repo_id, {}).get("verified", {}))
-    verified[file.etag] = [stat.st_size, stat.st_mtime_ns]
-    _update_record(repo_id, verified=verified)
+    with _editing_record() as record:  # read and written under the lock: two downloads may mark at once
+        record["repos"].setdefault(repo_id, {}).setdefault("verified", {})[file.etag] = [stat.st_size, stat.st_mtime_ns]
 
 
 def _link(blob: Path, pointer: Path) -> None:
@@ -525,11 +522,9 @@ def status_of_repo(repo_id: str) -> ModelStatus:
 
 def _fraction_in(folder: Path, files: dict) -> float:
     """The share of `files` (path -> [size, etag]) whose bytes are in the cache, partial ones included."""
-    blobs = folder / "blobs"
     unique = {etag: size for size, etag in files.values()}
     total = sum(unique.values())
-    done = sum(size if (blobs / etag).is_file() else min(_size(blobs / f"{etag}.incomplete"), size) for etag, size in unique.items())
-    return done / total if total else 1.0
+    return _bytes_in(folder, unique) / total if total else 1.0
 
 
 def _snapshot_has(snapshot: Path, files: dict) -> bool:
