@@ -329,8 +329,7 @@ class ModelManager(QDialog):
 
     def _on_progress(self, model: str, progress) -> None:
         self.progress_bar.setValue(int(1000 * progress.fraction))
-        left = progress.seconds_left
-        eta = f" · {int(left // 60)}:{int(left % 60):02d} left" if left is not None else ""
+        eta = f" · {progress.time_left_text}" if progress.time_left_text else ""
         self.progress_label.setText(
             f"{model}: {format_bytes(progress.done)} of {format_bytes(progress.total)} · {format_bytes(progress.bytes_per_second)}/s{eta}\n"
             f"file {progress.files_done + 1} of {progress.files_total}: {progress.path} ({format_bytes(progress.file_done)} of {format_bytes(progress.file_total)})"

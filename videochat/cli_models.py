@@ -111,11 +111,9 @@ class _ProgressLine:
     def show(self, progress) -> None:
         from videochat.sizes import format_bytes
 
-        left = progress.seconds_left
-        eta = f"{int(left // 60)}:{int(left % 60):02d} left" if left is not None else ""
         text = (
             f"{progress.fraction:6.1%}  {format_bytes(progress.done)} / {format_bytes(progress.total)}  "
-            f"{format_bytes(progress.bytes_per_second)}/s  {eta}  [{progress.files_done}/{progress.files_total}] {progress.path}"
+            f"{format_bytes(progress.bytes_per_second)}/s  {progress.time_left_text}  [{progress.files_done}/{progress.files_total}] {progress.path}"
         )
         now = time.monotonic()
         if self._tty:

@@ -99,6 +99,12 @@ class DownloadProgress:
     def seconds_left(self) -> float | None:
         return (self.total - self.done) / self.bytes_per_second if self.bytes_per_second > 0 else None
 
+    @property
+    def time_left_text(self) -> str:
+        """"m:ss left", or "" before the speed is known."""
+        left = self.seconds_left
+        return f"{int(left // 60)}:{int(left % 60):02d} left" if left is not None else ""
+
 
 @dataclass
 class ModelStatus:
