@@ -43,6 +43,20 @@ class Answer:
         fields = asdict(self)
         return {"question": fields.pop("question"), "answer": fields.pop("text"), **fields}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The inverse of `to_dict` (a session file's turn); raises KeyError/TypeError/ValueError on a bad one."""
+        fields = dict(data)
+        fields["text"] = fields.pop("answer")
+        segment = fields.get("segment")
+        fields["segment"] = (float(segment[0]), float(segment[1])) if segment else None
+        fields["indices"] = [int(i) for i in fields["indices"]]
+        fields["times"] = [float(t) for t in fields["times"]]
+        if len(fields["indices"]) != len(fields["times"]):
+            raise ValueError("an answer's frame indices and times differ in number")
+        known = cls.__dataclass_fields__
+        return cls(**{key: value for key, value in fields.items() if key in known})
+
 
 class VideoChat:
     def __init__(self, source: VideoSource, backend: Backend):
