@@ -81,11 +81,13 @@ class AnswerBubble(QFrame):
     sig_seek_requested = Signal(float, int)  # (seconds, frame index)
     sig_selected = Signal()
     sig_regenerate_requested = Signal()
+    sig_note_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("answer")
         self.answer_id = 0  # the pane's key for it
+        self.turn_index: int | None = None  # its place in the video's session, once saved
         self.text = ""
         self.answer = None  # the core Answer, once finished
         self.open = True  # still streaming (or waiting for its first words)
@@ -119,12 +121,17 @@ class AnswerBubble(QFrame):
         self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.setToolTip("Ask the same question again")
         self.regenerate_button.clicked.connect(self.sig_regenerate_requested)
+        self.note_button = QPushButton("Note")
+        self.note_button.setToolTip("Make a timeline note of this answer, over the frames it saw (or its segment)")
+        self.note_button.clicked.connect(self.sig_note_requested)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.regenerate_button)
+        buttons.addWidget(self.note_button)
         buttons.addStretch(1)
         self.copy_button.setEnabled(False)
         self.regenerate_button.setEnabled(False)
+        self.note_button.setEnabled(False)
 
         for widget in (self.text_label, self.error_label, self.meta_label, self.chip_scroll):
             layout.addWidget(widget)
@@ -146,8 +153,10 @@ class AnswerBubble(QFrame):
         self.meta_label.setText(text)
         self.meta_label.setVisible(bool(text))
 
-    def finish(self, answer) -> None:
+    def finish(self, answer, turn_index: int | None = None) -> None:
         self.open = False
+        self.turn_index = turn_index
+        self.note_button.setEnabled(turn_index is not None)
         self.answer = answer
         self.text = answer.text
         self.text_label.setText(self.text or "(no answer)")

@@ -63,6 +63,7 @@ class ChatPane(QWidget):
     sig_regenerate_requested = Signal()
     sig_seek_requested = Signal(float, int)  # (seconds, frame index)
     sig_answer_selected = Signal(list)  # list[float]: the selected answer's frame times
+    sig_note_requested = Signal(int)  # the answer's turn in the video's session
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -240,6 +241,7 @@ class ChatPane(QWidget):
         bubble.sig_seek_requested.connect(self.sig_seek_requested)
         bubble.sig_selected.connect(lambda: self._select(bubble))
         bubble.sig_regenerate_requested.connect(self._on_regenerate)
+        bubble.sig_note_requested.connect(lambda: bubble.turn_index is not None and self.sig_note_requested.emit(bubble.turn_index))
         self._answers[answer_id] = bubble
         self._open = bubble
         self._add(bubble)
@@ -254,20 +256,31 @@ class ChatPane(QWidget):
         if self._open is not None:
             self._open.set_status(f"Reading frames {done}/{total}")
 
-    def finish_answer(self, answer, video_path: str | Path | None = None) -> int:
-        """Fill the streaming answer with the finished one (its chips, its meta line) and select it."""
+    def finish_answer(self, answer, video_path: str | Path | None = None, turn_index: int | None = None) -> int:
+        """Fill the streaming answer with the finished one (its chips, its meta line) and select it.
+
+        `turn_index` is its place in the video's session, which lets it become a timeline note.
+        """
         bubble = self._open
         if bubble is None:  # e.g. a conversation restored from a session
             self.begin_answer(answer.question)
             bubble = self._open
         self._open = None
-        bubble.finish(answer)
+        bubble.finish(answer, turn_index)
         self._update_regenerate()
         self._select(bubble)
         path = video_path or self._video_path
         if path is not None and answer.indices:
             self.thumbnails.request(bubble.answer_id, path, list(answer.indices))
         return bubble.answer_id
+
+    def show_session(self, session) -> None:
+        """Show a saved conversation (`videochat.sessions.Session`) after the chat was cleared."""
+        for index, answer in enumerate(session.turns):
+            self.finish_answer(answer, turn_index=index)
+        if session.interrupted:
+            self._add(QuestionBubble(session.interrupted["question"]))
+            self.show_error("No answer: VideoChat stopped before this answer was finished. Ask again to get one.")
 
     def fail_answer(self, message: str) -> None:
         """Show the error in the answer that was streaming (its partial text stays)."""

@@ -6,6 +6,7 @@ and their results are drawn by the pane they concern.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
@@ -16,10 +17,13 @@ from desktop.background import run_in_background
 from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
 from desktop.errors import ErrorPresenter
 from desktop.model_worker import AskRequest, ModelWorker
+from desktop.notes_panel import NotesPanel
 from desktop.player_pane import PlayerPane
+from desktop.session_keeper import SessionKeeper
 from videochat.errors import VideoChatError
 from videochat.settings import Settings
 
+log = logging.getLogger(__name__)
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm *.m4v *.mpg *.mpeg *.ts *.wmv *.flv);;All files (*)"
 
 
@@ -35,13 +39,20 @@ class MainWindow(QMainWindow):
         self.errors = ErrorPresenter(self)
         self.player = PlayerPane(self)
         self.chat = ChatPane(self)
+        self.notes = NotesPanel(self)
         self.worker = ModelWorker(self)
+        self.sessions = SessionKeeper(self)
         self.model_manager = None  # made on first use: desktop/model_manager.py
         self._pending_model: str | None = None
         self._last_request: AskRequest | None = None  # for Regenerate
 
+        left = QSplitter(Qt.Orientation.Vertical, self)
+        left.addWidget(self.player)
+        left.addWidget(self.notes)
+        left.setStretchFactor(0, 5)
+        left.setStretchFactor(1, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.player)
+        splitter.addWidget(left)
         splitter.addWidget(self.chat)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -58,6 +69,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(open_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._fill_recent_menu()
+        self.export_menu = file_menu.addMenu("&Export conversation")
+        self._fill_export_menu()
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -81,6 +94,14 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, p=path: self.open_video(p))
         self.recent_menu.setEnabled(bool(self.settings.recent_files))
 
+    def _fill_export_menu(self) -> None:
+        from desktop.exporting import EXPORT_CHOICES
+
+        for name, title in EXPORT_CHOICES:
+            action = self.export_menu.addAction(title)
+            action.triggered.connect(lambda _checked=False, n=name: self.export_conversation(n))
+        self.export_menu.setEnabled(False)
+
     def _connect(self) -> None:
         self.errors.install()
         self.player.sig_opened.connect(self._on_video_opened)
@@ -90,6 +111,13 @@ class MainWindow(QMainWindow):
         self.chat.sig_seek_requested.connect(lambda _seconds, index: self.player.seek_to_frame(index))
         self.chat.sig_answer_selected.connect(self.player.set_answer_ticks)
         self.chat.sig_model_chosen.connect(self.load_model)
+        self.chat.sig_note_requested.connect(self._on_note_requested)
+        self.notes.sig_seek_requested.connect(self.player.seek)
+        self.notes.sig_note_edited.connect(self._on_note_edited)
+        self.notes.sig_remove_requested.connect(self._on_notes_removed)
+        self.notes.sig_add_requested.connect(self._on_note_added)
+        self.sessions.sig_opened.connect(self._on_session_opened)
+        self.sessions.sig_save_failed.connect(self.chat.show_error)
 
         self.worker.sig_load_progress.connect(lambda what, fraction: self.chat.set_model_status(f"{what}… {fraction:.0%}"))
         self.worker.sig_loaded.connect(self._on_model_loaded)
@@ -118,7 +146,59 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{Path(info.path).name} — VideoChat")
         self.chat.clear()
         self.chat.set_video(info.path)
+        self.notes.set_notes([])
+        self.notes.set_enabled_for_video(True)
+        self.export_menu.setEnabled(False)
+        self.sessions.open(info)
         self.player.setFocus()  # the player's keys work at once
+
+    # -- sessions and notes ---------------------------------------------------------------
+
+    def _on_session_opened(self, session, message) -> None:
+        self.chat.show_session(session)
+        if message:
+            self.chat.show_error(message)
+        self._show_notes(session)
+        self.export_menu.setEnabled(True)
+
+    def _show_notes(self, session) -> None:
+        self.notes.set_notes(session.notes)
+        self.player.set_note_spans([(note.start, note.end) for note in session.notes])
+
+    def _change_notes(self, change) -> None:
+        if self.player.info is None or self.sessions.current() is None:
+            return
+        self.sessions.change(self.player.info.path, change)
+        self._show_notes(self.sessions.current())
+
+    def _on_note_requested(self, turn_index: int) -> None:
+        self._change_notes(lambda session: session.note_from_answer(turn_index))
+
+    def _on_note_added(self) -> None:
+        segment = self.player.segment()
+        if segment is None:
+            here = self.player.position_seconds()
+            segment = (here, here)
+        self._change_notes(lambda session: session.add_note(segment[0], segment[1], ""))
+
+    def _on_note_edited(self, note_id: str, start: float, end: float, text: str) -> None:
+        duration = self.player.info.duration if self.player.info else 0.0
+        start, end = (min(max(0.0, t), duration) if duration > 0 else max(0.0, t) for t in (start, end))
+        self._change_notes(lambda session: session.edit_note(note_id, start=start, end=end, text=text))
+
+    def _on_notes_removed(self, note_ids: list) -> None:
+        def remove(session) -> None:
+            for note_id in note_ids:
+                session.remove_note(note_id)
+
+        self._change_notes(remove)
+
+    def export_conversation(self, format_name: str) -> None:
+        from desktop.exporting import export_with_dialog
+
+        session = self.sessions.current()
+        if session is not None:
+            export_with_dialog(self, session, format_name)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         # Player keys work window-wide; a focused text box takes its own keys before this runs.
@@ -244,18 +324,32 @@ class MainWindow(QMainWindow):
 
     def _send(self, request: AskRequest) -> None:
         self._last_request = request
+        self.sessions.record_question(request.video_path, request.question)
         self.chat.begin_answer(request.question)
         self.chat.set_busy(True)
         self.worker.ask(request)
 
     def _on_answer_finished(self, answer) -> None:
-        self.chat.finish_answer(answer)
+        video = self._last_request.video_path
+        turn_index = self.sessions.record_answer(video, answer)
         self.chat.set_busy(False)
+        if not self._is_current_video(video):  # another video was opened meanwhile
+            self.statusBar().showMessage(f"The answer about {video.name} was saved with that video's conversation.", 8000)
+            return
+        self.chat.finish_answer(answer, turn_index=turn_index)
         self.player.set_answer_ticks(list(answer.times))
 
     def _on_answer_failed(self, error) -> None:
-        self.chat.fail_answer(self._message(error))
+        video = self._last_request.video_path
+        self.sessions.change(video, lambda session: session.forget_question())
         self.chat.set_busy(False)
+        if self._is_current_video(video):
+            self.chat.fail_answer(self._message(error))
+        else:
+            self.statusBar().showMessage(f"The question about {video.name} got no answer: {self._message(error)}", 8000)
+
+    def _is_current_video(self, path: Path) -> bool:
+        return self.player.info is not None and Path(self.player.info.path).resolve() == Path(path).resolve()
 
     def _message(self, error: BaseException) -> str:
         if isinstance(error, VideoChatError):
@@ -274,6 +368,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the model thread and the other workers (within about 2 s); safe to call twice."""
         self.worker.shutdown(timeout_s=2.0)
+        if not self.sessions.flush(timeout_s=2.0):
+            log.warning("quitting with a session file still being written")
         if self.model_manager is not None:
             self.model_manager.worker.shutdown()  # a download stops between chunks; its bytes stay for next time
         self.chat.shutdown()

@@ -250,6 +250,7 @@ class PlayerPane(QWidget):
         self._info = pending.info
         self._in_point = self._out_point = None
         self._scrub.set_ticks([])
+        self._scrub.set_note_spans([])
         self._scrub.set_duration(self._info.duration)
         self._publish_segment()
         self._player.pause()  # shows the first frame; playback waits for the user
@@ -273,6 +274,7 @@ class PlayerPane(QWidget):
         self._publish_segment()
         self._scrub.set_duration(0.0)
         self._scrub.set_ticks([])
+        self._scrub.set_note_spans([])
         self._set_video_controls_enabled(False)
         self._show_message(message, is_error=True)
         self.sig_open_failed.emit(message)
@@ -453,6 +455,10 @@ class PlayerPane(QWidget):
     def set_answer_ticks(self, times: list[float]) -> None:
         """Mark the times of the frames an answer was based on; an empty list clears them."""
         self._scrub.set_ticks(times)
+
+    def set_note_spans(self, spans: list[tuple[float, float]]) -> None:
+        """Show the timeline notes' spans on the scrub bar."""
+        self._scrub.set_note_spans(spans)
 
     # Keys
 

@@ -21,6 +21,9 @@ HANDLE_RADIUS = 7
 GROOVE_HEIGHT = 6
 # Amber stands apart from the highlight colour of the played part in light and dark themes.
 TICK_COLOR = QColor(232, 163, 23)
+# Timeline notes: a teal lane along the bottom edge, apart from the segment's band and the ticks.
+NOTE_COLOR = QColor(0, 150, 136)
+NOTE_LANE_HEIGHT = 4
 
 
 class ScrubBar(QWidget):
@@ -39,6 +42,7 @@ class ScrubBar(QWidget):
         self._position = 0.0
         self._segment: tuple[float, float] | None = None
         self._ticks: list[float] = []
+        self._notes: list[tuple[float, float]] = []
         self._dragging = False
         self._pending_seek = 0.0
         self._seek_throttler = Throttler(SEEK_INTERVAL_MS, parent=self)
@@ -77,6 +81,14 @@ class ScrubBar(QWidget):
 
     def set_ticks(self, times: list[float]) -> None:
         self._ticks = [float(t) for t in times]
+        self.update()
+
+    def note_spans(self) -> list[tuple[float, float]]:
+        return list(self._notes)
+
+    def set_note_spans(self, spans: list[tuple[float, float]]) -> None:
+        """The timeline notes' (start, end) times, drawn along the bottom edge."""
+        self._notes = [(float(start), float(end)) for start, end in spans]
         self.update()
 
     def is_dragging(self) -> bool:
@@ -150,6 +162,7 @@ class ScrubBar(QWidget):
         painter.drawRoundedRect(groove, GROOVE_HEIGHT / 2, GROOVE_HEIGHT / 2)
         if self._duration > 0:
             self._paint_segment(painter, palette)
+            self._paint_notes(painter)
             self._paint_played(painter, palette, groove)
             self._paint_ticks(painter)
             self._paint_handle(painter, palette, middle)
@@ -168,6 +181,14 @@ class ScrubBar(QWidget):
         painter.drawLine(QPointF(start, 1), QPointF(start, self.height() - 1))
         painter.drawLine(QPointF(end, 1), QPointF(end, self.height() - 1))
         painter.setPen(Qt.PenStyle.NoPen)
+
+    def _paint_notes(self, painter: QPainter) -> None:
+        colour = QColor(NOTE_COLOR)
+        colour.setAlpha(190)  # overlapping notes show darker where they overlap
+        painter.setBrush(colour)
+        for start, end in self._notes:
+            left, right = self.x_for_seconds(start), self.x_for_seconds(end)
+            painter.drawRect(QRectF(left, self.height() - NOTE_LANE_HEIGHT, max(2.0, right - left), NOTE_LANE_HEIGHT))
 
     def _paint_played(self, painter: QPainter, palette: QPalette, groove: QRectF) -> None:
         played = QRectF(groove)

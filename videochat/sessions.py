@@ -99,6 +99,10 @@ class Session:
         """Remembered until its answer is added, so a crash does not lose the question either."""
         self.interrupted = {"question": question, "asked_at": time.time()}
 
+    def forget_question(self) -> None:
+        """The question got no answer (an error, not a crash): nothing to bring back."""
+        self.interrupted = None
+
     def add_answer(self, answer: Answer) -> int:
         self.turns.append(answer)
         self.interrupted = None

@@ -9,3 +9,24 @@ def format_time(seconds: float) -> str:
     hours, rest = divmod(milliseconds, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     return f"{hours}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def parse_time(text: str) -> float:
+    """Seconds from "h:mm:ss.mmm", "m:ss.mmm" or "ss.mmm" (a comma works as the decimal mark too).
+
+    Raises ValueError for anything else, including negative times and out-of-range minutes or seconds.
+    """
+    parts = text.strip().replace(",", ".").split(":")
+    if not 1 <= len(parts) <= 3 or any(not part for part in parts):
+        raise ValueError(f"not a time: {text!r}")
+    *whole, last = parts
+    seconds = float(last)
+    if not 0 <= seconds < (60 if whole else float("inf")):
+        raise ValueError(f"not a time: {text!r}")
+    numbers = [int(part) for part in whole]
+    if any(n < 0 for n in numbers) or (len(numbers) == 2 and numbers[1] >= 60):
+        raise ValueError(f"not a time: {text!r}")
+    total = 0
+    for number in numbers:
+        total = total * 60 + number
+    return total * 60 + seconds if numbers else seconds

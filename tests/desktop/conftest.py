@@ -20,3 +20,9 @@ def fresh_probe_cache():
     probes.clear()
     yield
     probes.clear()
+
+
+@pytest.fixture(autouse=True)
+def own_app_data(tmp_path, monkeypatch):
+    """Each test has its own sessions (and download records): a clip asked about in one test is new in the next."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "app-data"))

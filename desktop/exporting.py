@@ -1,0 +1,52 @@
+"""File ▸ Export conversation: choose where, then write the file on a pool thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+
+from desktop.background import run_in_background
+
+# The menu is built at start-up, before videochat.export is imported (see export_with_dialog).
+EXPORT_CHOICES = [
+    ("markdown", "&Markdown report…"),
+    ("json", "&JSON, everything…"),
+    ("srt", "&SubRip captions (.srt)…"),
+    ("vtt", "&WebVTT captions (.vtt)…"),
+    ("csv", "&CSV table…"),
+]
+
+
+def export_with_dialog(window: QMainWindow, session, format_name: str) -> None:
+    from videochat.export import FORMATS
+    from videochat.sessions import Session
+
+    chosen = FORMATS[format_name]
+    extension = "." + chosen.extension.lstrip(".")
+    video = Path(session.video.path)
+    suggested = str(video.with_name(video.stem + extension))
+    path, _ = QFileDialog.getSaveFileName(window, "Export the conversation", suggested, f"{chosen.title};;All files (*)")
+    if not path:
+        return
+    if not Path(path).suffix:
+        path += extension
+    snapshot = Session.from_dict(session.to_dict())  # the window may change the session while this writes
+
+    def report(error: str | None) -> None:
+        if error is None:
+            window.statusBar().showMessage(f"Exported to {path}", 8000)
+        else:
+            QMessageBox.warning(window, "Export failed", f"{Path(path).name} could not be written: {error}")
+
+    run_in_background(_write, snapshot, format_name, Path(path), receiver=report)
+
+
+def _write(session, format_name: str, path: Path) -> str | None:
+    from videochat.export import write_export
+
+    try:
+        write_export(session, format_name, path)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None

@@ -1,0 +1,140 @@
+"""Timeline notes under the player: a span of the video with a text, made from an answer, edited here.
+
+A view over the session's notes: it shows what it is given and turns edits into signals;
+the main window applies them to the session (which saves it) and hands the notes back.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from videochat.timecode import format_time, parse_time
+
+IN, OUT, TEXT = range(3)
+EMPTY_TEXT = "No timeline notes yet. “Note” on an answer makes one over the frames it saw; “Add” makes one over the marked segment."
+
+
+class NotesPanel(QWidget):
+    sig_seek_requested = Signal(float)
+    sig_note_edited = Signal(str, float, float, str)  # (note id, start, end, text)
+    sig_remove_requested = Signal(list)  # note ids
+    sig_add_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._notes: list = []
+        self._filling = False
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["In", "Out", "Note"])
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(IN, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(OUT, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.table.setWordWrap(True)
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.cellClicked.connect(self._on_cell_clicked)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.status = QLabel(EMPTY_TEXT)
+        self.status.setWordWrap(True)
+        self.add_button = QPushButton("Add")
+        self.add_button.setToolTip("A note over the marked segment (I/O), or at the current frame")
+        self.add_button.clicked.connect(self.sig_add_requested)
+        self.add_button.setEnabled(False)
+        self.remove_button = QPushButton("Delete")
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        self.remove_button.setEnabled(False)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("<b>Timeline notes</b>"))
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+
+    def set_enabled_for_video(self, enabled: bool) -> None:
+        self.add_button.setEnabled(enabled)
+
+    def set_notes(self, notes: list) -> None:
+        """Show these notes (`videochat.sessions.Note`), sorted by start; selection kept by id."""
+        selected = set(self.selected_ids())
+        self._notes = sorted(notes, key=lambda note: (note.start, note.end))
+        self._filling = True
+        self.table.setRowCount(len(self._notes))
+        for row, note in enumerate(self._notes):
+            for column, text in ((IN, format_time(note.start)), (OUT, format_time(note.end)), (TEXT, note.text)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, note.id)
+                if column == TEXT:
+                    item.setToolTip(note.text)
+                self.table.setItem(row, column, item)
+            if note.id in selected:
+                self.table.selectRow(row)
+        self.table.resizeRowsToContents()
+        self._filling = False
+        self.status.setText("" if self._notes else EMPTY_TEXT)
+        self.status.setVisible(not self._notes)
+        self._update_buttons()
+
+    def notes(self) -> list:
+        return list(self._notes)
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({index.row() for index in self.table.selectedIndexes()})
+        return [self._notes[row].id for row in rows if row < len(self._notes)]
+
+    def show_problem(self, message: str) -> None:
+        self.status.setText(message)
+        self.status.setVisible(True)
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling:
+            return
+        note = self._notes[item.row()]
+        start, end, text, typed = note.start, note.end, note.text, item.text()
+        # The table is redrawn after this returns: redrawing inside Qt's own edit deletes the item it edits.
+        try:
+            if item.column() == IN:
+                start = parse_time(typed)
+            elif item.column() == OUT:
+                end = parse_time(typed)
+            else:
+                text = typed
+        except ValueError:
+            QTimer.singleShot(0, lambda: self._refuse_time(typed))
+            return
+        QTimer.singleShot(0, lambda: self.sig_note_edited.emit(note.id, start, end, text))
+
+    def _refuse_time(self, typed: str) -> None:
+        self.set_notes(self._notes)  # back to what it was
+        self.show_problem(f"“{typed}” is not a time: write it as h:mm:ss.mmm, m:ss or seconds.")
+
+    def _on_cell_clicked(self, row: int, column: int) -> None:
+        if 0 <= row < len(self._notes):
+            self.sig_seek_requested.emit(self._notes[row].end if column == OUT else self._notes[row].start)
+
+    def _on_remove_clicked(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.sig_remove_requested.emit(ids)
+
+    def _update_buttons(self) -> None:
+        self.remove_button.setEnabled(bool(self.selected_ids()))

@@ -1,0 +1,171 @@
+"""The sessions of the videos opened in this run, saved after every change without the GUI waiting.
+
+Sessions live on the GUI thread, where the panes change them; each change is turned into the
+file's text there (small) and handed to one writer thread, which writes the files in order,
+keeping only the newest text of a file still waiting. A session is read from disk on a pool
+thread when its video opens; changes made before it arrives wait for it.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.background import run_in_background
+
+
+def _key(path) -> str:
+    return str(Path(path).resolve())
+
+
+def _open_job(store, info) -> tuple:
+    from videochat.sessions import Opened, Session, VideoIdentity
+
+    try:
+        identity = VideoIdentity.of(info)
+    except OSError as error:  # the file went away since it was probed
+        identity = VideoIdentity(_key(info.path), 0, float(info.duration), float(info.fps), int(info.frame_count))
+        return _key(info.path), Opened(Session(identity), f"The conversation cannot be saved: {error.strerror}.", writable=False)
+    try:
+        return identity.path, store.open(identity)
+    except Exception as error:  # never lose the app over a session file: start afresh, unsaved
+        return identity.path, Opened(Session(identity), f"The saved conversation could not be opened ({error}); this one will not be saved.", writable=False)
+
+
+class SessionKeeper(QObject):
+    sig_opened = Signal(object, object)  # (Session, message or None): the session of the video just opened
+    sig_save_failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, store=None):
+        super().__init__(parent)
+        self._store = store
+        self._sessions: dict = {}  # resolved video path -> Session
+        self._read_only: set[str] = set()
+        self._waiting: dict[str, list[Callable]] = {}  # changes made while the session was being read
+        self._current: str | None = None
+        self._writer = _Writer(self.sig_save_failed.emit)
+
+    @property
+    def store(self):
+        if self._store is None:
+            from videochat.sessions import SessionStore
+
+            self._store = SessionStore()
+        return self._store
+
+    # -- opening --------------------------------------------------------------------------
+
+    def open(self, info) -> None:
+        """Read the session of the video just opened; `sig_opened` follows (at once if it is already here)."""
+        key = _key(info.path)
+        self._current = key
+        session = self._sessions.get(key)
+        if session is not None:
+            self.sig_opened.emit(session, None)
+            return
+        if key not in self._waiting:
+            self._waiting[key] = []
+            run_in_background(_open_job, self.store, info, receiver=self._on_read)
+
+    def _on_read(self, result: tuple) -> None:
+        key, opened = result
+        self._sessions[key] = opened.session
+        if not opened.writable:
+            self._read_only.add(key)
+        for change in self._waiting.pop(key, []):
+            change(opened.session)
+        if key == self._current:
+            self.sig_opened.emit(opened.session, opened.message)
+
+    def current(self):
+        """The session of the video open in the player (None until it has been read)."""
+        return self._sessions.get(self._current) if self._current else None
+
+    # -- changes --------------------------------------------------------------------------
+
+    def change(self, video_path, change: Callable) -> None:
+        """Apply `change(session)` to this video's session and save it (after it is read, if it is not yet)."""
+        key = _key(video_path)
+        session = self._sessions.get(key)
+        if session is not None:
+            change(session)
+            self._save(key)
+        elif key in self._waiting:
+            self._waiting[key].append(lambda s: (change(s), self._save(key)))
+
+    def record_question(self, video_path, question: str) -> None:
+        self.change(video_path, lambda session: session.question_asked(question))
+
+    def record_answer(self, video_path, answer) -> int | None:
+        """Add a finished answer; returns its turn number, if the session was already here."""
+        key = _key(video_path)
+        self.change(video_path, lambda session: session.add_answer(answer))
+        session = self._sessions.get(key)
+        return len(session.turns) - 1 if session is not None else None
+
+    def _save(self, key: str) -> None:
+        if key in self._read_only:
+            return
+        session = self._sessions[key]
+        self._writer.put(self.store.path_for(key), lambda: _text_of(session))
+
+    # -- closing --------------------------------------------------------------------------
+
+    def flush(self, timeout_s: float = 2.0) -> bool:
+        """Wait until every change is on disk (at quit); False if the writer did not finish in time."""
+        return self._writer.flush(timeout_s)
+
+
+def _text_of(session) -> str:
+    import time
+
+    session.updated_at = time.time()
+    return json.dumps(session.to_dict(), ensure_ascii=False, indent=1)
+
+
+class _Writer:
+    """One daemon thread writing session files in order; a file's newer text replaces one still waiting."""
+
+    def __init__(self, report_failure: Callable[[str], None]):
+        self._report_failure = report_failure
+        self._pending: dict[Path, str] = {}
+        self._lock = threading.Lock()
+        self._wake = queue.Queue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+
+    def put(self, path: Path, text_of: Callable[[], str]) -> None:
+        text = text_of()  # on the caller's thread: the session is not touched by the writer
+        with self._lock:
+            self._pending[path] = text
+            self._idle.clear()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="videochat-sessions", daemon=True)
+            self._thread.start()
+        self._wake.put(None)
+
+    def flush(self, timeout_s: float) -> bool:
+        return self._idle.wait(timeout_s)
+
+    def _run(self) -> None:
+        from videochat.sessions import write_atomically
+
+        while True:
+            self._wake.get()
+            while True:
+                with self._lock:
+                    if not self._pending:
+                        self._idle.set()
+                        break
+                    path = next(iter(self._pending))
+                    text = self._pending.pop(path)
+                try:
+                    write_atomically(path, text)
+                except OSError as error:
+                    self._report_failure(f"The conversation could not be saved ({error.strerror or error}); it is kept in this window until it can be.")
