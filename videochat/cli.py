@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer instead of streaming text")
     ask.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
     ask.set_defaults(run=run_ask)
+    export = commands.add_parser("export", help="write a video's saved conversation and notes as a report, JSON, captions or a table")
+    export.add_argument("file", type=Path)
+    export.add_argument("--format", required=True, choices=["markdown", "json", "srt", "vtt", "csv"])
+    export.add_argument("--out", type=Path, help="the file to write (default: print to stdout)")
+    export.set_defaults(run=run_export)
 
     from videochat.cli_models import add_commands as add_model_commands
 
@@ -201,6 +206,22 @@ def _ask_one(chat, question, frames, segment, settings, as_json: bool) -> None:
     print()
     times = ", ".join(format_time(t) for t in answer.times)
     print(f"[{answer.model}, {len(answer.times)} frames{' (stopped)' if answer.stopped else ''}: {times}]", flush=True)
+
+
+def run_export(args) -> int:
+    from videochat.export import render, saved_session, write_export
+
+    session = saved_session(args.file)
+    if args.out is None:
+        sys.stdout.write(render(session, args.format))
+        return 0
+    try:
+        write_export(session, args.format, args.out)
+    except OSError as error:
+        print(f"videochat: {args.out} could not be written: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out} ({len(session.turns)} turns, {len(session.notes)} notes)", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

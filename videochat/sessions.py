@@ -260,7 +260,7 @@ def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        with open(temporary, "w", encoding="utf-8") as file:
+        with open(temporary, "w", encoding="utf-8", newline="") as file:  # text as given: CSV brings its own \r\n
             file.write(text)
             file.flush()
             os.fsync(file.fileno())

@@ -1,0 +1,210 @@
+"""Exports of a session: each format read back by a real reader agrees with the session to the millisecond."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+import srt
+import webvtt
+
+from videochat import cli, export
+from videochat.chat import Answer
+from videochat.sessions import Note, Session, SessionStore, VideoIdentity
+from videochat.timecode import format_time
+
+STORED_TOKEN = "api_org_StoredSecretThatIsNotHfShaped"
+OTHER_TOKEN = "hf_" + "AnotherTokenShapedString42"
+FIRST_TEXT = "A cat, then a dog.\n\n  \nThen <b>& the end --> fin."
+SECOND_TEXT = 'Café, 日本 "quoted", with commas\nand a new line'
+EDITED_TEXT = "Edited: <i>x</i> & y\n\n\nz"
+
+
+def ms(seconds: float) -> int:
+    """The millisecond people expect for a time as written: halves go up."""
+    return int((Decimal(str(seconds)) * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def caption(text: str) -> str:
+    """What a cue's text should read after blank lines collapse and the arrow is disarmed."""
+    return "\n".join(line.rstrip() for line in text.strip().split("\n") if line.strip()).replace("-->", "→")
+
+
+def make_answer(question: str, text: str, times: list[float], segment=None, stopped=False) -> Answer:
+    return Answer(
+        question=question, text=text, stopped=stopped, indices=[round(t * 25) for t in times], times=times,
+        model="InternVL2-1B", revision="0123abcd", family="internvl2", frames=len(times), segment=segment,
+        settings={"max_new_tokens": 64, "temperature": 0.0}, device="cuda:0", precision="bfloat16",
+        asked_at=1_700_000_000.25, follow_up=bool(segment),
+    )
+
+
+@pytest.fixture
+def session(tmp_path) -> Session:
+    video = VideoIdentity(str(tmp_path / "clip é.mp4"), 1234, duration=3700.0, fps=25.0, frame_count=92_500)
+    session = Session(video)
+    session.add_answer(make_answer("What happens?", FIRST_TEXT, [0.0015, 1.0, 2.5]))
+    session.add_answer(make_answer("And here,\nlater?", SECOND_TEXT, [3600.0, 3661.0005], segment=(3600.0, 3661.5)))
+    session.add_answer(make_answer("Stop early", "Partial", [12.0], stopped=True))
+    session.notes.append(Note(start=3661.0005, end=3662.25, text="Late note"))  # as an older file may hold it
+    session.note_from_answer(0)
+    draft = session.add_note(5.0, 6.0, "draft")
+    session.edit_note(draft.id, text=EDITED_TEXT)
+    session.question_asked("Unanswered?")
+    return session
+
+
+def answer_spans_ms(session: Session) -> list[tuple[int, int]]:
+    """What each answer covers: its segment, else its frames to the end of the last one."""
+    spans = []
+    for answer in session.turns:
+        start, end = answer.segment or (min(answer.times), min(max(answer.times) + 1 / session.video.fps, session.video.duration))
+        spans.append((ms(start), ms(end)))
+    return spans
+
+
+def test_times_round_half_up_to_the_millisecond():
+    assert [export.milliseconds(t) for t in (3661.0005, 0.0015, 0.0014, 2.9996, -1.0)] == [3661001, 2, 1, 3000, 0]
+
+
+def test_json_keeps_everything_with_its_provenance(session):
+    data = json.loads(export.render(session, "json"))
+    assert (data["format"], data["version"], data["app"]["name"]) == ("videochat-session-export", 1, "videochat-desktop")
+    assert data["app"]["version"] and datetime.fromisoformat(data["exported_at"]).tzinfo is not None
+    assert data["video"] == asdict(session.video) and data["interrupted"] == session.interrupted
+    assert len(data["turns"]) == len(session.turns)
+    for turn, answer, (start, end) in zip(data["turns"], session.turns, answer_spans_ms(session)):
+        assert Answer.from_dict(turn) == answer
+        assert turn["times"] == pytest.approx(answer.times, abs=1e-9)
+        assert (turn["model"], turn["revision"], turn["settings"]) == (answer.model, answer.revision, answer.settings)
+        assert (turn["precision"], turn["device"], turn["answer"]) == (answer.precision, answer.device, answer.text)
+        assert (turn["start"], turn["end"]) == (start / 1000, end / 1000)
+    assert data["turns"][1]["segment"] == [3600.0, 3661.5]
+    notes = {note["id"]: Note.from_dict(note) for note in data["notes"]}
+    assert notes == {note.id: note for note in session.notes}
+    assert [note["start"] for note in data["notes"]] == sorted(note.start for note in session.notes)
+    assert any(note["edited_at"] for note in data["notes"])
+
+
+def test_csv_rows_agree_with_the_session(session):
+    text = export.render(session, "csv")
+    assert not text.startswith("\ufeff") and text.count("\r\n") >= len(session.turns) + len(session.notes) + 1
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert list(rows[0]) == export.CSV_COLUMNS
+    answers, notes = rows[: len(session.turns)], rows[len(session.turns) :]
+    assert [row["kind"] for row in answers] == ["answer"] * 3 and [row["kind"] for row in notes] == ["note"] * 3
+    expected = answer_spans_ms(session) + [(ms(note.start), ms(note.end)) for note in session.sorted_notes()]
+    for row, (start, end) in zip(rows, expected):
+        assert (round(float(row["start_seconds"]) * 1000), round(float(row["end_seconds"]) * 1000)) == (start, end)
+        assert (row["start"], row["end"]) == (format_time(start / 1000), format_time(end / 1000))
+    for row, answer in zip(answers, session.turns):
+        assert (row["question"], row["text"], row["model"], row["revision"]) == (answer.question, answer.text, answer.model, answer.revision)
+        assert [ms(float(t)) for t in row["frame_times"].split(";")] == [ms(t) for t in answer.times]
+        assert row["frame_indices"].split(";") == [str(i) for i in answer.indices]
+        assert row["stopped"] == str(answer.stopped).lower() and datetime.fromisoformat(row["asked_at"])
+    assert answers[1]["text"] == SECOND_TEXT and answers[1]["frame_times"] == "3600.000;3661.001"
+    assert (answers[1]["segment_start"], answers[1]["segment_end"]) == ("3600.000", "3661.500")
+    assert [row["text"] for row in notes] == [note.text for note in session.sorted_notes()]
+    assert notes[-1]["start"] == "1:01:01.001" and notes[0]["start"] == "0:00:00.002"
+
+
+def test_srt_cues_are_the_notes_in_time_order(session):
+    cues = list(srt.parse(export.render(session, "srt")))
+    notes = session.sorted_notes()
+    assert [cue.index for cue in cues] == [1, 2, 3] and len(cues) == len(session.notes)
+    for cue, note in zip(cues, notes):
+        assert (cue.start, cue.end) == (timedelta(milliseconds=ms(note.start)), timedelta(milliseconds=ms(note.end)))
+        assert cue.content == caption(note.text)
+    assert cues[0].content == "A cat, then a dog.\nThen <b>& the end → fin."
+    assert cues[-1].start == timedelta(hours=1, minutes=1, seconds=1, milliseconds=1)
+
+
+def test_vtt_cues_are_the_notes_escaped(session):
+    text = export.render(session, "vtt")
+    assert text.startswith("WEBVTT\n\n") and "01:01:01.001 --> 01:01:02.250" in text
+    cues = webvtt.from_string(text).captions
+    assert len(cues) == len(session.notes)
+    for cue, note in zip(cues, session.sorted_notes()):
+        assert (cue.start_time.in_milliseconds(), cue.end_time.in_milliseconds()) == (ms(note.start), ms(note.end))
+        assert html.unescape(cue.raw_text) == caption(note.text)
+    assert "&lt;b&gt;&amp; the end → fin." in cues[0].raw_text and "<" not in text.split("\n", 1)[1].replace("-->", "")
+
+
+def test_captions_fall_back_to_the_answers_when_there_are_no_notes(session):
+    session.notes = []
+    session.add_answer(make_answer("Near the end?", "Ends with the video", [3699.99]))
+    session.add_answer(make_answer("At the very end?", "The last frame", [3700.0]))  # its span would be empty
+    cues = list(srt.parse(export.render(session, "srt")))
+    spans = answer_spans_ms(session)
+    assert len(cues) == len(session.turns)
+    assert [(cue.start, cue.end) for cue in cues] == [
+        (timedelta(milliseconds=start), timedelta(milliseconds=end + (40 if start == end else 0))) for start, end in sorted(spans)
+    ]
+    assert [cue.content for cue in cues] == [caption(FIRST_TEXT), "Partial", caption(SECOND_TEXT), "Ends with the video", "The last frame"]
+    assert cues[0].end == timedelta(milliseconds=2540) and cues[-2].end == timedelta(seconds=3700)
+    assert cues[-1].end == timedelta(seconds=3700, milliseconds=40)
+    assert len(webvtt.from_string(export.render(session, "vtt")).captions) == len(session.turns)
+
+
+def test_markdown_has_every_question_answer_and_frame_time(session):
+    text = export.render(session, "markdown")
+    assert text.startswith("# clip é.mp4\n") and "Timeline notes" in text and "stopped" in text
+    assert "## 2. And here, later?" in text and "whole clip" in text and "segment 1:00:00.000–1:01:01.500" in text
+    for answer in session.turns:
+        assert answer.question.split("\n")[0] in text and answer.text.strip() in text
+        assert "InternVL2-1B (0123abcd)" in text and "bfloat16 on cuda:0" in text
+        for time in answer.times:
+            assert format_time(ms(time) / 1000) in text
+    assert "0:00:00.002" in text and "1:01:01.001" in text
+    assert text.index("Late note") > text.index("Edited:") > text.index("A cat, then")
+
+
+def test_no_export_holds_a_token(session, monkeypatch, tmp_path):
+    monkeypatch.setattr("videochat.hub.stored_token", lambda: STORED_TOKEN)
+    session.turns[0].text += f" the token {STORED_TOKEN} and {OTHER_TOKEN}"
+    session.add_note(7.0, 8.0, f"note {STORED_TOKEN}")
+    for name, chosen in export.FORMATS.items():
+        path = tmp_path / f"out.{chosen.extension}"
+        export.write_export(session, name, path)
+        text = path.read_text(encoding="utf-8")
+        assert STORED_TOKEN not in text and OTHER_TOKEN not in text and "hf_***" in text, name
+        if not str(tmp_path).startswith(str(Path.home())):
+            assert str(Path.home()) not in text.replace(session.video.path, ""), name
+
+
+def test_an_unreadable_token_store_does_not_stop_an_export(session, monkeypatch):
+    def broken():
+        raise OSError("token file unreadable")
+
+    monkeypatch.setattr("videochat.hub.stored_token", broken)
+    assert export.render(session, "srt").startswith("1\n")
+
+
+def test_cli_exports_a_saved_session(session, tmp_path, capsys):
+    SessionStore().save(session)
+    video, out = session.video.path, tmp_path / "notes.srt"
+    assert cli.main(["export", video, "--format", "srt", "--out", str(out)]) == 0
+    assert len(list(srt.parse(out.read_text(encoding="utf-8")))) == 3
+    assert f"wrote {out} (3 turns, 3 notes)" in capsys.readouterr().err
+    assert cli.main(["export", video, "--format", "vtt"]) == 0
+    assert len(webvtt.from_string(capsys.readouterr().out).captions) == 3
+
+
+def test_cli_without_a_saved_session_says_what_to_do(tmp_path, capsys):
+    video = tmp_path / "never asked.mp4"
+    assert cli.main(["export", str(video), "--format", "json"]) == 1
+    message = capsys.readouterr().err
+    assert f"No saved conversation for {video}: ask about it first" in message and "videochat ask" in message
+
+
+def test_cli_offers_every_format():
+    export_command = cli.build_parser()._subparsers._group_actions[0].choices["export"]
+    (format_option,) = [action for action in export_command._actions if action.dest == "format"]
+    assert format_option.choices == list(export.FORMATS)
