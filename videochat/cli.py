@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer instead of streaming text")
     ask.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
+    ask.add_argument("--no-save", action="store_true", help="do not add the answers to the video's saved conversation (the app shows it)")
     ask.set_defaults(run=run_ask)
     export = commands.add_parser("export", help="write a video's saved conversation and notes as a report, JSON, captions or a table")
     export.add_argument("file", type=Path)
@@ -165,9 +166,10 @@ def run_ask(args) -> int:
         print(f"loading {ref.display_name}...", file=sys.stderr)
         backend.load()
         chat = VideoChat(source, backend)
+        session = None if args.no_save else SessionRecorder(source.info)
         try:
             for question in _questions(args):
-                _ask_one(chat, question, args.frames, segment, settings, args.json)
+                _ask_one(chat, question, args.frames, segment, settings, args.json, session)
         finally:
             backend.unload()
     return 0
@@ -191,7 +193,9 @@ def _questions(args):
             yield line.strip()
 
 
-def _ask_one(chat, question, frames, segment, settings, as_json: bool) -> None:
+def _ask_one(chat, question, frames, segment, settings, as_json: bool, session=None) -> None:
+    if session is not None:
+        session.question_asked(question)
     try:
         for piece in chat.ask(question, frames, segment, settings):
             if not as_json:
@@ -200,12 +204,44 @@ def _ask_one(chat, question, frames, segment, settings, as_json: bool) -> None:
         chat.stop()  # the stream below ends within a token, keeping the partial answer
         raise
     answer = chat.answers[-1]
+    if session is not None:
+        session.add_answer(answer)
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         return
     print()
     times = ", ".join(format_time(t) for t in answer.times)
     print(f"[{answer.model}, {len(answer.times)} frames{' (stopped)' if answer.stopped else ''}: {times}]", flush=True)
+
+
+class SessionRecorder:
+    """`videochat ask` adds its turns to the video's saved conversation, as the app does."""
+
+    def __init__(self, info):
+        from videochat.sessions import SessionStore, VideoIdentity
+
+        self.store = SessionStore()
+        opened = self.store.open(VideoIdentity.of(info))
+        self.session, self.writable = opened.session, opened.writable
+        if opened.message:
+            print(f"videochat: {opened.message}", file=sys.stderr)
+
+    def question_asked(self, question: str) -> None:
+        self.session.question_asked(question)
+        self._save()
+
+    def add_answer(self, answer) -> None:
+        self.session.add_answer(answer)
+        self._save()
+
+    def _save(self) -> None:
+        if not self.writable:
+            return
+        try:
+            self.store.save(self.session)
+        except OSError as error:
+            self.writable = False
+            print(f"videochat: the conversation could not be saved ({error.strerror or error}); answers still print here", file=sys.stderr)
 
 
 def run_export(args) -> int:

@@ -135,3 +135,19 @@ def test_the_installed_command_answers_in_a_fresh_process(hf, clips):
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["model"] == "llava-onevision-tiny" and len(answer["times"]) == FRAMES
+
+
+def test_answers_asked_from_the_command_line_join_the_video_s_saved_conversation_and_export(hf, tmp_path, capsys, monkeypatch):
+    from videochat.testing import write_clip
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    clip = write_clip(tmp_path / "asked.mp4", frames=20, width=64, height=64)
+    assert ask(hf, "llava-onevision", clip, "--follow-up", "And then?", "--json") == 0
+    assert ask(hf, "llava-onevision", clip, "--no-save", question="Not kept?") == 0
+    capsys.readouterr()
+
+    assert main(["export", str(clip), "--format", "json"]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert [turn["question"] for turn in exported["turns"]] == ["What happens here?", "And then?"]
+    assert exported["turns"][1]["follow_up"] is True and len(exported["turns"][0]["times"]) == FRAMES
+    assert exported["interrupted"] is None
