@@ -81,9 +81,12 @@ class VideoChat:
         segment: tuple[float, float] | None = None,
         settings: GenerationSettings = GenerationSettings(),
         progress: Callable[[int, int], None] | None = None,
+        follow_up: bool = True,
     ) -> Iterator[str]:
         """Stream the answer; afterwards `self.answers[-1]` holds it with its frames and settings.
 
+        `follow_up=False` asks without the earlier turns, on the frames already prepared when the
+        scope is the same (a batch's independent questions about one clip, decoded once).
         A stop while the frames are being read raises `Cancelled`; a stop while the model answers
         ends the answer early and keeps it, marked stopped.
         """
@@ -91,11 +94,14 @@ class VideoChat:
         question = self.backend.check_question(question)
         num_frames = num_frames or self.default_frames()
         scope = (num_frames, tuple(segment) if segment else None)
-        follow_up = self._conversation is not None and scope == self._scope
-        if not follow_up:
+        same_scope = self._conversation is not None and scope == self._scope
+        if not same_scope:
             prepared = prepare(self.source, self.family, num_frames, segment, progress=progress, should_stop=self._stopping.is_set)
             self._conversation = self.backend.start(prepared)
             self._scope = scope
+        elif not follow_up:
+            self._conversation = self.backend.start(self._conversation.prepared)
+        follow_up = follow_up and same_scope
         conversation = self._conversation
         asked_at = time.time()
         yield from self.backend.stream(conversation, question, settings)

@@ -83,9 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="the file to write (default: print to stdout)")
     export.set_defaults(run=run_export)
 
+    from videochat.cli_batch import add_commands as add_batch_commands
     from videochat.cli_models import add_commands as add_model_commands
 
     add_model_commands(commands)
+    add_batch_commands(commands)
     commands.choices["sample"].add_argument("--json", action="store_true")
     commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
     return parser

@@ -57,6 +57,25 @@ def test_follow_ups_keep_the_frames_and_a_new_scope_samples_again(chat, monkeypa
     assert third.segment == (0.0, 1.0) and third.frames == 4 and third.model == chat.backend.ref.display_name
 
 
+def test_a_fresh_question_on_the_same_scope_reuses_the_frames_without_the_earlier_turns(chat, monkeypatch):
+    import videochat.chat
+
+    decodes = counting_decodes(chat, monkeypatch)
+    prepares = []
+    original_prepare = videochat.chat.prepare
+    monkeypatch.setattr(videochat.chat, "prepare", lambda *args, **kwargs: prepares.append(args) or original_prepare(*args, **kwargs))
+    answer(chat, "What happens?", num_frames=4)
+    earlier = chat._conversation
+    fresh = answer(chat, "And then?", num_frames=4, follow_up=False)
+    assert len(decodes) == 1 and len(prepares) == 1
+    conversation = chat._conversation
+    assert conversation is not earlier and conversation.prepared is earlier.prepared
+    assert [turn.question for turn in conversation.turns] == ["And then?"]
+    first, second = chat.answers
+    assert not second.follow_up and second.indices == first.indices
+    assert fresh == "".join(chat.backend.stream(Conversation(earlier.prepared), "And then?", SHORT))
+
+
 def test_stop_while_frames_are_read_cancels_and_the_next_question_works(chat, monkeypatch):
     original = chat.source.iter_frames
 

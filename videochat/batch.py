@@ -1,0 +1,393 @@
+"""Batch questions: every question of a list about every clip of a folder (or a list of files), one model load.
+
+Results go to a JSON Lines file: one line per answer, one per clip that could not be read, each
+synced to disk as soon as it exists. A batch run again over the same inputs reads that file
+first (`plan`) and does only what is missing, so a killed or stopped batch loses at most the
+answer in progress, and a finished one costs nothing, not even a model load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from videochat.errors import Cancelled, ReaderUnavailable, UnreadableVideo, VideoChatError
+
+if TYPE_CHECKING:
+    from videochat.backends.base import Backend, GenerationSettings
+    from videochat.chat import Answer, VideoChat
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv"})
+# What reading one clip can raise: that clip's failure, written down, while the batch goes on.
+CLIP_ERRORS = (UnreadableVideo, ReaderUnavailable, OSError)
+
+
+class BatchInputError(VideoChatError):
+    """The clips, the questions or the results file of a batch cannot be used."""
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+def find_clips(folder_or_list: str | os.PathLike) -> list[Path]:
+    """The clips to ask about, as absolute paths.
+
+    A folder: its video files (by extension), recursively, sorted by relative path, hidden files
+    and folders left out. A text file: the files it names, one per line, relative to its own
+    folder, in its order. A video file: itself.
+    """
+    path = _absolute(folder_or_list)
+    if path.is_dir():
+        clips = _videos_under(path)
+        if not clips:
+            raise BatchInputError(f"There are no video files in {path} or its subfolders ({', '.join(sorted(VIDEO_EXTENSIONS))}).")
+        return clips
+    if not path.is_file():
+        raise BatchInputError(f"{path} does not exist: give a folder of videos, or a text file listing them one per line.")
+    if path.suffix.lower() in VIDEO_EXTENSIONS:
+        return [path]
+    clips = [_absolute(path.parent / os.path.expanduser(line)) for line in _meaningful_lines(_read_text(path, "list of clips"))]
+    if not clips:
+        raise BatchInputError(f"{path} lists no clips: write one video path per line (lines starting with # are comments).")
+    return list(dict.fromkeys(clips))
+
+
+ONE_QUESTION_A_LINE = "write one question per line (lines starting with # are comments)"
+
+
+def parse_questions(text: str) -> list[str]:
+    """One question per line; blank lines and lines starting with # left out, a repeated question asked once."""
+    questions = list(dict.fromkeys(_meaningful_lines(text)))
+    if not questions:
+        raise BatchInputError(f"There are no questions: {ONE_QUESTION_A_LINE}.")
+    return questions
+
+
+def read_questions(path: str | os.PathLike) -> list[str]:
+    path = _absolute(path)
+    questions = list(dict.fromkeys(_meaningful_lines(_read_text(path, "questions file"))))
+    if not questions:
+        raise BatchInputError(f"{path} holds no questions: {ONE_QUESTION_A_LINE}.")
+    return questions
+
+
+def _absolute(path: str | os.PathLike) -> Path:
+    # abspath, not resolve: the clip keeps the name the user gave it (links not followed), yet a stable key.
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+
+
+def _videos_under(folder: Path) -> list[Path]:
+    found = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found += [Path(root, name) for name in files if not name.startswith(".") and Path(name).suffix.lower() in VIDEO_EXTENSIONS]
+    return sorted(found, key=lambda clip: clip.relative_to(folder).parts)
+
+
+def _read_text(path: Path, what: str) -> str:
+    not_text = BatchInputError(f"{path} is not a text file: the {what} must be plain text, one entry per line.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise BatchInputError(f"The {what} {path} cannot be read: {error.strerror or error}.") from None
+    except UnicodeDecodeError:
+        raise not_text from None
+    if "\0" in text:
+        raise not_text
+    return text
+
+
+def _meaningful_lines(text: str) -> Iterable[str]:
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield line
+
+
+# --- the results file -------------------------------------------------------------------------
+
+
+def read_results(out_path: str | os.PathLike) -> list[dict]:
+    """The result lines written so far; none when the file does not exist yet.
+
+    A last line cut short by a killed run, and any line that is not a result, are left out.
+    """
+    out_path = Path(out_path)
+    try:
+        data = out_path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise BatchInputError(f"The results file {out_path} cannot be read: {error.strerror or error}.") from None
+    lines = data.split(b"\n")
+    records = [record for record in map(_parse_line, lines) if record is not None]
+    if not records and any(line.strip() for line in lines[:-1]):
+        # Appending to someone else's file would spoil it: refuse rather than guess.
+        raise BatchInputError(f"{out_path} is not a batch results file (JSON Lines): choose another results file.")
+    return records
+
+
+def repair_results(out_path: str | os.PathLike) -> None:
+    """Make the file end with a whole line before appending to it.
+
+    A last line without its newline is a write cut short by a killed run: if it still parses,
+    it gets its newline; otherwise it is cut off (the pair it held will be asked again).
+    """
+    try:
+        file = open(out_path, "rb+")
+    except FileNotFoundError:
+        return
+    with file:
+        data = file.read()
+        if not data or data.endswith(b"\n"):
+            return
+        start = data.rfind(b"\n") + 1
+        if _parse_line(data[start:]) is not None:
+            file.write(b"\n")
+        else:
+            file.truncate(start)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _parse_line(line: bytes) -> dict | None:
+    try:
+        record = json.loads(line)
+    except ValueError:  # also UnicodeDecodeError
+        return None
+    return record if isinstance(record, dict) and "clip" in record and "status" in record else None
+
+
+class _ResultsFile:
+    """Appends result lines, each on disk before the next answer starts."""
+
+    def __init__(self, out_path: Path):
+        try:
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            repair_results(out_path)
+            self._file = open(out_path, "a", encoding="utf-8")
+        except OSError as error:
+            raise BatchInputError(f"The results file {out_path} cannot be written: {error.strerror or error}.") from None
+
+    def write(self, record: dict) -> None:
+        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _clip_state(clip: Path) -> tuple[int | None, float | None]:
+    """Size and modification time: a clip that failed is tried again once either changes."""
+    try:
+        stat = os.stat(clip)
+    except OSError:
+        return None, None
+    return stat.st_size, stat.st_mtime
+
+
+# --- the plan -----------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchPlan:
+    clips: list[Path]
+    questions: list[str]
+    out_path: Path
+    model_name: str
+    frames: int | None  # as asked; None is the model's default
+    pending: list[tuple[Path, str]]  # (clip, question) still to answer, clip by clip
+    failed_clips: dict[str, str]  # clip → why it could not be read last time; skipped while unchanged
+    answered: int  # pairs of this batch already in the results file
+
+    @property
+    def skipped_pairs(self) -> int:
+        return len(self.clips) * len(self.questions) - len(self.pending)
+
+    def pending_by_clip(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for clip, _question in self.pending:
+            counts[str(clip)] = counts.get(str(clip), 0) + 1
+        return counts
+
+
+def plan(clips: Iterable[str | os.PathLike], questions: Iterable[str], out_path: str | os.PathLike, model_name: str, frames: int | None = None) -> BatchPlan:
+    """What is left to do: the pairs with no answer yet from this model and frame count.
+
+    A clip that could not be read is skipped until its size or modification time changes.
+    """
+    clips = list(dict.fromkeys(_absolute(clip) for clip in clips))
+    questions = list(dict.fromkeys(question.strip() for question in questions))
+    out_path = _absolute(out_path)
+    done: set[tuple[str, str]] = set()
+    unreadable: dict[str, list[dict]] = {}
+    for record in read_results(out_path):
+        if record["status"] == "ok" and record.get("model") == model_name and _asked_frames(record) == frames:
+            done.add((record["clip"], record.get("question")))
+        elif record["status"] == "error":
+            unreadable.setdefault(record["clip"], []).append(record)
+    failed_clips = {}
+    for clip in clips:
+        state = _clip_state(clip)
+        for record in unreadable.get(str(clip), ()):
+            if (record.get("clip_size"), record.get("clip_mtime")) == state:
+                failed_clips[str(clip)] = record.get("error") or "unreadable"
+    pairs = [(clip, question) for clip in clips for question in questions]
+    return BatchPlan(
+        clips=clips,
+        questions=questions,
+        out_path=out_path,
+        model_name=model_name,
+        frames=frames,
+        pending=[(clip, q) for clip, q in pairs if str(clip) not in failed_clips and (str(clip), q) not in done],
+        failed_clips=failed_clips,
+        answered=sum((str(clip), q) in done for clip, q in pairs),
+    )
+
+
+def _asked_frames(record: dict) -> int | None | str:
+    # A line without the key (not written by a batch) matches no frame count, not even the default.
+    return record["asked_frames"] if "asked_frames" in record else "not recorded"
+
+
+# --- running it ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClipStarted:
+    clip: Path
+    index: int  # from 1, among the clips this run has questions for
+    total_clips: int
+
+
+@dataclass(frozen=True)
+class QuestionAnswered:
+    clip: Path
+    question: str
+    answer_dict: dict  # the line written
+    done: int  # pending pairs settled so far: answered, or dropped with a clip that could not be read
+    total: int  # len(plan.pending)
+
+
+@dataclass(frozen=True)
+class ClipFailed:
+    clip: Path
+    message: str
+
+
+@dataclass(frozen=True)
+class ClipFinished:
+    clip: Path
+
+
+@dataclass
+class BatchSummary:
+    answered: int  # lines written by this run
+    failed_clips: dict[str, str]  # clip → why it could not be read, in this run
+    skipped_pairs: int  # pairs answered before, or of clips skipped as unreadable before
+    stopped: bool
+    out_path: Path
+
+
+def run_batch(
+    backend: Backend,
+    plan: BatchPlan,
+    out_path: str | os.PathLike,
+    settings: GenerationSettings,
+    on_event: Callable[[object], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    reader: str = "auto",
+) -> BatchSummary:
+    """Ask the plan's pending questions with the loaded `backend`, writing each line as it comes.
+
+    Each question is asked on its own (no earlier turns) on frames decoded once per clip. A clip
+    that cannot be read gets an error line and the batch goes on; any other error ends it and
+    propagates. `should_stop` is read between questions and while an answer streams; the answer
+    in progress is then dropped, to be asked again by the next run.
+    """
+    run = _Run(backend, plan, Path(out_path), settings, on_event or (lambda event: None), should_stop or (lambda: False), reader)
+    for question in dict.fromkeys(question for _clip, question in plan.pending):
+        backend.check_question(question)  # a question the model would misread fails the batch before any work
+    results = _ResultsFile(run.summary.out_path)
+    try:
+        by_clip: dict[Path, list[str]] = {}
+        for clip, question in plan.pending:
+            by_clip.setdefault(clip, []).append(question)
+        for index, (clip, questions) in enumerate(by_clip.items(), 1):
+            if run.should_stop():
+                run.summary.stopped = True
+                break
+            run.on_event(ClipStarted(clip, index, len(by_clip)))
+            run.clip(clip, questions, results)
+            if run.summary.stopped:
+                break
+    finally:
+        results.close()
+    return run.summary
+
+
+class _Run:
+    def __init__(self, backend, plan, out_path, settings, on_event, should_stop, reader):
+        self.backend, self.plan, self.settings = backend, plan, settings
+        self.on_event, self.should_stop, self.reader = on_event, should_stop, reader
+        self.summary = BatchSummary(answered=0, failed_clips={}, skipped_pairs=plan.skipped_pairs, stopped=False, out_path=out_path)
+        self.settled = 0
+
+    def clip(self, clip: Path, questions: list[str], results: _ResultsFile) -> None:
+        from videochat.chat import VideoChat
+        from videochat.video import VideoSource
+
+        try:
+            source = VideoSource.open(clip, reader=self.reader)
+        except CLIP_ERRORS as error:
+            self.fail(clip, error, len(questions), results)
+            return
+        with source:
+            chat = VideoChat(source, self.backend)
+            for number, question in enumerate(questions):
+                if self.should_stop():
+                    self.summary.stopped = True
+                    return
+                try:
+                    answer = self.ask(chat, question)
+                except CLIP_ERRORS as error:
+                    self.fail(clip, error, len(questions) - number, results)
+                    return
+                if answer is None:
+                    self.summary.stopped = True
+                    return
+                fields = answer.to_dict()
+                record = {"clip": str(clip), "question": fields.pop("question"), "answer": fields.pop("answer"), "status": "ok"}
+                record.update(fields, asked_frames=self.plan.frames)
+                results.write(record)
+                self.summary.answered += 1
+                self.settled += 1
+                self.on_event(QuestionAnswered(clip, question, record, self.settled, len(self.plan.pending)))
+        self.on_event(ClipFinished(clip))
+
+    def ask(self, chat: VideoChat, question: str) -> Answer | None:
+        """The answer, or None when a stop came before it was complete."""
+
+        def stop_if_asked(*_progress) -> None:
+            if self.should_stop():
+                chat.stop()
+
+        try:
+            for _piece in chat.ask(question, self.plan.frames, settings=self.settings, progress=stop_if_asked, follow_up=False):
+                stop_if_asked()
+        except Cancelled:
+            return None
+        answer = chat.answers[-1]
+        return None if answer.stopped else answer
+
+    def fail(self, clip: Path, error: Exception, unanswered: int, results: _ResultsFile) -> None:
+        message = str(error) if isinstance(error, VideoChatError) else f"{clip.name} cannot be read: {error.strerror or error}."
+        size, mtime = _clip_state(clip)
+        results.write({"clip": str(clip), "status": "error", "error": message, "error_type": type(error).__name__, "clip_size": size, "clip_mtime": mtime})
+        self.summary.failed_clips[str(clip)] = message
+        self.settled += unanswered
+        self.on_event(ClipFailed(clip, message))
