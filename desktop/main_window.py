@@ -43,14 +43,16 @@ class MainWindow(QMainWindow):
         self.worker = ModelWorker(self)
         self.sessions = SessionKeeper(self)
         self.model_manager = None  # made on first use: desktop/model_manager.py
+        self.batch_window = None  # made on first use: desktop/batch_window.py
         self._pending_model: str | None = None
         self._last_request: AskRequest | None = None  # for Regenerate
 
         left = QSplitter(Qt.Orientation.Vertical, self)
         left.addWidget(self.player)
         left.addWidget(self.notes)
-        left.setStretchFactor(0, 5)
-        left.setStretchFactor(1, 1)
+        left.setStretchFactor(0, 1)
+        left.setStretchFactor(1, 0)
+        left.setSizes([600, 150])  # the notes stay a strip under the video until dragged taller
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.chat)
@@ -86,6 +88,11 @@ class MainWindow(QMainWindow):
         unload_action = QAction("&Unload the model", self)
         unload_action.triggered.connect(self.worker.unload)
         model_menu.addAction(unload_action)
+
+        tools_menu = self.menuBar().addMenu("&Tools")
+        batch_action = QAction("&Batch: every question of every clip…", self, shortcut=QKeySequence("Ctrl+B"))
+        batch_action.triggered.connect(self.show_batch_window)
+        tools_menu.addAction(batch_action)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -253,6 +260,15 @@ class MainWindow(QMainWindow):
         self.model_manager.raise_()
         self.model_manager.activateWindow()
 
+    def show_batch_window(self) -> None:
+        if self.batch_window is None:
+            from desktop.batch_window import BatchWindow
+
+            self.batch_window = BatchWindow(self.worker, self)
+        self.batch_window.show()
+        self.batch_window.raise_()
+        self.batch_window.activateWindow()
+
     def load_model(self, model: str, trust_remote_code: bool = False) -> None:
         self._pending_model = None
         self.chat.set_model_status(f"Loading {Path(model).name or model}…")
@@ -307,6 +323,9 @@ class MainWindow(QMainWindow):
             return
         if self.worker.loaded_ref is None:
             self.chat.show_error(NO_MODEL_TEXT)
+            return
+        if self.worker.batch_running:
+            self.chat.show_error("The model is answering a batch (Tools ▸ Batch): ask when it has finished, or cancel it there.")
             return
         self._send(
             AskRequest(

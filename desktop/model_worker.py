@@ -57,7 +57,7 @@ class AskRequest:
 
 @dataclass(frozen=True)
 class _Job:
-    kind: str  # "load" | "unload" | "ask" | "find_models"
+    kind: str  # "load" | "unload" | "ask" | "find_models" | "batch"
     seq: int
     payload: object = None
 
@@ -77,6 +77,9 @@ class ModelWorker(QObject):
     sig_answer_finished = Signal(object)  # videochat.chat.Answer (.stopped when Stop was pressed)
     sig_answer_failed = Signal(object)  # the exception; videochat.errors.Cancelled when stopped while reading frames
     sig_busy_changed = Signal(bool)
+    sig_batch_event = Signal(object)  # videochat.batch's ClipStarted / QuestionAnswered / ClipFailed / ClipFinished
+    sig_batch_finished = Signal(object)  # videochat.batch.BatchSummary (.stopped when cancelled)
+    sig_batch_failed = Signal(object)  # the exception that ended the batch (a model error, no model)
 
     _sig_post = Signal(str, object)  # (event, payload) from the model thread
 
@@ -95,6 +98,8 @@ class ModelWorker(QObject):
         self._backend = None
         self._chats: collections.OrderedDict = collections.OrderedDict()
         self._current_chat = None
+        self._batch_stopping = threading.Event()
+        self._batch_running = False
 
         self._text_lock = threading.Lock()
         self._text_pieces: list[str] = []
@@ -143,6 +148,20 @@ class ModelWorker(QObject):
     def ask(self, request: AskRequest) -> None:
         self._last_ask_seq = self._enqueue("ask", request)
 
+    @property
+    def batch_running(self) -> bool:
+        return self._batch_running
+
+    def run_batch(self, plan, out_path: Path, settings: GenerationSettings) -> None:
+        """Answer a `videochat.batch` plan with the loaded model; events arrive as `sig_batch_*`."""
+        self._batch_stopping.clear()
+        self._batch_running = True
+        self._enqueue("batch", (plan, Path(out_path), settings))
+
+    def stop_batch(self) -> None:
+        """Stop the batch within one answer; the answer in progress is not written (the next run redoes it)."""
+        self._batch_stopping.set()
+
     def stop(self) -> None:
         """Stop the running answer and any asked before now; from any thread, without waiting.
 
@@ -162,6 +181,7 @@ class ModelWorker(QObject):
         """
         self._closed = True
         self._text_timer.stop()
+        self._batch_stopping.set()
         if self._thread is None:
             return True
         drain(self._requests)
@@ -219,6 +239,11 @@ class ModelWorker(QObject):
         elif event == "answer_failed":
             self._flush_text()
             self.sig_answer_failed.emit(payload)
+        elif event == "batch_event":
+            self.sig_batch_event.emit(payload)
+        elif event in ("batch_finished", "batch_failed"):
+            self._batch_running = False
+            (self.sig_batch_finished if event == "batch_finished" else self.sig_batch_failed).emit(payload)
         elif event == "end":
             # The job's last word: counted as done first, so that its slots see the worker idle.
             self._outstanding -= 1
@@ -250,7 +275,8 @@ class ModelWorker(QObject):
 
     def _run(self) -> None:
         yield_to_the_gui()
-        handlers = {"load": self._do_load, "unload": self._do_unload, "ask": self._do_ask, "find_models": self._do_find_models}
+        handlers = {"load": self._do_load, "unload": self._do_unload, "ask": self._do_ask, "find_models": self._do_find_models, "batch": self._do_batch}
+        failures = {"ask": "answer_failed", "batch": "batch_failed"}
         while True:
             job = self._requests.get()
             if job is _SHUTDOWN:
@@ -258,7 +284,7 @@ class ModelWorker(QObject):
             try:
                 outcome = handlers[job.kind](job)
             except BaseException as error:  # every failure reaches a signal, none ends the thread
-                outcome = ("answer_failed" if job.kind == "ask" else "load_failed", error)
+                outcome = (failures.get(job.kind, "load_failed"), error)
             self._post("end", outcome)
         self._close_chats()
         self._backend = None
@@ -317,6 +343,18 @@ class ModelWorker(QObject):
                 evicted.source.close()
         self._chats.move_to_end(key)
         return chat
+
+    def _do_batch(self, job: _Job) -> tuple:
+        from videochat.batch import run_batch
+        from videochat.errors import ModelLoadError
+
+        if self._backend is None:
+            raise ModelLoadError(NO_MODEL_MESSAGE)
+        plan, out_path, settings = job.payload
+        summary = run_batch(
+            self._backend, plan, out_path, settings, on_event=lambda event: self._post("batch_event", event), should_stop=self._batch_stopping.is_set
+        )
+        return "batch_finished", summary
 
     def _do_ask(self, job: _Job) -> tuple:
         request: AskRequest = job.payload
