@@ -51,6 +51,17 @@ def _plan_job(source: Path, questions_text: str, out_path: Path, model_name: str
         return None, f"{error.filename or source}: {error.strerror or error}"
 
 
+def _shown_name(clip: Path, clips: list[Path]) -> str:
+    """The clip's path below the folder the clips share: crossing.mp4 in street/ reads street/crossing.mp4."""
+    import os
+
+    try:
+        common = Path(os.path.commonpath([str(c.parent) for c in clips]))
+        return str(clip.relative_to(common))
+    except ValueError:
+        return clip.name
+
+
 class BatchWindow(QDialog):
     sig_finished = Signal()
 
@@ -80,6 +91,7 @@ class BatchWindow(QDialog):
         self.frames_spin = QSpinBox()
         self.frames_spin.setRange(0, 512)
         self.frames_spin.setSpecialValueText("the model's default")
+        self.frames_spin.setMaximumWidth(self.frames_spin.fontMetrics().horizontalAdvance("the model's default") + 60)
         self.out_edit = QLineEdit()
         self.out_edit.setPlaceholderText("results.jsonl (answers already in it are not asked again)")
         out_button = QPushButton("Choose…")
@@ -102,9 +114,11 @@ class BatchWindow(QDialog):
         self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.queue.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.queue.horizontalHeader()
-        header.setSectionResizeMode(CLIP, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(CLIP, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)  # a long reason is cut; its tooltip has it all
         header.setSectionResizeMode(ANSWERS, QHeaderView.ResizeMode.ResizeToContents)
+        self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.queue.setWordWrap(False)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m answers")
         self.message = QLabel()
@@ -238,12 +252,13 @@ class BatchWindow(QDialog):
             else:
                 status = "queued"
             self._answered_per_clip[key] = total - todo if key not in plan.failed_clips else 0
-            self._set_row(row, clip.name, status, f"{self._answered_per_clip[key]}/{total}")
+            self._set_row(row, _shown_name(clip, plan.clips), status, f"{self._answered_per_clip[key]}/{total}")
             self.queue.item(row, CLIP).setToolTip(key)
+            self.queue.item(row, STATUS).setToolTip(status)
         self.progress.setRange(0, max(1, len(plan.pending)))
         self.progress.setValue(0)
 
-    def _set_row(self, row: int, *texts: str) -> None:
+    def _set_row(self, row: int, *texts: str | None) -> None:
         for column, text in enumerate(texts):
             if text is not None:
                 self.queue.setItem(row, column, QTableWidgetItem(text))
