@@ -36,7 +36,7 @@ CLIP, STATUS, ANSWERS = range(3)
 ERROR_STYLE = "QLabel { color: #a01818; }"
 
 
-def _plan_job(source: Path, questions_text: str, out_path: Path, model_name: str, frames: int | None):
+def _plan_job(source: Path, questions_text: str, out_path: Path, ref, frames: int | None):
     """On a pool thread: the plan, or the reason there is none (never raises)."""
     from videochat.batch import find_clips, parse_questions, plan
     from videochat.errors import VideoChatError
@@ -44,7 +44,7 @@ def _plan_job(source: Path, questions_text: str, out_path: Path, model_name: str
     try:
         clips = find_clips(source)
         questions = parse_questions(questions_text)
-        return plan(clips, questions, out_path, model_name, frames), None
+        return plan(clips, questions, out_path, ref.display_name, frames, ref.revision, ref.source), None
     except VideoChatError as error:
         return None, str(error)
     except OSError as error:
@@ -71,6 +71,7 @@ class BatchWindow(QDialog):
         self.resize(820, 600)
         self.worker = worker
         self._plan = None
+        self._planning = False
         self._rows: dict[str, int] = {}  # clip path -> row
         self._answered_per_clip: dict[str, int] = {}
 
@@ -197,15 +198,20 @@ class BatchWindow(QDialog):
         if not source or not out:
             self._show_message("Choose the clips and the results file first.", error=True)
             return
-        self.start_button.setEnabled(False)
+        self._planning = True
+        self._update_buttons()
         self._show_message("Looking at the clips and the results so far…")
         frames = self.frames_spin.value() or None
-        run_in_background(
-            _plan_job, Path(source).expanduser(), self.questions_edit.toPlainText(), Path(out).expanduser(), ref.display_name, frames, receiver=self._on_planned
-        )
+        run_in_background(_plan_job, Path(source).expanduser(), self.questions_edit.toPlainText(), Path(out).expanduser(), ref, frames, receiver=self._on_planned)
 
     def _on_planned(self, result) -> None:
         plan, error = result
+        self._planning = False
+        ref = self.worker.loaded_ref
+        if plan is not None and (ref is None or (ref.display_name, ref.revision) != (plan.model_name, plan.revision)):
+            plan, error = None, "The model changed while the batch was being planned: press Start again."
+        elif plan is not None and self.worker.is_busy:
+            plan, error = None, "The model got busy meanwhile (an answer or a load): start when it is done."
         if plan is None:
             self._show_message(error, error=True)
             self._update_buttons()
@@ -306,4 +312,4 @@ class BatchWindow(QDialog):
         self.message.setStyleSheet(ERROR_STYLE if error else "")
 
     def _update_buttons(self) -> None:
-        self.start_button.setEnabled(self.worker.loaded_ref is not None and not self.worker.batch_running)
+        self.start_button.setEnabled(self.worker.loaded_ref is not None and not self.worker.batch_running and not self._planning)

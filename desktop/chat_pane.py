@@ -236,17 +236,21 @@ class ChatPane(QWidget):
         if self.question_box.toPlainText().strip() == question.strip():
             self.question_box.clear()
         self._add(QuestionBubble(question))
+        bubble = self._new_answer_bubble()
+        self._open = bubble
+        self._add(bubble)
+        self._update_regenerate()
+        return bubble.answer_id
+
+    def _new_answer_bubble(self) -> AnswerBubble:
         bubble = AnswerBubble()
-        answer_id = bubble.answer_id = next(self._answer_ids)
+        bubble.answer_id = next(self._answer_ids)
         bubble.sig_seek_requested.connect(self.sig_seek_requested)
         bubble.sig_selected.connect(lambda: self._select(bubble))
         bubble.sig_regenerate_requested.connect(self._on_regenerate)
         bubble.sig_note_requested.connect(lambda: bubble.turn_index is not None and self.sig_note_requested.emit(bubble.turn_index))
-        self._answers[answer_id] = bubble
-        self._open = bubble
-        self._add(bubble)
-        self._update_regenerate()
-        return answer_id
+        self._answers[bubble.answer_id] = bubble
+        return bubble
 
     def append_answer_text(self, text: str) -> None:
         if self._open is not None:
@@ -274,13 +278,31 @@ class ChatPane(QWidget):
             self.thumbnails.request(bubble.answer_id, path, list(answer.indices))
         return bubble.answer_id
 
-    def show_session(self, session) -> None:
-        """Show a saved conversation (`videochat.sessions.Session`) after the chat was cleared."""
+    def show_session(self, session, answering: bool = False) -> None:
+        """Show a saved conversation (`videochat.sessions.Session`) above whatever the chat shows now.
+
+        `answering`: a question about this video is being answered, so the session's unanswered
+        question is that one, not one a crash left behind.
+        """
+        position = 0
+        restored = []
         for index, answer in enumerate(session.turns):
-            self.finish_answer(answer, turn_index=index)
-        if session.interrupted:
-            self._add(QuestionBubble(session.interrupted["question"]))
-            self.show_error("No answer: VideoChat stopped before this answer was finished. Ask again to get one.")
+            bubble = self._new_answer_bubble()
+            bubble.finish(answer, index)
+            for widget in (QuestionBubble(answer.question), bubble):
+                self.message_layout.insertWidget(position, widget)
+                position += 1
+            restored.append(bubble)
+        if session.interrupted and not answering:
+            for widget in (QuestionBubble(session.interrupted["question"]), NoticeBubble("No answer: VideoChat stopped before this answer was finished. Ask again to get one.")):
+                self.message_layout.insertWidget(position, widget)
+                position += 1
+        if restored and self._open is None and self._selected is None:
+            self._select(restored[-1])
+        for bubble in restored:
+            if self._video_path is not None and bubble.answer.indices:
+                self.thumbnails.request(bubble.answer_id, self._video_path, list(bubble.answer.indices))
+        self._update_regenerate()
 
     def fail_answer(self, message: str) -> None:
         """Show the error in the answer that was streaming (its partial text stays)."""
@@ -310,6 +332,9 @@ class ChatPane(QWidget):
     def last_question(self) -> str | None:
         questions = [w for w in self.bubbles() if isinstance(w, QuestionBubble)]
         return questions[-1].label.text() if questions else None
+
+    def is_answering(self) -> bool:
+        return self._open is not None
 
     def answer_bubbles(self) -> list[AnswerBubble]:
         return [w for w in self.bubbles() if isinstance(w, AnswerBubble)]

@@ -49,4 +49,6 @@ def _write(session, format_name: str, path: Path) -> str | None:
         write_export(session, format_name, path)
     except OSError as error:
         return error.strerror or str(error)
+    except Exception as error:  # on a pool thread: anything unreported here would be lost
+        return f"{type(error).__name__}: {error}"
     return None

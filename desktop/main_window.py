@@ -162,7 +162,8 @@ class MainWindow(QMainWindow):
     # -- sessions and notes ---------------------------------------------------------------
 
     def _on_session_opened(self, session, message) -> None:
-        self.chat.show_session(session)
+        answering = self.worker.is_busy and self._last_request is not None and self._is_current_video(self._last_request.video_path)
+        self.chat.show_session(session, answering=answering)
         if message:
             self.chat.show_error(message)
         self._show_notes(session)
@@ -338,8 +339,20 @@ class MainWindow(QMainWindow):
         )
 
     def _on_regenerate_requested(self) -> None:
-        if self._last_request is not None and not self.worker.is_busy:
-            self._send(self._last_request)
+        """Ask the last answer's question again, as it was asked (frames, segment, settings), about this video."""
+        if self.worker.is_busy or self.player.info is None:
+            return
+        bubbles = self.chat.answer_bubbles()
+        answer = bubbles[-1].answer if bubbles else None
+        video = Path(self.player.info.path)
+        if answer is not None:
+            from videochat.backends.base import GenerationSettings
+
+            known = GenerationSettings.__dataclass_fields__
+            settings = GenerationSettings(**{key: value for key, value in answer.settings.items() if key in known})
+            self._send(AskRequest(video, answer.question, answer.frames, answer.segment, settings))
+        elif self._last_request is not None and self._is_current_video(self._last_request.video_path):
+            self._send(self._last_request)  # the last answer failed: its request is the one to repeat
 
     def _send(self, request: AskRequest) -> None:
         self._last_request = request

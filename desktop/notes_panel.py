@@ -119,13 +119,17 @@ class NotesPanel(QWidget):
             else:
                 text = typed
         except ValueError:
-            QTimer.singleShot(0, lambda: self._refuse_time(typed))
+            QTimer.singleShot(0, lambda: self._refuse(f"“{typed}” is not a time: write it as h:mm:ss.mmm, m:ss or seconds."))
+            return
+        if start > end:
+            which = f"in point must come before the out point ({format_time(end)})" if item.column() == IN else f"out point must come after the in point ({format_time(start)})"
+            QTimer.singleShot(0, lambda: self._refuse(f"The {which}."))
             return
         QTimer.singleShot(0, lambda: self.sig_note_edited.emit(note.id, start, end, text))
 
-    def _refuse_time(self, typed: str) -> None:
+    def _refuse(self, message: str) -> None:
         self.set_notes(self._notes)  # back to what it was
-        self.show_problem(f"“{typed}” is not a time: write it as h:mm:ss.mmm, m:ss or seconds.")
+        self.show_problem(message)
 
     def _on_cell_clicked(self, row: int, column: int) -> None:
         if 0 <= row < len(self._notes):

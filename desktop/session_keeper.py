@@ -8,7 +8,6 @@ thread when its video opens; changes made before it arrives wait for it.
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from pathlib import Path
@@ -23,8 +22,10 @@ def _key(path) -> str:
     return str(Path(path).resolve())
 
 
-def _open_job(store, info) -> tuple:
+def _open_job(store, info, writer) -> tuple:
     from videochat.sessions import Opened, Session, VideoIdentity
+
+    writer.flush(5.0)  # what this window still has to write lands first: the read sees it, and whatever else wrote since
 
     try:
         identity = VideoIdentity.of(info)
@@ -61,16 +62,18 @@ class SessionKeeper(QObject):
     # -- opening --------------------------------------------------------------------------
 
     def open(self, info) -> None:
-        """Read the session of the video just opened; `sig_opened` follows (at once if it is already here)."""
+        """Read the session of the video just opened; `sig_opened` follows.
+
+        Read again each time the video opens, so that turns added meanwhile by `videochat ask`,
+        or a new file at the same path, are seen; changes made until then wait for it.
+        """
         key = _key(info.path)
         self._current = key
-        session = self._sessions.get(key)
-        if session is not None:
-            self.sig_opened.emit(session, None)
-            return
         if key not in self._waiting:
             self._waiting[key] = []
-            run_in_background(_open_job, self.store, info, receiver=self._on_read)
+            self._sessions.pop(key, None)
+            self._read_only.discard(key)
+            run_in_background(_open_job, self.store, info, self._writer, receiver=self._on_read)
 
     def _on_read(self, result: tuple) -> None:
         key, opened = result
@@ -124,8 +127,10 @@ class SessionKeeper(QObject):
 def _text_of(session) -> str:
     import time
 
+    from videochat.sessions import session_text
+
     session.updated_at = time.time()
-    return json.dumps(session.to_dict(), ensure_ascii=False, indent=1)
+    return session_text(session)
 
 
 class _Writer:
@@ -167,5 +172,6 @@ class _Writer:
                     text = self._pending.pop(path)
                 try:
                     write_atomically(path, text)
-                except OSError as error:
-                    self._report_failure(f"The conversation could not be saved ({error.strerror or error}); it is kept in this window until it can be.")
+                except Exception as error:  # the thread must live on: the next change saves again
+                    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+                    self._report_failure(f"The conversation could not be saved ({reason}); it is kept in this window and saved again with the next change.")

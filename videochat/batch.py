@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv"})
 # What reading one clip can raise: that clip's failure, written down, while the batch goes on.
 CLIP_ERRORS = (UnreadableVideo, ReaderUnavailable, OSError)
+# Failures that stay while the file stays the same: such a clip is not tried again until it changes.
+# Others (a time limit, a file not allowed or not there yet) are tried again by the next run.
+LASTING_ERRORS = frozenset({"UnreadableVideo", "CorruptVideo", "NoVideoStream", "NoFrames", "UnsupportedCodec"})
 
 
 class BatchInputError(VideoChatError):
@@ -173,7 +176,7 @@ class _ResultsFile:
             raise BatchInputError(f"The results file {out_path} cannot be written: {error.strerror or error}.") from None
 
     def write(self, record: dict) -> None:
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._file.write(json.dumps(record, ensure_ascii=True) + "\n")  # a clip name that is not UTF-8 still writes
         self._file.flush()
         os.fsync(self._file.fileno())
 
@@ -200,6 +203,7 @@ class BatchPlan:
     out_path: Path
     model_name: str
     frames: int | None  # as asked; None is the model's default
+    revision: str | None  # with model_source: which model answered, beyond its name
     pending: list[tuple[Path, str]]  # (clip, question) still to answer, clip by clip
     failed_clips: dict[str, str]  # clip → why it could not be read last time; skipped while unchanged
     answered: int  # pairs of this batch already in the results file
@@ -215,10 +219,20 @@ class BatchPlan:
         return counts
 
 
-def plan(clips: Iterable[str | os.PathLike], questions: Iterable[str], out_path: str | os.PathLike, model_name: str, frames: int | None = None) -> BatchPlan:
-    """What is left to do: the pairs with no answer yet from this model and frame count.
+def plan(
+    clips: Iterable[str | os.PathLike],
+    questions: Iterable[str],
+    out_path: str | os.PathLike,
+    model_name: str,
+    frames: int | None = None,
+    revision: str | None = None,
+    model_source: str | None = None,
+) -> BatchPlan:
+    """What is left to do: the pairs with no answer yet from this model (name, revision, folder or
+    repo) and frame count.
 
-    A clip that could not be read is skipped until its size or modification time changes.
+    A clip that could not be read for a lasting reason is skipped until its size or modification
+    time changes.
     """
     clips = list(dict.fromkeys(_absolute(clip) for clip in clips))
     questions = list(dict.fromkeys(question.strip() for question in questions))
@@ -226,9 +240,10 @@ def plan(clips: Iterable[str | os.PathLike], questions: Iterable[str], out_path:
     done: set[tuple[str, str]] = set()
     unreadable: dict[str, list[dict]] = {}
     for record in read_results(out_path):
-        if record["status"] == "ok" and record.get("model") == model_name and _asked_frames(record) == frames:
+        same_model = (record.get("model"), record.get("revision"), record.get("model_source")) == (model_name, revision, model_source)
+        if record["status"] == "ok" and same_model and _asked_frames(record) == frames:
             done.add((record["clip"], record.get("question")))
-        elif record["status"] == "error":
+        elif record["status"] == "error" and record.get("error_type") in LASTING_ERRORS:
             unreadable.setdefault(record["clip"], []).append(record)
     failed_clips = {}
     for clip in clips:
@@ -243,6 +258,7 @@ def plan(clips: Iterable[str | os.PathLike], questions: Iterable[str], out_path:
         out_path=out_path,
         model_name=model_name,
         frames=frames,
+        revision=revision,
         pending=[(clip, q) for clip, q in pairs if str(clip) not in failed_clips and (str(clip), q) not in done],
         failed_clips=failed_clips,
         answered=sum((str(clip), q) in done for clip, q in pairs),
@@ -362,7 +378,7 @@ class _Run:
                     return
                 fields = answer.to_dict()
                 record = {"clip": str(clip), "question": fields.pop("question"), "answer": fields.pop("answer"), "status": "ok"}
-                record.update(fields, asked_frames=self.plan.frames)
+                record.update(fields, asked_frames=self.plan.frames, model_source=self.backend.ref.source)
                 results.write(record)
                 self.summary.answered += 1
                 self.settled += 1

@@ -202,6 +202,10 @@ def _ask_one(chat, question, frames, segment, settings, as_json: bool, session=N
         for piece in chat.ask(question, frames, segment, settings):
             if not as_json:
                 print(piece, end="", flush=True)
+    except VideoChatError:
+        if session is not None:
+            session.forget_question()  # refused or failed, and said so: nothing to bring back
+        raise
     except KeyboardInterrupt:
         chat.stop()  # the stream below ends within a token, keeping the partial answer
         raise
@@ -234,6 +238,10 @@ class SessionRecorder:
 
     def add_answer(self, answer) -> None:
         self.session.add_answer(answer)
+        self._save()
+
+    def forget_question(self) -> None:
+        self.session.forget_question()
         self._save()
 
     def _save(self) -> None:

@@ -39,7 +39,7 @@ def run_batch_command(args) -> int:
 
     clips, questions = find_clips(args.clips), read_questions(args.questions)
     ref = resolve_model(args.model, revision=args.revision)  # no loading: the plan needs the name answers are recorded under
-    todo = plan(clips, questions, args.out, ref.display_name, args.frames)
+    todo = plan(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
     if not todo.pending:
         print(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}", file=sys.stderr)
         return 0

@@ -14,7 +14,6 @@ import io
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -22,7 +21,7 @@ from videochat.chat import Answer
 from videochat.errors import VideoChatError
 from videochat.logs import redact
 from videochat.sessions import Session, SessionStore, write_atomically
-from videochat.timecode import format_time
+from videochat.timecode import format_time, milliseconds
 
 EXPORT_FORMAT = "videochat-session-export"
 EXPORT_VERSION = 1
@@ -85,11 +84,6 @@ def _secrets() -> list[str]:
 
 
 # -- times ------------------------------------------------------------------------------
-
-
-def milliseconds(seconds: float) -> int:
-    """The nearest millisecond to the time as written (str of the float), halves up; never negative."""
-    return max(0, int(Decimal(str(seconds)).scaleb(3).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
 
 
 def _seconds_text(ms: int) -> str:

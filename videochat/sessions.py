@@ -20,6 +20,7 @@ from pathlib import Path
 
 from videochat.chat import Answer
 from videochat.errors import VideoChatError
+from videochat.timecode import milliseconds
 
 SCHEMA_VERSION = 1
 
@@ -121,19 +122,19 @@ class Session:
             start, end = 0.0, self.video.duration
         if self.video.duration > 0:
             end = min(end, self.video.duration)
-        note = Note(start=round(start, 3), end=round(max(end, start), 3), text=answer.text.strip(), answer_index=index)
+        note = Note(start=_to_ms(start), end=_to_ms(max(end, start)), text=answer.text.strip(), answer_index=index)
         self.notes.append(note)
         return note
 
     def add_note(self, start: float, end: float, text: str) -> Note:
-        note = Note(start=round(min(start, end), 3), end=round(max(start, end), 3), text=text)
+        note = Note(start=_to_ms(min(start, end)), end=_to_ms(max(start, end)), text=text)
         self.notes.append(note)
         return note
 
     def edit_note(self, note_id: str, *, start: float | None = None, end: float | None = None, text: str | None = None) -> Note:
         note = self.note(note_id)
-        new_start = note.start if start is None else round(float(start), 3)
-        new_end = note.end if end is None else round(float(end), 3)
+        new_start = note.start if start is None else _to_ms(float(start))
+        new_end = note.end if end is None else _to_ms(float(end))
         note.start, note.end = min(new_start, new_end), max(new_start, new_end)
         if text is not None:
             note.text = text
@@ -182,6 +183,10 @@ class Session:
             created_at=float(data.get("created_at") or time.time()),
             updated_at=float(data.get("updated_at") or time.time()),
         )
+
+
+def _to_ms(seconds: float) -> float:
+    return milliseconds(seconds) / 1000
 
 
 @dataclass
@@ -240,7 +245,7 @@ class SessionStore:
             raise SessionUnreadable(f"The saved conversation {path} could not be read ({error}).") from error
 
     def _start_over(self, video: VideoIdentity, path: Path, label: str, reason: str) -> Opened:
-        aside = path.with_name(f"{path.stem}.{label}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+        aside = _free_name(path.with_name(f"{path.stem}.{label}-{time.strftime('%Y%m%d-%H%M%S')}.json"))
         try:
             os.replace(path, aside)
         except OSError as error:
@@ -251,14 +256,28 @@ class SessionStore:
         """Write the whole session atomically; returns its path. Raises OSError (disk full, read-only)."""
         session.updated_at = time.time()
         path = self.path_for(session.video.path)
-        write_atomically(path, json.dumps(session.to_dict(), ensure_ascii=False, indent=1))
+        write_atomically(path, session_text(session))
         return path
+
+
+def _free_name(path: Path) -> Path:
+    """`path`, or with -2, -3 … added when a file of that name is already there (two in one second)."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
+def session_text(session: Session) -> str:
+    """The file's text. ASCII with escapes: a file name that is not UTF-8 (surrogates in Python) still saves."""
+    return json.dumps(session.to_dict(), ensure_ascii=True, indent=1)
 
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` with `text` so that a crash leaves the old file or the new one, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")  # two writers never share one
     try:
         with open(temporary, "w", encoding="utf-8", newline="") as file:  # text as given: CSV brings its own \r\n
             file.write(text)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def milliseconds(seconds: float) -> int:
+    """The nearest millisecond to the time as written (str of the float), halves up; never negative.
+
+    Every time the app shows, stores in a note or exports is rounded by this one rule, so that a
+    frame at 0.0625 s is 0.063 everywhere.
+    """
+    return max(0, int(Decimal(str(seconds)).scaleb(3).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
 
 def format_time(seconds: float) -> str:
     """h:mm:ss.mmm, as the player shows it (negative times are shown as 0)."""
-    milliseconds = max(0, int(round(seconds * 1000)))
-    hours, rest = divmod(milliseconds, 3_600_000)
+    hours, rest = divmod(milliseconds(seconds), 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     return f"{hours}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 

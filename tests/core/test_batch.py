@@ -166,8 +166,21 @@ def test_other_frame_counts_or_models_are_answered_again_and_a_changed_bad_clip_
     assert same.pending == [] and same.answered == 1 and same.failed_clips == {str(bad): "bad.mp4 is not a video."}
     assert plan([good], ["Q?"], out, "m", 8).pending == [(good, "Q?")]  # asked for 8, not for the default (which was 8)
     assert plan([good], ["Q?"], out, "other", None).pending == [(good, "Q?")]
+    assert plan([good], ["Q?"], out, "m", None, revision="abc123").pending == [(good, "Q?")]  # same name, another commit
+    assert plan([good], ["Q?"], out, "m", None, model_source="/elsewhere/m").pending == [(good, "Q?")]  # another folder named m
     os.utime(bad, (stat.st_atime, stat.st_mtime + 10))
     assert plan([good, bad], ["Q?"], out, "m", None).pending == [(bad, "Q?")]
+
+
+def test_a_clip_that_failed_for_a_passing_reason_is_tried_again_by_the_next_run(tmp_path):
+    clip = tmp_path / "slow.mp4"
+    clip.write_bytes(b"stands in for a clip")
+    stat = clip.stat()
+    out = tmp_path / "results.jsonl"
+    for error_type in ("VideoTimeout", "PermissionError"):
+        line = {"clip": str(clip), "status": "error", "error": "took too long", "error_type": error_type, "clip_size": stat.st_size, "clip_mtime": stat.st_mtime}
+        out.write_text(json.dumps(line) + "\n", encoding="utf-8")
+        assert plan([clip], ["Q?"], out, "m", None).pending == [(clip, "Q?")]
 
 
 def test_a_batch_stopped_mid_answer_drops_that_answer_and_the_next_run_completes_each_pair_once(backend, clip_folder, tmp_path, monkeypatch):
@@ -190,13 +203,13 @@ def test_a_batch_stopped_mid_answer_drops_that_answer_and_the_next_run_completes
     def stop_in_the_second_answer():
         return bool(answered_after) and len(pieces) > answered_after[0]
 
-    first = plan(clips, QUESTIONS, out, backend.ref.display_name, FRAMES)
+    first = plan(clips, QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
     summary = run_batch(backend, first, out, GenerationSettings(max_new_tokens=12), on_event=on_event, should_stop=stop_in_the_second_answer)
     assert summary.stopped and summary.answered == 1
     assert ok_pairs(out) == [("a.mp4", "What is shown?")]
     assert backend._stop.is_set(), "the second answer was cut short, not finished"
 
-    resumed = plan(clips, QUESTIONS, out, backend.ref.display_name, FRAMES)
+    resumed = plan(clips, QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
     assert len(resumed.pending) == 5 and resumed.answered == 1  # bad.mp4 was not reached: it is tried too
     summary = run_batch(backend, resumed, out, SETTINGS)
     assert not summary.stopped and summary.answered == 3 and list(summary.failed_clips) == [str(clip_folder / "bad.mp4")]
@@ -207,14 +220,14 @@ def test_a_last_line_cut_short_by_a_kill_is_repaired_before_appending(backend, c
     out = tmp_path / "results.jsonl"
     clip = clip_folder / "a.mp4"
     events = []
-    summary = run_batch(backend, plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES), out, SETTINGS, on_event=events.append)
+    summary = run_batch(backend, plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), out, SETTINGS, on_event=events.append)
     assert summary.answered == 2
     assert [type(event) for event in events] == [ClipStarted, QuestionAnswered, QuestionAnswered, ClipFinished]
     assert [(event.done, event.total) for event in events if isinstance(event, QuestionAnswered)] == [(1, 2), (2, 2)]
     whole, last = out.read_bytes().splitlines(keepends=True)
     out.write_bytes(whole + last[: len(last) // 2])  # killed halfway through writing the second answer
 
-    again = plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES)
+    again = plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
     assert again.pending == [(clip, QUESTIONS[1])]
     run_batch(backend, again, out, SETTINGS)
     assert out.read_bytes().startswith(whole) and out.read_bytes().endswith(b"\n")
@@ -241,7 +254,7 @@ def test_a_model_error_ends_the_batch_and_propagates(backend, clip_folder, tmp_p
     monkeypatch.setattr(backend, "stream", out_of_memory)
     out = tmp_path / "results.jsonl"
     with pytest.raises(OutOfMemory):
-        run_batch(backend, plan(find_clips(clip_folder), QUESTIONS, out, backend.ref.display_name, FRAMES), out, SETTINGS)
+        run_batch(backend, plan(find_clips(clip_folder), QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), out, SETTINGS)
     assert lines(out) == []
 
 

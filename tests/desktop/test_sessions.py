@@ -250,3 +250,51 @@ def test_a_conversation_that_cannot_be_saved_says_so_in_the_chat_and_the_answer_
     answer = ask(qtbot, window, "Saved?")
     qtbot.waitUntil(lambda: any("could not be saved" in bubble_text(b) for b in window.chat.bubbles()), timeout=WAIT_MS)
     assert window.chat.answer_bubbles()[-1].text == answer.text
+
+
+def test_an_in_point_after_the_out_point_is_refused_with_a_message(qtbot, window, clips):
+    clip = clips("long_gop.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    window.player.set_in_point(1.0)
+    window.player.set_out_point(2.0)
+    QTest.mouseClick(window.notes.add_button, Qt.MouseButton.LeftButton)
+    window.notes.table.item(0, 0).setText("0:08")
+    qtbot.waitUntil(lambda: "must come before the out point" in window.notes.status.text(), timeout=WAIT_MS)
+    [note] = window.notes.notes()
+    assert (note.start, note.end) == (1.0, 2.0) and window.notes.table.item(0, 0).text() == "0:00:01.000"
+
+
+def test_a_conversation_restored_while_a_question_is_answered_goes_above_it(qtbot, window, clips, monkeypatch):
+    """Reopening the video being asked about: the saved turns go above, the live answer keeps streaming into its bubble."""
+    clip = clips("plain.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    first = ask(qtbot, window, "First question?")
+    window.chat.tokens_spin.setValue(60)
+    with qtbot.waitSignal(window.worker.sig_answer_finished, timeout=WAIT_MS) as finished:
+        window.chat.sig_ask_requested.emit("Second question?")
+        qtbot.waitUntil(lambda: window.chat.answer_bubbles()[-1].text != "", timeout=WAIT_MS)
+        open_and_wait_for_session(qtbot, window, clip)  # the same video again, mid-answer
+    second = finished.args[0]
+    bubbles = window.chat.answer_bubbles()
+    assert [b.text for b in bubbles] == [first.text, second.text]
+    texts = [bubble_text(b) for b in window.chat.bubbles()]
+    assert not any("stopped before this answer was finished" in text for text in texts)
+    assert window.sessions.flush(5.0)
+    assert [turn.question for turn in saved(clip).turns] == ["First question?", "Second question?"]
+
+
+def test_regenerate_on_a_restored_answer_asks_its_question_again_about_this_video(qtbot, window, clips):
+    clip, other = clips("plain.mp4"), clips("short.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    ask(qtbot, window, "About plain?")
+    open_and_wait_for_session(qtbot, window, other)
+    ask(qtbot, window, "About short?")
+    open_and_wait_for_session(qtbot, window, clip)
+    bubble = window.chat.answer_bubbles()[-1]
+    assert bubble.regenerate_button.isEnabled()
+    with qtbot.waitSignal(window.worker.sig_answer_finished, timeout=WAIT_MS) as finished:
+        QTest.mouseClick(bubble.regenerate_button, Qt.MouseButton.LeftButton)
+    assert finished.args[0].question == "About plain?"
+    assert window.sessions.flush(5.0)
+    assert [t.question for t in saved(clip).turns] == ["About plain?", "About plain?"]
+    assert [t.question for t in saved(other).turns] == ["About short?"]
