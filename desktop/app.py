@@ -14,7 +14,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="videochat-desktop", description="Play a video and ask a video-language model about it.")
     parser.add_argument("file", nargs="?", help="a video to open")
     parser.add_argument("--model", help="a model to load: catalog name, repo id or folder (default: the last one used)")
-    return parser.parse_args(argv)
+    parser.add_argument("--debug", action="store_true", help="log everything, to the log file and to this terminal")
+    checks = parser.add_argument_group("checking an install")
+    checks.add_argument("--self-test", action="store_true", help="open FILE, load --model, ask one question, print the answer as JSON and quit (0: it worked)")
+    checks.add_argument("--trust-remote-code", action="store_true", help="with --self-test: let the model run its own code")
+    checks.add_argument("--timeout", type=float, default=300.0, help="with --self-test: seconds before giving up (default 300)")
+    args = parser.parse_args(argv)
+    if args.self_test and not (args.file and args.model):
+        parser.error("--self-test needs a video FILE and --model")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,11 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VideoChat")
     app.setOrganizationName("VideoChat")
+    app.setDesktopFileName("videochat")  # Wayland and docks match the window to resources/videochat.desktop
     try:
         from desktop.main_window import MainWindow
+        from desktop.resources import application_icon
         from videochat.settings import Settings
 
-        window = MainWindow(Settings.load())
+        app.setWindowIcon(application_icon())
+        if args.self_test:
+            import tempfile
+            from pathlib import Path
+
+            # A self-test leaves the user's settings (recent files, last model) as they were.
+            window = MainWindow(Settings(), settings_path=Path(tempfile.mkdtemp(prefix="videochat-self-test-")) / "settings.json")
+        else:
+            window = MainWindow(Settings.load())
     except Exception as error:  # a start-up failure gets a dialog, not a silent exit
         import traceback
 
@@ -40,9 +58,35 @@ def main(argv: list[str] | None = None) -> int:
         box.exec()
         return 1
     window.show()
+    _start_logging_soon(args.debug)
+    if args.self_test:
+        from desktop.self_test import SelfTest
+
+        test = SelfTest(app, window, args.file, args.model, args.trust_remote_code, args.timeout)
+        QTimer.singleShot(0, test.start)
+        app.exec()
+        window.shutdown()
+        return test.status
     if args.file:
         QTimer.singleShot(0, lambda: window.open_video(args.file))
     QTimer.singleShot(0, lambda: window.start_models(args.model))
     status = app.exec()
     window.shutdown()
     return status
+
+
+def _start_logging_soon(debug: bool) -> None:
+    """The log file, set up on a thread of its own: it imports huggingface_hub (to blank the stored token)."""
+    import logging
+    import threading
+
+    from videochat.logs import start_logging
+
+    level = logging.DEBUG if debug else logging.INFO
+    if debug:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("videochat").addHandler(handler)
+        logging.getLogger("desktop").addHandler(handler)
+        logging.getLogger("desktop").setLevel(logging.DEBUG)
+    threading.Thread(target=start_logging, args=(level,), name="videochat-logging", daemon=True).start()
