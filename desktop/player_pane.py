@@ -72,6 +72,12 @@ def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exceptio
         return serial, None, error
 
 
+NO_PLAYBACK_TEXT = (
+    "This system cannot play video: Qt's multimedia backend did not load (the log has the details). "
+    "Questions, answers and their frame times still work."
+)
+
+
 class PlayerPane(QWidget):
     sig_opened = Signal(object)  # VideoInfo
     sig_open_failed = Signal(str)
@@ -183,6 +189,11 @@ class PlayerPane(QWidget):
         self._info = None
         self._set_video_controls_enabled(False)
         self._show_message(f"Opening {path.name} …", is_error=False)
+        if not self._player.isAvailable():
+            # No media backend (a broken install, a stripped bundle): the probe alone finishes the open.
+            if self._pending is not None:
+                self._pending.player_ready = True
+            return
         url = QUrl.fromLocalFile(str(path.absolute()))
         if self._player.source() == url:
             self._player.setSource(QUrl())  # the same source again would be a no-op: no LoadedMedia
@@ -253,10 +264,14 @@ class PlayerPane(QWidget):
         self._scrub.set_note_spans([])
         self._scrub.set_duration(self._info.duration)
         self._publish_segment()
+        self._set_video_controls_enabled(True)
+        if not self._player.isAvailable():
+            self._show_message(NO_PLAYBACK_TEXT, is_error=True)
+            self.sig_opened.emit(self._info)
+            return
         self._player.pause()  # shows the first frame; playback waits for the user
         self._notice.hide()
         self._stack.setCurrentWidget(self._video)
-        self._set_video_controls_enabled(True)
         self._on_player_position_changed(self._player.position())
         self.sig_opened.emit(self._info)
 

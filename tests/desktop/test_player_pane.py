@@ -362,3 +362,18 @@ def test_a_bad_file_opened_over_a_video_leaves_that_video_as_it_was(qtbot, pane,
 
     open_clip(qtbot, pane, clips("plain.mp4"))  # the next good file opens, and the notice goes
     assert not notice.isVisible()
+
+
+def test_without_a_media_backend_the_clip_still_opens_for_questions_and_says_why_it_does_not_play(qtbot, clips, monkeypatch):
+    from PySide6.QtMultimedia import QMediaPlayer
+
+    from desktop.player_pane import NO_PLAYBACK_TEXT
+
+    monkeypatch.setattr(QMediaPlayer, "isAvailable", lambda self: False)
+    pane = PlayerPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    with qtbot.waitSignal(pane.sig_opened, timeout=20_000) as blocker:
+        pane.open(clips("short.mp4"))
+    assert blocker.args[0].frame_count == 5 and pane.info is not None
+    assert any(label.text() == NO_PLAYBACK_TEXT and label.isVisible() for label in pane.findChildren(QLabel))
