@@ -1,0 +1,90 @@
+"""Check a built bundle: it starts offscreen, opens a generated clip, loads a tiny checkpoint, answers, exits 0.
+
+    .venv/bin/python build/smoke_test.py dist/VideoChat
+
+The clip and the checkpoint (random weights, a locally trained tokenizer) are made with the
+project's own test helpers; the bundle then runs with no network, its own empty settings, data
+and Hugging Face cache, as on a fresh machine. Prints how long the first answer took and what
+the bundle's size is made of.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    bundle = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "dist" / "VideoChat").resolve()
+    program = bundle / ("VideoChat.exe" if sys.platform == "win32" else "VideoChat")
+    if not program.exists():
+        print(f"no bundle at {bundle}: build it with scripts/build-app.sh", file=sys.stderr)
+        return 2
+    from tests.core.tiny_native import build_llava_onevision
+    from videochat.testing import write_clip
+
+    with tempfile.TemporaryDirectory(prefix="videochat-smoke-") as scratch:
+        scratch = Path(scratch)
+        model = build_llava_onevision(scratch / "tiny-llava")
+        clip = write_clip(scratch / "smoke clip.mp4", frames=48, width=160, height=120)
+        home = scratch / "home"
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local/share"),
+            "XDG_STATE_HOME": str(home / ".local/state"),
+            "HF_HOME": str(home / ".cache/huggingface"),
+            "HF_HUB_OFFLINE": "1",
+        }
+        env.pop("PYTHONPATH", None)
+        started = time.perf_counter()
+        result = subprocess.run([str(program), str(clip), "--model", str(model), "--self-test", "--timeout", "240"], capture_output=True, text=True, env=env, timeout=300)
+        elapsed = time.perf_counter() - started
+        if result.returncode != 0:
+            print(result.stdout[-3000:], result.stderr[-6000:], sep="\n", file=sys.stderr)
+            print(f"FAILED: the bundle exited with {result.returncode}", file=sys.stderr)
+            return 1
+        answer = json.loads(result.stdout.strip().splitlines()[-1])
+        if not answer.get("frozen") or len(answer["times"]) != len(answer["indices"]) or not answer["times"]:
+            print(f"FAILED: unexpected answer {answer}", file=sys.stderr)
+            return 1
+        sessions = list((home / ".local/share/videochat/sessions").glob("*.json"))
+        if len(sessions) != 1:
+            print(f"FAILED: the session was not written at the platform's data path ({sessions})", file=sys.stderr)
+            return 1
+    dangling = [str(link.relative_to(bundle)) for link in bundle.rglob("*") if link.is_symlink() and not link.exists()]
+    if dangling:
+        print(f"FAILED: links to files the build left out: {dangling}", file=sys.stderr)
+        return 1
+    print(f"OK: the bundle opened the clip, loaded the tiny model and answered in {elapsed:.1f} s (frames at {answer['times']})")
+    print(f"bundle size: {_size(bundle) / 2**20:.0f} MiB; the largest parts:")
+    for name, size in _largest_parts(bundle):
+        print(f"  {size / 2**20:7.0f} MiB  {name}")
+    return 0
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def _largest_parts(bundle: Path, count: int = 12) -> list[tuple[str, int]]:
+    """Sizes of the top folders of _internal (and of its largest single files)."""
+    internal = bundle / "_internal"
+    parts = {}
+    for entry in internal.iterdir():
+        parts[entry.name] = _size(entry) if entry.is_dir() and not entry.is_symlink() else entry.lstat().st_size
+    return sorted(parts.items(), key=lambda item: -item[1])[:count]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

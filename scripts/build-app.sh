@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Build the double-click app: dist/VideoChat/ (one folder: VideoChat, videochat-console, the
+# libraries). Sets up .venv with PyInstaller first. Then, optionally, check the build:
+#   scripts/build-app.sh              build
+#   scripts/build-app.sh --check      build, then run build/smoke_test.py on the result
+# The bundle holds the torch that .venv has: a CPU build here (scripts/setup-venv.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-venv.sh build
+started=$SECONDS
+.venv/bin/python -m PyInstaller --noconfirm --clean --log-level WARN \
+    --distpath dist --workpath .pyinstaller-work build/videochat.spec
+echo "built dist/VideoChat in $((SECONDS - started)) s: $(du -sh dist/VideoChat | cut -f1)" >&2
+if [ "${1:-}" = "--check" ]; then
+    scripts/setup-venv.sh test  # the smoke test builds its tiny model with the test tools
+    .venv/bin/python build/smoke_test.py dist/VideoChat
+fi
