@@ -28,49 +28,62 @@ def main() -> int:
     if not program.exists():
         print(f"no bundle at {bundle}: build it with scripts/build-app.sh", file=sys.stderr)
         return 2
+    from tests.core.standins import build_internvl2
     from tests.core.tiny_native import build_llava_onevision
     from videochat.testing import write_clip
 
     with tempfile.TemporaryDirectory(prefix="videochat-smoke-") as scratch:
         scratch = Path(scratch)
-        model = build_llava_onevision(scratch / "tiny-llava")
         clip = write_clip(scratch / "smoke clip.mp4", frames=48, width=160, height=120)
-        home = scratch / "home"
-        env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_DATA_HOME": str(home / ".local/share"),
-            "XDG_STATE_HOME": str(home / ".local/state"),
-            "HF_HOME": str(home / ".cache/huggingface"),
-            "HF_HUB_OFFLINE": "1",
-        }
-        env.pop("PYTHONPATH", None)
-        started = time.perf_counter()
-        result = subprocess.run([str(program), str(clip), "--model", str(model), "--self-test", "--timeout", "240"], capture_output=True, text=True, env=env, timeout=300)
-        elapsed = time.perf_counter() - started
-        if result.returncode != 0:
-            print(result.stdout[-3000:], result.stderr[-6000:], sep="\n", file=sys.stderr)
-            print(f"FAILED: the bundle exited with {result.returncode}", file=sys.stderr)
-            return 1
-        answer = json.loads(result.stdout.strip().splitlines()[-1])
-        if not answer.get("frozen") or len(answer["times"]) != len(answer["indices"]) or not answer["times"]:
-            print(f"FAILED: unexpected answer {answer}", file=sys.stderr)
-            return 1
-        sessions = list((home / ".local/share/videochat/sessions").glob("*.json"))
-        if len(sessions) != 1:
-            print(f"FAILED: the session was not written at the platform's data path ({sessions})", file=sys.stderr)
-            return 1
+        # One model transformers knows, and one that runs its own code (as the InternVL cards do).
+        checks = [("LLaVA-OneVision (transformers' own code)", build_llava_onevision(scratch / "tiny-llava"), []),
+                  ("InternVL2 stand-in (the checkpoint's own code)", build_internvl2(scratch / "tiny-internvl2"), ["--trust-remote-code"])]  # fmt: skip
+        for number, (what, model, extra) in enumerate(checks):
+            home = scratch / f"home-{number}"
+            answer, elapsed = _self_test(program, clip, model, extra, home)
+            if answer is None:
+                return 1
+            sessions = list((home / ".local/share/videochat/sessions").glob("*.json"))
+            if len(sessions) != 1:
+                print(f"FAILED: the session was not written at the platform's data path ({sessions})", file=sys.stderr)
+                return 1
+            print(f"OK: {what}: the bundle opened the clip, loaded the model and answered in {elapsed:.1f} s (frames at {answer['times']})")
     dangling = [str(link.relative_to(bundle)) for link in bundle.rglob("*") if link.is_symlink() and not link.exists()]
     if dangling:
         print(f"FAILED: links to files the build left out: {dangling}", file=sys.stderr)
         return 1
-    print(f"OK: the bundle opened the clip, loaded the tiny model and answered in {elapsed:.1f} s (frames at {answer['times']})")
     print(f"bundle size: {_size(bundle) / 2**20:.0f} MiB; the largest parts:")
     for name, size in _largest_parts(bundle):
         print(f"  {size / 2**20:7.0f} MiB  {name}")
     return 0
+
+
+def _self_test(program: Path, clip: Path, model: Path, extra: list[str], home: Path):
+    """Run the bundle's self-test in an empty home, offline: (the answer, seconds), or (None, seconds) after saying why."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "HF_HOME": str(home / ".cache/huggingface"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    env.pop("PYTHONPATH", None)
+    started = time.perf_counter()
+    command = [str(program), str(clip), "--model", str(model), "--self-test", "--timeout", "240", *extra]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        print(result.stdout[-3000:], result.stderr[-6000:], sep="\n", file=sys.stderr)
+        print(f"FAILED: the bundle exited with {result.returncode} on {model.name}", file=sys.stderr)
+        return None, elapsed
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    if not answer.get("frozen") or len(answer["times"]) != len(answer["indices"]) or not answer["times"]:
+        print(f"FAILED: unexpected answer {answer}", file=sys.stderr)
+        return None, elapsed
+    return answer, elapsed
 
 
 def _size(path: Path) -> int:
