@@ -10,6 +10,11 @@ scripts/setup-venv.sh build
 started=$SECONDS
 .venv/bin/python -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath .pyinstaller-work build/videochat.spec
+# torch's libraries come with their symbols (about 90 MB); PyInstaller's strip option would also
+# strip numpy's OpenBLAS and Qt's media plugin, which then fail to load, so only these are stripped.
+if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null; then
+    strip --strip-unneeded dist/VideoChat/_internal/torch/lib/*.so* 2>/dev/null || true
+fi
 echo "built dist/VideoChat in $((SECONDS - started)) s: $(du -sh dist/VideoChat | cut -f1)" >&2
 if [ "${1:-}" = "--check" ]; then
     scripts/setup-venv.sh test  # the smoke test builds its tiny model with the test tools
