@@ -37,6 +37,7 @@ class Answer:
     precision: str
     asked_at: float
     follow_up: bool
+    answered_at: float | None = None  # when the answer ended (None in files saved before it was recorded)
 
     def to_dict(self) -> dict:
         """For `--json` and session files: the answer's text under "answer", everything else by field name."""
@@ -124,6 +125,7 @@ class VideoChat:
                 precision=str(self.backend.dtype).replace("torch.", ""),
                 asked_at=asked_at,
                 follow_up=follow_up,
+                answered_at=time.time(),
             )
         )
 

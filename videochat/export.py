@@ -28,6 +28,7 @@ EXPORT_VERSION = 1
 CSV_COLUMNS = [
     "kind", "index", "start_seconds", "end_seconds", "start", "end", "question", "text", "model", "revision",
     "frames", "frame_times", "frame_indices", "segment_start", "segment_end", "stopped", "asked_at",
+    "answered_at",
 ]
 
 
@@ -239,6 +240,7 @@ def _csv(session: Session) -> str:
             "segment_end": segment[1],
             "stopped": "true" if answer.stopped else "false",
             "asked_at": _local_iso(answer.asked_at),
+            "answered_at": _local_iso(answer.answered_at) if answer.answered_at else "",
         })
     for number, note in enumerate(session.sorted_notes(), 1):
         writer.writerow({**_span_columns("note", number, *_note_span(note)), "text": note.text})

@@ -70,6 +70,7 @@ def test_every_answer_is_on_disk_when_it_finishes_and_reopening_restores_it_with
     assert [turn.question for turn in on_disk.turns] == ["What is shown?", "And then?"]
     assert on_disk.turns[1].text == second.text and on_disk.turns[0].indices == first.indices
     assert on_disk.interrupted is None
+    assert all(turn.asked_at <= turn.answered_at for turn in on_disk.turns)
     window.shutdown()
 
     again = make_window(qtbot, tmp_path / "again")
