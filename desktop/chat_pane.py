@@ -294,9 +294,13 @@ class ChatPane(QWidget):
                 position += 1
             restored.append(bubble)
         if session.interrupted and not answering:
-            for widget in (QuestionBubble(session.interrupted["question"]), NoticeBubble("No answer: VideoChat stopped before this answer was finished. Ask again to get one.")):
+            question = session.interrupted["question"]
+            notice = "No answer: VideoChat stopped before this answer was finished. It is back in the question box: press Enter to ask it again."
+            for widget in (QuestionBubble(question), NoticeBubble(notice)):
                 self.message_layout.insertWidget(position, widget)
                 position += 1
+            if not self.question_box.toPlainText().strip():
+                self.question_box.setPlainText(question)
         if restored and self._open is None and self._selected is None:
             self._select(restored[-1])
         for bubble in restored:

@@ -156,6 +156,7 @@ def test_killed_in_the_middle_of_an_answer_every_finished_turn_is_there_on_reope
         texts = [bubble_text(bubble) for bubble in window.chat.bubbles()]
         assert any("Now talk for a very long time." in text for text in texts)
         assert any("stopped before this answer was finished" in text for text in texts)
+        assert window.chat.question_box.toPlainText() == "Now talk for a very long time."
     finally:
         window.shutdown()
 
