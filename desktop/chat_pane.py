@@ -9,6 +9,7 @@ signals. It runs no model and reads no video itself, except for chip thumbnails,
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -301,6 +302,14 @@ class ChatPane(QWidget):
                 position += 1
             if not self.question_box.toPlainText().strip():
                 self.question_box.setPlainText(question)
+        if restored:
+            when = time.strftime("%d %b %Y %H:%M", time.localtime(session.updated_at))
+            note = QLabel(f"Saved conversation, last changed {when}. The next question starts afresh: the model does not see these turns.")
+            note.setObjectName("restoredNote")
+            note.setWordWrap(True)
+            note.setStyleSheet("color: palette(mid); font-size: small;")
+            self.message_layout.insertWidget(position, note)
+            position += 1
         if restored and self._open is None and self._selected is None:
             self._select(restored[-1])
         for bubble in restored:

@@ -6,6 +6,7 @@ and their results are drawn by the pane they concern.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -46,6 +47,8 @@ class MainWindow(QMainWindow):
         self.batch_window = None  # made on first use: desktop/batch_window.py
         self._pending_model: str | None = None
         self._last_request: AskRequest | None = None  # for Regenerate
+        # The first question after a video opens starts a new conversation, as the restored chat says.
+        self._starts_afresh = True
 
         left = QSplitter(Qt.Orientation.Vertical, self)
         left.addWidget(self.player)
@@ -153,6 +156,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{Path(info.path).name} — VideoChat")
         self.chat.clear()
         self.chat.set_video(info.path)
+        self._starts_afresh = True
         self.notes.set_notes([])
         self.notes.set_enabled_for_video(True)
         self.export_menu.setEnabled(False)
@@ -355,6 +359,9 @@ class MainWindow(QMainWindow):
             self._send(self._last_request)  # the last answer failed: its request is the one to repeat
 
     def _send(self, request: AskRequest) -> None:
+        if self._starts_afresh:
+            request = dataclasses.replace(request, new_conversation=True)
+            self._starts_afresh = False
         self._last_request = request
         self.sessions.record_question(request.video_path, request.question)
         self.chat.begin_answer(request.question)

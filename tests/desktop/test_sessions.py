@@ -16,6 +16,7 @@ import textwrap
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from desktop.main_window import MainWindow
 from tests.desktop.test_main_window import WAIT_MS, ask, bubble_text, open_clip
@@ -300,3 +301,13 @@ def test_regenerate_on_a_restored_answer_asks_its_question_again_about_this_vide
     assert window.sessions.flush(5.0)
     assert [t.question for t in saved(clip).turns] == ["About plain?", "About plain?"]
     assert [t.question for t in saved(other).turns] == ["About short?"]
+
+
+def test_the_first_question_after_a_video_opens_starts_a_new_conversation_and_the_next_follows_up(qtbot, window, clips):
+    clip = clips("plain.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    assert not ask(qtbot, window, "One?").follow_up
+    assert ask(qtbot, window, "Two?").follow_up
+    open_and_wait_for_session(qtbot, window, clip)
+    assert not ask(qtbot, window, "Three?").follow_up  # as the restored chat says: the model starts afresh
+    assert any("does not see these turns" in label.text() for label in window.chat.findChildren(QLabel))
