@@ -23,7 +23,11 @@ def _key(path) -> str:
 
 
 def _open_job(store, info, writer) -> tuple:
-    from videochat.sessions import Opened, Session, VideoIdentity
+    """On a pool thread: (video key, Opened, the store). The sessions module (numpy, the video
+    readers) is imported here the first time, not on the GUI thread."""
+    from videochat.sessions import Opened, Session, SessionStore, VideoIdentity
+
+    store = store or SessionStore()
 
     writer.flush(5.0)  # what this window still has to write lands first: the read sees it, and whatever else wrote since
 
@@ -31,11 +35,11 @@ def _open_job(store, info, writer) -> tuple:
         identity = VideoIdentity.of(info)
     except OSError as error:  # the file went away since it was probed
         identity = VideoIdentity(_key(info.path), 0, float(info.duration), float(info.fps), int(info.frame_count))
-        return _key(info.path), Opened(Session(identity), f"The conversation cannot be saved: {error.strerror}.", writable=False)
+        return _key(info.path), Opened(Session(identity), f"The conversation cannot be saved: {error.strerror}.", writable=False), store
     try:
-        return identity.path, store.open(identity)
+        return identity.path, store.open(identity), store
     except Exception as error:  # never lose the app over a session file: start afresh, unsaved
-        return identity.path, Opened(Session(identity), f"The saved conversation could not be opened ({error}); this one will not be saved.", writable=False)
+        return identity.path, Opened(Session(identity), f"The saved conversation could not be opened ({error}); this one will not be saved.", writable=False), store
 
 
 class SessionKeeper(QObject):
@@ -73,10 +77,11 @@ class SessionKeeper(QObject):
             self._waiting[key] = []
             self._sessions.pop(key, None)
             self._read_only.discard(key)
-            run_in_background(_open_job, self.store, info, self._writer, receiver=self._on_read)
+            run_in_background(_open_job, self._store, info, self._writer, receiver=self._on_read)
 
     def _on_read(self, result: tuple) -> None:
-        key, opened = result
+        key, opened, store = result
+        self._store = self._store or store
         self._sessions[key] = opened.session
         if not opened.writable:
             self._read_only.add(key)
