@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -217,6 +216,8 @@ class ChatPane(QWidget):
         if model_id != _FOLDER:
             self.sig_model_chosen.emit(model_id)
             return
+        from PySide6.QtWidgets import QFileDialog  # on first use: its enums cost the start-up a few ms
+
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
         if folder:
             self.set_current_model(folder)

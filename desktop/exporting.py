@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from desktop.background import run_in_background
 
@@ -18,7 +17,9 @@ EXPORT_CHOICES = [
 ]
 
 
-def export_with_dialog(window: QMainWindow, session, format_name: str) -> None:
+def export_with_dialog(window, session, format_name: str) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
     from videochat.export import FORMATS
     from videochat.sessions import Session
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from desktop.background import run_in_background
 from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
@@ -145,6 +145,8 @@ class MainWindow(QMainWindow):
 
     def _on_open_requested(self) -> None:
         start = str(Path(self.settings.recent_files[0]).parent) if self.settings.recent_files else ""
+        from PySide6.QtWidgets import QFileDialog  # on first use: its enums cost the start-up a few ms
+
         path, _ = QFileDialog.getOpenFileName(self, "Open a video", start, VIDEO_FILTER)
         if path:
             self.open_video(path)
@@ -280,6 +282,8 @@ class MainWindow(QMainWindow):
         self.worker.load(model, trust_remote_code=trust_remote_code)
 
     def _on_model_folder_requested(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
         if folder:
             self.load_model(folder)
@@ -311,6 +315,8 @@ class MainWindow(QMainWindow):
         self.chat.set_model_status(self._message(error))
 
     def _ask_remote_code_consent(self, message: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
         answer = QMessageBox.question(
             self,
             "Run this model's code?",
