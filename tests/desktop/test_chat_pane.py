@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from desktop import chat_pane as chat_pane_module
 from desktop.chat_pane import MODEL_FOLDER_ITEM, ChatPane
 from videochat.backends.base import GenerationSettings
 from videochat.chat import Answer
@@ -172,7 +171,9 @@ def test_settings_and_the_model_choice(pane, qtbot, monkeypatch, tmp_path):
     with qtbot.waitSignal(pane.sig_model_chosen) as chosen:
         combo.activated.emit(0)
     assert chosen.args == ["OpenGVLab/InternVL2-1B"]
-    monkeypatch.setattr(chat_pane_module.QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path))
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path))
     with qtbot.waitSignal(pane.sig_model_chosen) as chosen:
         combo.activated.emit(combo.count() - 1)
     assert chosen.args == [str(tmp_path)] and combo.currentData() == str(tmp_path)
