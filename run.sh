@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup-venv.sh
 missing=""
+# Read once: `ldconfig -p | grep -q` fails under pipefail whenever grep stops reading early (SIGPIPE).
+known="$(ldconfig -p 2>/dev/null || true)"
 for library in libpulse.so.0 libEGL.so.1 libxkbcommon.so.0 libfontconfig.so.1; do
-    ldconfig -p 2>/dev/null | grep -q "$library" || missing="$missing $library"
+    grep -q "$library" <<<"$known" || missing="$missing $library"
 done
 if [ -n "$missing" ]; then
     echo "The window needs Qt's system libraries, missing here:$missing" >&2
