@@ -48,6 +48,8 @@ def main() -> int:
                 print(f"FAILED: the session was not written at the platform's data path ({sessions})", file=sys.stderr)
                 return 1
             print(f"OK: {what}: the bundle opened the clip, loaded the model and answered in {elapsed:.1f} s (frames at {answer['times']})")
+        if not _command_line_works(bundle, clip):
+            return 1
     dangling = [str(link.relative_to(bundle)) for link in bundle.rglob("*") if link.is_symlink() and not link.exists()]
     if dangling:
         print(f"FAILED: links to files the build left out: {dangling}", file=sys.stderr)
@@ -56,6 +58,18 @@ def main() -> int:
     for name, size in _largest_parts(bundle):
         print(f"  {size / 2**20:7.0f} MiB  {name}")
     return 0
+
+
+def _command_line_works(bundle: Path, clip: Path) -> bool:
+    """`videochat-console probe CLIP --json`: the command line in the bundle reads video as the installed one does."""
+    program = bundle / ("videochat-console.exe" if sys.platform == "win32" else "videochat-console")
+    result = subprocess.run([str(program), "probe", str(clip), "--json"], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0 or json.loads(result.stdout or "{}").get("frame_count") != 48:
+        print(result.stdout[-2000:], result.stderr[-4000:], sep="\n", file=sys.stderr)
+        print("FAILED: videochat-console probe did not read the clip", file=sys.stderr)
+        return False
+    print("OK: videochat-console probe read the clip's 48 frames")
+    return True
 
 
 def _self_test(program: Path, clip: Path, model: Path, extra: list[str], home: Path):

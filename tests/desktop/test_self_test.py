@@ -52,3 +52,17 @@ def test_when_qt_cannot_load_the_launcher_says_why_and_leaves_a_report(tmp_path)
     assert "ImportError" in result.stderr or "ModuleNotFoundError" in result.stderr
     [report] = (tmp_path / "state").rglob("start-failure-*.txt")
     assert "PySide6" in report.read_text(encoding="utf-8")
+
+
+def test_the_console_launcher_knows_every_command_of_the_cli():
+    import importlib.util
+    from pathlib import Path
+
+    from videochat.cli import build_parser
+
+    path = Path(__file__).resolve().parents[2] / "build" / "launch_console.py"
+    spec = importlib.util.spec_from_file_location("launch_console", path)
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+    [commands] = [action.choices for action in build_parser()._actions if getattr(action, "choices", None) and isinstance(action.choices, dict)]
+    assert launcher.COMMANDS == set(commands)
