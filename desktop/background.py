@@ -23,7 +23,11 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         # `function` must not raise: it returns its failure as a value (see the callers).
-        self._relay.sig_done.emit(self._function(*self._args))
+        result = self._function(*self._args)
+        try:
+            self._relay.sig_done.emit(result)
+        except RuntimeError:  # the app quit while this ran (the relay is gone): nobody waits for the result
+            pass
 
 
 _running: set[_Relay] = set()  # relays live until their job reports
