@@ -21,11 +21,12 @@ from desktop.model_worker import AskRequest, ModelWorker
 from desktop.notes_panel import NotesPanel
 from desktop.player_pane import PlayerPane
 from desktop.session_keeper import SessionKeeper
+from videochat.batch import VIDEO_EXTENSIONS
 from videochat.errors import VideoChatError
 from videochat.settings import Settings
 
 log = logging.getLogger(__name__)
-VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm *.m4v *.mpg *.mpeg *.ts *.wmv *.flv);;All files (*)"
+VIDEO_FILTER = f"Videos ({' '.join('*' + extension for extension in VIDEO_EXTENSIONS)});;All files (*)"
 
 
 class MainWindow(QMainWindow):

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from videochat.backends.base import Backend, GenerationSettings
     from videochat.chat import Answer, VideoChat
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv"})
+# The files taken for videos, here and in the app's Open dialog.
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv")
 # What reading one clip can raise: that clip's failure, written down, while the batch goes on.
 CLIP_ERRORS = (UnreadableVideo, ReaderUnavailable, OSError)
 # Failures that stay while the file stays the same: such a clip is not tried again until it changes.
