@@ -119,23 +119,14 @@ class SessionKeeper(QObject):
     def _save(self, key: str) -> None:
         if key in self._read_only:
             return
-        session = self._sessions[key]
-        self._writer.put(self.store.path_for(key), lambda: _text_of(session))
+        # The text is made here, on the GUI thread: the writer never touches a session the panes change.
+        self._writer.put(*self.store.file_for(self._sessions[key]))
 
     # -- closing --------------------------------------------------------------------------
 
     def flush(self, timeout_s: float = 2.0) -> bool:
         """Wait until every change is on disk (at quit); False if the writer did not finish in time."""
         return self._writer.flush(timeout_s)
-
-
-def _text_of(session) -> str:
-    import time
-
-    from videochat.sessions import session_text
-
-    session.updated_at = time.time()
-    return session_text(session)
 
 
 class _Writer:
@@ -150,8 +141,7 @@ class _Writer:
         self._idle.set()
         self._thread: threading.Thread | None = None
 
-    def put(self, path: Path, text_of: Callable[[], str]) -> None:
-        text = text_of()  # on the caller's thread: the session is not touched by the writer
+    def put(self, path: Path, text: str) -> None:
         with self._lock:
             self._pending[path] = text
             self._idle.clear()

@@ -107,23 +107,17 @@ def _local_iso(epoch_seconds: float | None = None) -> str:
 
 
 def answer_span(session: Session, answer: Answer) -> tuple[int, int]:
-    """(start, end) in ms: its segment, else its first frame to the end of its last (within the video)."""
-    duration = session.video.duration
-    if answer.segment:
-        start, end = answer.segment
-    elif answer.times:
-        start, end = min(answer.times), max(answer.times) + session.video.frame_duration
-        if duration > 0:
-            end = min(end, duration)
-    else:
-        start, end = 0.0, duration
-    start_ms = milliseconds(start)
-    return start_ms, max(start_ms, milliseconds(end))
+    """(start, end) in ms of `Session.answer_span`."""
+    return _span_ms(*session.answer_span(answer))
 
 
 def _note_span(note) -> tuple[int, int]:
-    start_ms = milliseconds(note.start)
-    return start_ms, max(start_ms, milliseconds(note.end))
+    return _span_ms(note.start, note.end)
+
+
+def _span_ms(start: float, end: float) -> tuple[int, int]:
+    start_ms = milliseconds(start)
+    return start_ms, max(start_ms, milliseconds(end))
 
 
 # -- formats ----------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from videochat.errors import VideoChatError
 from videochat.timecode import milliseconds
 
 SCHEMA_VERSION = 1
+# What `Session.from_dict` raises for JSON that is not a session of this schema.
+NOT_A_SESSION = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 class SessionUnreadable(VideoChatError):
@@ -111,15 +113,20 @@ class Session:
 
     # -- notes ----------------------------------------------------------------------------
 
+    def answer_span(self, answer: Answer) -> tuple[float, float]:
+        """(start, end) seconds of what an answer was about: its segment, else its first frame to
+        the end of its last (within the video), else the whole video."""
+        if answer.segment:
+            return answer.segment
+        if not answer.times:
+            return 0.0, self.video.duration
+        end = max(answer.times) + self.video.frame_duration
+        return min(answer.times), min(end, self.video.duration) if self.video.duration > 0 else end
+
     def note_from_answer(self, index: int) -> Note:
         """A note over the answer's segment, or over the frames it saw (to the end of the last one)."""
         answer = self.turns[index]
-        if answer.segment:
-            start, end = answer.segment
-        elif answer.times:
-            start, end = min(answer.times), max(answer.times) + self.video.frame_duration
-        else:
-            start, end = 0.0, self.video.duration
+        start, end = self.answer_span(answer)
         if self.video.duration > 0:
             end = min(end, self.video.duration)
         note = Note(start=_to_ms(start), end=_to_ms(max(end, start)), text=answer.text.strip(), answer_index=index)
@@ -224,7 +231,7 @@ class SessionStore:
             if isinstance(data, dict) and isinstance(data.get("schema_version"), int) and data["schema_version"] > SCHEMA_VERSION:
                 return Opened(Session(video), f"The saved conversation for this video was written by a newer VideoChat; it is left as it is at {path} and this one will not be saved.", writable=False)
             session = Session.from_dict(data)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        except NOT_A_SESSION:
             return self._start_over(video, path, "damaged", "The saved conversation for this video is damaged and could not be read")
         if session.video.size != video.size:
             return self._start_over(video, path, "earlier", "This file changed since its conversation was saved (its size differs)")
@@ -241,7 +248,7 @@ class SessionStore:
             return Session.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        except (OSError, *NOT_A_SESSION) as error:
             raise SessionUnreadable(f"The saved conversation {path} could not be read ({error}).") from error
 
     def _start_over(self, video: VideoIdentity, path: Path, label: str, reason: str) -> Opened:
@@ -254,10 +261,15 @@ class SessionStore:
 
     def save(self, session: Session) -> Path:
         """Write the whole session atomically; returns its path. Raises OSError (disk full, read-only)."""
-        session.updated_at = time.time()
-        path = self.path_for(session.video.path)
-        write_atomically(path, session_text(session))
+        path, text = self.file_for(session)
+        write_atomically(path, text)
         return path
+
+    def file_for(self, session: Session) -> tuple[Path, str]:
+        """Where the session goes and its text, stamped now: what `save` writes, for a caller that
+        writes it elsewhere (the app's writer thread)."""
+        session.updated_at = time.time()
+        return self.path_for(session.video.path), session_text(session)
 
 
 def _free_name(path: Path) -> Path:
