@@ -61,20 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="ask a model about a video; the answer streams, then the frame times it saw")
     ask.add_argument("file", type=Path)
     ask.add_argument("question")
-    ask.add_argument("--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id, or a model folder")
-    ask.add_argument("--frames", type=int, help="number of frames (default: the model's)")
+    add_model_arguments(ask)
     ask.add_argument("--start", type=float, help="segment start, seconds")
     ask.add_argument("--end", type=float, help="segment end, seconds")
-    ask.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    ask.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
-    ask.add_argument("--max-new-tokens", type=int, default=512)
-    ask.add_argument("--temperature", type=float, default=0.0, help="0 answers greedily")
     ask.add_argument("--follow-up", action="append", default=[], metavar="QUESTION", help="ask this next, on the same frames (repeatable)")
     ask.add_argument("--interactive", action="store_true", help="then read more questions from the terminal, one per line")
-    ask.add_argument("--trust-remote-code", action="store_true", help="run the code of a model this app does not know")
-    ask.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer instead of streaming text")
-    ask.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
     ask.add_argument("--no-save", action="store_true", help="do not add the answers to the video's saved conversation (the app shows it)")
     ask.set_defaults(run=run_ask)
     export = commands.add_parser("export", help="write a video's saved conversation and notes as a report, JSON, captions or a table")
@@ -91,6 +83,36 @@ def build_parser() -> argparse.ArgumentParser:
     commands.choices["sample"].add_argument("--json", action="store_true")
     commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
     return parser
+
+
+def add_model_arguments(command) -> None:
+    """The options of a command that loads a model and asks it (`ask`, `batch`)."""
+    command.add_argument("--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id, or a model folder")
+    command.add_argument("--frames", type=int, help="number of frames (default: the model's)")
+    command.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    command.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
+    command.add_argument("--max-new-tokens", type=int, default=512)
+    command.add_argument("--temperature", type=float, default=0.0, help="0 answers greedily")
+    command.add_argument("--trust-remote-code", action="store_true", help="run the code of a model this app does not know")
+    command.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
+    command.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
+
+
+def generation_settings(args):
+    from videochat.backends.base import GenerationSettings
+
+    return GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+
+
+def load_backend(ref, args):
+    """The model of `ref`, loaded as the command's options say (after `check_consent`)."""
+    from videochat.backends import create_backend
+    from videochat.backends.base import LoadOptions
+
+    backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
+    print(f"loading {ref.display_name}...", file=sys.stderr)
+    backend.load()
+    return backend
 
 
 def run_probe(args) -> int:
@@ -151,8 +173,6 @@ def run_preprocess(args) -> int:
 
 
 def run_ask(args) -> int:
-    from videochat.backends import create_backend
-    from videochat.backends.base import GenerationSettings, LoadOptions
     from videochat.backends.loading import check_consent
     from videochat.catalog import resolve_model
     from videochat.chat import VideoChat
@@ -161,12 +181,10 @@ def run_ask(args) -> int:
     quiet_library_logs()
     ref = resolve_model(args.model, revision=args.revision)
     check_consent(ref, args.trust_remote_code)  # before opening anything: the answer would be no anyway
-    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+    settings = generation_settings(args)
     with VideoSource.open(args.file, reader=args.reader) as source:
         segment = _segment(args, source.info.duration)
-        backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
-        print(f"loading {ref.display_name}...", file=sys.stderr)
-        backend.load()
+        backend = load_backend(ref, args)
         chat = VideoChat(source, backend)
         session = None if args.no_save else SessionRecorder(source.info)
         try:

@@ -11,31 +11,23 @@ from pathlib import Path
 
 
 def add_commands(commands) -> None:
+    from videochat.cli import add_model_arguments
+
     batch = commands.add_parser(
         "batch", help="ask every question of a file about every clip of a folder or list; run it again to go on where it stopped"
     )
     batch.add_argument("clips", type=Path, metavar="FOLDER_OR_LIST", help="a folder of videos (searched recursively), or a text file of paths")
     batch.add_argument("--questions", type=Path, required=True, metavar="FILE", help="one question per line; # starts a comment line")
-    batch.add_argument("--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id, or a model folder")
     batch.add_argument("--out", type=Path, required=True, help="the results file (JSON Lines), appended to; what it holds is not asked again")
-    batch.add_argument("--frames", type=int, help="number of frames (default: the model's)")
-    batch.add_argument("--trust-remote-code", action="store_true", help="run the code of a model this app does not know")
-    batch.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
-    batch.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    batch.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
-    batch.add_argument("--max-new-tokens", type=int, default=512)
-    batch.add_argument("--temperature", type=float, default=0.0, help="0 answers greedily")
-    batch.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
+    add_model_arguments(batch)
     batch.set_defaults(run=run_batch_command)
 
 
 def run_batch_command(args) -> int:
-    from videochat.backends import create_backend
-    from videochat.backends.base import GenerationSettings, LoadOptions
     from videochat.backends.loading import check_consent
     from videochat.batch import find_clips, plan, read_questions, run_batch
     from videochat.catalog import resolve_model
-    from videochat.cli import quiet_library_logs
+    from videochat.cli import generation_settings, load_backend, quiet_library_logs
 
     clips, questions = find_clips(args.clips), read_questions(args.questions)
     ref = resolve_model(args.model, revision=args.revision)  # no loading: the plan needs the name answers are recorded under
@@ -45,10 +37,8 @@ def run_batch_command(args) -> int:
         return 0
     check_consent(ref, args.trust_remote_code)
     quiet_library_logs()
-    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
-    backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
-    print(f"loading {ref.display_name}...", file=sys.stderr)
-    backend.load()
+    settings = generation_settings(args)
+    backend = load_backend(ref, args)
     bar = _BatchProgress(sys.stderr, len(todo.pending))
     try:
         with _ctrl_c_stops() as interrupted:
