@@ -9,6 +9,7 @@ same inputs does only what is missing; Cancel stops within one answer.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -31,6 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.background import run_in_background
+
+if TYPE_CHECKING:
+    from videochat.backends.base import GenerationSettings
 
 CLIP, STATUS, ANSWERS = range(3)
 ERROR_STYLE = "QLabel { color: #a01818; }"
@@ -65,11 +69,13 @@ def _shown_name(clip: Path, clips: list[Path]) -> str:
 class BatchWindow(QDialog):
     sig_finished = Signal()
 
-    def __init__(self, worker, parent: QWidget | None = None):
+    def __init__(self, worker, generation_settings: Callable[[], GenerationSettings], parent: QWidget | None = None):
+        """`generation_settings`: the answers' length and temperature, as the chat pane has them when Start is pressed."""
         super().__init__(parent)
         self.setWindowTitle("Batch — VideoChat")
         self.resize(820, 600)
         self.worker = worker
+        self._generation_settings = generation_settings
         self._plan = None
         self._planning = False
         self._rows: dict[str, int] = {}  # clip path -> row
@@ -224,17 +230,8 @@ class BatchWindow(QDialog):
             return
         self._show_message(f"Answering {len(plan.pending)} question(s)…")
         self.cancel_button.setEnabled(True)
-        self.worker.run_batch(plan, plan.out_path, self._settings())
+        self.worker.run_batch(plan, self._generation_settings())
         self._update_buttons()
-
-    def _settings(self):
-        parent = self.parent()
-        chat = getattr(parent, "chat", None)
-        if chat is not None:
-            return chat.settings()
-        from videochat.backends.base import GenerationSettings
-
-        return GenerationSettings()
 
     def cancel(self) -> None:
         self.worker.stop_batch()

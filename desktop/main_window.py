@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
         if self.batch_window is None:
             from desktop.batch_window import BatchWindow
 
-            self.batch_window = BatchWindow(self.worker, self)
+            self.batch_window = BatchWindow(self.worker, self.chat.settings, self)
         self.batch_window.show()
         self.batch_window.raise_()
         self.batch_window.activateWindow()

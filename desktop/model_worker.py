@@ -152,11 +152,11 @@ class ModelWorker(QObject):
     def batch_running(self) -> bool:
         return self._batch_running
 
-    def run_batch(self, plan, out_path: Path, settings: GenerationSettings) -> None:
-        """Answer a `videochat.batch` plan with the loaded model; events arrive as `sig_batch_*`."""
+    def run_batch(self, plan, settings: GenerationSettings) -> None:
+        """Answer a `videochat.batch` plan with the loaded model, into its results file; events arrive as `sig_batch_*`."""
         self._batch_stopping.clear()
         self._batch_running = True
-        self._enqueue("batch", (plan, Path(out_path), settings))
+        self._enqueue("batch", (plan, settings))
 
     def stop_batch(self) -> None:
         """Stop the batch within one answer; the answer in progress is not written (the next run redoes it)."""
@@ -350,12 +350,12 @@ class ModelWorker(QObject):
 
         if self._backend is None:
             raise ModelLoadError(NO_MODEL_MESSAGE)
-        plan, out_path, settings = job.payload
+        plan, settings = job.payload
         ref = self._backend.ref
         if (ref.display_name, ref.revision) != (plan.model_name, plan.revision):  # a load queued before this job
             raise ModelLoadError(f"The batch was planned for {plan.model_name}, but {ref.display_name} is loaded now: start it again.")
         summary = run_batch(
-            self._backend, plan, out_path, settings, on_event=lambda event: self._post("batch_event", event), should_stop=self._batch_stopping.is_set
+            self._backend, plan, settings, on_event=lambda event: self._post("batch_event", event), should_stop=self._batch_stopping.is_set
         )
         return "batch_finished", summary
 

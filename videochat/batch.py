@@ -313,20 +313,20 @@ class BatchSummary:
 def run_batch(
     backend: Backend,
     plan: BatchPlan,
-    out_path: str | os.PathLike,
     settings: GenerationSettings,
     on_event: Callable[[object], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     reader: str = "auto",
 ) -> BatchSummary:
-    """Ask the plan's pending questions with the loaded `backend`, writing each line as it comes.
+    """Ask the plan's pending questions with the loaded `backend`, writing each line to the results
+    file the plan was made from, as it comes.
 
     Each question is asked on its own (no earlier turns) on frames decoded once per clip. A clip
     that cannot be read gets an error line and the batch goes on; any other error ends it and
     propagates. `should_stop` is read between questions and while an answer streams; the answer
     in progress is then dropped, to be asked again by the next run.
     """
-    run = _Run(backend, plan, Path(out_path), settings, on_event or (lambda event: None), should_stop or (lambda: False), reader)
+    run = _Run(backend, plan, plan.out_path, settings, on_event or (lambda event: None), should_stop or (lambda: False), reader)
     for question in dict.fromkeys(question for _clip, question in plan.pending):
         backend.check_question(question)  # a question the model would misread fails the batch before any work
     results = _ResultsFile(run.summary.out_path)

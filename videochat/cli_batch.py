@@ -42,7 +42,7 @@ def run_batch_command(args) -> int:
     bar = _BatchProgress(sys.stderr, len(todo.pending))
     try:
         with _ctrl_c_stops() as interrupted:
-            summary = run_batch(backend, todo, args.out, settings, on_event=bar.show, should_stop=interrupted.is_set, reader=args.reader)
+            summary = run_batch(backend, todo, settings, on_event=bar.show, should_stop=interrupted.is_set, reader=args.reader)
     except KeyboardInterrupt:  # a second Ctrl-C: out at once; a line cut short is repaired by the next run
         bar.end()
         print(f"videochat: interrupted; run the same command again to go on where it stopped ({args.out})", file=sys.stderr)

@@ -204,14 +204,14 @@ def test_a_batch_stopped_mid_answer_drops_that_answer_and_the_next_run_completes
         return bool(answered_after) and len(pieces) > answered_after[0]
 
     first = plan(clips, QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
-    summary = run_batch(backend, first, out, GenerationSettings(max_new_tokens=12), on_event=on_event, should_stop=stop_in_the_second_answer)
+    summary = run_batch(backend, first, GenerationSettings(max_new_tokens=12), on_event=on_event, should_stop=stop_in_the_second_answer)
     assert summary.stopped and summary.answered == 1
     assert ok_pairs(out) == [("a.mp4", "What is shown?")]
     assert backend._stop.is_set(), "the second answer was cut short, not finished"
 
     resumed = plan(clips, QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
     assert len(resumed.pending) == 5 and resumed.answered == 1  # bad.mp4 was not reached: it is tried too
-    summary = run_batch(backend, resumed, out, SETTINGS)
+    summary = run_batch(backend, resumed, SETTINGS)
     assert not summary.stopped and summary.answered == 3 and list(summary.failed_clips) == [str(clip_folder / "bad.mp4")]
     assert sorted(ok_pairs(out)) == sorted((clip, question) for clip in ("a.mp4", "b.MP4") for question in QUESTIONS)
 
@@ -220,7 +220,7 @@ def test_a_last_line_cut_short_by_a_kill_is_repaired_before_appending(backend, c
     out = tmp_path / "results.jsonl"
     clip = clip_folder / "a.mp4"
     events = []
-    summary = run_batch(backend, plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), out, SETTINGS, on_event=events.append)
+    summary = run_batch(backend, plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), SETTINGS, on_event=events.append)
     assert summary.answered == 2
     assert [type(event) for event in events] == [ClipStarted, QuestionAnswered, QuestionAnswered, ClipFinished]
     assert [(event.done, event.total) for event in events if isinstance(event, QuestionAnswered)] == [(1, 2), (2, 2)]
@@ -229,7 +229,7 @@ def test_a_last_line_cut_short_by_a_kill_is_repaired_before_appending(backend, c
 
     again = plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
     assert again.pending == [(clip, QUESTIONS[1])]
-    run_batch(backend, again, out, SETTINGS)
+    run_batch(backend, again, SETTINGS)
     assert out.read_bytes().startswith(whole) and out.read_bytes().endswith(b"\n")
     assert ok_pairs(out) == [("a.mp4", question) for question in QUESTIONS]
 
@@ -254,7 +254,7 @@ def test_a_model_error_ends_the_batch_and_propagates(backend, clip_folder, tmp_p
     monkeypatch.setattr(backend, "stream", out_of_memory)
     out = tmp_path / "results.jsonl"
     with pytest.raises(OutOfMemory):
-        run_batch(backend, plan(find_clips(clip_folder), QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), out, SETTINGS)
+        run_batch(backend, plan(find_clips(clip_folder), QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), SETTINGS)
     assert lines(out) == []
 
 
