@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.chat_bubbles import BUBBLE_STYLE, AnswerBubble, NoticeBubble, QuestionBubble
+from desktop.chat_bubbles import BUBBLE_STYLE, META_STYLE, AnswerBubble, NoticeBubble, QuestionBubble
 from desktop.thumbnails import ThumbnailLoader
 from videochat.backends.base import GenerationSettings
 
@@ -268,17 +268,19 @@ class ChatPane(QWidget):
         `turn_index` is its place in the video's session, which lets it become a timeline note.
         """
         bubble = self._open
-        if bubble is None:  # e.g. a conversation restored from a session
+        if bubble is None:  # its video was opened again while it was answered: the chat was cleared
             self.begin_answer(answer.question)
             bubble = self._open
         self._open = None
         bubble.finish(answer, turn_index)
         self._update_regenerate()
         self._select(bubble)
-        path = video_path or self._video_path
-        if path is not None and answer.indices:
-            self.thumbnails.request(bubble.answer_id, path, list(answer.indices))
+        self._request_thumbnails(bubble, video_path or self._video_path)
         return bubble.answer_id
+
+    def _request_thumbnails(self, bubble: AnswerBubble, video_path: str | Path | None) -> None:
+        if video_path is not None and bubble.answer.indices:
+            self.thumbnails.request(bubble.answer_id, video_path, list(bubble.answer.indices))
 
     def show_session(self, session, answering: bool = False) -> None:
         """Show a saved conversation (`videochat.sessions.Session`) above whatever the chat shows now.
@@ -308,14 +310,13 @@ class ChatPane(QWidget):
             note = QLabel(f"Saved conversation, last changed {when}. The next question starts afresh: the model does not see these turns.")
             note.setObjectName("restoredNote")
             note.setWordWrap(True)
-            note.setStyleSheet("color: palette(mid); font-size: small;")
+            note.setStyleSheet(META_STYLE)
             self.message_layout.insertWidget(position, note)
             position += 1
         if restored and self._open is None and self._selected is None:
             self._select(restored[-1])
         for bubble in restored:
-            if self._video_path is not None and bubble.answer.indices:
-                self.thumbnails.request(bubble.answer_id, self._video_path, list(bubble.answer.indices))
+            self._request_thumbnails(bubble, self._video_path)
         self._update_regenerate()
 
     def fail_answer(self, message: str) -> None:
@@ -346,9 +347,6 @@ class ChatPane(QWidget):
     def last_question(self) -> str | None:
         questions = [w for w in self.bubbles() if isinstance(w, QuestionBubble)]
         return questions[-1].label.text() if questions else None
-
-    def is_answering(self) -> bool:
-        return self._open is not None
 
     def answer_bubbles(self) -> list[AnswerBubble]:
         return [w for w in self.bubbles() if isinstance(w, AnswerBubble)]
