@@ -22,9 +22,9 @@ def _key(path) -> str:
     return str(Path(path).resolve())
 
 
-def _open_job(store, info, writer) -> tuple:
-    """On a pool thread: (video key, Opened, the store). The sessions module (numpy, the video
-    readers) is imported here the first time, not on the GUI thread."""
+def _open_job(key: str, store, info, writer) -> tuple:
+    """On a pool thread: (key, Opened, the store). The sessions module (numpy, the video readers)
+    is imported here the first time, not on the GUI thread; so is the store made."""
     from videochat.sessions import Opened, Session, SessionStore, VideoIdentity
 
     store = store or SessionStore()
@@ -34,12 +34,12 @@ def _open_job(store, info, writer) -> tuple:
     try:
         identity = VideoIdentity.of(info)
     except OSError as error:  # the file went away since it was probed
-        identity = VideoIdentity(_key(info.path), 0, float(info.duration), float(info.fps), int(info.frame_count))
-        return _key(info.path), Opened(Session(identity), f"The conversation cannot be saved: {error.strerror}.", writable=False), store
+        identity = VideoIdentity(key, 0, float(info.duration), float(info.fps), int(info.frame_count))
+        return key, Opened(Session(identity), f"The conversation cannot be saved: {error.strerror}.", writable=False), store
     try:
-        return identity.path, store.open(identity), store
+        return key, store.open(identity), store
     except Exception as error:  # never lose the app over a session file: start afresh, unsaved
-        return identity.path, Opened(Session(identity), f"The saved conversation could not be opened ({error}); this one will not be saved.", writable=False), store
+        return key, Opened(Session(identity), f"The saved conversation could not be opened ({error}); this one will not be saved.", writable=False), store
 
 
 class SessionKeeper(QObject):
@@ -48,20 +48,12 @@ class SessionKeeper(QObject):
 
     def __init__(self, parent: QObject | None = None, store=None):
         super().__init__(parent)
-        self._store = store
+        self._store = store  # a videochat.sessions.SessionStore; None: the default one, made by the first read
         self._sessions: dict = {}  # resolved video path -> Session
         self._read_only: set[str] = set()
         self._waiting: dict[str, list[Callable]] = {}  # changes made while the session was being read
         self._current: str | None = None
         self._writer = _Writer(self.sig_save_failed.emit)
-
-    @property
-    def store(self):
-        if self._store is None:
-            from videochat.sessions import SessionStore
-
-            self._store = SessionStore()
-        return self._store
 
     # -- opening --------------------------------------------------------------------------
 
@@ -77,11 +69,11 @@ class SessionKeeper(QObject):
             self._waiting[key] = []
             self._sessions.pop(key, None)
             self._read_only.discard(key)
-            run_in_background(_open_job, self._store, info, self._writer, receiver=self._on_read)
+            run_in_background(_open_job, key, self._store, info, self._writer, receiver=self._on_read)
 
     def _on_read(self, result: tuple) -> None:
         key, opened, store = result
-        self._store = self._store or store
+        self._store = store  # the one it was given, or the one the first read made
         self._sessions[key] = opened.session
         if not opened.writable:
             self._read_only.add(key)
@@ -120,7 +112,7 @@ class SessionKeeper(QObject):
         if key in self._read_only:
             return
         # The text is made here, on the GUI thread: the writer never touches a session the panes change.
-        self._writer.put(*self.store.file_for(self._sessions[key]))
+        self._writer.put(*self._store.file_for(self._sessions[key]))  # a session is here only after a read set the store
 
     # -- closing --------------------------------------------------------------------------
 
