@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         self.export_menu.setEnabled(True)
 
     def _show_notes(self, session) -> None:
-        self.notes.set_notes(session.notes)
+        self.notes.set_notes(session.sorted_notes())
         self.player.set_note_spans([(note.start, note.end) for note in session.notes])
 
     def _change_notes(self, change) -> None:

@@ -6,7 +6,7 @@ the main window applies them to the session (which saves it) and hands the notes
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -74,15 +74,14 @@ class NotesPanel(QWidget):
         self.add_button.setEnabled(enabled)
 
     def set_notes(self, notes: list) -> None:
-        """Show these notes (`videochat.sessions.Note`), sorted by start; selection kept by id."""
+        """Show these notes (`videochat.sessions.Note`) in the order given; selection kept by id."""
         selected = set(self.selected_ids())
-        self._notes = sorted(notes, key=lambda note: (note.start, note.end))
+        self._notes = list(notes)
         self._filling = True
         self.table.setRowCount(len(self._notes))
         for row, note in enumerate(self._notes):
             for column, text in ((IN, format_time(note.start)), (OUT, format_time(note.end)), (TEXT, note.text)):
                 item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, note.id)
                 if column == TEXT:
                     item.setToolTip(note.text)
                 self.table.setItem(row, column, item)
