@@ -264,18 +264,14 @@ class MainWindow(QMainWindow):
             self.model_manager.sig_models_changed.connect(self.worker.find_models)
         else:
             self.model_manager.refresh()
-        self.model_manager.show()
-        self.model_manager.raise_()
-        self.model_manager.activateWindow()
+        _bring_forward(self.model_manager)
 
     def show_batch_window(self) -> None:
         if self.batch_window is None:
             from desktop.batch_window import BatchWindow
 
             self.batch_window = BatchWindow(self.worker, self.chat.settings, self)
-        self.batch_window.show()
-        self.batch_window.raise_()
-        self.batch_window.activateWindow()
+        _bring_forward(self.batch_window)
 
     def load_model(self, model: str, trust_remote_code: bool = False) -> None:
         self._pending_model = None
@@ -427,6 +423,13 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
         QTimer.singleShot(0, self.deleteLater)
+
+
+def _bring_forward(window) -> None:
+    """Show a tool window (made once, kept while the app runs) on top, with the focus."""
+    window.show()
+    window.raise_()
+    window.activateWindow()
 
 
 def _recommendation_job() -> str | None:
