@@ -214,7 +214,7 @@ class BatchWindow(QDialog):
         plan, error = result
         self._planning = False
         ref = self.worker.loaded_ref
-        if plan is not None and (ref is None or (ref.display_name, ref.revision) != (plan.model_name, plan.revision)):
+        if plan is not None and (ref is None or not plan.is_for(ref)):
             plan, error = None, "The model changed while the batch was being planned: press Start again."
         elif plan is not None and self.worker.is_busy:
             plan, error = None, "The model got busy meanwhile (an answer or a load): start when it is done."

@@ -351,9 +351,8 @@ class ModelWorker(QObject):
         if self._backend is None:
             raise ModelLoadError(NO_MODEL_MESSAGE)
         plan, settings = job.payload
-        ref = self._backend.ref
-        if (ref.display_name, ref.revision) != (plan.model_name, plan.revision):  # a load queued before this job
-            raise ModelLoadError(f"The batch was planned for {plan.model_name}, but {ref.display_name} is loaded now: start it again.")
+        if not plan.is_for(self._backend.ref):  # a load queued before this job
+            raise ModelLoadError(f"The batch was planned for {plan.model_name}, but {self._backend.ref.display_name} is loaded now: start it again.")
         summary = run_batch(
             self._backend, plan, settings, on_event=lambda event: self._post("batch_event", event), should_stop=self._batch_stopping.is_set
         )

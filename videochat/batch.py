@@ -213,6 +213,10 @@ class BatchPlan:
     def skipped_pairs(self) -> int:
         return len(self.clips) * len(self.questions) - len(self.pending)
 
+    def is_for(self, ref) -> bool:
+        """Whether the model `ref` (a `ModelRef`) is the one this plan was made for (name and revision)."""
+        return (ref.display_name, ref.revision) == (self.model_name, self.revision)
+
     def pending_by_clip(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for clip, _question in self.pending:
