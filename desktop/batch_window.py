@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from desktop.background import run_in_background
 
 if TYPE_CHECKING:
-    from videochat.backends.base import GenerationSettings
+    from videochat.generation import GenerationSettings
 
 CLIP, STATUS, ANSWERS = range(3)
 ERROR_STYLE = "QLabel { color: #a01818; }"

@@ -34,7 +34,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from desktop.background import drain
 
 if TYPE_CHECKING:
-    from videochat.backends.base import GenerationSettings
+    from videochat.generation import GenerationSettings
 
 TEXT_INTERVAL_MS = 30
 # Each open video keeps its decoder and its prepared frames (up to hundreds of MB for 128
@@ -367,7 +367,7 @@ class ModelWorker(QObject):
             self._current_chat = None
 
     def _answer(self, seq: int, request: AskRequest):
-        from videochat.backends.base import GenerationSettings
+        from videochat.generation import GenerationSettings
         from videochat.errors import Cancelled, ModelLoadError
 
         if self._backend is None:

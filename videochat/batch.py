@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from videochat.errors import Cancelled, ReaderUnavailable, UnreadableVideo, VideoChatError
+from videochat.video_files import VIDEO_EXTENSIONS, is_video_file
 
 if TYPE_CHECKING:
     from videochat.backends.base import Backend, GenerationSettings
     from videochat.chat import Answer, VideoChat
 
-# The files taken for videos, here and in the app's Open dialog.
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv")
 # What reading one clip can raise: that clip's failure, written down, while the batch goes on.
 CLIP_ERRORS = (UnreadableVideo, ReaderUnavailable, OSError)
 # Failures that stay while the file stays the same: such a clip is not tried again until it changes.
@@ -51,7 +50,7 @@ def find_clips(folder_or_list: str | os.PathLike) -> list[Path]:
         return clips
     if not path.is_file():
         raise BatchInputError(f"{path} does not exist: give a folder of videos, or a text file listing them one per line.")
-    if path.suffix.lower() in VIDEO_EXTENSIONS:
+    if is_video_file(path):
         return [path]
     clips = [_absolute(path.parent / os.path.expanduser(line)) for line in _meaningful_lines(_read_text(path, "list of clips"))]
     if not clips:
@@ -87,7 +86,7 @@ def _videos_under(folder: Path) -> list[Path]:
     found = []
     for root, folders, files in os.walk(folder):
         folders[:] = [name for name in folders if not name.startswith(".")]
-        found += [Path(root, name) for name in files if not name.startswith(".") and Path(name).suffix.lower() in VIDEO_EXTENSIONS]
+        found += [Path(root, name) for name in files if not name.startswith(".") and is_video_file(name)]
     return sorted(found, key=lambda clip: clip.relative_to(folder).parts)
 
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
 from videochat.errors import InvalidQuestion, ModelError
+from videochat.generation import GenerationSettings
 
-if TYPE_CHECKING:  # the desktop's start-up imports this module for GenerationSettings: keep it light
+if TYPE_CHECKING:
     from videochat.catalog import ModelRef
     from videochat.pipeline import PreparedVideo
 
@@ -29,27 +30,6 @@ class LoadOptions:
     precision: str = "auto"  # auto | float32 | bfloat16 | float16 | 8bit | 4bit
     trust_remote_code: bool = False  # the user's yes for remote code the catalog does not vouch for
     attention: str = "auto"  # auto | flash | sdpa | eager
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    max_new_tokens: int = 512
-    temperature: float = 0.0  # 0 means greedy
-    top_p: float = 0.9
-    repetition_penalty: float = 1.0
-
-    @property
-    def do_sample(self) -> bool:
-        return self.temperature > 0
-
-    def as_kwargs(self) -> dict:
-        """A fresh dict for every call: InternVL's chat() writes into the one it gets."""
-        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample, "num_beams": 1}
-        if self.do_sample:
-            kwargs.update(temperature=self.temperature, top_p=self.top_p)
-        if self.repetition_penalty != 1.0:
-            kwargs["repetition_penalty"] = self.repetition_penalty
-        return kwargs
 
 
 @dataclass(frozen=True)
