@@ -12,7 +12,7 @@ import threading
 import traceback
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 
 class ErrorPresenter(QObject):
@@ -48,6 +48,8 @@ class ErrorPresenter(QObject):
         self.shown.append(summary)
         if QApplication.platformName() == "offscreen":
             return  # tests: no modal dialog to block the run
+        from PySide6.QtWidgets import QMessageBox  # here, not at start-up: its enums cost the window's first appearance
+
         box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong", summary, parent=self._parent)
         box.setInformativeText("The app keeps running. If it happens again, please report it with the details below.")
         box.setDetailedText(details)
