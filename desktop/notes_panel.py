@@ -2,24 +2,21 @@
 
 A view over the session's notes: it shows what it is given and turns edits into signals;
 the main window applies them to the session (which saves it) and hands the notes back.
+The table appears with the first note; until then a line says how to make one. (Qt's item
+views are also the costliest widgets to import, so the window's start-up does without them.)
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from videochat.timecode import format_time, parse_time
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
 IN, OUT, TEXT = range(3)
 EMPTY_TEXT = "No timeline notes yet. “Note” on an answer makes one over the frames it saw; “Add” makes one over the marked segment."
@@ -35,22 +32,11 @@ class NotesPanel(QWidget):
         super().__init__(parent)
         self._notes: list = []
         self._filling = False
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["In", "Out", "Note"])
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(IN, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(OUT, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
-        self.table.setWordWrap(True)
-        self.table.itemChanged.connect(self._on_item_changed)
-        self.table.cellClicked.connect(self._on_cell_clicked)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table: QTableWidget | None = None  # made with the first note: see _make_table
 
         self.status = QLabel(EMPTY_TEXT)
         self.status.setWordWrap(True)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("A note over the marked segment (I/O), or at the current frame")
         self.add_button.clicked.connect(self.sig_add_requested)
@@ -64,11 +50,30 @@ class NotesPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(9, 0, 9, 9)  # in line with the player's controls above
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
-        layout.addWidget(self.table, 1)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(9, 0, 9, 9)  # in line with the player's controls above
+        self._layout.addLayout(buttons)
+        self._layout.addWidget(self.status, 1)
+
+    def _make_table(self) -> QTableWidget:
+        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
+
+        table = QTableWidget(0, 3)
+        table.setHorizontalHeaderLabels(["In", "Out", "Note"])
+        table.verticalHeader().hide()
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(IN, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(OUT, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        table.setWordWrap(True)
+        table.itemChanged.connect(self._on_item_changed)
+        table.cellClicked.connect(self._on_cell_clicked)
+        table.itemSelectionChanged.connect(self._update_buttons)
+        self._layout.setStretchFactor(self.status, 0)
+        self._layout.addWidget(table, 1)
+        return table
 
     def set_enabled_for_video(self, enabled: bool) -> None:
         self.add_button.setEnabled(enabled)
@@ -77,6 +82,13 @@ class NotesPanel(QWidget):
         """Show these notes (`videochat.sessions.Note`) in the order given; selection kept by id."""
         selected = set(self.selected_ids())
         self._notes = list(notes)
+        if self.table is None:
+            if not self._notes:
+                self._show_status(EMPTY_TEXT)
+                return
+            self.table = self._make_table()
+        from PySide6.QtWidgets import QTableWidgetItem
+
         self._filling = True
         self.table.setRowCount(len(self._notes))
         for row, note in enumerate(self._notes):
@@ -88,15 +100,21 @@ class NotesPanel(QWidget):
             if note.id in selected:
                 self.table.selectRow(row)
         self.table.resizeRowsToContents()
+        self.table.setVisible(bool(self._notes))
         self._filling = False
-        self.status.setText("" if self._notes else EMPTY_TEXT)
-        self.status.setVisible(not self._notes)
+        self._show_status("" if self._notes else EMPTY_TEXT)
+
+    def _show_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
         self._update_buttons()
 
     def notes(self) -> list:
         return list(self._notes)
 
     def selected_ids(self) -> list[str]:
+        if self.table is None:
+            return []
         rows = sorted({index.row() for index in self.table.selectedIndexes()})
         return [self._notes[row].id for row in rows if row < len(self._notes)]
 
