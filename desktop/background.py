@@ -6,10 +6,12 @@ widgets and qtpy, which tripled the window's start-up time.
 
 from __future__ import annotations
 
-import queue
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+if TYPE_CHECKING:
+    import queue
 
 
 class _Relay(QObject):
@@ -47,6 +49,8 @@ def run_in_background(function: Callable[..., Any], *args: Any, receiver: Callab
 
 def drain(requests: queue.Queue) -> None:
     """Drop every request still waiting in `requests` (on shutdown)."""
+    import queue  # here: the model and download workers that use this are not part of the start-up
+
     while True:
         try:
             requests.get_nowait()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -30,7 +31,10 @@ from PySide6.QtWidgets import (
 
 from desktop.chat_bubbles import BUBBLE_STYLE, META_STYLE, AnswerBubble, NoticeBubble, QuestionBubble
 from desktop.thumbnails import ThumbnailLoader
-from videochat.backends.base import GenerationSettings
+from videochat.settings import Settings
+
+if TYPE_CHECKING:
+    from videochat.generation import GenerationSettings
 
 MODEL_FOLDER_ITEM = "Model folder…"
 _FOLDER = "::model-folder::"  # the folder item's data: no model id or path looks like this
@@ -97,12 +101,12 @@ class ChatPane(QWidget):
         self.hd_check.setEnabled(False)
         self.tokens_spin = QSpinBox()
         self.tokens_spin.setRange(1, 8192)
-        self.tokens_spin.setValue(GenerationSettings.max_new_tokens)
+        self.tokens_spin.setValue(Settings.max_new_tokens)  # the app's defaults; the window shows the user's own
         self.tokens_spin.setToolTip("The longest answer, in tokens")
         self.temperature_spin = QDoubleSpinBox()
         self.temperature_spin.setRange(0.0, 2.0)
         self.temperature_spin.setSingleStep(0.1)
-        self.temperature_spin.setValue(GenerationSettings.temperature)
+        self.temperature_spin.setValue(Settings.temperature)
         self.temperature_spin.setToolTip("0 answers the same way every time; higher values vary more")
         self.set_family_constraints(8, 64, 1)
 
@@ -195,11 +199,18 @@ class ChatPane(QWidget):
         return self._snap(self.frames_spin.value())
 
     def settings(self) -> GenerationSettings:
-        return GenerationSettings(max_new_tokens=self.tokens_spin.value(), temperature=round(self.temperature_spin.value(), 2))
+        from videochat.generation import GenerationSettings
 
-    def set_settings(self, settings: GenerationSettings) -> None:
-        self.tokens_spin.setValue(settings.max_new_tokens)
-        self.temperature_spin.setValue(settings.temperature)
+        max_new_tokens, temperature = self.generation_values()
+        return GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature)
+
+    def generation_values(self) -> tuple[int, float]:
+        """(max new tokens, temperature) as the controls show them."""
+        return self.tokens_spin.value(), round(self.temperature_spin.value(), 2)
+
+    def set_generation_values(self, max_new_tokens: int, temperature: float) -> None:
+        self.tokens_spin.setValue(max_new_tokens)
+        self.temperature_spin.setValue(temperature)
 
     def _snap(self, frames: int) -> int:
         multiple = self._frame_multiple

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -17,13 +18,15 @@ from PySide6.QtWidgets import QMainWindow, QSplitter
 from desktop.background import run_in_background
 from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
 from desktop.errors import ErrorPresenter
-from desktop.model_worker import AskRequest, ModelWorker
 from desktop.notes_panel import NotesPanel
 from desktop.player_pane import PlayerPane
-from desktop.session_keeper import SessionKeeper
-from videochat.batch import VIDEO_EXTENSIONS
 from videochat.errors import VideoChatError
 from videochat.settings import Settings
+from videochat.video_files import VIDEO_EXTENSIONS
+
+if TYPE_CHECKING:
+    from desktop.model_worker import AskRequest, ModelWorker
+    from desktop.session_keeper import SessionKeeper
 
 log = logging.getLogger(__name__)
 VIDEO_FILTER = f"Videos ({' '.join('*' + extension for extension in VIDEO_EXTENSIONS)});;All files (*)"
@@ -42,8 +45,8 @@ class MainWindow(QMainWindow):
         self.player = PlayerPane(self)
         self.chat = ChatPane(self)
         self.notes = NotesPanel(self)
-        self.worker = ModelWorker(self)
-        self.sessions = SessionKeeper(self)
+        self._worker: ModelWorker | None = None  # made on first use: see `worker`
+        self._sessions: SessionKeeper | None = None  # made on first use: see `sessions`
         self.model_manager = None  # made on first use: desktop/model_manager.py
         self.batch_window = None  # made on first use: desktop/batch_window.py
         self._pending_model: str | None = None
@@ -63,6 +66,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
+        self.chat.set_generation_values(self.settings.max_new_tokens, self.settings.temperature)
+        self.player.set_volume(self.settings.volume)
+        self._saved_settings = dataclasses.replace(self.settings, recent_files=list(self.settings.recent_files))
         self._build_menus()
         self._connect()
 
@@ -90,7 +96,7 @@ class MainWindow(QMainWindow):
         folder_action.triggered.connect(self._on_model_folder_requested)
         model_menu.addAction(folder_action)
         unload_action = QAction("&Unload the model", self)
-        unload_action.triggered.connect(self.worker.unload)
+        unload_action.triggered.connect(lambda: self.worker.unload())
         model_menu.addAction(unload_action)
 
         tools_menu = self.menuBar().addMenu("&Tools")
@@ -117,7 +123,7 @@ class MainWindow(QMainWindow):
         self.errors.install()
         self.player.sig_opened.connect(self._on_video_opened)
         self.chat.sig_ask_requested.connect(self._on_ask_requested)
-        self.chat.sig_stop_requested.connect(self.worker.stop)
+        self.chat.sig_stop_requested.connect(lambda: self.worker.stop())
         self.chat.sig_regenerate_requested.connect(self._on_regenerate_requested)
         self.chat.sig_seek_requested.connect(lambda _seconds, index: self.player.seek_to_frame(index))
         self.chat.sig_answer_selected.connect(self.player.set_answer_ticks)
@@ -127,17 +133,39 @@ class MainWindow(QMainWindow):
         self.notes.sig_note_edited.connect(self._on_note_edited)
         self.notes.sig_remove_requested.connect(self._on_notes_removed)
         self.notes.sig_add_requested.connect(self._on_note_added)
-        self.sessions.sig_opened.connect(self._on_session_opened)
-        self.sessions.sig_save_failed.connect(self.chat.show_error)
-
-        self.worker.sig_load_progress.connect(lambda what, fraction: self.chat.set_model_status(f"{what}… {fraction:.0%}"))
-        self.worker.sig_loaded.connect(self._on_model_loaded)
-        self.worker.sig_load_failed.connect(self._on_model_failed)
-        self.worker.sig_text.connect(self.chat.append_answer_text)
-        self.worker.sig_frames_progress.connect(self.chat.set_frames_progress)
         self.chat.sig_hd_toggled.connect(self._on_hd_toggled)
-        self.worker.sig_answer_finished.connect(self._on_answer_finished)
-        self.worker.sig_answer_failed.connect(self._on_answer_failed)
+
+    @property
+    def worker(self) -> ModelWorker:
+        """The model thread's owner, made on first use: `start_models` makes it just after the window
+        shows. Like the session keeper, it is not made before: the window's first appearance waits
+        for every module it imports."""
+        if self._worker is None:
+            from desktop.model_worker import ModelWorker
+
+            self._worker = ModelWorker(self)
+            self._connect_worker(self._worker)
+        return self._worker
+
+    @property
+    def sessions(self) -> SessionKeeper:
+        """The open videos' saved conversations and notes, made when the first video opens."""
+        if self._sessions is None:
+            from desktop.session_keeper import SessionKeeper
+
+            self._sessions = SessionKeeper(self)
+            self._sessions.sig_opened.connect(self._on_session_opened)
+            self._sessions.sig_save_failed.connect(self.chat.show_error)
+        return self._sessions
+
+    def _connect_worker(self, worker: ModelWorker) -> None:
+        worker.sig_load_progress.connect(lambda what, fraction: self.chat.set_model_status(f"{what}… {fraction:.0%}"))
+        worker.sig_loaded.connect(self._on_model_loaded)
+        worker.sig_load_failed.connect(self._on_model_failed)
+        worker.sig_text.connect(self.chat.append_answer_text)
+        worker.sig_frames_progress.connect(self.chat.set_frames_progress)
+        worker.sig_answer_finished.connect(self._on_answer_finished)
+        worker.sig_answer_failed.connect(self._on_answer_failed)
 
     # -- video --------------------------------------------------------------------------------
 
@@ -169,7 +197,7 @@ class MainWindow(QMainWindow):
     # -- sessions and notes ---------------------------------------------------------------
 
     def _on_session_opened(self, session, message) -> None:
-        answering = self.worker.is_busy and self._last_request is not None and self._is_current_video(self._last_request.video_path)
+        answering = self._worker is not None and self._worker.is_busy and self._last_request is not None and self._is_current_video(self._last_request.video_path)
         self.chat.show_session(session, answering=answering)
         if message:
             self.chat.show_error(message)
@@ -335,6 +363,8 @@ class MainWindow(QMainWindow):
         if self.worker.batch_running:
             self.chat.show_error("The model is answering a batch (Tools ▸ Batch): ask when it has finished, or cancel it there.")
             return
+        from desktop.model_worker import AskRequest
+
         self._send(
             AskRequest(
                 video_path=Path(self.player.info.path),
@@ -353,7 +383,8 @@ class MainWindow(QMainWindow):
         answer = bubbles[-1].answer if bubbles else None
         video = Path(self.player.info.path)
         if answer is not None:
-            from videochat.backends.base import GenerationSettings
+            from desktop.model_worker import AskRequest
+            from videochat.generation import GenerationSettings
 
             known = GenerationSettings.__dataclass_fields__
             settings = GenerationSettings(**{key: value for key, value in answer.settings.items() if key in known})
@@ -402,15 +433,27 @@ class MainWindow(QMainWindow):
     # -- closing ------------------------------------------------------------------------------
 
     def _save_settings(self) -> None:
+        self._remember_controls()
         try:
             self.settings.save(self._settings_path)
         except OSError as error:
             self.statusBar().showMessage(f"Settings could not be saved: {error}", 5000)
+            return
+        self._saved_settings = dataclasses.replace(self.settings, recent_files=list(self.settings.recent_files))
+
+    def _remember_controls(self) -> None:
+        """The generation controls and the volume as the user left them, for the next start."""
+        self.settings.max_new_tokens, self.settings.temperature = self.chat.generation_values()
+        self.settings.volume = self.player.volume()
 
     def shutdown(self) -> None:
-        """Stop the model thread and the other workers (within about 2 s); safe to call twice."""
-        self.worker.shutdown(timeout_s=2.0)
-        if not self.sessions.flush(timeout_s=2.0):
+        """Save changed settings, stop the model thread and the other workers (within about 2 s); safe to call twice."""
+        self._remember_controls()
+        if self.settings != self._saved_settings:
+            self._save_settings()
+        if self._worker is not None:
+            self._worker.shutdown(timeout_s=2.0)
+        if self._sessions is not None and not self._sessions.flush(timeout_s=2.0):
             log.warning("quitting with a session file still being written")
         if self.model_manager is not None:
             self.model_manager.worker.shutdown()  # a download stops between chunks; its bytes stay for next time

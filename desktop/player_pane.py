@@ -418,6 +418,13 @@ class PlayerPane(QWidget):
             self._player.play()
         self._resume_after_drag = False
 
+    def volume(self) -> float:
+        """0..1, as the volume slider shows it (muting with M leaves it as it is)."""
+        return self._transport.volume()
+
+    def set_volume(self, fraction: float) -> None:
+        self._transport.set_volume(fraction)
+
     # Segment and answer ticks
 
     def segment(self) -> tuple[float, float] | None:

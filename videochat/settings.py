@@ -26,9 +26,10 @@ class Settings:
     recent_files: list[str] = field(default_factory=list)
     last_model: str | None = None  # catalog name, repo id or folder, as the user chose it
     frames: int | None = None  # None: the model's default
+    # The chat's generation controls as last used (the defaults are videochat.generation's) and the player's volume.
     max_new_tokens: int = 512
     temperature: float = 0.0
-    volume: float = 0.8
+    volume: float = 0.8  # 0..1
     schema_version: int = SCHEMA_VERSION
 
     def remember_file(self, path: str | os.PathLike) -> None:
@@ -45,12 +46,11 @@ class Settings:
         except (OSError, ValueError):
             _keep_aside(path)
             return cls()
-        known = {f.name for f in fields(cls)}
-        try:
-            return cls(**{key: value for key, value in data.items() if key in known})
-        except TypeError:
+        if not isinstance(data, dict):
             _keep_aside(path)
             return cls()
+        # A value of the wrong kind (edited by hand, or from another version) falls back to its default alone.
+        return cls(**{key: value for key, value in data.items() if key in _KINDS and _is_kind(value, _KINDS[key])})
 
     def save(self, path: Path | None = None) -> None:
         path = path or default_path()
@@ -62,6 +62,24 @@ class Settings:
     def reset(self) -> None:
         for f in fields(self):
             setattr(self, f.name, getattr(Settings(), f.name))
+
+
+_NUMBER = (int, float)
+_KINDS = {
+    "recent_files": list,
+    "last_model": (str, type(None)),
+    "frames": (int, type(None)),
+    "max_new_tokens": int,
+    "temperature": _NUMBER,
+    "volume": _NUMBER,
+    "schema_version": int,
+}
+
+
+def _is_kind(value, kind) -> bool:
+    if isinstance(value, bool) or not isinstance(value, kind):  # JSON's true is not a number here
+        return False
+    return all(isinstance(item, str) for item in value) if isinstance(value, list) else True
 
 
 def _keep_aside(path: Path) -> None:

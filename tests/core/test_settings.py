@@ -27,3 +27,29 @@ def test_a_damaged_file_is_kept_aside_and_defaults_are_used(tmp_path):
     path.write_text("{ not json", encoding="utf-8")
     assert Settings.load(path) == Settings()
     assert (tmp_path / "settings.json.damaged").read_text(encoding="utf-8") == "{ not json"
+
+
+def test_a_value_of_the_wrong_kind_falls_back_to_its_default_alone(tmp_path):
+    path = tmp_path / "settings.json"
+    text = '{"max_new_tokens": "lots", "temperature": 0.3, "volume": true, "recent_files": ["/a.mp4", 3], "frames": 16, "unknown": 1}'
+    path.write_text(text, encoding="utf-8")
+    assert Settings.load(path) == Settings(temperature=0.3, frames=16)
+    assert path.read_text(encoding="utf-8") == text  # nothing was lost to a rename
+
+
+def test_a_file_that_is_not_an_object_is_kept_aside(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text("[1, 2]", encoding="utf-8")
+    assert Settings.load(path) == Settings()
+    assert (tmp_path / "settings.json.damaged").exists()
+
+
+def test_every_setting_is_checked_on_load_and_the_generation_defaults_are_the_backends():
+    from dataclasses import fields
+
+    from videochat.generation import GenerationSettings
+    from videochat.settings import _KINDS
+
+    assert set(_KINDS) == {f.name for f in fields(Settings)}
+    defaults = GenerationSettings()
+    assert (Settings().max_new_tokens, Settings().temperature) == (defaults.max_new_tokens, defaults.temperature)

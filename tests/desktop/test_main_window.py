@@ -211,6 +211,46 @@ def test_a_video_is_probed_once_for_the_player_the_model_and_the_thumbnails(qtbo
     assert probed == [clips("plain.mp4")]
 
 
+def test_the_generation_controls_and_the_volume_are_remembered_for_the_next_start(qtbot, tmp_path):
+    path = tmp_path / "settings.json"
+    window = MainWindow(Settings.load(path), settings_path=path)
+    qtbot.addWidget(window)
+    assert window.chat.generation_values() == (Settings.max_new_tokens, Settings.temperature)
+    window.chat.tokens_spin.setValue(77)
+    window.chat.temperature_spin.setValue(0.4)
+    window.player.set_volume(0.3)
+    window.shutdown()
+
+    again = MainWindow(Settings.load(path), settings_path=path)
+    qtbot.addWidget(again)
+    assert again.chat.generation_values() == (77, 0.4) and again.player.volume() == 0.3
+    assert again.chat.settings().max_new_tokens == 77
+    again.shutdown()
+
+
+def test_the_window_shows_before_any_model_batch_media_or_notes_table_code_is_loaded(tmp_path):
+    # Its first appearance pays for every module it imports: these come right after, or on first use.
+    code = textwrap.dedent(
+        """
+        import sys
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from desktop.main_window import MainWindow
+        from videochat.settings import Settings
+        window = MainWindow(Settings())
+        window.show()
+        app.processEvents()
+        later = {"torch", "transformers", "videochat.backends", "videochat.batch", "desktop.model_worker", "PySide6.QtMultimedia"}
+        assert not later & set(sys.modules), later & set(sys.modules)
+        assert window.notes.table is None
+        window.shutdown()
+        """
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+
+
 def test_with_no_model_on_disk_the_chat_points_to_the_manager_with_a_suggestion_for_this_machine(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
