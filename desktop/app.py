@@ -28,7 +28,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VideoChat")
@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             window = MainWindow(Settings.load())
     except Exception as error:  # a start-up failure gets a dialog, not a silent exit
         import traceback
+
+        from PySide6.QtWidgets import QMessageBox  # here: its enums would cost every start-up a few ms
 
         details = traceback.format_exc()
         sys.stderr.write(details)
