@@ -27,7 +27,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QTimer, QUrl, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -49,7 +49,7 @@ SEEK_STEP_S = 5.0
 BACK_STEP_S = 1.0
 # How long a QMediaPlayer error waits for the probe's clearer message before it is shown itself.
 PLAYER_ERROR_GRACE_MS = 1000
-# The media objects are made this long after the window first shows (see _ensure_media).
+# The media objects are made starting this long after the window first shows (see _prepare_media).
 MEDIA_SETUP_DELAY_MS = 50
 ERROR_STYLE = "QLabel { background: #7a1f1f; color: white; padding: 12px; border-radius: 6px; }"
 
@@ -62,6 +62,12 @@ class _PendingOpen:
     player_ready: bool = False
     player_error: str | None = None
     keeps_current: bool = False  # a video is shown: the player switches only once the probe passed
+
+
+def _preload_media_job(plugins_folder: str) -> bool:
+    from desktop.heavy_imports import preload_multimedia_libraries
+
+    return preload_multimedia_libraries(plugins_folder)
 
 
 def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exception | None]:
@@ -94,10 +100,12 @@ class PlayerPane(QWidget):
         self._out_point: float | None = None
         self._resume_after_drag = False
 
-        # Made after the window shows, or by the first open: see _ensure_media.
+        # Made after the window shows, or for the first open: see _prepare_media.
         self._player: QMediaPlayer | None = None
         self._audio: QAudioOutput | None = None
         self._video: QVideoWidget | None = None
+        self._media_preparing = False
+        self._waiting_for_media: list[Callable[[], None]] = []
         self._build_ui()
         self._connect_signals()
         self._install_shortcuts()
@@ -126,15 +134,40 @@ class PlayerPane(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
-        QTimer.singleShot(MEDIA_SETUP_DELAY_MS, self._ensure_media)
+        QTimer.singleShot(MEDIA_SETUP_DELAY_MS, self._prepare_media)
+
+    def _prepare_media(self) -> None:
+        """Make the player, its audio output and the video widget, in steps the GUI thread hardly notices.
+
+        Made at once they cost about 40 ms of the GUI thread (QtMultimedia's libraries, then Qt's
+        FFmpeg plugin at the first QMediaPlayer). So a pool thread loads those libraries first,
+        without the GIL; then the modules are imported (about 10 ms) and, in the next turn of the
+        event loop, the objects made. It starts just after the window first shows, or for the
+        first `open` if that comes sooner; "No video open." (or "Opening …") shows meanwhile.
+        """
+        if self._media_preparing or self._player is not None:
+            return
+        self._media_preparing = True
+        from PySide6.QtCore import QLibraryInfo
+
+        plugins = QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)
+        run_in_background(_preload_media_job, plugins, receiver=self._on_media_libraries_loaded)
+
+    def _on_media_libraries_loaded(self, _loaded: bool) -> None:
+        import PySide6.QtMultimedia  # noqa: F401
+        import PySide6.QtMultimediaWidgets  # noqa: F401
+
+        QTimer.singleShot(0, self, self._ensure_media)
+
+    def _when_media_ready(self, callback: Callable[[], None]) -> None:
+        if self._player is not None:
+            callback()
+        else:
+            self._waiting_for_media.append(callback)
+            self._prepare_media()
 
     def _ensure_media(self) -> None:
-        """Create the player, its audio output and the video widget, once.
-
-        Together they cost about 70 ms (QtMultimedia's import, the audio service, Qt's video
-        pipeline), which the window's first appearance does not wait for: they are made just
-        after it, or by the first `open` if that comes sooner. "No video open." shows meanwhile.
-        """
+        """Create the media objects now if they are not there yet, then run what waited for them."""
         if self._player is not None:
             return
         from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
@@ -155,6 +188,9 @@ class PlayerPane(QWidget):
         self._player.playbackStateChanged.connect(self._on_playback_state_changed)
         self._transport.sig_speed_changed.connect(self._player.setPlaybackRate)
         self._transport.sig_volume_changed.connect(self._audio.setVolume)
+        waiting, self._waiting_for_media = self._waiting_for_media, []
+        for callback in waiting:
+            callback()
 
     def _connect_signals(self) -> None:
         self._scrub.sig_seek_requested.connect(self.seek)
@@ -178,7 +214,6 @@ class PlayerPane(QWidget):
         path = Path(path)
         self._open_serial += 1
         self._pending = _PendingOpen(self._open_serial, path, keeps_current=self._info is not None)
-        self._ensure_media()
         if self._pending.keeps_current:
             self._show_notice(f"Opening {path.name} …", is_error=False)
         else:
@@ -189,10 +224,16 @@ class PlayerPane(QWidget):
         self._info = None
         self._set_video_controls_enabled(False)
         self._show_message(f"Opening {path.name} …", is_error=False)
+        serial = self._pending.serial
+        self._when_media_ready(lambda: self._load_into_player(serial, path))
+
+    def _load_into_player(self, serial: int, path: Path) -> None:
+        if self._pending is None or self._pending.serial != serial:
+            return  # while the player was being made, another file was opened or this one failed
         if not self._player.isAvailable():
             # No media backend (a broken install, a stripped bundle): the probe alone finishes the open.
-            if self._pending is not None:
-                self._pending.player_ready = True
+            self._pending.player_ready = True
+            self._finish_open_if_ready()  # the probe may have come back while the player was being made
             return
         url = QUrl.fromLocalFile(str(path.absolute()))
         if self._player.source() == url:
@@ -283,8 +324,9 @@ class PlayerPane(QWidget):
             return
         self._notice.hide()
         self._info = None
-        self._player.stop()
-        self._player.setSource(QUrl())
+        if self._player is not None:
+            self._player.stop()
+            self._player.setSource(QUrl())
         self._in_point = self._out_point = None
         self._publish_segment()
         self._scrub.set_duration(0.0)

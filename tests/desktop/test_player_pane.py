@@ -377,3 +377,34 @@ def test_without_a_media_backend_the_clip_still_opens_for_questions_and_says_why
         pane.open(clips("short.mp4"))
     assert blocker.args[0].frame_count == 5 and pane.info is not None
     assert any(label.text() == NO_PLAYBACK_TEXT and label.isVisible() for label in pane.findChildren(QLabel))
+
+
+def test_files_opened_while_the_player_is_still_being_made_are_handled_once_it_is(qtbot, clips, tmp_path, monkeypatch):
+    import desktop.player_pane
+
+    real_preload = desktop.player_pane._preload_media_job
+
+    def slow_preload(plugins_folder):
+        time.sleep(0.5)  # the probes of the files below come back first
+        return real_preload(plugins_folder)
+
+    monkeypatch.setattr(desktop.player_pane, "_preload_media_job", slow_preload)
+    pane = PlayerPane()
+    qtbot.addWidget(pane)
+    pane.resize(640, 480)
+    pane.show()
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("meeting notes, not a video\n")
+    with qtbot.waitSignal(pane.sig_open_failed, timeout=5000) as failed:
+        pane.open(bad)
+    assert "notes.mp4" in failed.args[0] and pane.findChild(QVideoWidget) is None
+
+    opened = []
+    pane.sig_opened.connect(opened.append)
+    pane.open(clips("vfr.mp4"))
+    pane.open(clips("plain.mp4"))
+    qtbot.waitUntil(lambda: bool(opened), timeout=20_000)
+    qtbot.wait(300)
+    assert [info.path for info in opened] == [clips("plain.mp4")]
+    pane.seek_to_frame(12)
+    wait_until_shown(qtbot, pane, 12)
