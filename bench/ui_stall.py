@@ -108,6 +108,8 @@ def download_in_the_manager(app, window, heartbeat: Heartbeat, scratch: Path) ->
         hub.add_repo("bench/weights", {"config.json": b"{}", "model.safetensors": os.urandom(64 << 20)})  # the bench's own work
         heartbeat.enter("the model manager opens")
         window.show_model_manager()
+        while window.model_manager is None:  # it shows a turn of the event loop later
+            app.processEvents()
         worker = window.model_manager.worker
         worker.sig_failed.connect(lambda model, error: print(f"download failed: {error!r}", file=sys.stderr))
         worker.sig_failed.connect(lambda model, error: worker.sig_finished.emit(model))

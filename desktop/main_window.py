@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self._worker: ModelWorker | None = None  # made on first use: see `worker`
         self._sessions: SessionKeeper | None = None  # made on first use: see `sessions`
         self.model_manager = None  # made on first use: desktop/model_manager.py
+        self._making_model_manager = False
         self.batch_window = None  # made on first use: desktop/batch_window.py
         self._pending_model: str | None = None
         self._last_request: AskRequest | None = None  # for Regenerate
@@ -284,14 +285,24 @@ class MainWindow(QMainWindow):
             self.chat.set_model_status(f"{NO_MODEL_TEXT} {text}")
 
     def show_model_manager(self) -> None:
-        if self.model_manager is None:
-            from desktop.model_manager import ModelManager
-
-            self.model_manager = ModelManager(self)
-            self.model_manager.sig_use_model.connect(self.load_model)
-            self.model_manager.sig_models_changed.connect(self.worker.find_models)
-        else:
+        """Bring the model manager forward; the first time, it shows a moment later (see below)."""
+        if self.model_manager is not None:
             self.model_manager.refresh()
+            _bring_forward(self.model_manager)
+        elif not self._making_model_manager:
+            # Its module's import and the window's building take a turn of the event loop each
+            # (about 15 ms apiece here): the GUI thread never stands still for both at once.
+            self._making_model_manager = True
+            import desktop.model_manager  # noqa: F401
+
+            QTimer.singleShot(0, self, self._make_model_manager)
+
+    def _make_model_manager(self) -> None:
+        from desktop.model_manager import ModelManager
+
+        self.model_manager = ModelManager(self)
+        self.model_manager.sig_use_model.connect(self.load_model)
+        self.model_manager.sig_models_changed.connect(self.worker.find_models)
         _bring_forward(self.model_manager)
 
     def show_batch_window(self) -> None:

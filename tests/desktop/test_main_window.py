@@ -264,6 +264,7 @@ def test_with_no_model_on_disk_the_chat_points_to_the_manager_with_a_suggestion_
         assert "Model manager" in window.chat.status_label.text()
         assert recommend(machine_budget()).name in window.chat.status_label.text()  # InternVL2-1B on a CPU
         window.show_model_manager()
+        qtbot.waitUntil(lambda: window.model_manager is not None, timeout=WAIT_MS)
         manager = window.model_manager
         assert manager.isVisible()
         with qtbot.waitSignal(window.worker.sig_load_failed, timeout=WAIT_MS):  # "Use" goes to the model thread
