@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from videochat import errors
+from videochat import errors, fit
 from videochat.backends import BACKENDS
 from videochat.backends.loading import check_consent, module_safe_folder, resolve_device, resolve_precision
 from videochat.catalog import CATALOG, BadModelFolder, UnknownModel, find_entry, resolve_model
@@ -146,3 +146,15 @@ def test_models_in_the_hugging_face_cache_are_listed_as_downloaded(tmp_path, mon
     assert downloaded_entries() == []  # a config alone (what AutoConfig fetches) is not a model
     (repo / "snapshots" / commit / "model.safetensors").write_bytes(b"weights")
     assert [entry.repo_id for entry in downloaded_entries()] == ["OpenGVLab/InternVL2-1B"]
+
+
+def test_available_ram_is_read_without_psutil_and_agrees_with_it(monkeypatch):
+    import psutil
+
+    assert abs(fit.available_ram_bytes() - psutil.virtual_memory().available) < 0.05 * psutil.virtual_memory().total
+
+    def no_proc(*args, **kwargs):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(fit, "open", no_proc, raising=False)  # as on Windows or macOS: psutil answers
+    assert abs(fit.available_ram_bytes() - psutil.virtual_memory().available) < 0.05 * psutil.virtual_memory().total
