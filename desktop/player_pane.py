@@ -27,13 +27,14 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QUrl, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop.background import run_in_background
+from desktop.media_objects import MediaObjects
 from desktop.probes import probes
 from desktop.scrub_bar import ScrubBar
 from desktop.transport_bar import TransportBar
@@ -49,7 +50,7 @@ SEEK_STEP_S = 5.0
 BACK_STEP_S = 1.0
 # How long a QMediaPlayer error waits for the probe's clearer message before it is shown itself.
 PLAYER_ERROR_GRACE_MS = 1000
-# The media objects are made starting this long after the window first shows (see _prepare_media).
+# The media objects start being made this long after the window first shows (desktop/media_objects.py).
 MEDIA_SETUP_DELAY_MS = 50
 ERROR_STYLE = "QLabel { background: #7a1f1f; color: white; padding: 12px; border-radius: 6px; }"
 
@@ -62,12 +63,6 @@ class _PendingOpen:
     player_ready: bool = False
     player_error: str | None = None
     keeps_current: bool = False  # a video is shown: the player switches only once the probe passed
-
-
-def _preload_media_job(plugins_folder: str) -> bool:
-    from desktop.heavy_imports import preload_multimedia_libraries
-
-    return preload_multimedia_libraries(plugins_folder)
 
 
 def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exception | None]:
@@ -100,12 +95,11 @@ class PlayerPane(QWidget):
         self._out_point: float | None = None
         self._resume_after_drag = False
 
-        # Made after the window shows, or for the first open: see _prepare_media.
+        # Made after the window shows, or for the first open (desktop/media_objects.py).
+        self._media = MediaObjects(self, on_made=self._wire_media)
         self._player: QMediaPlayer | None = None
         self._audio: QAudioOutput | None = None
         self._video: QVideoWidget | None = None
-        self._media_preparing = False
-        self._waiting_for_media: list[Callable[[], None]] = []
         self._build_ui()
         self._connect_signals()
         self._install_shortcuts()
@@ -134,63 +128,20 @@ class PlayerPane(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
-        QTimer.singleShot(MEDIA_SETUP_DELAY_MS, self._prepare_media)
+        QTimer.singleShot(MEDIA_SETUP_DELAY_MS, self._media.prepare)
 
-    def _prepare_media(self) -> None:
-        """Make the player, its audio output and the video widget, in steps the GUI thread hardly notices.
-
-        Made at once they cost about 40 ms of the GUI thread (QtMultimedia's libraries, then Qt's
-        FFmpeg plugin at the first QMediaPlayer). So a pool thread loads those libraries first,
-        without the GIL; then the modules are imported (about 10 ms) and, in the next turn of the
-        event loop, the objects made. It starts just after the window first shows, or for the
-        first `open` if that comes sooner; "No video open." (or "Opening …") shows meanwhile.
-        """
-        if self._media_preparing or self._player is not None:
-            return
-        self._media_preparing = True
-        from PySide6.QtCore import QLibraryInfo
-
-        plugins = QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)
-        run_in_background(_preload_media_job, plugins, receiver=self._on_media_libraries_loaded)
-
-    def _on_media_libraries_loaded(self, _loaded: bool) -> None:
-        import PySide6.QtMultimedia  # noqa: F401
-        import PySide6.QtMultimediaWidgets  # noqa: F401
-
-        QTimer.singleShot(0, self, self._ensure_media)
-
-    def _when_media_ready(self, callback: Callable[[], None]) -> None:
-        if self._player is not None:
-            callback()
-        else:
-            self._waiting_for_media.append(callback)
-            self._prepare_media()
-
-    def _ensure_media(self) -> None:
-        """Create the media objects now if they are not there yet, then run what waited for them."""
-        if self._player is not None:
-            return
-        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-        from PySide6.QtMultimediaWidgets import QVideoWidget
-
-        self._player = QMediaPlayer(self)
-        self._audio = QAudioOutput(self)
-        self._player.setAudioOutput(self._audio)
+    def _wire_media(self, media: MediaObjects) -> None:
+        self._player, self._audio, self._video = media.player, media.audio, media.video
         self._audio.setVolume(self._transport.volume())
         self._player.setPlaybackRate(self._transport.speed())
-        self._video = QVideoWidget()
         self._video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._stack.addWidget(self._video)
-        self._player.setVideoOutput(self._video)
         self._player.mediaStatusChanged.connect(self._on_media_status_changed)
         self._player.errorOccurred.connect(self._on_player_error)
         self._player.positionChanged.connect(self._on_player_position_changed)
         self._player.playbackStateChanged.connect(self._on_playback_state_changed)
         self._transport.sig_speed_changed.connect(self._player.setPlaybackRate)
         self._transport.sig_volume_changed.connect(self._audio.setVolume)
-        waiting, self._waiting_for_media = self._waiting_for_media, []
-        for callback in waiting:
-            callback()
 
     def _connect_signals(self) -> None:
         self._scrub.sig_seek_requested.connect(self.seek)
@@ -225,7 +176,7 @@ class PlayerPane(QWidget):
         self._set_video_controls_enabled(False)
         self._show_message(f"Opening {path.name} …", is_error=False)
         serial = self._pending.serial
-        self._when_media_ready(lambda: self._load_into_player(serial, path))
+        self._media.when_ready(lambda: self._load_into_player(serial, path))
 
     def _load_into_player(self, serial: int, path: Path) -> None:
         if self._pending is None or self._pending.serial != serial:

@@ -380,15 +380,15 @@ def test_without_a_media_backend_the_clip_still_opens_for_questions_and_says_why
 
 
 def test_files_opened_while_the_player_is_still_being_made_are_handled_once_it_is(qtbot, clips, tmp_path, monkeypatch):
-    import desktop.player_pane
+    import desktop.media_objects
 
-    real_preload = desktop.player_pane._preload_media_job
+    real_preload = desktop.media_objects._preload_media_job
 
     def slow_preload(plugins_folder):
         time.sleep(0.5)  # the probes of the files below come back first
         return real_preload(plugins_folder)
 
-    monkeypatch.setattr(desktop.player_pane, "_preload_media_job", slow_preload)
+    monkeypatch.setattr(desktop.media_objects, "_preload_media_job", slow_preload)
     pane = PlayerPane()
     qtbot.addWidget(pane)
     pane.resize(640, 480)

@@ -1,0 +1,80 @@
+"""The player's media objects (QMediaPlayer, its audio output, the video widget), made without stalling the GUI thread.
+
+Made at once they cost about 40 ms of the GUI thread: QtMultimedia's libraries, then Qt's FFmpeg
+plugin at the first QMediaPlayer. `prepare()` has a pool thread load those libraries first,
+without the GIL (`desktop.heavy_imports.preload_multimedia_libraries`); then the modules are
+imported (about 10 ms) and, in the next turn of the event loop, the objects made (1–2 ms).
+`when_ready(callback)` runs the callback at once if they are there, or once they are.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QWidget
+
+from desktop.background import run_in_background
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+    from PySide6.QtMultimediaWidgets import QVideoWidget
+
+
+def _preload_media_job(plugins_folder: str) -> bool:
+    from desktop.heavy_imports import preload_multimedia_libraries
+
+    return preload_multimedia_libraries(plugins_folder)
+
+
+class MediaObjects(QObject):
+    def __init__(self, owner: QWidget, on_made: Callable[[MediaObjects], None]):
+        """`owner` parents the player and the audio output; `on_made` wires them up, before anything waiting runs."""
+        super().__init__(owner)
+        self._owner = owner
+        self._on_made = on_made
+        self.player: QMediaPlayer | None = None
+        self.audio: QAudioOutput | None = None
+        self.video: QVideoWidget | None = None
+        self._preparing = False
+        self._waiting: list[Callable[[], None]] = []
+
+    def prepare(self) -> None:
+        """Start making them, in steps; nothing happens if they are made or on their way."""
+        if self._preparing or self.player is not None:
+            return
+        self._preparing = True
+        from PySide6.QtCore import QLibraryInfo
+
+        plugins = QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)
+        run_in_background(_preload_media_job, plugins, receiver=self._on_libraries_loaded)
+
+    def _on_libraries_loaded(self, _loaded: bool) -> None:
+        import PySide6.QtMultimedia  # noqa: F401
+        import PySide6.QtMultimediaWidgets  # noqa: F401
+
+        QTimer.singleShot(0, self, self.make_now)
+
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        if self.player is not None:
+            callback()
+        else:
+            self._waiting.append(callback)
+            self.prepare()
+
+    def make_now(self) -> None:
+        """Make them now if they are not there yet, then run what waited for them."""
+        if self.player is not None:
+            return
+        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+        from PySide6.QtMultimediaWidgets import QVideoWidget
+
+        self.player = QMediaPlayer(self._owner)
+        self.audio = QAudioOutput(self._owner)
+        self.player.setAudioOutput(self.audio)
+        self.video = QVideoWidget()
+        self.player.setVideoOutput(self.video)
+        self._on_made(self)
+        waiting, self._waiting = self._waiting, []
+        for callback in waiting:
+            callback()
