@@ -7,7 +7,7 @@ from pathlib import Path
 
 from desktop.background import run_in_background
 
-# The menu is built at start-up, before videochat.export is imported (see export_with_dialog).
+# The menu's entries, made without importing videochat.export (that waits for export_with_dialog).
 EXPORT_CHOICES = [
     ("markdown", "&Markdown report…"),
     ("json", "&JSON, everything…"),

@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._fill_recent_menu()
         self.export_menu = file_menu.addMenu("&Export conversation")
-        self._fill_export_menu()
+        self.export_menu.setEnabled(False)  # its entries are made when a conversation is open: _enable_export
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -112,13 +112,14 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, p=path: self.open_video(p))
         self.recent_menu.setEnabled(bool(self.settings.recent_files))
 
-    def _fill_export_menu(self) -> None:
-        from desktop.exporting import EXPORT_CHOICES
+    def _enable_export(self) -> None:
+        if not self.export_menu.actions():
+            from desktop.exporting import EXPORT_CHOICES
 
-        for name, title in EXPORT_CHOICES:
-            action = self.export_menu.addAction(title)
-            action.triggered.connect(lambda _checked=False, n=name: self.export_conversation(n))
-        self.export_menu.setEnabled(False)
+            for name, title in EXPORT_CHOICES:
+                action = self.export_menu.addAction(title)
+                action.triggered.connect(lambda _checked=False, n=name: self.export_conversation(n))
+        self.export_menu.setEnabled(True)
 
     def _connect(self) -> None:
         self.errors.install()
@@ -203,7 +204,7 @@ class MainWindow(QMainWindow):
         if message:
             self.chat.show_error(message)
         self._show_notes(session)
-        self.export_menu.setEnabled(True)
+        self._enable_export()
 
     def _show_notes(self, session) -> None:
         self.notes.set_notes(session.sorted_notes())
