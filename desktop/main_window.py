@@ -6,7 +6,6 @@ and their results are drawn by the pane they concern.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,7 +68,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.chat.set_generation_values(self.settings.max_new_tokens, self.settings.temperature)
         self.player.set_volume(self.settings.volume)
-        self._saved_settings = dataclasses.replace(self.settings, recent_files=list(self.settings.recent_files))
+        self._saved_settings = self.settings.copy()
         self._build_menus()
         self._connect()
 
@@ -406,6 +405,8 @@ class MainWindow(QMainWindow):
 
     def _send(self, request: AskRequest) -> None:
         if self._starts_afresh:
+            import dataclasses  # loaded with the model worker's module by now
+
             request = dataclasses.replace(request, new_conversation=True)
             self._starts_afresh = False
         self._last_request = request
@@ -451,7 +452,7 @@ class MainWindow(QMainWindow):
         except OSError as error:
             self.statusBar().showMessage(f"Settings could not be saved: {error}", 5000)
             return
-        self._saved_settings = dataclasses.replace(self.settings, recent_files=list(self.settings.recent_files))
+        self._saved_settings = self.settings.copy()
 
     def _remember_controls(self) -> None:
         """The generation controls and the volume as the user left them, for the next start."""

@@ -25,7 +25,6 @@ unused, so text boxes keep theirs.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,14 +54,17 @@ MEDIA_SETUP_DELAY_MS = 50
 ERROR_STYLE = "QLabel { background: #7a1f1f; color: white; padding: 12px; border-radius: 6px; }"
 
 
-@dataclass
 class _PendingOpen:
-    serial: int
-    path: Path
-    info: VideoInfo | None = None
-    player_ready: bool = False
-    player_error: str | None = None
-    keeps_current: bool = False  # a video is shown: the player switches only once the probe passed
+    """An open on its way: the probe's and the player's halves, tagged by serial (a plain class: no
+    dataclasses import at start-up)."""
+
+    def __init__(self, serial: int, path: Path, keeps_current: bool = False):
+        self.serial = serial
+        self.path = path
+        self.keeps_current = keeps_current  # a video is shown: the player switches only once the probe passed
+        self.info: VideoInfo | None = None
+        self.player_ready = False
+        self.player_error: str | None = None
 
 
 def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exception | None]:

@@ -45,11 +45,9 @@ def test_a_file_that_is_not_an_object_is_kept_aside(tmp_path):
 
 
 def test_every_setting_is_checked_on_load_and_the_generation_defaults_are_the_backends():
-    from dataclasses import fields
-
     from videochat.generation import GenerationSettings
     from videochat.settings import _KINDS
 
-    assert set(_KINDS) == {f.name for f in fields(Settings)}
+    assert set(_KINDS) == set(Settings.__annotations__) == set(Settings().as_dict())
     defaults = GenerationSettings()
     assert (Settings().max_new_tokens, Settings().temperature) == (defaults.max_new_tokens, defaults.temperature)

@@ -240,7 +240,7 @@ def test_the_window_shows_before_any_model_batch_media_or_notes_table_code_is_lo
         window = MainWindow(Settings())
         window.show()
         app.processEvents()
-        later = {"torch", "transformers", "videochat.backends", "videochat.batch", "desktop.model_worker", "PySide6.QtMultimedia"}
+        later = {"torch", "transformers", "videochat.backends", "videochat.batch", "desktop.model_worker", "PySide6.QtMultimedia", "dataclasses"}
         assert not later & set(sys.modules), later & set(sys.modules)
         assert window.notes.table is None
         window.shutdown()
