@@ -77,6 +77,8 @@ def preload_torch_libraries() -> bool:
 def preload_multimedia_libraries(plugins_folder: str) -> bool:
     """On a worker thread: the extension modules of PySide6.QtMultimedia(Widgets) and Qt's FFmpeg
     media plugin (`plugins_folder` is Qt's plugin path), with the libraries they link. Never raises."""
+    if os.name != "posix":
+        return False
     loaded = True
     for module in ("PySide6.QtMultimedia", "PySide6.QtMultimediaWidgets"):
         try:

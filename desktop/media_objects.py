@@ -4,11 +4,14 @@ Made at once they cost about 40 ms of the GUI thread: QtMultimedia's libraries, 
 plugin at the first QMediaPlayer. `prepare()` has a pool thread load those libraries first,
 without the GIL (`desktop.heavy_imports.preload_multimedia_libraries`); then the modules are
 imported (about 10 ms) and, in the next turn of the event loop, the objects made (1–2 ms).
-`when_ready(callback)` runs the callback at once if they are there, or once they are.
+`when_ready(callback)` runs the callback at once if they are there, or once they are. Should
+QtMultimedia not load at all (a library missing), `failed` says why and the callbacks still run,
+with `player` None: the pane then opens files for questions only.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QTimer
@@ -20,11 +23,18 @@ if TYPE_CHECKING:
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
     from PySide6.QtMultimediaWidgets import QVideoWidget
 
+log = logging.getLogger(__name__)
+
 
 def _preload_media_job(plugins_folder: str) -> bool:
-    from desktop.heavy_imports import preload_multimedia_libraries
+    """On a pool thread; never raises (a failed preload only means a slower import after it)."""
+    try:
+        from desktop.heavy_imports import preload_multimedia_libraries
 
-    return preload_multimedia_libraries(plugins_folder)
+        return preload_multimedia_libraries(plugins_folder)
+    except Exception:
+        log.debug("preloading the multimedia libraries failed", exc_info=True)
+        return False
 
 
 class MediaObjects(QObject):
@@ -36,12 +46,13 @@ class MediaObjects(QObject):
         self.player: QMediaPlayer | None = None
         self.audio: QAudioOutput | None = None
         self.video: QVideoWidget | None = None
+        self.failed: str | None = None  # why QtMultimedia could not be used, if it could not
         self._preparing = False
         self._waiting: list[Callable[[], None]] = []
 
     def prepare(self) -> None:
         """Start making them, in steps; nothing happens if they are made or on their way."""
-        if self._preparing or self.player is not None:
+        if self._preparing or self.player is not None or self.failed:
             return
         self._preparing = True
         from PySide6.QtCore import QLibraryInfo
@@ -50,13 +61,16 @@ class MediaObjects(QObject):
         run_in_background(_preload_media_job, plugins, receiver=self._on_libraries_loaded)
 
     def _on_libraries_loaded(self, _loaded: bool) -> None:
-        import PySide6.QtMultimedia  # noqa: F401
-        import PySide6.QtMultimediaWidgets  # noqa: F401
-
+        try:
+            import PySide6.QtMultimedia  # noqa: F401
+            import PySide6.QtMultimediaWidgets  # noqa: F401
+        except Exception as error:  # noqa: BLE001 (a broken install: the pane says the video cannot play)
+            self._give_up(error)
+            return
         QTimer.singleShot(0, self, self.make_now)
 
     def when_ready(self, callback: Callable[[], None]) -> None:
-        if self.player is not None:
+        if self.player is not None or self.failed:
             callback()
         else:
             self._waiting.append(callback)
@@ -64,17 +78,28 @@ class MediaObjects(QObject):
 
     def make_now(self) -> None:
         """Make them now if they are not there yet, then run what waited for them."""
-        if self.player is not None:
+        if self.player is not None or self.failed:
             return
-        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-        from PySide6.QtMultimediaWidgets import QVideoWidget
-
+        try:
+            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+            from PySide6.QtMultimediaWidgets import QVideoWidget
+        except Exception as error:  # noqa: BLE001
+            self._give_up(error)
+            return
         self.player = QMediaPlayer(self._owner)
         self.audio = QAudioOutput(self._owner)
         self.player.setAudioOutput(self.audio)
         self.video = QVideoWidget()
         self.player.setVideoOutput(self.video)
         self._on_made(self)
+        self._run_waiting()
+
+    def _give_up(self, error: Exception) -> None:
+        log.warning("Qt's multimedia module cannot be used: %s", error)
+        self.failed = f"{type(error).__name__}: {error}"
+        self._run_waiting()
+
+    def _run_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
         for callback in waiting:
             callback()

@@ -183,7 +183,7 @@ class PlayerPane(QWidget):
     def _load_into_player(self, serial: int, path: Path) -> None:
         if self._pending is None or self._pending.serial != serial:
             return  # while the player was being made, another file was opened or this one failed
-        if not self._player.isAvailable():
+        if not self._can_show_video():
             # No media backend (a broken install, a stripped bundle): the probe alone finishes the open.
             self._pending.player_ready = True
             self._finish_open_if_ready()  # the probe may have come back while the player was being made
@@ -258,16 +258,21 @@ class PlayerPane(QWidget):
         self._scrub.set_note_spans([])
         self._scrub.set_duration(self._info.duration)
         self._publish_segment()
-        self._set_video_controls_enabled(True)
-        if not self._player.isAvailable():
+        if not self._can_show_video():
+            self._set_video_controls_enabled(False)
             self._show_message(NO_PLAYBACK_TEXT, is_error=True)
             self.sig_opened.emit(self._info)
             return
+        self._set_video_controls_enabled(True)
         self._player.pause()  # shows the first frame; playback waits for the user
         self._notice.hide()
         self._stack.setCurrentWidget(self._video)
         self._on_player_position_changed(self._player.position())
         self.sig_opened.emit(self._info)
+
+    def _can_show_video(self) -> bool:
+        """False without a media backend (a broken install, a stripped bundle): files still open, for questions."""
+        return self._player is not None and self._player.isAvailable()
 
     def _fail_open(self, message: str) -> None:
         pending, self._pending = self._pending, None
@@ -328,7 +333,7 @@ class PlayerPane(QWidget):
             self.seek_to_frame(self._frame_at(seconds))
 
     def seek_to_frame(self, index: int) -> None:
-        if self._info is None:
+        if self._info is None or self._player is None:
             return
         from PySide6.QtMultimedia import QMediaPlayer
 
@@ -356,7 +361,7 @@ class PlayerPane(QWidget):
 
     def step_frames(self, count: int) -> None:
         """Pause and move `count` frames (negative: back), by the true frame times."""
-        if self._info is None:
+        if self._info is None or self._player is None:
             return
         self._player.pause()
         self.seek_to_frame(self.current_frame_index() + count)
@@ -379,14 +384,14 @@ class PlayerPane(QWidget):
         return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 
     def play(self) -> None:
-        if self._info is None:
+        if self._info is None or self._player is None:
             return
         if self.current_frame_index() == self._info.frame_count - 1:
             self.seek_to_frame(0)  # play on the last frame starts over, as in editors
         self._player.play()
 
     def pause(self) -> None:
-        if self._info is not None:
+        if self._info is not None and self._player is not None:
             self._player.pause()
 
     def toggle_play(self) -> None:
@@ -406,10 +411,10 @@ class PlayerPane(QWidget):
     def _on_drag_started(self) -> None:
         # Paused while dragging so each throttled seek shows a still frame; playback resumes after.
         self._resume_after_drag = self.is_playing()
-        self._player.pause()
+        self.pause()
 
     def _on_drag_finished(self) -> None:
-        if self._resume_after_drag:
+        if self._resume_after_drag and self._player is not None:
             self._player.play()
         self._resume_after_drag = False
 
@@ -530,5 +535,5 @@ class PlayerPane(QWidget):
         if self.is_playing() and self.speed() > 1.0:
             self._transport.change_speed(-1)
         else:
-            self._player.pause()
+            self.pause()
             self.seek(self.position_seconds() - BACK_STEP_S)

@@ -408,3 +408,22 @@ def test_files_opened_while_the_player_is_still_being_made_are_handled_once_it_i
     assert [info.path for info in opened] == [clips("plain.mp4")]
     pane.seek_to_frame(12)
     wait_until_shown(qtbot, pane, 12)
+
+
+def test_when_qts_multimedia_module_cannot_load_a_clip_still_opens_for_questions(qtbot, clips, monkeypatch):
+    import sys
+
+    from desktop.player_pane import NO_PLAYBACK_TEXT
+
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # `import PySide6.QtMultimedia` now fails
+    pane = PlayerPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    with qtbot.waitSignal(pane.sig_opened, timeout=20_000) as blocker:
+        pane.open(clips("short.mp4"))
+    assert blocker.args[0].frame_count == 5
+    assert any(label.text() == NO_PLAYBACK_TEXT and label.isVisible() for label in pane.findChildren(QLabel))
+    pane.seek_to_frame(2)  # nothing to show it with: no error either
+    pane.step_frames(1)
+    pane.toggle_play()
+    assert pane.position_seconds() == 0.0 and not pane.is_playing()
