@@ -7,6 +7,7 @@ file; a file that cannot be read is kept aside and the defaults are used.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -51,7 +52,9 @@ class Settings:
         return Settings(**self.as_dict())
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return self.as_dict() == other.as_dict()
 
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.as_dict().items())})"
@@ -104,7 +107,11 @@ _KINDS = {
 def _is_kind(value, kind) -> bool:
     if isinstance(value, bool) or not isinstance(value, kind):  # JSON's true is not a number here
         return False
-    return all(isinstance(item, str) for item in value) if isinstance(value, list) else True
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    if isinstance(value, (int, float)):  # what Qt's controls take: finite, within a C int (json reads NaN)
+        return math.isfinite(value) and abs(value) < 2**31
+    return True
 
 
 def _keep_aside(path: Path) -> None:

@@ -37,6 +37,12 @@ def test_a_value_of_the_wrong_kind_falls_back_to_its_default_alone(tmp_path):
     assert path.read_text(encoding="utf-8") == text  # nothing was lost to a rename
 
 
+def test_numbers_the_controls_cannot_take_fall_back_too(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text('{"max_new_tokens": 99999999999, "volume": NaN, "temperature": Infinity, "frames": 12}', encoding="utf-8")
+    assert Settings.load(path) == Settings(frames=12)
+
+
 def test_a_file_that_is_not_an_object_is_kept_aside(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text("[1, 2]", encoding="utf-8")
