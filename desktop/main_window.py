@@ -20,7 +20,7 @@ from desktop.errors import ErrorPresenter
 from desktop.notes_panel import NotesPanel
 from desktop.player_pane import PlayerPane
 from videochat.errors import VideoChatError
-from videochat.settings import Settings
+from videochat.settings import Settings, default_path as default_settings_path
 from videochat.video_files import VIDEO_EXTENSIONS
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.chat.set_generation_values(self.settings.max_new_tokens, self.settings.temperature)
         self.player.set_volume(self.settings.volume)
-        self._saved_settings = self.settings.copy()
+        self._closing = False
         self._build_menus()
         self._connect()
 
@@ -292,12 +292,15 @@ class MainWindow(QMainWindow):
         elif not self._making_model_manager:
             # Its module's import and the window's building take a turn of the event loop each
             # (about 15 ms apiece here): the GUI thread never stands still for both at once.
-            self._making_model_manager = True
-            import desktop.model_manager  # noqa: F401
+            import desktop.model_manager  # noqa: F401 (should it fail, it is reported and the next click tries again)
 
+            self._making_model_manager = True
             QTimer.singleShot(0, self, self._make_model_manager)
 
     def _make_model_manager(self) -> None:
+        self._making_model_manager = False
+        if self._closing:
+            return
         from desktop.model_manager import ModelManager
 
         self.model_manager = ModelManager(self)
@@ -446,24 +449,37 @@ class MainWindow(QMainWindow):
     # -- closing ------------------------------------------------------------------------------
 
     def _save_settings(self) -> None:
-        self._remember_controls()
+        self._remember_controls(self.settings)
         try:
             self.settings.save(self._settings_path)
         except OSError as error:
             self.statusBar().showMessage(f"Settings could not be saved: {error}", 5000)
-            return
-        self._saved_settings = self.settings.copy()
 
-    def _remember_controls(self) -> None:
+    def _remember_controls(self, settings: Settings) -> None:
         """The generation controls and the volume as the user left them, for the next start."""
-        self.settings.max_new_tokens, self.settings.temperature = self.chat.generation_values()
-        self.settings.volume = self.player.volume()
+        settings.max_new_tokens, settings.temperature = self.chat.generation_values()
+        settings.volume = self.player.volume()
+
+    def _save_controls_if_changed(self) -> None:
+        """At quit: the controls changed since the last save go into the file as it is now, so that
+        what another window saved meanwhile (recent files, last model) is kept."""
+        remembered = self.settings.copy()
+        self._remember_controls(remembered)
+        if remembered == self.settings:
+            return
+        self._remember_controls(self.settings)
+        path = self._settings_path or default_settings_path()
+        on_disk = Settings.load(path) if path.exists() else self.settings.copy()
+        self._remember_controls(on_disk)
+        try:
+            on_disk.save(path)
+        except OSError as error:
+            log.warning("settings could not be saved at quit: %s", error)
 
     def shutdown(self) -> None:
         """Save changed settings, stop the model thread and the other workers (within about 2 s); safe to call twice."""
-        self._remember_controls()
-        if self.settings != self._saved_settings:
-            self._save_settings()
+        self._closing = True
+        self._save_controls_if_changed()
         if self._worker is not None:
             self._worker.shutdown(timeout_s=2.0)
         if self._sessions is not None and not self._sessions.flush(timeout_s=2.0):

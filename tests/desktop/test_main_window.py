@@ -225,7 +225,13 @@ def test_the_generation_controls_and_the_volume_are_remembered_for_the_next_star
     qtbot.addWidget(again)
     assert again.chat.generation_values() == (77, 0.4) and again.player.volume() == 0.3
     assert again.chat.settings().max_new_tokens == 77
+
+    other = Settings.load(path)  # another window saves its model meanwhile
+    other.last_model = "InternVL2-1B"
+    other.save(path)
+    again.player.set_volume(0.6)
     again.shutdown()
+    assert Settings.load(path).last_model == "InternVL2-1B" and Settings.load(path).volume == 0.6
 
 
 def test_the_window_shows_before_any_model_batch_media_or_notes_table_code_is_loaded(tmp_path):
