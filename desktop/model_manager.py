@@ -45,10 +45,10 @@ def _job(function, *args):
 
 
 def _table_states(models: list[str]) -> dict[str, object]:
-    from videochat import downloads
+    from videochat import models_on_disk
     from videochat.catalog import find_entry
 
-    return {model: downloads.status(entry) if (entry := find_entry(model)) else downloads.status_of_repo(model) for model in models}
+    return {model: models_on_disk.status(entry) if (entry := find_entry(model)) else models_on_disk.status_of_repo(model) for model in models}
 
 
 def _machine() -> tuple[object, object, dict[str, str]]:
@@ -61,14 +61,14 @@ def _machine() -> tuple[object, object, dict[str, str]]:
 
 def _updates(models: list[str]) -> list[str]:
     """The models whose recorded commit is behind the hub's main (online only)."""
-    from videochat import downloads, hub
+    from videochat import hub, models_on_disk
     from videochat.catalog import find_entry
 
     hub.ensure_reachable()
     behind = []
     for model in models:
         entry = find_entry(model)
-        if downloads.update_available(entry.repo_id if entry else model):
+        if models_on_disk.update_available(entry.repo_id if entry else model):
             behind.append(model)
     return behind
 
@@ -375,9 +375,9 @@ class ModelManager(QDialog):
             text += f"\n\nThe repos it shares ({', '.join(entry.extra_repos)}) stay."
         if QMessageBox.question(self, "Delete model", text) != QMessageBox.StandardButton.Yes:
             return
-        from videochat import downloads
+        from videochat import models_on_disk
 
-        freed = downloads.delete(entry or model)
+        freed = models_on_disk.delete(entry or model)
         self._show_message(f"{model} deleted ({format_bytes(freed)} freed).")
         self.refresh()
         self.sig_models_changed.emit()

@@ -147,7 +147,7 @@ def cached_config_folder(repo_id: str, revision: str | None) -> Path:
 
 def downloaded_entries() -> list[CatalogEntry]:
     """Catalog models whose files are all in the Hugging Face cache (checked locally, no network)."""
-    from videochat.downloads import status
+    from videochat.models_on_disk import status
 
     return [entry for entry in CATALOG if status(entry).state == "ready"]
 
@@ -158,7 +158,7 @@ def not_downloaded_message(repo_id: str) -> str:
 
 def _downloaded_revision(repo_id: str) -> str | None:
     """The commit the app downloaded, so that loads use it until the user updates; None: the cache's main."""
-    from videochat.downloads import recorded_revision
+    from videochat.download_record import recorded_revision
 
     return recorded_revision(repo_id)
 

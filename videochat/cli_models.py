@@ -24,7 +24,7 @@ def add_commands(commands) -> None:
 
 
 def run_models(args) -> int:
-    from videochat.downloads import catalog_status
+    from videochat.models_on_disk import catalog_status
     from videochat.sizes import format_bytes
     from videochat.fit import fits, machine_budget
 

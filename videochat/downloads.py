@@ -8,8 +8,9 @@ Each file is streamed into `blobs/<etag>.incomplete` (the name huggingface_hub r
 in 1 MiB chunks; whatever stopped it (pause, a dropped network, SIGKILL, power loss), the next
 try asks for the remaining bytes only. A finished file is checked before it takes its place
 (size, and sha256 for LFS files, the git object id for the others): a bad one is fetched
-again, never linked into the snapshot. The commit downloaded is recorded (`downloads.json` in the
-app's data folder); later loads use it, and updating is an explicit `plan(..., update=True)`.
+again, never linked into the snapshot. The commit downloaded is recorded (`download_record.py`);
+later loads use it, and updating is an explicit `plan(..., update=True)`. What is on disk for a
+model, its deletion and the update check are in `models_on_disk.py`.
 """
 
 from __future__ import annotations
@@ -17,21 +18,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import logging
 import os
 import shutil
-import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from videochat import hub
-from videochat.catalog import CATALOG, CatalogEntry, find_entry
+from videochat import download_record, hub
+from videochat.catalog import find_entry
 from videochat.errors import Cancelled, DownloadCorrupted, DownloadError, HubUnreachable, NotEnoughDisk
 from videochat.hub import RemoteFile
+from videochat.models_on_disk import bytes_in, repo_folder
 from videochat.sizes import format_bytes
 
 log = logging.getLogger(__name__)
@@ -106,93 +105,6 @@ class DownloadProgress:
         return f"{int(left // 60)}:{int(left % 60):02d} left" if left is not None else ""
 
 
-@dataclass
-class ModelStatus:
-    """What is on disk for a catalog model, read from the disk alone (no network)."""
-
-    state: str  # "not downloaded" | "partial" | "ready"
-    fraction: float = 0.0  # of the bytes, for "partial"
-    bytes_on_disk: int = 0
-    revision: str | None = None
-    extras_missing: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        if self.state == "partial":
-            return f"partial {self.fraction:.0%}"
-        if self.state == "ready" and self.extras_missing:
-            return "needs " + ", ".join(self.extras_missing)
-        return self.state
-
-
-# -- where things are ------------------------------------------------------------------------
-
-
-def repo_folder(repo_id: str) -> Path:
-    return hub.cache_dir() / ("models--" + repo_id.replace("/", "--"))
-
-
-def record_path() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("videochat", appauthor=False) / "downloads.json"
-
-
-_record_lock = threading.Lock()
-
-
-def _read_record() -> dict:
-    path = record_path()
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(record, dict) and isinstance(record.get("repos"), dict):
-            return record
-    except FileNotFoundError:
-        return {"repos": {}}
-    except (OSError, ValueError):
-        pass
-    # Damaged: kept aside for a person to look at; the cache itself still says what is there.
-    with contextlib.suppress(OSError):
-        os.replace(path, path.with_name(f"{path.name}.damaged-{int(time.time())}"))
-    log.warning("the download record %s could not be read; it was kept aside", path)
-    return {"repos": {}}
-
-
-@contextlib.contextmanager
-def _editing_record():
-    """The record to change in place; written atomically after, one writer at a time across processes."""
-    from filelock import FileLock
-
-    path = record_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _record_lock, FileLock(str(path.with_name(path.name + ".lock"))):
-        record = _read_record()
-        yield record
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False, encoding="utf-8") as stream:
-            json.dump(record, stream, indent=1)
-        os.replace(stream.name, path)
-
-
-def _update_record(repo_id: str, **changes) -> None:
-    with _editing_record() as record:
-        record["repos"].setdefault(repo_id, {}).update(changes)
-
-
-def _forget(repo_id: str) -> None:
-    with _editing_record() as record:
-        record["repos"].pop(repo_id, None)
-
-
-def _recorded(repo_id: str) -> dict:
-    return _read_record()["repos"].get(repo_id, {})
-
-
-def recorded_revision(repo_id: str) -> str | None:
-    """The commit of `repo_id` this app finished downloading (what loads use); an update in progress
-    does not change it until its last file is in."""
-    return _recorded(repo_id).get("revision")
-
-
 # -- planning ----------------------------------------------------------------------------------
 
 
@@ -216,7 +128,7 @@ def plan(name: str, revision: str | None = None, token: str | None = None, updat
     token = token if token is not None else hub.stored_token()
     repo_plans = []
     for index, (repo_id, reason) in enumerate(repos):
-        recorded = _recorded(repo_id)
+        recorded = download_record.recorded(repo_id)
         if index == 0 and revision:
             wanted = revision
         elif update:
@@ -249,13 +161,7 @@ def _unique_blobs(files) -> list[RemoteFile]:
 
 
 def _bytes_on_disk(repo: RepoPlan) -> int:
-    return _bytes_in(repo_folder(repo.repo_id), {f.etag: f.size for f in repo.files})
-
-
-def _bytes_in(folder: Path, sizes: dict[str, int]) -> int:
-    """How many of the bytes of these blobs (etag -> size) the cache holds, partial files included."""
-    blobs = folder / "blobs"
-    return sum(size if (blobs / etag).is_file() else min(_size(blobs / f"{etag}.incomplete"), size) for etag, size in sizes.items())
+    return bytes_in(repo_folder(repo.repo_id), {f.etag: f.size for f in repo.files})
 
 
 # -- downloading -------------------------------------------------------------------------------
@@ -309,14 +215,14 @@ def download(
     meter = _Meter(the_plan.total_bytes, the_plan.on_disk_bytes, files_total, progress)
     for repo in the_plan.repos:
         files = {f.path: [f.size, f.etag] for f in repo.files}
-        if recorded_revision(repo.repo_id) != repo.commit:
-            _update_record(repo.repo_id, pending={"revision": repo.commit, "files": files})
+        if download_record.recorded_revision(repo.repo_id) != repo.commit:
+            download_record.update_record(repo.repo_id, pending={"revision": repo.commit, "files": files})
         for file in repo.files:
             _fetch_file(repo, file, token, meter, stop)
             meter.files_done += 1
             meter.report(file, file.size, force=True)
         _write_refs(repo)
-        with _editing_record() as record:
+        with download_record.editing_record() as record:
             entry = record["repos"].setdefault(repo.repo_id, {})
             entry.pop("pending", None)
             entry.update(revision=repo.commit, files=files)
@@ -361,7 +267,7 @@ def _fetch_file(repo: RepoPlan, file: RemoteFile, token: str | None, meter: _Met
                 raise DownloadCorrupted(f"{repo.repo_id}/{file.path} arrived damaged twice (wrong size or checksum); it was not kept. Try again later.")
         os.replace(partial, blob)
     log.info("%s/%s: %d bytes, verified", repo.repo_id, file.path, file.size)
-    _mark_verified(repo.repo_id, file, blob)
+    download_record.mark_verified(repo.repo_id, file.etag, blob)
     _link(blob, pointer)
 
 
@@ -463,19 +369,13 @@ def _verified(blob: Path, file: RemoteFile) -> bool:
     stat = blob.stat()
     if stat.st_size != file.size:
         return False
-    checked = _recorded(file.repo_id).get("verified", {}).get(file.etag)
+    checked = download_record.recorded(file.repo_id).get("verified", {}).get(file.etag)
     if checked == [stat.st_size, stat.st_mtime_ns]:
         return True
     if _content_matches(blob, file):
-        _mark_verified(file.repo_id, file, blob)
+        download_record.mark_verified(file.repo_id, file.etag, blob)
         return True
     return False
-
-
-def _mark_verified(repo_id: str, file: RemoteFile, blob: Path) -> None:
-    stat = blob.stat()
-    with _editing_record() as record:  # read and written under the lock: two downloads may mark at once
-        record["repos"].setdefault(repo_id, {}).setdefault("verified", {})[file.etag] = [stat.st_size, stat.st_mtime_ns]
 
 
 def _link(blob: Path, pointer: Path) -> None:
@@ -497,100 +397,3 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-# -- what is on disk ---------------------------------------------------------------------------
-
-
-def status(entry: CatalogEntry) -> ModelStatus:
-    """The state of a catalog model from the disk alone (no network)."""
-    main = status_of_repo(entry.repo_id)
-    missing = [extra for extra in entry.extra_repos if status_of_repo(extra).state != "ready"]
-    main.extras_missing = missing if main.state == "ready" else []
-    return main
-
-
-def status_of_repo(repo_id: str) -> ModelStatus:
-    folder = repo_folder(repo_id)
-    recorded = _recorded(repo_id)
-    on_disk = _folder_bytes(folder)
-    revision, files = recorded.get("revision"), recorded.get("files", {})
-    if revision and _fraction_in(folder, files) >= 1.0 and _snapshot_has(folder / "snapshots" / revision, files):
-        return ModelStatus("ready", 1.0, on_disk, revision)  # an update under way does not change that
-    wanted = recorded.get("pending") or ({"files": files} if revision else None)
-    if wanted:
-        fraction = _fraction_in(folder, wanted["files"])
-        return ModelStatus("partial" if fraction > 0 else "not downloaded", min(fraction, 0.999), on_disk, revision)
-    # Fetched by another tool: ready when the snapshot main names holds a config and all its weights.
-    revision = _read_text(folder / "refs" / "main")
-    if revision and _snapshot_looks_complete(folder / "snapshots" / revision) and not any((folder / "blobs").glob("*.incomplete")):
-        return ModelStatus("ready", 1.0, on_disk, revision)
-    return ModelStatus("partial" if on_disk else "not downloaded", 0.0, on_disk, revision)
-
-
-def _fraction_in(folder: Path, files: dict) -> float:
-    """The share of `files` (path -> [size, etag]) whose bytes are in the cache, partial ones included."""
-    unique = {etag: size for size, etag in files.values()}
-    total = sum(unique.values())
-    return _bytes_in(folder, unique) / total if total else 1.0
-
-
-def _snapshot_has(snapshot: Path, files: dict) -> bool:
-    return all((snapshot / path).exists() for path in files)
-
-
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
-
-
-def _snapshot_looks_complete(snapshot: Path) -> bool:
-    """A config, and every weight shard its index names (or at least one weight file when there is no index)."""
-    if not (snapshot / "config.json").exists():
-        return False
-    indexes = list(snapshot.glob("*.index.json"))
-    if indexes:
-        try:
-            shards = {name for index in indexes for name in json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return False
-        return all((snapshot / shard).exists() for shard in shards)
-    return any(path.suffix in WEIGHT_SUFFIXES and path.exists() for path in snapshot.iterdir())
-
-
-def _folder_bytes(folder: Path) -> int:
-    blobs = folder / "blobs"
-    return sum(_size(path) for path in blobs.iterdir()) if blobs.is_dir() else 0
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-
-
-def delete(entry_or_repo: CatalogEntry | str) -> int:
-    """Remove a model's own repo from the cache (not the repos it shares with others); returns bytes freed."""
-    repo_id = entry_or_repo.repo_id if isinstance(entry_or_repo, CatalogEntry) else entry_or_repo
-    folder = repo_folder(repo_id)
-    freed = _folder_bytes(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    _forget(repo_id)
-    return freed
-
-
-def update_available(repo_id: str, token: str | None = None) -> bool:
-    """True when the hub's main is ahead of the recorded commit (online; `HubUnreachable` offline)."""
-    recorded = recorded_revision(repo_id)
-    if recorded is None:
-        return False
-    commit, _ = hub.list_files(repo_id, None, token if token is not None else hub.stored_token())
-    return commit != recorded
-
-
-def catalog_status() -> list[tuple[CatalogEntry, ModelStatus]]:
-    return [(entry, status(entry)) for entry in CATALOG]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.hub_server import FakeHub, serving_this_process
-from videochat import downloads, hub
+from videochat import download_record, downloads, hub, models_on_disk
 from videochat.catalog import find_entry
 from videochat.errors import Cancelled, HubUnreachable, InvalidToken, LicenceNotAccepted, RepoNotFound, TokenRequired
 
@@ -67,7 +67,7 @@ def videochat(*args: str, env: dict, timeout: float = 120) -> subprocess.Complet
 
 
 def blob(repo_id: str, etag: str) -> Path:
-    return downloads.repo_folder(repo_id) / "blobs" / etag
+    return models_on_disk.repo_folder(repo_id) / "blobs" / etag
 
 
 # -- downloading ------------------------------------------------------------------------------
@@ -138,9 +138,9 @@ def test_pause_keeps_the_partial_file_and_the_next_download_resumes(fake_hub, bi
     with pytest.raises(Cancelled, match="resumes"):
         downloads.download(plan, progress=seen.append, should_stop=stop_after_some)
     fake_hub.bytes_per_second = None
-    status = downloads.status_of_repo(BIG)
+    status = models_on_disk.status_of_repo(BIG)
     assert status.state == "partial" and 0.2 < status.fraction < 0.9
-    assert (downloads.repo_folder(BIG) / "snapshots").exists()  # config.json is there; the model is not ready
+    assert (models_on_disk.repo_folder(BIG) / "snapshots").exists()  # config.json is there; the model is not ready
     fake_hub.wait_idle()
     fake_hub.reset_counters()
 
@@ -148,7 +148,7 @@ def test_pause_keeps_the_partial_file_and_the_next_download_resumes(fake_hub, bi
     assert plan.on_disk_bytes >= BIG_SIZE // 4
     downloads.download(plan)
     assert fake_hub.bytes_sent(BIG) <= BIG_SIZE - plan.on_disk_bytes + len(big_files["config.json"]) + downloads.CHUNK_BYTES
-    assert downloads.status_of_repo(BIG).state == "ready"
+    assert models_on_disk.status_of_repo(BIG).state == "ready"
     assert seen[-1].total == plan.total_bytes and seen[-1].file_total == BIG_SIZE
 
 
@@ -170,9 +170,9 @@ def test_a_file_that_arrives_damaged_is_never_linked_into_the_snapshot(fake_hub,
     the_plan = downloads.plan(BIG)
     with pytest.raises(downloads.DownloadCorrupted):
         downloads.download(the_plan)
-    snapshot = downloads.repo_folder(BIG) / "snapshots" / the_plan.repos[0].commit
+    snapshot = models_on_disk.repo_folder(BIG) / "snapshots" / the_plan.repos[0].commit
     assert (snapshot / "config.json").exists() and not (snapshot / "model.safetensors").exists()
-    assert not list((downloads.repo_folder(BIG) / "blobs").glob("*.incomplete"))
+    assert not list((models_on_disk.repo_folder(BIG) / "blobs").glob("*.incomplete"))
 
 
 def test_not_enough_disk_is_said_before_anything_is_fetched(fake_hub, monkeypatch):
@@ -259,28 +259,28 @@ def test_with_the_hub_gone_nothing_waits(fake_hub):
     with pytest.raises(HubUnreachable, match="cannot be reached"):
         downloads.plan(BIG)
     with pytest.raises(HubUnreachable):
-        downloads.update_available(BIG)
+        models_on_disk.update_available(BIG)
     assert time.monotonic() - started < 1.0
-    assert downloads.status_of_repo(BIG).state == "ready"  # from the disk alone
+    assert models_on_disk.status_of_repo(BIG).state == "ready"  # from the disk alone
 
 
 def test_update_available_compares_the_hub_with_the_recorded_commit(fake_hub):
     downloads.download(downloads.plan(BIG))
-    assert not downloads.update_available(BIG)
-    first = downloads.recorded_revision(BIG)
+    assert not models_on_disk.update_available(BIG)
+    first = download_record.recorded_revision(BIG)
     fake_hub.update_repo(BIG, {"README.md": b"new"}, keep_others=True)
-    assert downloads.update_available(BIG)
+    assert models_on_disk.update_available(BIG)
     assert downloads.plan(BIG).repos[0].commit == first  # a plain download keeps the recorded commit
     newer = downloads.plan(BIG, update=True)
     downloads.download(newer)
-    assert downloads.recorded_revision(BIG) == newer.repos[0].commit != first
+    assert download_record.recorded_revision(BIG) == newer.repos[0].commit != first
 
 
 def test_delete_frees_the_model_and_its_record(fake_hub):
     downloads.download(downloads.plan(BIG))
-    assert downloads.delete(BIG) >= BIG_SIZE
-    assert downloads.status_of_repo(BIG).state == "not downloaded"
-    assert downloads.recorded_revision(BIG) is None
+    assert models_on_disk.delete(BIG) >= BIG_SIZE
+    assert models_on_disk.status_of_repo(BIG).state == "not downloaded"
+    assert download_record.recorded_revision(BIG) is None
 
 
 def test_a_half_downloaded_catalog_model_is_not_offered_for_loading(fake_hub, tiny_llava):
@@ -291,7 +291,7 @@ def test_a_half_downloaded_catalog_model_is_not_offered_for_loading(fake_hub, ti
     answers = iter([False])  # go on for the first chunk (all of config.json), stop at the next
     with pytest.raises(Cancelled):
         downloads.download(the_plan, should_stop=lambda: next(answers, True))
-    assert downloads.status(find_entry(LLAVA)).state == "partial"
+    assert models_on_disk.status(find_entry(LLAVA)).state == "partial"
     assert find_entry(LLAVA) not in downloaded_entries()
     downloads.download(downloads.plan(LLAVA))
     assert find_entry(LLAVA) in downloaded_entries()
@@ -312,13 +312,13 @@ def test_a_dropped_connection_keeps_the_partial_file_and_says_so(fake_hub):
     with pytest.raises(HubUnreachable, match="kept"):
         downloads.download(the_plan, progress=cut_when_a_third_is_in)
     assert time.monotonic() - started < 30
-    assert downloads.status_of_repo(BIG).state == "partial"
+    assert models_on_disk.status_of_repo(BIG).state == "partial"
     fake_hub.go_online()
     fake_hub.bytes_per_second = None
     resumed = downloads.plan(BIG)
     assert resumed.on_disk_bytes > BIG_SIZE // 3
     downloads.download(resumed)
-    assert downloads.status_of_repo(BIG).state == "ready"
+    assert models_on_disk.status_of_repo(BIG).state == "ready"
 
 
 def test_a_full_disk_keeps_the_partial_file_and_says_what_to_do(fake_hub, monkeypatch):
@@ -330,9 +330,9 @@ def test_a_full_disk_keeps_the_partial_file_and_says_what_to_do(fake_hub, monkey
     with pytest.raises(downloads.NotEnoughDisk, match="free some space"):
         downloads.download(the_plan)
     monkeypatch.setattr(downloads.os, "fsync", real_fsync)
-    assert downloads.status_of_repo(BIG).state == "partial"
+    assert models_on_disk.status_of_repo(BIG).state == "partial"
     downloads.download(downloads.plan(BIG))
-    assert downloads.status_of_repo(BIG).state == "ready"
+    assert models_on_disk.status_of_repo(BIG).state == "ready"
 
 
 def test_empty_files_and_files_with_the_same_content_download_and_count_once(fake_hub):
@@ -344,38 +344,38 @@ def test_empty_files_and_files_with_the_same_content_download_and_count_once(fak
     downloads.download(the_plan, progress=seen.append)
     done = [p.done for p in seen]
     assert done == sorted(done) and all(0 <= d <= the_plan.total_bytes for d in done) and done[-1] == the_plan.total_bytes
-    snapshot = downloads.repo_folder("test/odd") / "snapshots" / the_plan.repos[0].commit
+    snapshot = models_on_disk.repo_folder("test/odd") / "snapshots" / the_plan.repos[0].commit
     assert (snapshot / "__init__.py").read_bytes() == b"" and (snapshot / "b.safetensors").read_bytes() == same
-    assert downloads.status_of_repo("test/odd").state == "ready"
+    assert models_on_disk.status_of_repo("test/odd").state == "ready"
 
 
 def test_a_paused_update_leaves_the_downloaded_commit_loadable(fake_hub, big_files):
     downloads.download(downloads.plan(BIG))
-    first = downloads.recorded_revision(BIG)
+    first = download_record.recorded_revision(BIG)
     fake_hub.update_repo(BIG, {"model.safetensors": os.urandom(BIG_SIZE)}, keep_others=True)
     answers = iter([False, False])
     with pytest.raises(Cancelled):
         downloads.download(downloads.plan(BIG, update=True), should_stop=lambda: next(answers, True))
-    assert downloads.recorded_revision(BIG) == first
-    assert downloads.status_of_repo(BIG).state == "ready"
+    assert download_record.recorded_revision(BIG) == first
+    assert models_on_disk.status_of_repo(BIG).state == "ready"
     resumed = downloads.plan(BIG)  # a plain download now resumes the update it started
     assert resumed.repos[0].commit == fake_hub.head(BIG) and resumed.on_disk_bytes > 0
     downloads.download(resumed)
-    assert downloads.recorded_revision(BIG) == fake_hub.head(BIG)
+    assert download_record.recorded_revision(BIG) == fake_hub.head(BIG)
 
 
 def test_fetching_an_older_commit_by_hash_leaves_refs_main_alone(fake_hub):
     old = fake_hub.head(BIG)
     new = fake_hub.update_repo(BIG, {"README.md": b"new"}, keep_others=True)
     downloads.download(downloads.plan(BIG))  # main: refs/main names the newest commit
-    assert (downloads.repo_folder(BIG) / "refs" / "main").read_text() == new
+    assert (models_on_disk.repo_folder(BIG) / "refs" / "main").read_text() == new
     downloads.download(downloads.plan(BIG, revision=old))
-    assert (downloads.repo_folder(BIG) / "refs" / "main").read_text() == new
-    assert downloads.recorded_revision(BIG) == old
+    assert (models_on_disk.repo_folder(BIG) / "refs" / "main").read_text() == new
+    assert download_record.recorded_revision(BIG) == old
 
 
 def test_a_damaged_record_is_kept_aside_and_the_cache_still_counts(fake_hub):
     downloads.download(downloads.plan(BIG))
-    downloads.record_path().write_text("{ not json", encoding="utf-8")
-    assert downloads.status_of_repo(BIG).state == "ready"  # from the cache's own refs and snapshot
-    assert list(downloads.record_path().parent.glob("downloads.json.damaged-*"))
+    download_record.record_path().write_text("{ not json", encoding="utf-8")
+    assert models_on_disk.status_of_repo(BIG).state == "ready"  # from the cache's own refs and snapshot
+    assert list(download_record.record_path().parent.glob("downloads.json.damaged-*"))

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QInputDialog
 
 from desktop.model_manager import ModelManager
 from tests.hub_server import serving_this_process
-from videochat import downloads
+from videochat import download_record, downloads
 
 WAIT_MS = 60_000
 LLAVA = "llava-hf/llava-onevision-qwen2-0.5b-ov-hf"
@@ -131,12 +131,12 @@ def test_an_update_on_the_hub_is_shown_and_fetched_only_when_asked(qtbot, manage
     manager.select(LLAVA_NAME)
     with qtbot.waitSignal(manager.worker.sig_finished, timeout=WAIT_MS):
         manager.download_button.click()
-    first = downloads.recorded_revision(LLAVA)
+    first = download_record.recorded_revision(LLAVA)
     newer = fake_hub.update_repo(LLAVA, {"README.md": b"newer"}, keep_others=True)
     manager.refresh()
     qtbot.waitUntil(lambda: manager.status_text(LLAVA_NAME) == "ready · update available", timeout=WAIT_MS)
-    assert downloads.recorded_revision(LLAVA) == first
+    assert download_record.recorded_revision(LLAVA) == first
     manager.select(LLAVA_NAME)
     with qtbot.waitSignal(manager.worker.sig_finished, timeout=WAIT_MS):
         manager.update_button.click()
-    assert downloads.recorded_revision(LLAVA) == newer
+    assert download_record.recorded_revision(LLAVA) == newer
