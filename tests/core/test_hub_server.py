@@ -22,7 +22,8 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from tests.hub_server import FakeHub, git_blob_sha1, no_retry_waits
+from tests.hub_repos import git_blob_sha1
+from tests.hub_server import FakeHub, no_retry_waits
 
 REPO = "org/tiny"
 GATED = "org/gated"
