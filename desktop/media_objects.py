@@ -67,7 +67,7 @@ class MediaObjects(QObject):
         except Exception as error:  # noqa: BLE001 (a broken install: the pane says the video cannot play)
             self._give_up(error)
             return
-        QTimer.singleShot(0, self, self.make_now)
+        QTimer.singleShot(0, self, self._make)
 
     def when_ready(self, callback: Callable[[], None]) -> None:
         if self.player is not None or self.failed:
@@ -76,16 +76,11 @@ class MediaObjects(QObject):
             self._waiting.append(callback)
             self.prepare()
 
-    def make_now(self) -> None:
-        """Make them now if they are not there yet, then run what waited for them."""
-        if self.player is not None or self.failed:
-            return
-        try:
-            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-            from PySide6.QtMultimediaWidgets import QVideoWidget
-        except Exception as error:  # noqa: BLE001
-            self._give_up(error)
-            return
+    def _make(self) -> None:
+        """The last step, once the modules are imported: make them, then run what waited for them."""
+        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+        from PySide6.QtMultimediaWidgets import QVideoWidget
+
         self.player = QMediaPlayer(self._owner)
         self.audio = QAudioOutput(self._owner)
         self.player.setAudioOutput(self.audio)

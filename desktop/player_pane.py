@@ -40,8 +40,7 @@ from desktop.transport_bar import TransportBar
 from videochat.errors import UnreadableVideo
 
 if TYPE_CHECKING:
-    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-    from PySide6.QtMultimediaWidgets import QVideoWidget
+    from PySide6.QtMultimedia import QMediaPlayer
 
     from videochat.video import VideoInfo
 
@@ -99,9 +98,6 @@ class PlayerPane(QWidget):
 
         # Made after the window shows, or for the first open (desktop/media_objects.py).
         self._media = MediaObjects(self, on_made=self._wire_media)
-        self._player: QMediaPlayer | None = None
-        self._audio: QAudioOutput | None = None
-        self._video: QVideoWidget | None = None
         self._build_ui()
         self._connect_signals()
         self._install_shortcuts()
@@ -132,18 +128,21 @@ class PlayerPane(QWidget):
         super().showEvent(event)
         QTimer.singleShot(MEDIA_SETUP_DELAY_MS, self._media.prepare)
 
+    @property
+    def _player(self) -> QMediaPlayer | None:
+        return self._media.player
+
     def _wire_media(self, media: MediaObjects) -> None:
-        self._player, self._audio, self._video = media.player, media.audio, media.video
-        self._audio.setVolume(self._transport.volume())
-        self._player.setPlaybackRate(self._transport.speed())
-        self._video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._stack.addWidget(self._video)
-        self._player.mediaStatusChanged.connect(self._on_media_status_changed)
-        self._player.errorOccurred.connect(self._on_player_error)
-        self._player.positionChanged.connect(self._on_player_position_changed)
-        self._player.playbackStateChanged.connect(self._on_playback_state_changed)
-        self._transport.sig_speed_changed.connect(self._player.setPlaybackRate)
-        self._transport.sig_volume_changed.connect(self._audio.setVolume)
+        media.audio.setVolume(self._transport.volume())
+        media.player.setPlaybackRate(self._transport.speed())
+        media.video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._stack.addWidget(media.video)
+        media.player.mediaStatusChanged.connect(self._on_media_status_changed)
+        media.player.errorOccurred.connect(self._on_player_error)
+        media.player.positionChanged.connect(self._on_player_position_changed)
+        media.player.playbackStateChanged.connect(self._on_playback_state_changed)
+        self._transport.sig_speed_changed.connect(media.player.setPlaybackRate)
+        self._transport.sig_volume_changed.connect(media.audio.setVolume)
 
     def _connect_signals(self) -> None:
         self._scrub.sig_seek_requested.connect(self.seek)
@@ -266,7 +265,7 @@ class PlayerPane(QWidget):
         self._set_video_controls_enabled(True)
         self._player.pause()  # shows the first frame; playback waits for the user
         self._notice.hide()
-        self._stack.setCurrentWidget(self._video)
+        self._stack.setCurrentWidget(self._media.video)
         self._on_player_position_changed(self._player.position())
         self.sig_opened.emit(self._info)
 
@@ -501,7 +500,7 @@ class PlayerPane(QWidget):
             Qt.Key.Key_Escape: self.clear_segment,
             Qt.Key.Key_BracketLeft: lambda: self._transport.change_speed(-1),
             Qt.Key.Key_BracketRight: lambda: self._transport.change_speed(1),
-            Qt.Key.Key_M: lambda: self._audio.setMuted(not self._audio.isMuted()),
+            Qt.Key.Key_M: self._toggle_mute,
         }
 
     def _install_shortcuts(self) -> None:
@@ -530,6 +529,11 @@ class PlayerPane(QWidget):
             self._transport.change_speed(1)
         else:
             self.play()
+
+    def _toggle_mute(self) -> None:
+        audio = self._media.audio
+        if audio is not None:  # none yet, or none to be had (no media backend)
+            audio.setMuted(not audio.isMuted())
 
     def _on_key_slower_or_back(self) -> None:
         if self.is_playing() and self.speed() > 1.0:
