@@ -31,6 +31,7 @@ import os
 import sys
 from pathlib import Path
 
+SHARED_LIBRARY_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
 _done = False
 
 
@@ -70,8 +71,7 @@ def preload_torch_libraries() -> bool:
         return False
     if spec is None or spec.origin is None:
         return False
-    suffix = ".dylib" if sys.platform == "darwin" else ".so"
-    return dlopen_without_gil(Path(spec.origin).parent / "lib" / f"libtorch_python{suffix}")
+    return dlopen_without_gil(Path(spec.origin).parent / "lib" / f"libtorch_python{SHARED_LIBRARY_SUFFIX}")
 
 
 def preload_multimedia_libraries(plugins_folder: str) -> bool:
@@ -86,9 +86,8 @@ def preload_multimedia_libraries(plugins_folder: str) -> bool:
         except (ImportError, ValueError):
             return False
         loaded &= spec is not None and spec.origin is not None and dlopen_without_gil(Path(spec.origin))
-    suffix = ".dylib" if sys.platform == "darwin" else ".so"
     # Qt later loads the plugin itself (lazily bound, as QLibrary does) and finds this copy.
-    return loaded and dlopen_without_gil(Path(plugins_folder) / "multimedia" / f"libffmpegmediaplugin{suffix}", os.RTLD_LAZY)
+    return loaded and dlopen_without_gil(Path(plugins_folder) / "multimedia" / f"libffmpegmediaplugin{SHARED_LIBRARY_SUFFIX}", os.RTLD_LAZY)
 
 
 def dlopen_without_gil(library: Path, flags: int | None = None) -> bool:

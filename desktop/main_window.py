@@ -463,11 +463,10 @@ class MainWindow(QMainWindow):
     def _save_controls_if_changed(self) -> None:
         """At quit: the controls changed since the last save go into the file as it is now, so that
         what another window saved meanwhile (recent files, last model) is kept."""
-        remembered = self.settings.copy()
-        self._remember_controls(remembered)
-        if remembered == self.settings:
-            return
+        before = self.settings.copy()
         self._remember_controls(self.settings)
+        if self.settings == before:
+            return
         path = self._settings_path or default_settings_path()
         on_disk = Settings.load(path) if path.exists() else self.settings.copy()
         self._remember_controls(on_disk)
