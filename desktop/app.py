@@ -27,7 +27,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from PySide6.QtCore import QTimer
+    # Before Qt: once PySide6 is imported, its import hook reads the source of every module
+    # imported after it (looking for `from __feature__ import`). Reading the settings (platformdirs,
+    # json) takes about 6 ms here, and twice that once PySide6 is in.
+    failure = None
+    try:
+        settings, settings_path = _settings_for(args)
+    except Exception as error:  # noqa: BLE001 (reported in a dialog, once Qt is up)
+        settings, settings_path, failure = None, None, error
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -35,49 +42,61 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("VideoChat")
     app.setDesktopFileName("videochat")  # Wayland and docks match the window to resources/videochat.desktop
     try:
+        if failure is not None:
+            raise failure
         from desktop.main_window import MainWindow
         from desktop.resources import application_icon
-        from videochat.settings import Settings
 
         app.setWindowIcon(application_icon())
-        if args.self_test:
-            import tempfile
-            from pathlib import Path
-
-            # A self-test leaves the user's settings (recent files, last model) as they were.
-            window = MainWindow(Settings(), settings_path=Path(tempfile.mkdtemp(prefix="videochat-self-test-")) / "settings.json")
-        else:
-            window = MainWindow(Settings.load())
+        window = MainWindow(settings, settings_path=settings_path)
     except Exception as error:  # a start-up failure gets a dialog, not a silent exit
-        import traceback
-
-        from PySide6.QtWidgets import QMessageBox  # here: its enums would cost every start-up a few ms
-
-        details = traceback.format_exc()
-        sys.stderr.write(details)
-        box = QMessageBox(QMessageBox.Icon.Critical, "VideoChat could not start", f"{type(error).__name__}: {error}")
-        box.setDetailedText(details)
-        box.exec()
+        _report_start_failure(error)
         return 1
     window.show()
-    _start_logging_soon(args.debug)
+    # Threads and the first open wait for the window's first paint: their imports would delay it.
+    window.after_first_paint(lambda: _start_logging(args.debug))
     if args.self_test:
         from desktop.self_test import SelfTest
 
         test = SelfTest(app, window, args.file, args.model, args.trust_remote_code, args.timeout)
-        QTimer.singleShot(0, test.start)
+        window.after_first_paint(test.start)
         app.exec()
         window.shutdown()
         return test.status
     if args.file:
-        QTimer.singleShot(0, lambda: window.open_video(args.file))
-    QTimer.singleShot(0, lambda: window.start_models(args.model))
+        window.after_first_paint(lambda: window.open_video(args.file))
+    window.after_first_paint(lambda: window.start_models(args.model))
     status = app.exec()
     window.shutdown()
     return status
 
 
-def _start_logging_soon(debug: bool) -> None:
+def _settings_for(args: argparse.Namespace):
+    """The settings, and the file they are saved to (None: the user's own, `videochat.settings.default_path()`)."""
+    from videochat.settings import Settings
+
+    if not args.self_test:
+        return Settings.load(), None
+    import tempfile
+    from pathlib import Path
+
+    # A self-test leaves the user's settings (recent files, last model) as they were.
+    return Settings(), Path(tempfile.mkdtemp(prefix="videochat-self-test-")) / "settings.json"
+
+
+def _report_start_failure(error: Exception) -> None:
+    import traceback
+
+    from PySide6.QtWidgets import QMessageBox  # here: its enums would cost every start-up a few ms
+
+    details = "".join(traceback.format_exception(error))
+    sys.stderr.write(details)
+    box = QMessageBox(QMessageBox.Icon.Critical, "VideoChat could not start", f"{type(error).__name__}: {error}")
+    box.setDetailedText(details)
+    box.exec()
+
+
+def _start_logging(debug: bool) -> None:
     """The log file, set up on a thread of its own: it imports huggingface_hub (to blank the stored token)."""
     import logging
     import threading

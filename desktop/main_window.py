@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from desktop.session_keeper import SessionKeeper
 
 log = logging.getLogger(__name__)
+# Work queued by `after_first_paint` runs this long after show() should no paint come (a window
+# that opens minimized, a platform that does not paint).
+FIRST_PAINT_WAIT_MS = 1000
 VIDEO_FILTER = f"Videos ({' '.join('*' + extension for extension in VIDEO_EXTENSIONS)});;All files (*)"
 
 
@@ -69,8 +72,35 @@ class MainWindow(QMainWindow):
         self.chat.set_generation_values(self.settings.max_new_tokens, self.settings.temperature)
         self.player.set_volume(self.settings.volume)
         self._closing = False
+        self._painted = False
+        self._after_paint: list[Callable[[], None]] = []
         self._build_menus()
         self._connect()
+
+    # -- first paint -------------------------------------------------------------------------
+
+    def after_first_paint(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the window has been painted: what starts threads or fills the
+        window waits until the user has the window, instead of holding back its first paint
+        (the model thread's imports take the GIL)."""
+        if self._painted:
+            QTimer.singleShot(0, self, callback)
+            return
+        self._after_paint.append(callback)
+        if len(self._after_paint) == 1:
+            QTimer.singleShot(FIRST_PAINT_WAIT_MS, self, self._run_after_paint)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self, self._run_after_paint)  # once this paint is on the screen
+
+    def _run_after_paint(self) -> None:
+        self._painted = True
+        callbacks, self._after_paint = self._after_paint, []
+        for callback in callbacks:
+            callback()
 
     # -- building -----------------------------------------------------------------------------
 

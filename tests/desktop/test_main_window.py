@@ -234,27 +234,67 @@ def test_the_generation_controls_and_the_volume_are_remembered_for_the_next_star
     assert Settings.load(path).last_model == "InternVL2-1B" and Settings.load(path).volume == 0.6
 
 
-def test_the_window_shows_before_any_model_batch_media_or_notes_table_code_is_loaded(tmp_path):
-    # Its first appearance pays for every module it imports: these come right after, or on first use.
+def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_is_loaded(tmp_path):
+    # Started as `videochat-desktop` starts it. Its first paint pays for every module imported and
+    # every thread started by then: the model thread and the logging start after it.
     code = textwrap.dedent(
         """
         import sys
+        from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
-        app = QApplication([])
-        from desktop.main_window import MainWindow
-        from videochat.settings import Settings
-        window = MainWindow(Settings())
-        window.show()
-        app.processEvents()
-        later = {"torch", "transformers", "videochat.backends", "videochat.batch", "desktop.model_worker", "PySide6.QtMultimedia", "dataclasses"}
-        assert not later & set(sys.modules), later & set(sys.modules)
-        assert window.notes.table is None
-        window.shutdown()
+        import desktop.main_window
+
+        at_first_paint = {}
+        paint = desktop.main_window.MainWindow.paintEvent
+
+        def watching_paint(window, event):
+            if not at_first_paint:
+                at_first_paint.update(modules=set(sys.modules), worker=window._worker, window=window)
+            paint(window, event)
+
+        desktop.main_window.MainWindow.paintEvent = watching_paint
+        run_event_loop = QApplication.exec
+
+        def run_until_the_models_start():
+            def check():
+                window = at_first_paint.get("window")
+                if window is not None and window._worker is not None:
+                    QApplication.instance().quit()
+            poll = QTimer(interval=10, timeout=check)
+            poll.start()
+            QTimer.singleShot(20000, QApplication.instance().quit)
+            return run_event_loop()
+
+        QApplication.exec = staticmethod(run_until_the_models_start)
+        from desktop.app import main
+        main([])
+        later = {"torch", "transformers", "videochat.backends", "videochat.batch", "desktop.model_worker", "PySide6.QtMultimedia", "dataclasses", "videochat.logs"}
+        assert not later & at_first_paint["modules"], later & at_first_paint["modules"]
+        assert at_first_paint["worker"] is None and at_first_paint["window"]._worker is not None
+        assert at_first_paint["window"].notes.table is None
         """
     )
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
+
+
+def test_work_queued_for_after_the_first_paint_runs_after_it_or_after_a_wait_without_one(qtbot, tmp_path, monkeypatch):
+    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
+    qtbot.addWidget(window)
+    ran = []
+    window.after_first_paint(lambda: ran.append(window._painted))
+    window.show()
+    assert ran == []  # not during show(): the paint comes first
+    qtbot.waitUntil(lambda: ran == [True], timeout=WAIT_MS)
+    window.after_first_paint(lambda: ran.append("later"))  # once painted: at the next turn
+    qtbot.waitUntil(lambda: ran == [True, "later"], timeout=WAIT_MS)
+
+    monkeypatch.setattr("desktop.main_window.FIRST_PAINT_WAIT_MS", 50)
+    hidden = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
+    qtbot.addWidget(hidden)
+    hidden.after_first_paint(lambda: ran.append("never painted"))
+    qtbot.waitUntil(lambda: ran[-1] == "never painted", timeout=WAIT_MS)
 
 
 def test_with_no_model_on_disk_the_chat_points_to_the_manager_with_a_suggestion_for_this_machine(qtbot, tmp_path, monkeypatch):
