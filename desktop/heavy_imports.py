@@ -29,6 +29,7 @@ import gc
 import importlib.util
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 SHARED_LIBRARY_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
@@ -71,7 +72,15 @@ def preload_torch_libraries() -> bool:
         return False
     if spec is None or spec.origin is None:
         return False
-    return dlopen_without_gil(Path(spec.origin).parent / "lib" / f"libtorch_python{SHARED_LIBRARY_SUFFIX}")
+    # The dynamic loader's own lock stays held for the whole load, static initializers included:
+    # libtorch's register its operators, about 200 ms here. A thread importing an extension module
+    # meanwhile would wait for that lock with the GIL held, and so stop every thread, the GUI's
+    # included (seen: a video opened while a model loaded stalled the window for 170 ms, its
+    # session job importing `uuid`). With Python's import lock held for the load, such an import
+    # waits for it instead, without the GIL. The GUI thread's own first imports wait too, so the
+    # window makes its imports early where it can (the export menu's, with the session keeper).
+    with _import_lock():
+        return dlopen_without_gil(Path(spec.origin).parent / "lib" / f"libtorch_python{SHARED_LIBRARY_SUFFIX}")
 
 
 def preload_multimedia_libraries(plugins_folder: str) -> bool:
@@ -105,3 +114,15 @@ def dlopen_without_gil(library: Path, flags: int | None = None) -> bool:
         return bool(libc.dlopen(os.fsencode(library), sys.getdlopenflags() if flags is None else flags))
     except (OSError, AttributeError, ValueError):
         return False
+
+
+@contextmanager
+def _import_lock():
+    """Python's global import lock: a thread that starts an import waits for it, without the GIL."""
+    import _imp
+
+    _imp.acquire_lock()
+    try:
+        yield
+    finally:
+        _imp.release_lock()

@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._fill_recent_menu()
         self.export_menu = file_menu.addMenu("&Export conversation")
-        self.export_menu.setEnabled(False)  # its entries are made when a conversation is open: _enable_export
+        self.export_menu.setEnabled(False)  # its entries are made with the session keeper: _fill_export_menu
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -141,14 +141,12 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, p=path: self.open_video(p))
         self.recent_menu.setEnabled(bool(self.settings.recent_files))
 
-    def _enable_export(self) -> None:
-        if not self.export_menu.actions():
-            from desktop.exporting import EXPORT_CHOICES
+    def _fill_export_menu(self) -> None:
+        from desktop.exporting import EXPORT_CHOICES
 
-            for name, title in EXPORT_CHOICES:
-                action = self.export_menu.addAction(title)
-                action.triggered.connect(lambda _checked=False, n=name: self.export_conversation(n))
-        self.export_menu.setEnabled(True)
+        for name, title in EXPORT_CHOICES:
+            action = self.export_menu.addAction(title)
+            action.triggered.connect(lambda _checked=False, n=name: self.export_conversation(n))
 
     def _connect(self) -> None:
         self.errors.install()
@@ -187,6 +185,9 @@ class MainWindow(QMainWindow):
             self._sessions = SessionKeeper(self)
             self._sessions.sig_opened.connect(self._on_session_opened)
             self._sessions.sig_save_failed.connect(self.chat.show_error)
+            # Now rather than when the session opens: a first import on the GUI thread while a
+            # model's libraries load would wait for them (desktop/heavy_imports.py).
+            self._fill_export_menu()
         return self._sessions
 
     def _connect_worker(self, worker: ModelWorker) -> None:
@@ -233,7 +234,7 @@ class MainWindow(QMainWindow):
         if message:
             self.chat.show_error(message)
         self._show_notes(session)
-        self._enable_export()
+        self.export_menu.setEnabled(True)
 
     def _show_notes(self, session) -> None:
         self.notes.set_notes(session.sorted_notes())
