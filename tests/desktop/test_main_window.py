@@ -236,9 +236,11 @@ def test_the_generation_controls_and_the_volume_are_remembered_for_the_next_star
 
 def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_is_loaded(tmp_path):
     # Started as `videochat-desktop` starts it. Its first paint pays for every module imported and
-    # every thread started by then: the model thread and the logging start after it.
+    # every thread started by then: the model thread and the logging start after it, and so do
+    # automatic garbage collections.
     code = textwrap.dedent(
         """
+        import gc
         import sys
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
@@ -249,7 +251,7 @@ def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_
 
         def watching_paint(window, event):
             if not at_first_paint:
-                at_first_paint.update(modules=set(sys.modules), worker=window._worker, window=window)
+                at_first_paint.update(modules=set(sys.modules), worker=window._worker, window=window, collecting=gc.isenabled())
             paint(window, event)
 
         desktop.main_window.MainWindow.paintEvent = watching_paint
@@ -272,6 +274,7 @@ def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_
         assert not later & at_first_paint["modules"], later & at_first_paint["modules"]
         assert at_first_paint["worker"] is None and at_first_paint["window"]._worker is not None
         assert at_first_paint["window"].notes.table is None
+        assert not at_first_paint["collecting"] and gc.isenabled()  # garbage collection waits for the paint
         """
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
