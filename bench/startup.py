@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -99,9 +100,12 @@ APP = WATCH_FIRST_PAINT + "from desktop.app import main\nmain([])\n"
 def time_start(code: str, env: dict) -> float:
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    give_up = threading.Timer(60, process.kill)  # a window that never paints, or a start-up failure's dialog
+    give_up.start()
     line = process.stdout.readline()
     shown = time.perf_counter() - started
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate()
+    give_up.cancel()
     if line.strip() != "shown":
         raise RuntimeError(f"the window did not show:\n{err}")
     return shown
@@ -112,7 +116,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
+        env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home, "XDG_STATE_HOME": home, "XDG_DATA_HOME": home}
         # As on a user's machine, where pip (or the bundle) has compiled the modules once: bytecode is
         # cached (here in the temporary folder), even where the environment says not to write it.
         env.pop("PYTHONDONTWRITEBYTECODE", None)

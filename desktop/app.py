@@ -31,7 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     # thousands of objects (modules, Qt's types and enums, widgets) that live as long as the app,
     # and about 50 collections walked them again and again (5 ms here). One pass comes after.
     gc.disable()
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(sys.argv[1:] if argv is None else argv)
+    finally:
+        gc.enable()  # should the window have closed, or failed, before it was painted
+
+
+def _run(argv: list[str]) -> int:
+    args = parse_args(argv)
     # Before Qt: once PySide6 is imported, its import hook reads the source of every module
     # imported after it (looking for `from __feature__ import`). Reading the settings (platformdirs,
     # json) takes about 6 ms here, and twice that once PySide6 is in.
@@ -55,7 +62,6 @@ def main(argv: list[str] | None = None) -> int:
         app.setWindowIcon(application_icon())
         window = MainWindow(settings, settings_path=settings_path)
     except Exception as error:  # a start-up failure gets a dialog, not a silent exit
-        gc.enable()
         _report_start_failure(error)
         return 1
     window.show()

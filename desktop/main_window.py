@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from desktop.session_keeper import SessionKeeper
 
 log = logging.getLogger(__name__)
-# Work queued by `after_first_paint` runs this long after show() should no paint come (a window
-# that opens minimized, a platform that does not paint).
+# Work queued by `after_first_paint` runs this long after the first was queued should no paint come
+# (a window that opens minimized, a platform that does not paint).
 FIRST_PAINT_WAIT_MS = 1000
 VIDEO_FILTER = f"Videos ({' '.join('*' + extension for extension in VIDEO_EXTENSIONS)});;All files (*)"
 
@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self.chat.set_generation_values(self.settings.max_new_tokens, self.settings.temperature)
         self.player.set_volume(self.settings.volume)
         self._closing = False
-        self._painted = False
+        self._after_paint_due = False  # painted, or waited FIRST_PAINT_WAIT_MS for a paint
         self._after_paint: list[Callable[[], None]] = []
         self._build_menus()
         self._connect()
@@ -80,27 +80,27 @@ class MainWindow(QMainWindow):
     # -- first paint -------------------------------------------------------------------------
 
     def after_first_paint(self, callback: Callable[[], None]) -> None:
-        """Run `callback` once the window has been painted: what starts threads or fills the
-        window waits until the user has the window, instead of holding back its first paint
-        (the model thread's imports take the GIL)."""
-        if self._painted:
+        """Run `callback`, at a turn of the event loop of its own, once the window has been painted:
+        what starts threads or fills the window waits until the user has the window, instead of
+        holding back its first paint (the model thread's imports take the GIL)."""
+        if self._after_paint_due:
             QTimer.singleShot(0, self, callback)
             return
         self._after_paint.append(callback)
         if len(self._after_paint) == 1:
-            QTimer.singleShot(FIRST_PAINT_WAIT_MS, self, self._run_after_paint)
+            QTimer.singleShot(FIRST_PAINT_WAIT_MS, self, self._release_after_paint)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().paintEvent(event)
-        if not self._painted:
-            self._painted = True
-            QTimer.singleShot(0, self, self._run_after_paint)  # once this paint is on the screen
+        if not self._after_paint_due:
+            self._release_after_paint()
 
-    def _run_after_paint(self) -> None:
-        self._painted = True
+    def _release_after_paint(self) -> None:
+        # Each at a turn of its own, after this paint is on the screen; one that fails leaves the rest to run.
+        self._after_paint_due = True
         callbacks, self._after_paint = self._after_paint, []
         for callback in callbacks:
-            callback()
+            QTimer.singleShot(0, self, callback)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -293,7 +293,12 @@ class MainWindow(QMainWindow):
     # -- models -------------------------------------------------------------------------------
 
     def start_models(self, requested: str | None = None) -> None:
-        """After the window shows: list the models on disk (off the GUI thread) and load the chosen one."""
+        """After the first paint: list the models on disk (off the GUI thread) and load the chosen one."""
+        # What a first open imports on this thread, imported before a load can begin: while a model's
+        # libraries load, a first import waits for them (desktop/heavy_imports.py).
+        import desktop.exporting  # noqa: F401
+        import desktop.session_keeper  # noqa: F401
+
         self._pending_model = requested or self.settings.last_model
         self.worker.start()
         self.worker.sig_models_found.connect(self._on_models_found)

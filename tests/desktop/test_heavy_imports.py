@@ -40,6 +40,7 @@ IMPORT_DURING_THE_LOAD = textwrap.dedent(
     loader = threading.Thread(target=lambda: loaded.append(preload_torch_libraries()))
     loader.start()
     while not (folder / "started").exists():
+        assert loader.is_alive(), "the slow library did not load"
         time.sleep(0.01)
     assert "_lzma" not in sys.modules
     importer = threading.Thread(target=lambda: __import__("_lzma"))  # an extension module: a dlopen

@@ -246,6 +246,7 @@ def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_
         from PySide6.QtWidgets import QApplication
         import desktop.main_window
 
+        desktop.main_window.FIRST_PAINT_WAIT_MS = 600_000  # only the paint can release what waits for it
         at_first_paint = {}
         paint = desktop.main_window.MainWindow.paintEvent
 
@@ -283,15 +284,24 @@ def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_
 
 
 def test_work_queued_for_after_the_first_paint_runs_after_it_or_after_a_wait_without_one(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr("desktop.main_window.FIRST_PAINT_WAIT_MS", 600_000)  # only the paint can release it
     window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
     qtbot.addWidget(window)
     ran = []
-    window.after_first_paint(lambda: ran.append(window._painted))
+
+    def fails():
+        raise RuntimeError("a callback that fails")
+
+    window.after_first_paint(lambda: ran.append("first"))
+    window.after_first_paint(fails)
+    window.after_first_paint(lambda: ran.append("after the one that failed"))
     window.show()
     assert ran == []  # not during show(): the paint comes first
-    qtbot.waitUntil(lambda: ran == [True], timeout=WAIT_MS)
+    with qtbot.captureExceptions() as raised:
+        qtbot.waitUntil(lambda: len(ran) == 2, timeout=WAIT_MS)
+    assert ran == ["first", "after the one that failed"] and [str(error) for _, error, _ in raised] == ["a callback that fails"]
     window.after_first_paint(lambda: ran.append("later"))  # once painted: at the next turn
-    qtbot.waitUntil(lambda: ran == [True, "later"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: ran[-1] == "later", timeout=WAIT_MS)
 
     monkeypatch.setattr("desktop.main_window.FIRST_PAINT_WAIT_MS", 50)
     hidden = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
