@@ -1,8 +1,10 @@
 """Benchmark: the longest stall of the GUI thread while a video opens, a model loads and an answer streams.
 
 A timer on the GUI thread ticks every 2 ms and records the longest gap between two ticks in
-each phase; the last phase downloads a model in the model manager from a local stand-in of the
-hub. The tiny checkpoint and the clip are made in a child process first, so that torch,
+each phase. The first video opens as the first model starts loading, as when the app starts
+with a clip and the model used last (torch's libraries load then, holding the dynamic loader's
+lock, while the open imports what it needs); a second video opens on its own; the last phase
+downloads a model in the model manager from a local stand-in of the hub. The tiny checkpoint and the clip are made in a child process first, so that torch,
 transformers and PyAV are first imported by the app itself (on its worker threads), as on a
 user's first question. Bar: the longest stall under 50 ms.
 
@@ -41,6 +43,7 @@ from tests.core.tiny_native import build_llava_onevision
 from videochat.testing import write_clip
 build_llava_onevision(sys.argv[1])
 write_clip(sys.argv[2], frames=150, width=640, height=360)
+write_clip(sys.argv[3], frames=90, width=480, height=270)
 """
 
 
@@ -88,6 +91,20 @@ def wait_for(app, signal, timeout_s: float = 120.0):
     return received[0]
 
 
+def run_until(done, timeout_s: float = 120.0) -> None:
+    """Run the event loop until `done()` is true."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    poll = QTimer(interval=10, timeout=lambda: done() and loop.quit())
+    poll.start()
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    poll.stop()
+    if not done():
+        raise TimeoutError(f"not done within {timeout_s} s")
+
+
 def run_for(seconds: float) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -103,7 +120,6 @@ def download_in_the_manager(app, window, heartbeat: Heartbeat, scratch: Path) ->
     from tests.hub_server import FakeHub
 
     constants.HF_HUB_CACHE = str(scratch / "hf" / "hub")
-    os.environ.update(XDG_DATA_HOME=str(scratch / "data"), XDG_STATE_HOME=str(scratch / "state"))  # not the user's record
     with FakeHub(bytes_per_second=32 << 20) as hub, hub.patch_huggingface_hub(scratch / "hf"):
         hub.add_repo("bench/weights", {"config.json": b"{}", "model.safetensors": os.urandom(64 << 20)})  # the bench's own work
         heartbeat.enter("the model manager opens")
@@ -123,10 +139,13 @@ def run_once() -> dict[str, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
     with tempfile.TemporaryDirectory() as scratch:
-        model, clip = Path(scratch) / "llava-tiny", Path(scratch) / "clip.mp4"
-        subprocess.run([sys.executable, "-c", PREPARE, str(model), str(clip)], check=True, cwd=ROOT)
+        model, clip, another_clip = Path(scratch) / "llava-tiny", Path(scratch) / "clip.mp4", Path(scratch) / "another.mp4"
+        subprocess.run([sys.executable, "-c", PREPARE, str(model), str(clip), str(another_clip)], check=True, cwd=ROOT)
         assert "torch" not in sys.modules
+        # Not the user's models or records: the Hugging Face cache and the download record are the run's own.
+        os.environ.update(HF_HUB_CACHE=str(Path(scratch) / "hf" / "hub"), XDG_DATA_HOME=str(Path(scratch) / "data"), XDG_STATE_HOME=str(Path(scratch) / "state"))
 
+        from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance() or QApplication([])
@@ -136,15 +155,20 @@ def run_once() -> dict[str, float]:
         window = MainWindow(Settings(), settings_path=Path(scratch) / "settings.json")
         window.show()
         heartbeat = Heartbeat()
-        window.worker.start()
+        window.start_models()  # as the app does after its first paint: the models on disk (none here)
+        run_for(0.5)
 
-        heartbeat.enter("open a video")
-        window.open_video(clip)
-        wait_for(app, window.player.sig_opened)
-
-        heartbeat.enter("load a model (torch import included)")
+        heartbeat.enter("a video opens as a model loads (torch import included)")
+        opened, loaded = [], []
+        window.player.sig_opened.connect(lambda _info: opened.append(True))
+        window.worker.sig_loaded.connect(lambda _ref: loaded.append(True))
         window.load_model(str(model))
-        wait_for(app, window.worker.sig_loaded)
+        QTimer.singleShot(0, lambda: window.open_video(clip))
+        run_until(lambda: opened and loaded)
+
+        heartbeat.enter("another video opens")
+        window.open_video(another_clip)
+        wait_for(app, window.player.sig_opened)
 
         heartbeat.enter("answer streams")
         window.chat.sig_ask_requested.emit("What happens in this video?")
@@ -185,7 +209,7 @@ def main(argv=None) -> int:
     phases = [phase for phase in runs[0] if phase != "answer characters"]
     print(f"GUI heartbeat every {TICK_MS} ms; longest gap per phase in each of {len(runs)} fresh runs (platform {env['QT_QPA_PLATFORM']}):")
     for phase in phases:
-        print(f"  {phase:40s} " + "  ".join(f"{run[phase]:6.1f} ms" for run in runs))
+        print(f"  {phase:55s} " + "  ".join(f"{run[phase]:6.1f} ms" for run in runs))
     worst = sorted(max(run[phase] for phase in phases) for run in runs)
     median = worst[len(worst) // 2]
     print(f"longest stall per run: {', '.join(f'{w:.1f}' for w in worst)} ms; median {median:.1f} ms (bar < {BAR_MS:.0f} ms: {'met' if median < BAR_MS else 'NOT met'})")
