@@ -4,9 +4,10 @@ A timer on the GUI thread ticks every 2 ms and records the longest gap between t
 each phase. The first video opens as the first model starts loading, as when the app starts
 with a clip and the model used last (torch's libraries load then, holding the dynamic loader's
 lock, while the open imports what it needs); a second video opens on its own; the last phase
-downloads a model in the model manager from a local stand-in of the hub. The tiny checkpoint and the clip are made in a child process first, so that torch,
-transformers and PyAV are first imported by the app itself (on its worker threads), as on a
-user's first question. Bar: the longest stall under 50 ms.
+downloads a model in the model manager from a local stand-in of the hub. The tiny checkpoint
+and the clips are made in a child process first, so that torch, transformers and PyAV are first
+imported by the app itself (on its worker threads), as on a user's first question. Bar: the
+longest stall under 50 ms.
 
     python bench/ui_stall.py                  # offscreen, 3 runs, each in a fresh process
     python bench/ui_stall.py --repeats 5

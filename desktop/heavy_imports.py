@@ -77,8 +77,8 @@ def preload_torch_libraries() -> bool:
     # meanwhile would wait for that lock with the GIL held, and so stop every thread, the GUI's
     # included (seen: a video opened while a model loaded stalled the window for 170 ms, its
     # session job importing `uuid`). With Python's import lock held for the load, such an import
-    # waits for it instead, without the GIL. The GUI thread's own first imports wait too, so the
-    # window makes its imports early where it can (the export menu's, with the session keeper).
+    # waits for it instead, without the GIL. The GUI thread's own first imports wait too, so
+    # `MainWindow.start_models` imports what a first open needs before any load can begin.
     with _import_lock():
         return dlopen_without_gil(Path(spec.origin).parent / "lib" / f"libtorch_python{SHARED_LIBRARY_SUFFIX}")
 

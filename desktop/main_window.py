@@ -185,9 +185,7 @@ class MainWindow(QMainWindow):
             self._sessions = SessionKeeper(self)
             self._sessions.sig_opened.connect(self._on_session_opened)
             self._sessions.sig_save_failed.connect(self.chat.show_error)
-            # Now rather than when the session opens: a first import on the GUI thread while a
-            # model's libraries load would wait for them (desktop/heavy_imports.py).
-            self._fill_export_menu()
+            self._fill_export_menu()  # enabled when a conversation opens
         return self._sessions
 
     def _connect_worker(self, worker: ModelWorker) -> None:
