@@ -1,0 +1,96 @@
+"""The one reader and writer of the app's own files: hostile files are refused, never followed."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pytest
+
+from videochat.app_files import BadAppFile, field, parse_json, read_json, read_regular_file, set_aside, write_atomically
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "session.json"
+    os.mkfifo(fifo)
+    done = threading.Event()
+
+    def read():
+        with pytest.raises(BadAppFile, match="not a regular file"):
+            read_json(fifo)
+        done.set()
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert done.is_set(), "reading a FIFO blocked"
+
+
+def test_a_link_to_a_device_is_refused(tmp_path):
+    link = tmp_path / "settings.json"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(BadAppFile, match="not a regular file"):
+        read_regular_file(link)
+
+
+def test_a_file_over_the_size_cap_is_refused(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 2048)
+    with pytest.raises(BadAppFile, match="too large"):
+        read_regular_file(big, max_bytes=1024)
+    assert read_regular_file(big, max_bytes=2048) == b" " * 2048
+
+
+def test_a_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_json(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"a":' * 40 + "1" + "}" * 40])
+def test_deep_nesting_is_refused_before_the_parser_recurses(text):
+    with pytest.raises(BadAppFile, match="nested too deeply"):
+        parse_json(text)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    assert parse_json('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"{{{{"}', max_depth=2) == {"a": '[' * 40 + '"{{{{'}
+
+
+def test_bytes_that_are_not_utf8_are_refused():
+    with pytest.raises(BadAppFile, match="not UTF-8"):
+        parse_json(b'{"q": "\xff"}')
+
+
+def test_field_checks_the_kind_and_bool_is_not_a_number():
+    data = {"count": True, "name": "x", "size": 3}
+    assert field(data, "size", int) == 3
+    assert field(data, "count", int, 0) == 0
+    with pytest.raises(BadAppFile, match="'count'"):
+        field(data, "count", int)
+    with pytest.raises(BadAppFile, match="lacks 'missing'"):
+        field(data, "missing", str)
+    with pytest.raises(BadAppFile, match="list where an object"):
+        field([], "name", str)
+
+
+def test_set_aside_keeps_every_damaged_copy(tmp_path):
+    path = tmp_path / "settings.json"
+    names = set()
+    for _ in range(3):
+        path.write_text("{")
+        names.add(set_aside(path).name)
+    assert len(names) == 3 and not path.exists()
+    assert all(name.startswith("settings.damaged-") and name.endswith(".json") for name in names)
+
+
+def test_write_atomically_with_a_mode_is_never_readable_by_others(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_atomically(tmp_path / "token", "secret", mode=0o600)
+        write_atomically(tmp_path / "plain.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "token").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "plain.json").stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
