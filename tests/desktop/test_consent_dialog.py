@@ -98,3 +98,27 @@ def test_the_question_says_which_files_run_from_which_folder_and_that_they_can_d
     assert "tokenization_marker.py" in text and str(folder) in text and "Someones-model" in text
     assert "anything you can do" in details and "asked again" in details
     assert "?" in title
+
+
+@pytest.mark.parametrize("button,expected", [("cancel", False), ("run", True)])
+def test_the_real_dialog_shows_the_files_and_only_its_run_button_is_a_yes(qtbot, window, tmp_path, button, expected):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from videochat.backends.consent import model_code
+    from videochat.errors import RemoteCodeRefused
+
+    code = model_code(build_marker_folder(tmp_path / "Someones-model"))
+    shown = []
+
+    def answer():
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        shown.append(box.text())
+        chosen = box.button(QMessageBox.StandardButton.Cancel) if button == "cancel" else next(
+            b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole
+        )
+        chosen.click()
+
+    QTimer.singleShot(50, answer)
+    assert window._ask_remote_code_consent(RemoteCodeRefused("refused", code=code)) is expected
+    assert "tokenization_marker.py" in shown[0]
