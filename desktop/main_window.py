@@ -349,10 +349,11 @@ class MainWindow(QMainWindow):
             self.batch_window = BatchWindow(self.worker, self.chat.settings, self)
         _bring_forward(self.batch_window)
 
-    def load_model(self, model: str, trust_remote_code: bool = False) -> None:
+    def load_model(self, model: str, trust_remote_code: bool = False, approved_code: str | None = None) -> None:
+        """Load a catalog name, repo id or folder (a folder: a full path, or one starting with ./ ../ ~)."""
         self._pending_model = None
         self.chat.set_model_status(f"Loading {Path(model).name or model}…")
-        self.worker.load(model, trust_remote_code=trust_remote_code)
+        self.worker.load(model, trust_remote_code=trust_remote_code, approved_code=approved_code)
 
     def _on_model_folder_requested(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -382,22 +383,26 @@ class MainWindow(QMainWindow):
     def _on_model_failed(self, error) -> None:
         from videochat.errors import RemoteCodeRefused
 
-        if isinstance(error, RemoteCodeRefused) and self._ask_remote_code_consent(str(error)):
-            self.load_model(self.worker.last_requested_model, trust_remote_code=True)
+        if isinstance(error, RemoteCodeRefused) and error.code is not None:
+            if self._ask_remote_code_consent(error):
+                # The yes is for the code the dialog showed: code changed since is asked about again.
+                self.load_model(self.worker.last_requested_model, approved_code=error.code.digest)
+            else:
+                self.chat.set_model_status("No model loaded: its code was not run. Choose another model, or load it again to be asked again.")
             return
         self.chat.set_model_status(self._message(error))
 
-    def _ask_remote_code_consent(self, message: str) -> bool:
+    def _ask_remote_code_consent(self, error) -> bool:
+        """Ask, in a modal dialog, whether the model's own code may run; True for yes."""
         from PySide6.QtWidgets import QMessageBox
 
-        answer = QMessageBox.question(
-            self,
-            "Run this model's code?",
-            f"{message}\n\nRun its code?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
+        title, text, details = remote_code_question(error.code, self.worker.last_requested_model or "")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText(details)
+        run = box.addButton("Run its code", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is run
 
     # -- questions ----------------------------------------------------------------------------
 
@@ -556,3 +561,19 @@ HD_PAIRS = {"InternVideo2-Chat-8B": "InternVideo2_chat_8B_HD", "InternVideo2_cha
 def hd_counterpart(ref) -> str | None:
     """The catalog name of the other InternVideo2-Chat variant (plain <-> HD), if `ref` is one of them."""
     return HD_PAIRS.get(ref.entry.name) if ref.entry is not None else None
+
+
+def remote_code_question(code, model: str) -> tuple[str, str, str]:
+    """(title, text, details) of the dialog that asks whether a model's own code may run (`code`: a `ModelCode`)."""
+    files = "\n".join(f"    {name}" for name in code.files)
+    name = Path(model).name or model
+    text = (
+        f"Loading {name} runs Python code that came with the model, not code of this app:\n\n{files}\n\n"
+        f"from the folder {code.folder}"
+    )
+    details = (
+        "This code can do anything you can do on this computer: read, change or delete your files, and use the network. "
+        "Nothing vouches that it is what the model's authors published. Run it only if you trust where this model came from.\n\n"
+        "A yes is remembered for these files as they are now; if they change, you are asked again."
+    )
+    return "Run this model's code?", text, details

@@ -133,10 +133,16 @@ class ModelWorker(QObject):
             self._thread = threading.Thread(target=self._run, name="videochat-model", daemon=True)
             self._thread.start()
 
-    def load(self, model: str, trust_remote_code: bool = False, device: str = "auto", precision: str = "auto") -> None:
-        """Load a catalog name, repo id or folder (unloading the current model first)."""
+    def load(
+        self, model: str, trust_remote_code: bool = False, device: str = "auto", precision: str = "auto", approved_code: str | None = None
+    ) -> None:
+        """Load a catalog name, repo id or folder (unloading the current model first).
+
+        A model whose code needs the user's yes fails with `RemoteCodeRefused`, whose `code` says
+        what would run; `approved_code` (that code's digest) is the yes to exactly that code.
+        """
         self.last_requested_model = str(model)
-        self._enqueue("load", (str(model), trust_remote_code, device, precision))
+        self._enqueue("load", (str(model), trust_remote_code, device, precision, approved_code))
 
     def unload(self) -> None:
         self._enqueue("unload")
@@ -295,18 +301,21 @@ class ModelWorker(QObject):
         return "models_found", [entry.name for entry in downloaded_entries()]
 
     def _do_load(self, job: _Job) -> tuple:
-        model, trust_remote_code, device, precision = job.payload
+        model, trust_remote_code, device, precision, approved_code = job.payload
         self._drop_model()
         self._post("load_progress", ("Loading the libraries", 0.0))
         from desktop.heavy_imports import import_model_libraries
+        from videochat.backends.consent import check_consent
         from videochat.catalog import resolve_model
 
-        ref = resolve_model(model)
+        ref = resolve_model(model)  # a bare name is the catalog's or the hub's, never a folder of the current directory
+        check_consent(ref, trust_remote_code, approved_code)  # before the libraries: a no needs none of them
         import_model_libraries(ref.backend)
         from videochat.backends import create_backend
         from videochat.backends.base import LoadOptions
 
-        backend = create_backend(ref, LoadOptions(device=device, precision=precision, trust_remote_code=trust_remote_code))
+        options = LoadOptions(device=device, precision=precision, trust_remote_code=trust_remote_code, approved_code=approved_code)
+        backend = create_backend(ref, options)
         backend.load(lambda what, fraction: self._post("load_progress", (what, float(fraction))))
         self._backend = backend
         return "loaded", ref

@@ -7,7 +7,6 @@ come from the model cards. A model can also be any local folder or repo id the u
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from videochat.errors import BadModelFolder, ModelNotDownloaded, UnknownModel
 __all__ = ["CATALOG", "BadModelFolder", "CatalogEntry", "ModelRef", "UnknownModel", "find_entry", "resolve_model"]
 
 GB = 1_000_000_000
+MODEL_JSON_MAX_BYTES = 16 * 1024 * 1024  # the largest real config or tokenizer_config is well under 1 MB
 
 @dataclass(frozen=True)
 class CatalogEntry:
@@ -91,7 +91,11 @@ def find_entry(name: str) -> CatalogEntry | None:
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A model to load: a catalog entry, a local folder, or a repo id the user typed."""
+    """A model to load: a catalog entry, a local folder, or a repo id the user typed.
+
+    A folder never has a catalog entry, whatever its name: the catalog vouches for the code of
+    the repo it names, not for files elsewhere that share its name.
+    """
 
     source: str  # repo id or folder path, as given to from_pretrained
     backend: str
@@ -100,17 +104,7 @@ class ModelRef:
     local_folder: Path | None = None
     revision: str | None = None
     config: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def runs_remote_code(self) -> bool:
-        if self.entry is not None:
-            return self.entry.remote_code
-        return bool(self.config.get("auto_map"))
-
-    @property
-    def needs_consent(self) -> bool:
-        """Remote code that the catalog does not vouch for runs only after the user says yes."""
-        return self.entry is None and self.runs_remote_code
+    hint: str = ""  # for a name that a folder in the current directory also has: how to load that folder instead
 
     @property
     def default_frames(self) -> int:
@@ -123,17 +117,50 @@ class ModelRef:
 
     @property
     def display_name(self) -> str:
-        return self.entry.name if self.entry else (self.local_folder.name if self.local_folder else self.source)
+        """The name answers carry: a folder that has a catalog model's name is marked as a folder."""
+        if self.entry is not None:
+            return self.entry.name
+        if self.local_folder is None:
+            return self.source
+        name = self.local_folder.name
+        return f"{name} (folder)" if find_entry(name) is not None else name
+
+
+def read_model_json(folder: Path, name: str, required: bool = False) -> dict | None:
+    """A model folder's JSON file (config.json, tokenizer_config.json, ...) as a dict; None when absent and not required.
+
+    The folder is anyone's: the file is read as the app's own files are (regular file, size and
+    nesting caps, UTF-8), so that a hostile one is a one-line `BadModelFolder`, not a traceback.
+    """
+    from videochat.app_files import BadAppFile, read_json
+
+    try:
+        value = read_json(folder / name, max_bytes=MODEL_JSON_MAX_BYTES)
+    except FileNotFoundError:
+        if required:
+            raise BadModelFolder(f"{folder} holds no {name}: it is not a model folder (or the download is incomplete).") from None
+        return None
+    except BadAppFile as error:
+        raise BadModelFolder(f"The model folder's {name} {error.reason} ({folder}); download the model again.") from error
+    if not isinstance(value, dict):
+        raise BadModelFolder(f"The model folder's {name} holds {type(value).__name__} where an object belongs ({folder}); download the model again.")
+    return value
+
+
+def config_value(config: dict, key: str, kind: type | tuple[type, ...], default=None, source: str = "config.json"):
+    """`config[key]` checked for type: absent gives `default`, another type a one-line `BadModelFolder`."""
+    from videochat.app_files import is_kind
+
+    if key not in config or config[key] is None:
+        return default
+    value = config[key]
+    if not is_kind(value, kind):
+        raise BadModelFolder(f"The model folder's {source} has {type(value).__name__} for {key!r}; download the model again.")
+    return value
 
 
 def read_config(folder: Path) -> dict:
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise BadModelFolder(f"{folder} holds no config.json: it is not a model folder (or the download is incomplete).")
-    try:
-        return json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise BadModelFolder(f"{folder}/config.json cannot be read ({error}); download the model again.") from error
+    return read_model_json(folder, "config.json", required=True)
 
 
 def cached_config_folder(repo_id: str, revision: str | None) -> Path:
@@ -163,47 +190,97 @@ def _downloaded_revision(repo_id: str) -> str | None:
     return recorded_revision(repo_id)
 
 
+def auto_map_references(auto_map: object, source: str = "config.json") -> list[str]:
+    """The "module.Class" strings of an `auto_map` (values may be a string, or a list as the tokenizer's [slow, fast])."""
+    if auto_map is None:
+        return []
+    if isinstance(auto_map, list):  # tokenizer_config.json's old form: [slow, fast] for AutoTokenizer
+        auto_map = {"AutoTokenizer": auto_map}
+    if not isinstance(auto_map, dict):
+        raise BadModelFolder(f"The model folder's {source} has {type(auto_map).__name__} for 'auto_map'; download the model again.")
+    references = []
+    for value in auto_map.values():
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            if not isinstance(item, str):
+                raise BadModelFolder(f"The model folder's {source} has {type(item).__name__} in 'auto_map'; download the model again.")
+            references.append(item)
+    return references
+
+
 def backend_for_config(config: dict, folder_name: str = "") -> tuple[str, str]:
     """(backend, family) for a model known only by its config.json (and the name of its folder)."""
-    architectures = config.get("architectures") or []
-    model_type = config.get("model_type", "")
-    auto_map = " ".join(str(v) for v in (config.get("auto_map") or {}).values())
+    architectures = config_value(config, "architectures", list, [])
+    model_type = config_value(config, "model_type", str, "")
+    auto_map = " ".join(auto_map_references(config.get("auto_map")))
     if model_type == "llava_onevision":
         return "llava-onevision", "native"
     if model_type == "qwen2_vl":
         return "qwen2-vl", "native"
-    name_or_path = " ".join((str(config.get("_name_or_path") or config.get("name_or_path") or ""), folder_name))
+    name_or_path = " ".join((config_value(config, "_name_or_path", str, "") or config_value(config, "name_or_path", str, ""), folder_name))
     if "InternVideo2_VideoChat2" in auto_map or model_type.startswith("InternVideo2_VideoChat2"):
-        hd = config.get("hd_num") or (config.get("model_config") or {}).get("hd_num") or re.search(r"[_-]HD\b", name_or_path)
+        model_config = config_value(config, "model_config", dict, {})
+        hd = config_value(config, "hd_num", (int, float), None) or config_value(model_config, "hd_num", (int, float), None) or re.search(r"[_-]HD\b", name_or_path)
         return "internvideo2", "internvideo2-hd" if hd else "internvideo2"
-    if model_type == "internvl_chat" or any("InternVL" in a for a in architectures):
+    if model_type == "internvl_chat" or any(isinstance(a, str) and "InternVL" in a for a in architectures):
         # InternVideo2.5's code is InternVL's with HiCo compression: modeling_internvl_chat_hico2.py
         hico = "hico" in auto_map.lower() or "InternVideo2_5" in name_or_path
         return "internvl", "internvideo2.5" if hico else "internvl2"
     raise UnknownModel(
-        f"The model's config (model_type {model_type or 'unset'!r}, architectures {architectures}) is not one this app "
+        f"The model's config (model_type {model_type or 'unset'!r}, architectures {architectures[:4]}) is not one this app "
         "can run: choose an InternVL2, InternVideo2, InternVideo2.5, LLaVA-OneVision or Qwen2-VL model."
     )
 
 
+FOLDER_PREFIXES = ("/", "./", "../", "~") + ((".\\", "..\\") if os.sep == "\\" else ())
+
+
+def names_a_folder(name: str | os.PathLike) -> bool:
+    """The one rule for what the user typed: a path-like value, or text starting with /, ./, ../ or ~, is a folder.
+
+    `owner/name` and catalog names always mean the hub's or the catalog's model, even where a
+    folder of that name is in the current directory: a folder's code is not the catalog's, and
+    answers must not carry a catalog name for what another folder said.
+    """
+    if not isinstance(name, str):
+        return True
+    return name in (".", "..") or name.startswith(FOLDER_PREFIXES) or os.path.isabs(name)
+
+
+def folder_hint(name: str) -> str:
+    """What to type for a folder in the current directory that has the name of a model; "" when there is none."""
+    if names_a_folder(name) or not name.strip():
+        return ""
+    try:
+        there = Path(name).is_dir()
+    except OSError:
+        return ""
+    return f" (A folder named {name} is in the current directory: to load it instead, give ./{name}.)" if there else ""
+
+
 def resolve_model(name: str | os.PathLike, revision: str | None = None) -> ModelRef:
-    """A catalog name or repo id, or a local folder, as a `ModelRef` (no network, no loading)."""
-    name = os.fspath(name)
-    entry = find_entry(name)
-    folder = Path(os.path.expanduser(name))
-    if folder.is_dir():
+    """A catalog name or repo id, or a local folder, as a `ModelRef` (no network, no loading); see `names_a_folder`."""
+    if names_a_folder(name):
+        folder = Path(os.path.expanduser(os.fspath(name)))
+        if not folder.is_dir():
+            raise BadModelFolder(f"There is no folder {folder}: give the folder that holds the model's config.json.")
+        folder = folder.resolve()
         config = read_config(folder)
-        if entry is None:
-            backend, family = backend_for_config(config, folder.resolve().name)
-        else:
-            backend, family = entry.backend, entry.family
-        return ModelRef(str(folder.resolve()), backend, family, entry=entry, local_folder=folder.resolve(), revision=revision, config=config)
+        backend, family = backend_for_config(config, folder.name)
+        return ModelRef(str(folder), backend, family, local_folder=folder, revision=revision, config=config)
+    name = name.strip()
+    hint = folder_hint(name)
+    entry = find_entry(name)
     if entry is not None:
-        return ModelRef(entry.repo_id, entry.backend, entry.family, entry=entry, revision=revision or _downloaded_revision(entry.repo_id))
-    if name.count("/") == 1 and not name.startswith((".", "/", "~")):
+        return ModelRef(entry.repo_id, entry.backend, entry.family, entry=entry, revision=revision or _downloaded_revision(entry.repo_id), hint=hint)
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", name):
         # An uncatalogued repo id: its config in the Hugging Face cache says which backend runs it.
         revision = revision or _downloaded_revision(name)
-        config = read_config(cached_config_folder(name, revision))
+        try:
+            config = read_config(cached_config_folder(name, revision))
+        except ModelNotDownloaded as error:
+            raise ModelNotDownloaded(f"{error}{hint}") from error
         backend, family = backend_for_config(config)
-        return ModelRef(name, backend, family, revision=revision, config=config)
-    raise UnknownModel(f"{name!r} is neither a model this app knows, nor a model folder, nor a hub repo id (owner/name).")
+        return ModelRef(name, backend, family, revision=revision, config=config, hint=hint)
+    raise UnknownModel(f"{name!r} is neither a model this app knows, nor a hub repo id (owner/name), nor a folder (./NAME or a full path).{hint}")

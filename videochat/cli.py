@@ -87,13 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_model_arguments(command) -> None:
     """The options of a command that loads a model and asks it (`ask`, `batch`)."""
-    command.add_argument("--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id, or a model folder")
+    command.add_argument(
+        "--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id (owner/name), or a model folder (./NAME or a full path)"
+    )
     command.add_argument("--frames", type=int, help="number of frames (default: the model's)")
     command.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     command.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
     command.add_argument("--max-new-tokens", type=int, default=512)
     command.add_argument("--temperature", type=float, default=0.0, help="0 answers greedily")
-    command.add_argument("--trust-remote-code", action="store_true", help="run the code of a model this app does not know")
+    command.add_argument(
+        "--trust-remote-code", action="store_true",
+        help="run the model's own Python code where nothing vouches for it (a folder, a repo not downloaded by this app); remembered for that code",
+    )
     command.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
     command.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
 
@@ -110,7 +115,7 @@ def load_backend(ref, args):
     from videochat.backends.base import LoadOptions
 
     backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
-    print(f"loading {ref.display_name}...", file=sys.stderr)
+    print(f"loading {ref.display_name}...{ref.hint}", file=sys.stderr)
     backend.load()
     return backend
 
@@ -173,7 +178,7 @@ def run_preprocess(args) -> int:
 
 
 def run_ask(args) -> int:
-    from videochat.backends.loading import check_consent
+    from videochat.backends.consent import check_consent
     from videochat.catalog import resolve_model
     from videochat.chat import VideoChat
     from videochat.video import VideoSource

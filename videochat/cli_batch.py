@@ -24,7 +24,7 @@ def add_commands(commands) -> None:
 
 
 def run_batch_command(args) -> int:
-    from videochat.backends.loading import check_consent
+    from videochat.backends.consent import check_consent
     from videochat.batch import find_clips, plan, read_questions, run_batch
     from videochat.catalog import resolve_model
     from videochat.cli import generation_settings, load_backend, quiet_library_logs

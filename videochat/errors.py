@@ -64,7 +64,11 @@ class ModelNotDownloaded(ModelError):
 
 
 class RemoteCodeRefused(ModelError):
-    """The model runs its own code and the user has not agreed to run it."""
+    """The model runs its own code and the user has not agreed to run it; `code` says which files (a `ModelCode`)."""
+
+    def __init__(self, message: str, code=None):
+        super().__init__(message)
+        self.code = code
 
 
 class ModelLoadError(ModelError):

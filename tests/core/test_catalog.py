@@ -9,7 +9,8 @@ import torch
 
 from videochat import errors, fit
 from videochat.backends import BACKENDS
-from videochat.backends.loading import check_consent, module_safe_folder, resolve_device, resolve_precision
+from videochat.backends.consent import check_consent
+from videochat.backends.loading import module_safe_folder, resolve_device, resolve_precision
 from videochat.catalog import CATALOG, BadModelFolder, UnknownModel, find_entry, resolve_model
 from videochat.families import FAMILIES
 from videochat.fit import estimate_fit
@@ -39,7 +40,7 @@ def test_internvideo2_chat_is_gated_and_brings_its_load_time_repos():
 
 def test_names_resolve_case_insensitively_to_catalog_models():
     ref = resolve_model("internvl2-1b")
-    assert (ref.source, ref.backend, ref.family, ref.needs_consent) == ("OpenGVLab/InternVL2-1B", "internvl", "internvl2", False)
+    assert (ref.source, ref.backend, ref.family, ref.entry.repo_id) == ("OpenGVLab/InternVL2-1B", "internvl", "internvl2", "OpenGVLab/InternVL2-1B")
 
 
 def write_config(folder, config):
@@ -51,7 +52,8 @@ def write_config(folder, config):
 def test_a_local_folder_is_recognised_by_its_config(tmp_path):
     folder = write_config(tmp_path / "my-llava", {"model_type": "llava_onevision", "architectures": ["LlavaOnevisionForConditionalGeneration"]})
     ref = resolve_model(str(folder))
-    assert (ref.backend, ref.family, ref.local_folder, ref.needs_consent) == ("llava-onevision", "native", folder, False)
+    assert (ref.backend, ref.family, ref.local_folder, ref.entry) == ("llava-onevision", "native", folder, None)
+    assert check_consent(ref) is None  # transformers' own classes: no code of the folder runs
     assert resolve_model(folder) == ref  # a Path works as well as its text
 
 
@@ -62,10 +64,11 @@ def test_an_internvideo2_folder_named_hd_is_the_hd_family(tmp_path):
     assert (plain.family, hd.family) == ("internvideo2", "internvideo2-hd")
 
 
-def test_unknown_remote_code_needs_the_users_yes(tmp_path):
+def test_unknown_remote_code_needs_the_users_yes(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "app-data"))
     folder = write_config(tmp_path / "someones-internvl", {"model_type": "internvl_chat", "architectures": ["InternVLChatModel"], "auto_map": {"AutoModel": "modeling_x.InternVLChatModel"}})
+    (folder / "modeling_x.py").write_text("print('hello')\n")
     ref = resolve_model(str(folder))
-    assert ref.needs_consent
     with pytest.raises(errors.RemoteCodeRefused, match="--trust-remote-code"):
         check_consent(ref, trust_remote_code=False)
     check_consent(ref, trust_remote_code=True)

@@ -93,7 +93,8 @@ def test_interactive_mode_reads_questions_until_an_empty_line(hf, clips, capsys,
     assert [a["question"] for a in answers] == ["What happens here?", "Who is there?"]
 
 
-def test_remote_code_without_consent_is_refused_before_anything_loads(hf, clips, capsys):
+def test_remote_code_without_consent_is_refused_before_anything_loads(hf, clips, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the other tests' --trust-remote-code is remembered for the same code
     status = main(["ask", str(clips("plain.mp4")), "Hi?", "--model", str(hf.folders["internvl2"])])
     err = capsys.readouterr().err
     assert status == 1 and "--trust-remote-code" in err and "runs its own Python code" in err

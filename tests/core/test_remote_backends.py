@@ -26,6 +26,7 @@ from tests.core.standins import build_hub_extras, build_internvideo2, build_inte
 from videochat import errors
 from videochat.backends import create_backend
 from videochat.backends.base import GenerationSettings, LoadOptions
+from videochat.backends.consent import check_consent, model_code
 from videochat.backends.internvl import chat_style, frame_prefix
 from videochat.backends.remote_code import copy_code_to_module_cache, flash_attn_left_out_of_import_check
 from videochat.backends.loading import hub_offline
@@ -142,7 +143,8 @@ def remote_modules(name: str) -> list[str]:
 # -- every family ------------------------------------------------------------------------------
 
 
-def test_the_catalog_maps_each_stand_in_to_its_family_and_backend(checkpoints):
+def test_the_catalog_maps_each_stand_in_to_its_family_and_backend(checkpoints, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # no yes remembered from other tests
     families = {family: resolve_model(str(folder)) for family, folder in checkpoints.items()}
     assert {family: (ref.family, ref.backend) for family, ref in families.items()} == {
         "internvl2": ("internvl2", "internvl"),
@@ -150,7 +152,9 @@ def test_the_catalog_maps_each_stand_in_to_its_family_and_backend(checkpoints):
         "internvideo2": ("internvideo2", "internvideo2"),
         "internvideo2-hd": ("internvideo2-hd", "internvideo2"),
     }
-    assert all(ref.needs_consent for ref in families.values())
+    for ref in families.values():  # folders: nothing vouches for their code
+        with pytest.raises(errors.RemoteCodeRefused):
+            check_consent(ref)
 
 
 def test_the_answer_streams_in_pieces_that_add_up_to_the_answer(case):
@@ -318,7 +322,8 @@ def test_a_class_with_only_the_video_path_chat_is_called_with_the_file(loaded, p
 # -- loading ----------------------------------------------------------------------------------------
 
 
-def test_remote_code_the_catalog_does_not_know_is_refused_without_consent_and_nothing_is_imported(checkpoints, hf):
+def test_remote_code_the_catalog_does_not_know_is_refused_without_consent_and_nothing_is_imported(checkpoints, hf, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # no yes remembered from other tests
     folder = shutil.copytree(checkpoints["internvl2"], hf.root / "elsewhere" / "Unvetted-model")
     backend = create_backend(resolve_model(str(folder)), LoadOptions(trust_remote_code=False))
     with pytest.raises(errors.RemoteCodeRefused, match="trust-remote-code"):
@@ -348,7 +353,7 @@ def test_plain_transformers_trips_over_each_internvideo2_quirk_and_the_backend_l
         with flash_attn_left_out_of_import_check():
             with pytest.raises(OSError, match="modeling_"):  # (1) a module only a sibling imports was not copied
                 AutoModel.from_pretrained(folder, **attempt)
-            copy_code_to_module_cache(str(folder))
+            copy_code_to_module_cache(str(folder), model_code(folder).files)
             with pytest.raises(RuntimeError, match="meta"):  # (4) its constructor computes from weights
                 AutoModel.from_pretrained(folder, low_cpu_mem_usage=True, **attempt)
     backend = load(folder)

@@ -20,6 +20,9 @@ BACKENDS = {
     "qwen2-vl": "videochat.backends.native:Qwen2VLBackend",
 }
 
+# The backends that load with trust_remote_code=True (the others never run a folder's code).
+RUNS_MODEL_CODE = frozenset({"internvl", "internvideo2"})
+
 
 def backend_class(name: str):
     try:

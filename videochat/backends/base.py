@@ -28,7 +28,8 @@ Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..
 class LoadOptions:
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     precision: str = "auto"  # auto | float32 | bfloat16 | float16 | 8bit | 4bit
-    trust_remote_code: bool = False  # the user's yes for remote code the catalog does not vouch for
+    trust_remote_code: bool = False  # the user's yes to whatever code the model has (the CLI's --trust-remote-code)
+    approved_code: str | None = None  # the user's yes to the code of this digest only (the desktop's dialog showed it)
     attention: str = "auto"  # auto | flash | sdpa | eager
 
 

@@ -20,8 +20,9 @@ from typing import Any
 
 from videochat.backends.base import Capabilities, GenerationSettings, Progress
 from videochat.backends.remote_code import RemoteChatBackend, RemoteChatState, check_model_files, no_progress, remote_code_loading
-from videochat.backends.loading import check_consent, model_location, resolve_device, resolve_precision
-from videochat.catalog import ModelRef
+from videochat.backends.consent import check_consent
+from videochat.backends.loading import model_location, resolve_device, resolve_precision
+from videochat.catalog import ModelRef, config_value
 from videochat.errors import UnsupportedSetting
 from videochat.pipeline import PreparedVideo
 
@@ -35,7 +36,8 @@ QFORMER_REPO = "bert-base-uncased"
 def repos_read_at_load(ref: ModelRef) -> tuple[str, ...]:
     """The hub repos the code reads while it builds itself, by the names it asks for them (the cache's names)."""
     names = [QFORMER_REPO]
-    llm_path = ((ref.config.get("model_config") or {}).get("llm") or {}).get("pretrained_llm_path")
+    llm = config_value(config_value(ref.config, "model_config", dict, {}), "llm", dict, {})
+    llm_path = config_value(llm, "pretrained_llm_path", str, None)
     if llm_path:
         names.append(llm_path)
     if ref.entry is not None:
@@ -60,7 +62,6 @@ class InternVideo2Backend(RemoteChatBackend):
 
     def load(self, progress: Progress | None = None) -> None:
         report = progress or no_progress
-        check_consent(self.ref, self.options.trust_remote_code)
         device = resolve_device(self.options.device)
         dtype, quantization = resolve_precision(device, self.options.precision, self.ref)
         if quantization is not None:
@@ -69,11 +70,12 @@ class InternVideo2Backend(RemoteChatBackend):
             raise UnsupportedSetting(f"{self.ref.display_name} chooses its own attention: leave the attention setting on auto.")
         location = model_location(self.ref)
         check_model_files(location, self.ref)
+        code = check_consent(self.ref, self.options.trust_remote_code, self.options.approved_code, location)
 
         from transformers import AutoModel, AutoTokenizer
 
         report("Reading the tokenizer", 0.05)
-        with remote_code_loading(location, self.ref, needs=repos_read_at_load(self.ref)):
+        with remote_code_loading(location, self.ref, code, needs=repos_read_at_load(self.ref)):
             tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=True, use_fast=False, local_files_only=True)
             report("Building the model", 0.2)
             model = AutoModel.from_pretrained(location, trust_remote_code=True, torch_dtype=dtype, local_files_only=True, low_cpu_mem_usage=False)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from videochat.backends.base import Capabilities, GenerationSettings, Progress
-from videochat.backends.loading import check_consent, model_location, quantization_config, resolve_device, resolve_precision
+from videochat.backends.consent import check_consent
+from videochat.backends.loading import model_location, quantization_config, resolve_device, resolve_precision
 from videochat.backends.remote_code import (
     RemoteChatBackend,
     RemoteChatState,
@@ -61,17 +62,17 @@ class InternVLBackend(RemoteChatBackend):
 
     def load(self, progress: Progress | None = None) -> None:
         report: Callable[[str, float], None] = progress or no_progress
-        check_consent(self.ref, self.options.trust_remote_code)
         device = resolve_device(self.options.device)
         dtype, quantization = resolve_precision(device, self.options.precision, self.ref)
         use_flash_attn = self._use_flash_attn()
         location = model_location(self.ref)
         check_model_files(location, self.ref)
+        code = check_consent(self.ref, self.options.trust_remote_code, self.options.approved_code, location)
 
         from transformers import AutoModel, AutoTokenizer
 
         report("Reading the tokenizer", 0.05)
-        with remote_code_loading(location, self.ref):
+        with remote_code_loading(location, self.ref, code):
             # use_fast=False as the cards say; local_files_only, or transformers asks [y/N] on the terminal.
             tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=True, use_fast=False, local_files_only=True)
             report("Loading the weights", 0.2)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from videochat.catalog import ModelRef, not_downloaded_message
-from videochat.errors import ModelNotDownloaded, RemoteCodeRefused, UnsupportedSetting
+from videochat.errors import ModelNotDownloaded, UnsupportedSetting
 
 PRECISIONS = ("auto", "float32", "bfloat16", "float16", "8bit", "4bit")
 
@@ -73,14 +73,6 @@ def quantization_config(quantization: str | None):
     return BitsAndBytesConfig(load_in_8bit=quantization == "8bit", load_in_4bit=quantization == "4bit")
 
 
-def check_consent(ref: ModelRef, trust_remote_code: bool) -> None:
-    if ref.needs_consent and not trust_remote_code:
-        raise RemoteCodeRefused(
-            f"{ref.display_name} runs its own Python code, and it is not a model this app knows. Run it only if you "
-            "trust its source: pass --trust-remote-code (or say yes in the app)."
-        )
-
-
 def model_location(ref: ModelRef) -> str:
     """The folder to load from: the local folder, under a module-safe name, or the cached snapshot."""
     if ref.local_folder is not None:
@@ -91,7 +83,7 @@ def model_location(ref: ModelRef) -> str:
     try:
         return snapshot_download(ref.source, revision=ref.revision, local_files_only=True)
     except (LocalEntryNotFoundError, FileNotFoundError) as error:
-        raise ModelNotDownloaded(not_downloaded_message(ref.source)) from error
+        raise ModelNotDownloaded(not_downloaded_message(ref.source) + ref.hint) from error
 
 
 _UNSAFE = re.compile(r"[^0-9A-Za-z_-]")

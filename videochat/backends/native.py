@@ -89,7 +89,8 @@ class NativeBackend(Backend):
         from transformers import AutoProcessor
 
         try:
-            return AutoProcessor.from_pretrained(location, local_files_only=True)
+            # Never the folder's own code: these are transformers' classes (consent.py covers the remote-code backends).
+            return AutoProcessor.from_pretrained(location, local_files_only=True, trust_remote_code=False)
         except LOAD_FAILURES as error:
             raise ModelLoadError(f"The processor (tokenizer, image settings) of {self.ref.display_name} does not load: {error}") from error
 
@@ -97,7 +98,7 @@ class NativeBackend(Backend):
         import transformers
 
         model_class = getattr(transformers, self.model_class_name)
-        kwargs: dict[str, Any] = {"torch_dtype": self.dtype, "local_files_only": True}
+        kwargs: dict[str, Any] = {"torch_dtype": self.dtype, "local_files_only": True, "trust_remote_code": False}
         if quantization is not None:
             # bitsandbytes places the weights itself: a quantised model cannot be moved with .to().
             kwargs.update(quantization_config=quantization_config(quantization), device_map={"": self.device})

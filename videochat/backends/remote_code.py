@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from videochat.backends.consent import ModelCode
 from videochat.backends.base import Backend, Conversation, GenerationSettings, LoadOptions, Turn
 from videochat.backends.generation import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
 from videochat.backends.loading import hub_offline
@@ -65,19 +66,20 @@ def _module_cache_folder(location: str) -> tuple[Path, str]:
     return Path(dynamic_modules.HF_MODULES_CACHE) / package / name, f"{package}.{name}"
 
 
-def copy_code_to_module_cache(location: str) -> None:
-    """Copy every .py of the folder where transformers will import it from.
+def copy_code_to_module_cache(location: str, files: Iterable[str]) -> None:
+    """Copy the model's code files (`consent.model_code`: what was allowed) where transformers will import them from.
 
     For a local folder transformers copies only the entry module and its direct imports, so a
     module that only a sibling imports is missing (InternVideo2-Chat's modeling_base.py imports
-    modules that modeling_videochat2.py does not).
+    modules that modeling_videochat2.py does not). Only the allowed files are copied: a .py file
+    of the folder that no code file imports is not there to be imported by name.
     """
     import transformers.dynamic_module_utils as dynamic_modules
 
     target, _ = _module_cache_folder(location)
     dynamic_modules.create_dynamic_module(Path(dynamic_modules.TRANSFORMERS_DYNAMIC_MODULE_NAME) / target.name)
-    for source in sorted(Path(location).glob("*.py")):
-        destination = target / source.name
+    for name in sorted(files):
+        source, destination = Path(location) / name, target / name
         if not destination.exists() or not filecmp.cmp(source, destination, shallow=False):
             shutil.copy(source, destination)
     importlib.invalidate_caches()
@@ -117,11 +119,11 @@ def flash_attn_left_out_of_import_check():
 
 
 @contextlib.contextmanager
-def remote_code_loading(location: str, ref: ModelRef, needs: Iterable[str] = ()):
-    """Around the from_pretrained calls of a remote-code model: offline, code in place, typed errors."""
+def remote_code_loading(location: str, ref: ModelRef, code: ModelCode | None, needs: Iterable[str] = ()):
+    """Around the from_pretrained calls of a remote-code model: offline, the allowed code in place, typed errors."""
     with hub_offline(), flash_attn_left_out_of_import_check():
         try:
-            copy_code_to_module_cache(location)
+            copy_code_to_module_cache(location, code.files if code is not None else ())
             yield
         except BaseException as error:
             forget_module_cache(location)

@@ -13,7 +13,8 @@ from tests.core.standins.builders import (
     build_internvideo2,
     build_internvideo25,
     build_internvl2,
+    build_marker_folder,
     isolate_hf_caches,
 )
 
-__all__ = ["build_hub_extras", "build_internvideo2", "build_internvideo25", "build_internvl2", "isolate_hf_caches"]
+__all__ = ["build_hub_extras", "build_internvideo2", "build_internvideo25", "build_internvl2", "build_marker_folder", "isolate_hf_caches"]

@@ -19,6 +19,8 @@ from tests.core.tiny_tokenizer import CORPUS, build_tokenizer
 CODE = Path(__file__).parent
 INTERNVL_CODE = CODE / "internvl_code"
 VIDEOCHAT2_CODE = CODE / "videochat2_code"
+MARKER_CODE = CODE / "marker_code"
+MARKER_ENV = "VIDEOCHAT_TEST_MARKER"  # the file marker_code's modules append to when imported
 
 INTERNVL_SPECIAL_TOKENS = ["<img>", "</img>", "<IMG_CONTEXT>", "<quad>", "</quad>", "<ref>", "</ref>", "<box>", "</box>"]
 VIDEOCHAT2_SPECIAL_TOKENS = ["<s>", "</s>"]
@@ -199,6 +201,28 @@ def build_internvideo2(folder: str | Path, hd: bool = False, seed: int = 0) -> P
         "torch_dtype": "bfloat16",
         "transformers_version": "4.39.1",
     })
+    return folder
+
+
+# -- code that says it ran -----------------------------------------------------------------
+
+
+def build_marker_folder(folder: str | Path) -> Path:
+    """An InternVL-looking folder whose only code is a tokenizer module named in tokenizer_config.json's auto_map.
+
+    config.json names no code: a consent check that reads only config.json lets this run.
+    Importing the module writes the marker (`MARKER_ENV`); the placeholder weights only get the
+    load as far as the tokenizer.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _rewrite_config(folder, {"model_type": "internvl_chat", "architectures": ["InternVLChatModel"]})
+    reference = "tokenization_marker.MarkerTokenizer"
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "MarkerTokenizer", "auto_map": {"AutoTokenizer": [reference, reference]}}), encoding="utf-8"
+    )
+    shutil.copy(MARKER_CODE / "tokenization_marker.py", folder / "tokenization_marker.py")
+    (folder / "model.safetensors").write_bytes(b"")
     return folder
 
 
