@@ -15,7 +15,6 @@ named `\\x1b[2J` then cannot clear the screen, and one with U+202E cannot show i
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import sys
@@ -112,6 +111,8 @@ def _read(path: Path) -> str:
 
 
 def _stored_tokens(path: Path) -> list[str]:
+    import configparser  # here: most commands never get this far with a stored-tokens file
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(_read(path))
