@@ -15,7 +15,7 @@ from pathlib import Path
 
 from videochat.errors import VideoChatError
 from videochat.families import FAMILIES
-from videochat.safe_text import json_line, shown
+from videochat.safe_text import json_text, shown
 from videochat.timecode import format_time
 
 
@@ -121,7 +121,7 @@ def run_probe(args) -> int:
 
     info = probe(args.file)
     if args.json:
-        print(json_line(json.dumps(info.to_dict(), ensure_ascii=False)))
+        print(json_text(json.dumps(info.to_dict(), ensure_ascii=False)))
         return 0
     rate = "variable" if info.variable_frame_rate else "constant"
     print(shown(info.path.name, keep=""))
@@ -147,7 +147,7 @@ def run_sample(args) -> int:
     with VideoSource.open(args.file, reader=args.reader) as source:
         sample = sample_frames(source, args.family, args.frames, _segment(args, source.info.duration))
     if args.json:
-        print(json_line(json.dumps({"family": args.family, **sample.to_dict()}, ensure_ascii=False)))
+        print(json_text(json.dumps({"family": args.family, **sample.to_dict()}, ensure_ascii=False)))
         return 0
     for index, time in zip(sample.indices, sample.times):
         print(f"frame {int(index):>7}  at {format_time(float(time))}")
@@ -232,7 +232,7 @@ def _ask_one(chat, question, frames, segment, settings, as_json: bool, session=N
     if session is not None:
         session.add_answer(answer)
     if as_json:
-        print(json_line(json.dumps(answer.to_dict(), ensure_ascii=False)), flush=True)
+        print(json_text(json.dumps(answer.to_dict(), ensure_ascii=False)), flush=True)
         return
     print()
     times = ", ".join(format_time(t) for t in answer.times)
@@ -292,7 +292,7 @@ def run_export(args) -> int:
 def _for_stdout(text: str, format_name: str) -> str:
     """JSON with its controls as \\u escapes (the same data); other formats exact into a pipe, escaped for a terminal."""
     if format_name == "json":
-        return json_line(text)
+        return json_text(text)
     return shown(text.replace("\r\n", "\n"), keep="\n\t") if sys.stdout.isatty() else text
 
 

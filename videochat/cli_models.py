@@ -7,7 +7,7 @@ import sys
 import time
 
 from videochat.errors import AccessError, Cancelled
-from videochat.safe_text import json_line, shown
+from videochat.safe_text import json_text, shown
 
 EXIT_ACCESS = 3  # a gate is closed: no token, a refused token, a licence not accepted, no such repo
 
@@ -46,7 +46,7 @@ def run_models(args) -> int:
             "fits": fits(entry, budget).verdict,
         })
     if args.json:
-        print(json_line(json.dumps(rows, ensure_ascii=False)))
+        print(json_text(json.dumps(rows, ensure_ascii=False)))
         return 0
     print(shown(f"this machine: {budget.description} ({budget.precision})"))
     print(f"{'model':33} {'status':16} {'on disk':>9} {'download':>9}  {'gated':5}  fits")

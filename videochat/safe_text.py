@@ -58,10 +58,11 @@ def shown(text: str, keep: str = "\n") -> str:
     return for_terminal(blank_secrets(text), keep)
 
 
-def json_line(text: str) -> str:
+def json_text(text: str) -> str:
     """JSON text (from json.dumps) with the control characters JSON leaves raw written as \\u escapes:
-    the same data for every JSON reader, nothing for a terminal to act on, secrets blanked."""
-    return _unsafe_pattern("").sub(lambda match: f"\\u{ord(match.group()):04x}", blank_secrets(text))
+    the same data for every JSON reader, nothing for a terminal to act on, secrets blanked. (A raw
+    newline can only be the layout's: json.dumps escapes every C0 character inside strings.)"""
+    return _unsafe_pattern("\n").sub(lambda match: f"\\u{ord(match.group()):04x}", blank_secrets(text))
 
 
 def known_secrets() -> list[str]:

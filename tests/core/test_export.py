@@ -291,3 +291,12 @@ def test_json_export_keeps_hostile_text_exactly(session):
     data = json.loads(export.render(session, "json"))
     assert data["turns"][0]["answer"] == session.turns[0].text
     assert [note["text"] for note in data["notes"]] == [note.text for note in session.sorted_notes()]
+
+
+def test_json_export_on_stdout_is_the_same_data_with_nothing_for_a_terminal(session, capsys):
+    session.turns[0].text = "x\x9b2J\u202ey\x1b"
+    SessionStore().save(session)
+    assert cli.main(["export", session.video.path, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["turns"][0]["answer"] == session.turns[0].text
+    assert "\x9b" not in out and "\u202e" not in out and out.count("\n") > 10

@@ -49,7 +49,7 @@ def test_control_characters_are_escaped_and_newlines_kept_where_meant():
     assert safe_text.for_terminal(text) == "x\\x1b]0;title\\x07\\x9b2J\\x7f\\u202e\\u2066\\u2069\\udcff\u200dy\n\\x09z"
     assert safe_text.for_terminal(text, keep="\n\t").endswith("y\n\tz")
     assert safe_text.for_terminal(text, keep="").endswith("y\\x0a\\x09z")
-    line = safe_text.json_line(json.dumps({"name": text}, ensure_ascii=False))
+    line = safe_text.json_text(json.dumps({"name": text}, ensure_ascii=False))
     assert json.loads(line) == {"name": text} and "\x9b" not in line and "\u202e" not in line
 
 
