@@ -171,8 +171,9 @@ def _md(text: str) -> str:
     text = _MD_ANYWHERE.sub(lambda match: "\\" + match.group(), blank_secrets(text))
     text = re.sub("[&<>]", lambda match: _HTML[match.group()], text)
     indent = len(text) - len(text.lstrip(" \t"))
-    text = "\u00a0" * indent + text[indent:]  # 4 spaces would start a code block
-    return _MD_LINE_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text, count=1) if not indent else text
+    if indent:  # 4 spaces would start a code block; after a no-break space no mark starts a block
+        return "\u00a0" * indent + text[indent:]
+    return _MD_LINE_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text, count=1)
 
 
 def _md_lines(text: str, line_break: str) -> str:
