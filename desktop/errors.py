@@ -2,7 +2,8 @@
 
 Expected failures (the core's typed errors) are shown inline by the pane they concern; this is
 for everything else, including exceptions in slots and in worker threads, which would otherwise
-be printed to a terminal nobody sees or lost.
+be printed to a terminal nobody sees or lost. What either shows passes `error_text`/`safe_text`
+first: an error that echoes a secret (a hub echoing the Authorization header) shows `***`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ import traceback
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QWidget
+
+from videochat.safe_text import shown
+
+
+def error_text(error: BaseException | str) -> str:
+    """An error's message as a pane may show it inline: secrets blanked, control characters escaped."""
+    return shown(str(error))
 
 
 class ErrorPresenter(QObject):
@@ -40,9 +48,9 @@ class ErrorPresenter(QObject):
         self._excepthook(type(error), error, error.__traceback__)
 
     def _excepthook(self, kind, value, trace) -> None:
-        details = "".join(traceback.format_exception(kind, value, trace))
+        details = shown("".join(traceback.format_exception(kind, value, trace)), keep="\n\t")
         sys.stderr.write(details)
-        self.sig_unexpected.emit(f"{kind.__name__}: {value}", details)
+        self.sig_unexpected.emit(error_text(f"{kind.__name__}: {value}"), details)
 
     def _on_unexpected(self, summary: str, details: str) -> None:
         self.shown.append(summary)

@@ -20,6 +20,7 @@ EXPORT_CHOICES = [
 def export_with_dialog(window, session, format_name: str) -> None:
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+    from desktop.errors import error_text
     from videochat.export import FORMATS
     from videochat.sessions import Session
 
@@ -38,7 +39,7 @@ def export_with_dialog(window, session, format_name: str) -> None:
         if error is None:
             window.statusBar().showMessage(f"Exported to {path}", 8000)
         else:
-            QMessageBox.warning(window, "Export failed", f"{Path(path).name} could not be written: {error}")
+            QMessageBox.warning(window, "Export failed", error_text(f"{Path(path).name} could not be written: {error}"))
 
     run_in_background(_write, snapshot, format_name, Path(path), receiver=report)
 

@@ -445,6 +445,10 @@ class ModelManager(QDialog):
 
     def _show_message(self, text: str, error: bool = False, rich: bool = False) -> None:
         self.message_label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+        if error:
+            from desktop.errors import error_text  # the hub's words may echo the token
+
+            text = error_text(text)
         self.message_label.setText(text)
         self.message_label.setStyleSheet(ERROR_STYLE if error else "")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from videochat.errors import VideoChatError
 from videochat.families import FAMILIES
+from videochat.safe_text import json_text, shown
 from videochat.timecode import format_time
 
 
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # inside the try: a closed pipe shows up here, not at exit
         return status
     except VideoChatError as error:
-        print(f"videochat: {error}", file=sys.stderr)
+        print(shown(f"videochat: {error}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("videochat: interrupted", file=sys.stderr)
@@ -115,7 +116,7 @@ def load_backend(ref, args):
     from videochat.backends.base import LoadOptions
 
     backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
-    print(f"loading {ref.display_name}...{ref.hint}", file=sys.stderr)
+    print(shown(f"loading {ref.display_name}...{ref.hint}"), file=sys.stderr)
     backend.load()
     return backend
 
@@ -125,11 +126,11 @@ def run_probe(args) -> int:
 
     info = probe(args.file)
     if args.json:
-        print(json.dumps(info.to_dict(), ensure_ascii=False))
+        print(json_text(json.dumps(info.to_dict(), ensure_ascii=False)))
         return 0
     rate = "variable" if info.variable_frame_rate else "constant"
-    print(info.path.name)
-    print(f"  codec      {info.codec}")
+    print(shown(info.path.name, keep=""))
+    print(shown(f"  codec      {info.codec}"))
     print(f"  size       {info.width} x {info.height} (upright)" + (f", stored turned {info.rotation}°" if info.rotation else ""))
     print(f"  frames     {info.frame_count} at {info.fps:.3f} fps on average ({rate} frame rate)")
     print(f"  duration   {format_time(info.duration)}")
@@ -151,7 +152,7 @@ def run_sample(args) -> int:
     with VideoSource.open(args.file, reader=args.reader) as source:
         sample = sample_frames(source, args.family, args.frames, _segment(args, source.info.duration))
     if args.json:
-        print(json.dumps({"family": args.family, **sample.to_dict()}, ensure_ascii=False))
+        print(json_text(json.dumps({"family": args.family, **sample.to_dict()}, ensure_ascii=False)))
         return 0
     for index, time in zip(sample.indices, sample.times):
         print(f"frame {int(index):>7}  at {format_time(float(time))}")
@@ -173,7 +174,7 @@ def run_preprocess(args) -> int:
     torch.save(prepared.to_save(), temporary)
     temporary.replace(args.out)
     shape = "x".join(str(n) for n in prepared.pixel_values.shape)
-    print(f"wrote {args.out}: pixel_values {shape} from {len(prepared.indices)} frames")
+    print(shown(f"wrote {args.out}: pixel_values {shape} from {len(prepared.indices)} frames"))
     return 0
 
 
@@ -224,7 +225,7 @@ def _ask_one(chat, question, frames, segment, settings, as_json: bool, session=N
     try:
         for piece in chat.ask(question, frames, segment, settings):
             if not as_json:
-                print(piece, end="", flush=True)
+                print(shown(piece, keep="\n\t"), end="", flush=True)
     except VideoChatError:
         if session is not None:
             session.forget_question()  # refused or failed, and said so: nothing to bring back
@@ -236,11 +237,11 @@ def _ask_one(chat, question, frames, segment, settings, as_json: bool, session=N
     if session is not None:
         session.add_answer(answer)
     if as_json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        print(json_text(json.dumps(answer.to_dict(), ensure_ascii=False)), flush=True)
         return
     print()
     times = ", ".join(format_time(t) for t in answer.times)
-    print(f"[{answer.model}, {len(answer.times)} frames{' (stopped)' if answer.stopped else ''}: {times}]", flush=True)
+    print(shown(f"[{answer.model}, {len(answer.times)} frames{' (stopped)' if answer.stopped else ''}: {times}]"), flush=True)
 
 
 class SessionRecorder:
@@ -253,7 +254,7 @@ class SessionRecorder:
         opened = self.store.open(VideoIdentity.of(info))
         self.session, self.writable = opened.session, opened.writable
         if opened.message:
-            print(f"videochat: {opened.message}", file=sys.stderr)
+            print(shown(f"videochat: {opened.message}"), file=sys.stderr)
 
     def question_asked(self, question: str) -> None:
         self.session.question_asked(question)
@@ -274,7 +275,7 @@ class SessionRecorder:
             self.store.save(self.session)
         except OSError as error:
             self.writable = False
-            print(f"videochat: the conversation could not be saved ({error.strerror or error}); answers still print here", file=sys.stderr)
+            print(shown(f"videochat: the conversation could not be saved ({error.strerror or error}); answers still print here"), file=sys.stderr)
 
 
 def run_export(args) -> int:
@@ -282,15 +283,22 @@ def run_export(args) -> int:
 
     session = saved_session(args.file)
     if args.out is None:
-        sys.stdout.write(render(session, args.format))
+        sys.stdout.write(_for_stdout(render(session, args.format), args.format))
         return 0
     try:
         write_export(session, args.format, args.out)
     except OSError as error:
-        print(f"videochat: {args.out} could not be written: {error.strerror or error}", file=sys.stderr)
+        print(shown(f"videochat: {args.out} could not be written: {error.strerror or error}"), file=sys.stderr)
         return 1
-    print(f"wrote {args.out} ({len(session.turns)} turns, {len(session.notes)} notes)", file=sys.stderr)
+    print(shown(f"wrote {args.out} ({len(session.turns)} turns, {len(session.notes)} notes)"), file=sys.stderr)
     return 0
+
+
+def _for_stdout(text: str, format_name: str) -> str:
+    """JSON with its controls as \\u escapes (the same data); other formats exact into a pipe, escaped for a terminal."""
+    if format_name == "json":
+        return json_text(text)
+    return shown(text.replace("\r\n", "\n"), keep="\n\t") if sys.stdout.isatty() else text
 
 
 if __name__ == "__main__":

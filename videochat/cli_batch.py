@@ -9,6 +9,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from videochat.safe_text import shown
+
 
 def add_commands(commands) -> None:
     from videochat.cli import add_model_arguments
@@ -33,7 +35,7 @@ def run_batch_command(args) -> int:
     ref = resolve_model(args.model, revision=args.revision)  # no loading: the plan needs the name answers are recorded under
     todo = plan(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
     if not todo.pending:
-        print(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}", file=sys.stderr)
+        print(shown(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}"), file=sys.stderr)
         return 0
     check_consent(ref, args.trust_remote_code)
     quiet_library_logs()
@@ -45,20 +47,20 @@ def run_batch_command(args) -> int:
             summary = run_batch(backend, todo, settings, on_event=bar.show, should_stop=interrupted.is_set, reader=args.reader)
     except KeyboardInterrupt:  # a second Ctrl-C: out at once; a line cut short is repaired by the next run
         bar.end()
-        print(f"videochat: interrupted; run the same command again to go on where it stopped ({args.out})", file=sys.stderr)
+        print(shown(f"videochat: interrupted; run the same command again to go on where it stopped ({args.out})"), file=sys.stderr)
         return 130
     except OSError as error:  # the results file: a clip's own read errors are written down, not raised
         bar.end()
-        print(f"videochat: {args.out} could not be written: {error.strerror or error}", file=sys.stderr)
+        print(shown(f"videochat: {args.out} could not be written: {error.strerror or error}"), file=sys.stderr)
         return 1
     finally:
         bar.end()
         backend.unload()
     written = f"{summary.answered} answers written to {args.out}"
     if summary.stopped:
-        print(f"videochat: stopped; {written}. Run the same command again to go on where it stopped.", file=sys.stderr)
+        print(shown(f"videochat: stopped; {written}. Run the same command again to go on where it stopped."), file=sys.stderr)
         return 130
-    print(written + _unreadable({**todo.failed_clips, **summary.failed_clips}), file=sys.stderr)
+    print(shown(written + _unreadable({**todo.failed_clips, **summary.failed_clips})), file=sys.stderr)
     return 0
 
 
@@ -127,13 +129,13 @@ class _BatchProgress:
         filled = self.WIDTH * self._done // max(1, self._total)
         bad = f" · {self._bad} bad clip{'s' if self._bad != 1 else ''}" if self._bad else ""
         text = f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {self._done}/{self._total} answers · {self._clip}{bad}"
-        text = text[: shutil.get_terminal_size().columns - 1]
+        text = shown(text, keep="")[: shutil.get_terminal_size().columns - 1]
         self._stream.write("\r" + text.ljust(self._drawn))
         self._stream.flush()
         self._drawn = len(text)
 
     def _line(self, text: str) -> None:
-        self._stream.write(text + "\n")
+        self._stream.write(shown(text, keep="") + "\n")
         self._stream.flush()
 
     def end(self) -> None:

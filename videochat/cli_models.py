@@ -7,6 +7,7 @@ import sys
 import time
 
 from videochat.errors import AccessError, Cancelled
+from videochat.safe_text import json_text, shown
 
 EXIT_ACCESS = 3  # a gate is closed: no token, a refused token, a licence not accepted, no such repo
 
@@ -45,18 +46,18 @@ def run_models(args) -> int:
             "fits": fits(entry, budget).verdict,
         })
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print(json_text(json.dumps(rows, ensure_ascii=False)))
         return 0
-    print(f"this machine: {budget.description} ({budget.precision})")
+    print(shown(f"this machine: {budget.description} ({budget.precision})"))
     print(f"{'model':33} {'status':16} {'on disk':>9} {'download':>9}  {'gated':5}  fits")
     for row in rows:
         label = f"partial {row['fraction']:.0%}" if row["status"] == "partial" else row["status"]
         if row["missing_extras"]:
             label = "needs extras"
-        print(
+        print(shown(
             f"{row['name']:33} {label:16} {format_bytes(row['bytes_on_disk']) if row['bytes_on_disk'] else '-':>9} "
             f"{format_bytes(row['download_bytes']):>9}  {'yes' if row['gated'] else 'no':5}  {row['fits']}"
-        )
+        ))
     return 0
 
 
@@ -71,11 +72,11 @@ def run_download(args) -> int:
     try:
         plan = downloads.plan(args.model, revision=args.revision, update=args.update)
     except AccessError as error:
-        print(f"videochat: {error}", file=sys.stderr)
+        print(shown(f"videochat: {error}"), file=sys.stderr)
         return EXIT_ACCESS
     from videochat.sizes import format_bytes as fmt
     for repo in plan.repos:
-        print(f"{repo.repo_id} @ {repo.commit[:12]}: {len(repo.files)} files, {fmt(repo.total_bytes)} ({repo.reason})", file=sys.stderr)
+        print(shown(f"{repo.repo_id} @ {repo.commit[:12]}: {len(repo.files)} files, {fmt(repo.total_bytes)} ({repo.reason})"), file=sys.stderr)
     print(f"{fmt(plan.on_disk_bytes)} of {fmt(plan.total_bytes)} already on disk; {fmt(plan.free_bytes)} free", file=sys.stderr)
     bar = _ProgressLine(sys.stderr)
     try:
@@ -86,14 +87,14 @@ def run_download(args) -> int:
         return 130
     except Cancelled as error:
         bar.end()
-        print(f"videochat: {error}", file=sys.stderr)
+        print(shown(f"videochat: {error}"), file=sys.stderr)
         return 130
     except AccessError as error:
         bar.end()
-        print(f"videochat: {error}", file=sys.stderr)
+        print(shown(f"videochat: {error}"), file=sys.stderr)
         return EXIT_ACCESS
     bar.end()
-    print(f"{plan.name} is ready ({fmt(plan.total_bytes)}, verified).", file=sys.stderr)
+    print(shown(f"{plan.name} is ready ({fmt(plan.total_bytes)}, verified)."), file=sys.stderr)
     return 0
 
 
@@ -115,6 +116,7 @@ class _ProgressLine:
             f"{progress.fraction:6.1%}  {format_bytes(progress.done)} / {format_bytes(progress.total)}  "
             f"{format_bytes(progress.bytes_per_second)}/s  {progress.time_left_text}  [{progress.files_done}/{progress.files_total}] {progress.path}"
         )
+        text = shown(text, keep="")
         now = time.monotonic()
         if self._tty:
             self._stream.write("\r" + text[:150].ljust(150))

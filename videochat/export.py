@@ -3,8 +3,21 @@ everything, SubRip and WebVTT captions, and a CSV table.
 
 Every time is rounded half up to the millisecond from the time as the session file writes it
 (3661.0005 is 1:01:01.001), once, and every format is written from that same millisecond count,
-so the formats never disagree. No export holds the Hugging Face token: each text is redacted
-before it leaves this module.
+so the formats never disagree. No export holds a secret (`safe_text.blank_secrets`).
+
+Text from outside (answers, questions, notes, the file name) stays text in every format:
+- CSV: a cell that starts with `= + - @`, a tab or a carriage return gets a leading `'`, as OWASP
+  advises against formula injection, unless the cell is a plain number (`-1.5`), which a
+  spreadsheet reads as that number and nothing else.
+- SRT and WebVTT: one cue per note. Blank lines (which end a cue) are dropped, arrows
+  (`-->`, and SubRip readers' `- >`) become `→`, and a line that is only a number is joined to
+  the line before it: followed by a time it would read as the next cue's number and time.
+  WebVTT's `& < >` are written as character references.
+- Markdown: HTML is shown as text (`&lt;`), and the characters that would start a heading, list,
+  quote, table, code fence, link or image, or emphasis are backslash-escaped; leading spaces
+  become no-break spaces (no indented code block) and each line ends with a hard line break,
+  so an answer reads line for line as the model wrote it and cannot change the report's outline.
+- JSON is data: it keeps every text exactly.
 """
 
 from __future__ import annotations
@@ -12,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +33,7 @@ from typing import Callable
 
 from videochat.chat import Answer
 from videochat.errors import VideoChatError
-from videochat.logs import redact
+from videochat.safe_text import blank_secrets
 from videochat.sessions import Session, SessionStore, write_atomically
 from videochat.timecode import format_time, milliseconds
 
@@ -66,22 +80,12 @@ def saved_session(video_path) -> Session:
 def render(session: Session, format_name: str) -> str:
     if format_name not in FORMATS:
         raise ValueError(f"unknown export format {format_name!r} (one of {', '.join(FORMATS)})")
-    return redact(_RENDERERS[format_name](session), _secrets())
+    return blank_secrets(_RENDERERS[format_name](session))
 
 
 def write_export(session: Session, format_name: str, path: Path) -> None:
     """Raises OSError when the file cannot be written; an existing file is then left as it was."""
     write_atomically(Path(path), render(session, format_name))
-
-
-def _secrets() -> list[str]:
-    try:
-        from videochat.hub import stored_token
-
-        token = stored_token()
-    except Exception:  # an unreadable token file must not stop an export; the hf_ pattern still applies
-        return []
-    return [token] if token else []
 
 
 # -- times ------------------------------------------------------------------------------
@@ -125,28 +129,28 @@ def _span_ms(start: float, end: float) -> tuple[int, int]:
 
 def _markdown(session: Session) -> str:
     video = session.video
-    lines = [f"# {Path(video.path).name}", "", f"`{video.path}`", ""]
+    lines = [f"# {_md(_one_line(Path(video.path).name))}", "", _md(_one_line(video.path)), ""]
     lines += [f"Duration {_clock(milliseconds(video.duration))} · exported {_local_iso()}", ""]
     for number, answer in enumerate(session.turns, 1):
         start, end = answer_span(session, answer)
         scope = f"segment {_clock(start)}–{_clock(end)}" if answer.segment else "whole clip"
-        model = answer.model + (f" ({answer.revision})" if answer.revision else "")
-        lines += [f"## {number}. {_one_line(answer.question)}", "", answer.text.strip(), ""]
+        model = _md(answer.model + (f" ({answer.revision})" if answer.revision else ""))
+        lines += [f"## {number}. {_md(_one_line(answer.question))}", "", _md_lines(answer.text.strip(), "  \n"), ""]
         if answer.stopped:
             lines += ["*(stopped before the end)*", ""]
         lines += [
-            f"*{model} · {answer.frames} frame{'' if answer.frames == 1 else 's'} · {scope} · {answer.precision} on {answer.device} · asked {_local_iso(answer.asked_at)}*",
+            f"*{model} · {answer.frames} frame{'' if answer.frames == 1 else 's'} · {scope} · {_md(f'{answer.precision} on {answer.device}')} · asked {_local_iso(answer.asked_at)}*",
             "",
             "Frames at " + ", ".join(_clock(milliseconds(t)) for t in answer.times),
             "",
         ]
     if session.interrupted:
-        lines += [f"*Unanswered (interrupted): {_one_line(session.interrupted['question'])}*", ""]
+        lines += [f"*Unanswered (interrupted): {_md(_one_line(session.interrupted['question']))}*", ""]
     if session.notes:
         lines += ["## Timeline notes", ""]
         for note in session.sorted_notes():
             start, end = _note_span(note)
-            text = "\n  ".join(line for line in note.text.strip().splitlines() if line.strip())  # one list item
+            text = _md_lines("\n".join(line for line in note.text.strip().splitlines() if line.strip()), "  \n  ")  # one list item
             lines.append(f"- {_clock(start)}–{_clock(end)}: {text}")
         lines.append("")
     return "\n".join(lines)
@@ -154,6 +158,29 @@ def _markdown(session: Session) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+_MD_ANYWHERE = re.compile(r"[\\`*_\[\]|~#]")
+_MD_LINE_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _md(text: str) -> str:
+    """One line of outside text as Markdown that shows exactly it (secrets blanked first: the blank's
+    own `***` must be escaped too)."""
+    text = _MD_ANYWHERE.sub(lambda match: "\\" + match.group(), blank_secrets(text))
+    text = re.sub("[&<>]", lambda match: _HTML[match.group()], text)
+    indent = len(text) - len(text.lstrip(" \t"))
+    if indent:  # 4 spaces would start a code block; after a no-break space no mark starts a block
+        return "\u00a0" * indent + text[indent:]
+    return _MD_LINE_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text, count=1)
+
+
+def _md_lines(text: str, line_break: str) -> str:
+    """Lines kept as lines (hard breaks); blank lines stay paragraph breaks."""
+    lines = [_md(line.rstrip()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    paragraphs = "\n".join(lines).split("\n\n")
+    return "\n\n".join(line_break.join(line for line in paragraph.split("\n")) for paragraph in paragraphs)
 
 
 def _json(session: Session) -> str:
@@ -192,10 +219,21 @@ def caption_cues(session: Session) -> list[tuple[int, int, str]]:
     return [(start, end if end > start else start + shortest, text) for start, end, text in sorted(spans, key=lambda span: span[:2])]
 
 
+_CAPTION_ARROW = re.compile(r"-[ -] *>")  # SubRip readers take "- >" for "-->" too
+_CUE_NUMBER = re.compile(r"-?[0-9]+\.?[0-9]*")  # as a SubRip reader matches a cue's number
+
+
 def caption_text(text: str) -> str:
-    """One cue's text: a blank line would end the cue, and an arrow would read as a timing line."""
+    """One cue's text: a blank line would end the cue, an arrow would read as a timing line, and a
+    line of only a number, then a time, as the next cue's number and timing."""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return "\n".join(line for line in lines if line.strip()).replace("-->", "→")
+    kept: list[str] = []
+    for line in (_CAPTION_ARROW.sub("→", line) for line in lines if line.strip()):
+        if kept and _CUE_NUMBER.fullmatch(line.strip()):
+            kept[-1] += " " + line.strip()
+        else:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _srt(session: Session) -> str:
@@ -213,10 +251,15 @@ def _vtt(session: Session) -> str:
     return "\n".join(cues)
 
 
+class _SafeCells(csv.DictWriter):
+    def writerow(self, row):
+        return super().writerow({key: _cell(value) for key, value in row.items()})
+
+
 def _csv(session: Session) -> str:
     # Plain UTF-8 without a byte order mark: every other reader of the file would see the mark.
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)  # excel dialect: RFC 4180 quoting, \r\n
+    writer = _SafeCells(buffer, fieldnames=CSV_COLUMNS)  # excel dialect: RFC 4180 quoting, \r\n
     writer.writeheader()
     for number, answer in enumerate(session.turns, 1):
         start, end = answer_span(session, answer)
@@ -239,6 +282,17 @@ def _csv(session: Session) -> str:
     for number, note in enumerate(session.sorted_notes(), 1):
         writer.writerow({**_span_columns("note", number, *_note_span(note)), "text": note.text})
     return buffer.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+
+
+def _cell(value):
+    """A cell a spreadsheet shows as text, never runs (OWASP's leading quote); plain numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _span_columns(kind: str, number: int, start: int, end: int) -> dict:

@@ -23,6 +23,7 @@ from videochat.errors import (
     RepoNotFound,
     TokenRequired,
 )
+from videochat.safe_text import register_secret
 
 REQUEST_TIMEOUT_S = 10.0
 CONNECT_CHECK_TIMEOUT_S = 1.5
@@ -200,6 +201,7 @@ def _request(method: str, url: str, repo_id: str, token: str | None, request_hea
     from huggingface_hub.utils import hf_raise_for_status
 
     kwargs.setdefault("timeout", REQUEST_TIMEOUT_S)
+    register_secret(token)  # a token being tried is not stored yet; the hub's answer may echo it
     try:
         response = session().request(method, url, headers=request_headers or headers(token), **kwargs)
         hf_raise_for_status(response)

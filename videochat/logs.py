@@ -1,19 +1,20 @@
-"""The app's log file, with Hugging Face tokens kept out of it.
+"""The app's log file, with secrets and terminal control characters kept out of it.
 
 One rotating file at the platform's log folder (`videochat.log`) gets this app's records and
-huggingface_hub's. Every record passes a filter that blanks anything shaped like a Hugging Face
-token (`hf_` and 30+ letters) and the token stored on this machine, whatever wrote it.
+huggingface_hub's. Every record passes a filter that blanks every secret the app knows, by its
+value (`safe_text.blank_secrets`: the Hugging Face token however it is stored, registered API
+keys, anything shaped like a hub token), and escapes control characters (a log read with `cat`
+or `tail -f` in a terminal must not act on them), whatever wrote the record.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
 from pathlib import Path
 
-TOKEN_PATTERN = re.compile(r"\bhf_[A-Za-z0-9]{20,}")
-REDACTED = "hf_***"
+from videochat.safe_text import BLANK, blank_secrets, for_terminal
+
 _handler: logging.Handler | None = None
 
 
@@ -26,7 +27,7 @@ def log_path() -> Path:
 class RedactTokens(logging.Filter):
     def __init__(self, secrets: list[str] | None = None):
         super().__init__()
-        self._secrets = [secret for secret in (secrets or []) if secret]
+        self._secrets = [secret for secret in secrets or [] if secret]
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
@@ -39,9 +40,10 @@ class RedactTokens(logging.Filter):
 
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
+    """`text` as the log file may hold it: secrets (these and every known one) blanked, controls escaped."""
     for secret in secrets or []:
-        text = text.replace(secret, REDACTED)
-    return TOKEN_PATTERN.sub(REDACTED, text)
+        text = text.replace(secret, BLANK)
+    return for_terminal(blank_secrets(text), keep="\n\t")
 
 
 def start_logging(level: int = logging.INFO) -> Path:
@@ -49,12 +51,10 @@ def start_logging(level: int = logging.INFO) -> Path:
     global _handler
     path = log_path()
     if _handler is None:
-        from videochat.hub import stored_token
-
         path.parent.mkdir(parents=True, exist_ok=True)
         _handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2, encoding="utf-8")
         _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        _handler.addFilter(RedactTokens([stored_token() or ""]))
+        _handler.addFilter(RedactTokens())
         for name in ("videochat", "huggingface_hub", "urllib3"):
             logger = logging.getLogger(name)
             logger.addHandler(_handler)

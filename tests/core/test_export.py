@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import json
+import re
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -157,8 +158,10 @@ def test_markdown_has_every_question_answer_and_frame_time(session):
     text = export.render(session, "markdown")
     assert text.startswith("# clip é.mp4\n") and "Timeline notes" in text and "stopped" in text
     assert "## 2. And here, later?" in text and "whole clip" in text and "segment 1:00:00.000–1:01:01.500" in text
+    shown = "\n".join(unescape_markdown(line) for line in text.split("\n"))
     for answer in session.turns:
-        assert answer.question.split("\n")[0] in text and answer.text.strip() in text
+        assert answer.question.split("\n")[0] in shown
+        assert all(line.rstrip() in shown for line in answer.text.split("\n"))
         assert "InternVL2-1B (0123abcd)" in text and "bfloat16 on cuda:0" in text
         for time in answer.times:
             assert format_time(ms(time) / 1000) in text
@@ -167,23 +170,25 @@ def test_markdown_has_every_question_answer_and_frame_time(session):
 
 
 def test_no_export_holds_a_token(session, monkeypatch, tmp_path):
-    monkeypatch.setattr("videochat.hub.stored_token", lambda: STORED_TOKEN)
+    monkeypatch.setenv("HF_TOKEN", STORED_TOKEN)
     session.turns[0].text += f" the token {STORED_TOKEN} and {OTHER_TOKEN}"
     session.add_note(7.0, 8.0, f"note {STORED_TOKEN}")
     for name, chosen in export.FORMATS.items():
         path = tmp_path / f"out.{chosen.extension}"
         export.write_export(session, name, path)
         text = path.read_text(encoding="utf-8")
-        assert STORED_TOKEN not in text and OTHER_TOKEN not in text and "hf_***" in text, name
+        assert STORED_TOKEN not in text and OTHER_TOKEN not in text and "***" in text.replace("\\", ""), name
         if not str(tmp_path).startswith(str(Path.home())):
             assert str(Path.home()) not in text.replace(session.video.path, ""), name
 
 
-def test_an_unreadable_token_store_does_not_stop_an_export(session, monkeypatch):
-    def broken():
-        raise OSError("token file unreadable")
+def test_an_unreadable_token_store_does_not_stop_an_export(session, monkeypatch, tmp_path):
+    from huggingface_hub import constants
 
-    monkeypatch.setattr("videochat.hub.stored_token", broken)
+    (tmp_path / "token").mkdir()  # read as a file, it fails
+    (tmp_path / "stored_tokens").write_bytes(b"\xff[not ini")
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "stored_tokens"))
     assert export.render(session, "srt").startswith("1\n")
 
 
@@ -208,3 +213,90 @@ def test_cli_offers_every_format():
     export_command = cli.build_parser()._subparsers._group_actions[0].choices["export"]
     (format_option,) = [action for action in export_command._actions if action.dest == "format"]
     assert format_option.choices == list(export.FORMATS)
+
+
+# -- untrusted text stays in its box ----------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\tx", "\rx"]
+CUE_LOOKALIKES = [
+    ("Scene\n\n2\n00:00:01,000 --> 00:00:02,000\nfake cue", "Scene 2\n00:00:01,000 → 00:00:02,000\nfake cue"),
+    ("00:00:01.000 --> 00:00:09.000\nx", "00:00:01.000 → 00:00:09.000\nx"),
+    ("Take\n3\n1.2.3 is the cut\n\n\n4.5\n00:00:07,000", "Take 3\n1.2.3 is the cut 4.5\n00:00:07,000"),
+    ("7\n00:00:01,000\nlast - > first", "7\n00:00:01,000\nlast → first"),
+]
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_a_quote(session):
+    session.notes = []
+    session.turns[0].question, session.turns[0].text, session.turns[0].model = FORMULAS[0], FORMULAS[1], FORMULAS[3]
+    for number, text in enumerate(FORMULAS + ["-1.5", "+3", "-"], 1):
+        session.add_note(float(number), number + 0.5, text)
+    rows = list(csv.DictReader(io.StringIO(export.render(session, "csv"), newline="")))
+    answer, note_rows = rows[0], [row for row in rows if row["kind"] == "note"]
+    notes = [row["text"] for row in note_rows]
+    assert (answer["question"], answer["text"], answer["model"]) == ("'" + FORMULAS[0], "'" + FORMULAS[1], "'" + FORMULAS[3])
+    assert notes == ["'" + text for text in FORMULAS] + ["-1.5", "+3", "'-"]  # numbers stay numbers
+    assert float(note_rows[-1]["start_seconds"]) == 9.0 and note_rows[0]["start"] == "0:00:01.000"
+
+
+@pytest.mark.parametrize("note_text, read_back", CUE_LOOKALIKES)
+def test_a_note_that_looks_like_a_cue_stays_one_cue(session, note_text, read_back):
+    added = session.add_note(9.0, 10.0, note_text)
+    notes = session.sorted_notes()
+    at = notes.index(added)
+    cues = list(srt.parse(export.render(session, "srt")))
+    assert len(cues) == len(notes) and cues[at].content == read_back
+    vtt_cues = webvtt.from_string(export.render(session, "vtt")).captions
+    assert len(vtt_cues) == len(notes) and html.unescape(vtt_cues[at].raw_text) == read_back
+    assert [cue.start for cue in cues] == [timedelta(milliseconds=ms(note.start)) for note in notes]
+
+
+HOSTILE_ANSWER = (
+    "<script>alert(1)</script> & &amp;\n# Not a heading\n```\n- not a list\n1. not a list\n> not a quote\n---\n"
+    "    not code\n![x](http://tracker/?q=1) [link](javascript:x) `code` *em* C:\\path\\_x\n| a | b |\n=\n~~~"
+)
+
+
+def unescape_markdown(line: str) -> str:
+    """What a CommonMark reader shows for a line written with backslash escapes and the three entities."""
+    line = re.sub(r"\\(.)|&(amp|lt|gt);", lambda m: m.group(1) or html.unescape(f"&{m.group(2)};"), line)
+    return re.sub("^\u00a0+", lambda m: " " * len(m.group()), line.removesuffix("  "))
+
+
+def test_markdown_shows_markup_from_answers_questions_and_names_as_text(session, tmp_path):
+    session.video.path = str(tmp_path / "clip <img src=x onerror=y> # `x`\n# name.mp4")
+    session.turns[0].text, session.turns[0].question = HOSTILE_ANSWER, "# Q <b>bold</b>\n## two"
+    session.add_note(9.0, 10.0, "# note\n<i>x</i>\n- y")
+    text = export.render(session, "markdown")
+    lines = text.split("\n")
+    ours = ["# ", "## 1. ", "## 2. ", "## 3. ", "## Timeline notes"]
+    assert [line for line in lines if line.lstrip().startswith("#")] == [
+        next(line for line in lines if line.startswith(prefix)) for prefix in ours
+    ]
+    assert "<" not in text and "&lt;script&gt;" in text and "&lt;img src=x onerror=y&gt;" in text
+    structural = re.compile(r"\s*(```|~~~|[-+*>=|]|\d+[.)]|!?\[|`)")
+    start = lines.index(next(line for line in lines if line.startswith("## 1. ")))
+    block = lines[start + 2 : start + 2 + len(HOSTILE_ANSWER.split("\n"))]
+    assert not [line for line in block if structural.match(line)]
+    assert "\n".join(unescape_markdown(line) for line in block) == HOSTILE_ANSWER
+    assert unescape_markdown(lines[start]) == "## 1. # Q <b>bold</b> ## two"
+    assert unescape_markdown(lines[0]) == "# " + Path(session.video.path).name.replace("\n", " ")
+    note_lines = [line for line in lines if "\\# note" in line and line.startswith("- ")]
+    assert len(note_lines) == 1 and not structural.match(lines[lines.index(note_lines[0]) + 2].lstrip("\u00a0 "))
+
+
+def test_json_export_keeps_hostile_text_exactly(session):
+    session.turns[0].text = HOSTILE_ANSWER + "\x1b[2J\u202e"
+    session.add_note(9.0, 10.0, FORMULAS[0] + "\n\n00:00:01,000")
+    data = json.loads(export.render(session, "json"))
+    assert data["turns"][0]["answer"] == session.turns[0].text
+    assert [note["text"] for note in data["notes"]] == [note.text for note in session.sorted_notes()]
+
+
+def test_json_export_on_stdout_is_the_same_data_with_nothing_for_a_terminal(session, capsys):
+    session.turns[0].text = "x\x9b2J\u202ey\x1b"
+    SessionStore().save(session)
+    assert cli.main(["export", session.video.path, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["turns"][0]["answer"] == session.turns[0].text
+    assert "\x9b" not in out and "\u202e" not in out and out.count("\n") > 10
