@@ -66,22 +66,29 @@ def _repo_id(repo_id: str, path: Path) -> str:
 
 def _checked_repo(entry: object, path: Path) -> dict:
     checked: dict = {}
-    revision = app_files.field(entry, "revision", str, None, source=path)
+    revision = _optional(entry, "revision", str, path)
     if revision is not None:
         checked["revision"] = _commit(revision, path)
-    files = app_files.field(entry, "files", dict, None, source=path)
+    files = _optional(entry, "files", dict, path)
     if files is not None:
         checked["files"] = _checked_files(files, path)
-    pending = app_files.field(entry, "pending", dict, None, source=path)
+    pending = _optional(entry, "pending", dict, path)
     if pending is not None:
         checked["pending"] = {
             "revision": _commit(app_files.field(pending, "revision", str, source=path), path),
             "files": _checked_files(app_files.field(pending, "files", dict, source=path), path),
         }
-    verified = app_files.field(entry, "verified", dict, None, source=path)
+    verified = _optional(entry, "verified", dict, path)
     if verified is not None:
         checked["verified"] = {_etag(etag, path): _numbers(check, path) for etag, check in verified.items()}
     return checked
+
+
+def _optional(entry: object, key: str, kind: type, path: Path) -> object:
+    """`entry[key]` of `kind`, None when absent; a value of another type is damage, not absence."""
+    if isinstance(entry, dict) and key not in entry:
+        return None
+    return app_files.field(entry, key, kind, source=path)
 
 
 def _checked_files(files: dict, path: Path) -> dict:
