@@ -105,16 +105,22 @@ def check_revision(repo_id: str, revision: object) -> str:
     return revision  # type: ignore[return-value]
 
 
-def check_repo_id(repo_id: object) -> str:
-    """`repo_id` if it has the shape of a hub repo id (huggingface_hub's own rules); `UnknownModel` otherwise."""
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
+# huggingface_hub's `validate_repo_id` rules, without importing it (the record is read at startup).
+_REPO_ID = re.compile(r"(\b[\w\-.]+\b/)?\b[\w\-.]+\b")
 
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError:
-        raise UnknownModel(f"{shown(repo_id)} is not a hub repo id (owner/name, letters, digits, '-', '_' and '.').") from None
-    return repo_id  # type: ignore[return-value]
+
+def check_repo_id(repo_id: object) -> str:
+    """`repo_id` if it has the shape of a hub repo id (huggingface_hub's rules); `UnknownModel` otherwise."""
+    if (
+        not isinstance(repo_id, str)
+        or len(repo_id) > 96
+        or not _REPO_ID.fullmatch(repo_id)
+        or "--" in repo_id
+        or ".." in repo_id
+        or repo_id.endswith(".git")
+    ):
+        raise UnknownModel(f"{shown(repo_id)} is not a hub repo id (owner/name: letters, digits, '-', '_' and '.').")
+    return repo_id
 
 
 def inside(root: Path, relative: str) -> Path:
