@@ -260,7 +260,7 @@ def _ref_path(repo: RepoPlan) -> Path | None:
     name = repo.branch or ("main" if not (folder / "refs" / "main").exists() else None)
     if name is None:
         return None
-    return hub_names.inside(folder / "refs", hub_names.check_revision(repo.repo_id, name))
+    return hub_names.inside(folder / "refs", hub_names.check_revision(repo.repo_id, name), within=folder)
 
 
 def _places(repo: RepoPlan, file: RemoteFile) -> tuple[Path, Path]:
@@ -272,8 +272,8 @@ def _places(repo: RepoPlan, file: RemoteFile) -> tuple[Path, Path]:
     hub_names.check_blob_id(repo.repo_id, file.path, file.blob_id)
     if file.sha256 is not None:
         hub_names.check_sha256(repo.repo_id, file.path, file.sha256)
-    blob = hub_names.inside(folder / "blobs", file.etag)
-    pointer = hub_names.inside(folder / "snapshots" / repo.commit, file.path)
+    blob = hub_names.inside(folder / "blobs", file.etag, within=folder)
+    pointer = hub_names.inside(folder / "snapshots" / repo.commit, file.path, within=folder)
     return blob, pointer
 
 

@@ -123,15 +123,17 @@ def check_repo_id(repo_id: object) -> str:
     return repo_id
 
 
-def inside(root: Path, relative: str) -> Path:
-    """`root / relative`, refused when the part of it already on disk resolves outside `root`
-    (a folder replaced by a link elsewhere): the app then neither writes nor deletes there."""
+def inside(root: Path, relative: str, within: Path | None = None) -> Path:
+    """`root / relative`, refused unless it stays under `root` by name and the part of it already
+    on disk resolves inside `within` (default `root`): a folder replaced by a link elsewhere is
+    neither written through nor deleted through."""
+    within = root if within is None else within
     target = root / relative
-    norm_root, norm_target = Path(os.path.abspath(root)), Path(os.path.abspath(target))
+    norm_root, norm_target, norm_within = (Path(os.path.abspath(path)) for path in (root, target, within))
     existing = norm_target.parent
-    while not os.path.lexists(existing) and norm_root in existing.parents:
+    while not os.path.lexists(existing) and norm_within in existing.parents:
         existing = existing.parent
-    real_root, real = os.path.realpath(norm_root), os.path.realpath(existing)
-    if norm_root not in norm_target.parents or os.path.commonpath([real_root, real]) != real_root:
-        raise UnsafeHubName(f"{shown(str(target))} would lie outside {shown(str(root))} in the Hugging Face cache; nothing was written there.")
+    real_within, real = os.path.realpath(norm_within), os.path.realpath(existing)
+    if norm_root not in norm_target.parents or os.path.commonpath([real_within, real]) != real_within:
+        raise UnsafeHubName(f"{shown(str(target))} would lie outside {shown(str(within))} in the Hugging Face cache; nothing was written there.")
     return target

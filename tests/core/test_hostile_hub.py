@@ -245,11 +245,13 @@ def test_a_plan_made_by_hand_with_a_climbing_name_is_refused_before_anything_is_
     assert not (models_on_disk.repo_folder(EVIL) / "snapshots").exists()  # the good files did not go first
 
 
-def test_a_snapshot_folder_replaced_by_a_link_outside_is_not_written_through(tmp_path, hostile_hub):
-    commit = hostile_hub.add_repo(EVIL, {**GOOD, "sub/canary.txt": b"attacker's bytes"})
+@pytest.mark.parametrize("linked", ["sub", "."], ids=["a folder in the snapshot", "the snapshot itself"])
+def test_a_snapshot_folder_replaced_by_a_link_outside_is_not_written_through(tmp_path, hostile_hub, linked):
+    commit = hostile_hub.add_repo(EVIL, {**GOOD, "sub/canary.txt": b"attacker's bytes", "canary.txt": b"attacker's bytes"})
     snapshot = models_on_disk.repo_folder(EVIL) / "snapshots" / commit
-    snapshot.mkdir(parents=True)
-    (snapshot / "sub").symlink_to(tmp_path / "outside", target_is_directory=True)
+    link = snapshot / linked
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.resolve().symlink_to(tmp_path / "outside", target_is_directory=True)
     before = manifest(tmp_path)
 
     with pytest.raises(UnsafeHubName, match="outside"):
