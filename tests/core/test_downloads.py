@@ -461,3 +461,25 @@ def test_the_stored_token_files_are_readable_by_their_owner_only(fake_hub):
     from huggingface_hub.utils import get_stored_tokens
 
     assert get_stored_tokens() == {"older": "hf_older", "tests": ALICE}
+
+
+def test_a_model_from_another_tool_with_a_fifo_index_or_a_bad_ref_neither_hangs_nor_counts(tmp_path, fake_hub):
+    commit = "e" * 40
+    folder = models_on_disk.repo_folder(LLAVA)
+    snapshot = folder / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}", encoding="utf-8")
+    os.mkfifo(snapshot / "model.safetensors.index.json")  # reading it would wait for a writer forever
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text(commit, encoding="utf-8")
+    env = {**child_env(fake_hub, tmp_path), "HF_HUB_OFFLINE": "1"}
+
+    listed = videochat("models", "--json", env=env, timeout=60)
+    assert {row["name"]: row["status"] for row in json.loads(listed.stdout)}["llava-onevision-qwen2-0.5b-ov-hf"] != "ready"
+
+    outside = tmp_path / "outside"
+    (outside / "config.json").parent.mkdir()
+    (outside / "config.json").write_text("{}", encoding="utf-8")
+    (outside / "model.safetensors").write_bytes(b"w")
+    (folder / "refs" / "main").write_text("../../../../outside", encoding="utf-8")  # snapshots/<that> is `outside`
+    assert models_on_disk.status_of_repo(LLAVA).state != "ready"
