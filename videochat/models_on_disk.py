@@ -113,9 +113,10 @@ def _size(path: Path) -> int:
 
 
 def _read_text(path: Path) -> str | None:
+    """A ref's text; None for anything but a small regular UTF-8 file (a FIFO there would block)."""
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
+        return app_files.read_regular_file(path, 4096).decode("utf-8").strip()
+    except (OSError, ValueError):
         return None
 
 

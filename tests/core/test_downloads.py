@@ -483,3 +483,8 @@ def test_a_model_from_another_tool_with_a_fifo_index_or_a_bad_ref_neither_hangs_
     (outside / "model.safetensors").write_bytes(b"w")
     (folder / "refs" / "main").write_text("../../../../outside", encoding="utf-8")  # snapshots/<that> is `outside`
     assert models_on_disk.status_of_repo(LLAVA).state != "ready"
+
+    (folder / "refs" / "main").unlink()
+    os.mkfifo(folder / "refs" / "main")
+    listed = videochat("models", "--json", env=env, timeout=60)
+    assert listed.returncode == 0, listed.stderr
