@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 from videochat.errors import UnsafeHubName, UnknownModel
@@ -25,6 +26,9 @@ MAX_FILE_BYTES = 1 << 50
 # Characters that are no part of a portable file name: controls (terminal escapes included), the
 # other separator, and on Windows those it forbids (a colon opens a drive or an NTFS stream).
 _BAD_CHARS = re.compile(r'[\x00-\x1f\x7f\\]' + (r'|[:<>"|?*]' if os.name == "nt" else ""))
+# Format characters (right-to-left overrides, zero-width ones) make a name read as another;
+# lone surrogates cannot be encoded as a file name at all.
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 
 
@@ -44,6 +48,8 @@ def path_problem(path: object) -> str | None:
         return "an absolute path"
     if _BAD_CHARS.search(path):
         return "a control character or backslash in it"
+    if any(unicodedata.category(c) in _INVISIBLE for c in path):
+        return "an invisible, reordering or unencodable character in it"
     for segment in path.split("/"):
         if segment in ("", ".", ".."):
             return "an empty, '.' or '..' part"

@@ -79,6 +79,12 @@ def _terminal_escape(hub, tmp):
     return name, {}
 
 
+def _invisible_characters(hub, tmp):
+    name = "model\u202egnp.safetensors\u200b"  # reads as "modelsrosnetefas.png"
+    hub.add_repo(EVIL, {**GOOD, name: b"w" * 10}, raw_paths=True)
+    return name, {}
+
+
 def _blob_id_climbing(hub, tmp):
     name = UP_FROM_BLOBS + "outside/canary.txt"
     hub.add_repo(EVIL, GOOD)
@@ -141,6 +147,7 @@ HOSTILE = {
     "file name with backslashes": _backslashes,
     "file name with an empty part": _empty_segment,
     "file name with terminal escapes": _terminal_escape,
+    "file name with invisible characters": _invisible_characters,
     "blob id climbing out of blobs": _blob_id_climbing,
     "blob id reaching another model's blob": _blob_id_into_another_model,
     "blob id that is not hex": _blob_id_not_hex,
