@@ -399,8 +399,15 @@ class ModelManager(QDialog):
         repo_id = repo_id.strip()
         if not ok or not repo_id:
             return
-        if repo_id.count("/") != 1 or " " in repo_id:
-            self._show_message(f"{repo_id!r} is not a repo id: it looks like owner/name.", error=True)
+        from videochat.errors import UnknownModel
+        from videochat.hub_names import check_repo_id, shown
+
+        try:
+            if repo_id.count("/") != 1:
+                raise UnknownModel(f"{shown(repo_id)} is not a repo id: it looks like owner/name.")
+            check_repo_id(repo_id)
+        except UnknownModel as error:
+            self._show_message(str(error), error=True)
             return
         if repo_id not in self.models() and self._entry(repo_id) is None:
             self._extra_models.append(repo_id)

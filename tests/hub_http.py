@@ -187,6 +187,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
                 entry.update(size=f.size, blobId=f.blob_id)
                 if f.is_lfs:
                     entry["lfs"] = f.lfs_info("sha256")
+            entry.update(commit.listed.get(f.path, {}))
             return entry
 
         namespace, _, _ = repo.repo_id.rpartition("/")

@@ -60,6 +60,7 @@ class Commit:
     sha: str
     files: dict[str, HubFile]
     created: datetime
+    listed: dict[str, dict] = field(default_factory=dict)  # per path: fields the listing shows instead of the true ones
 
 
 @dataclass
@@ -140,8 +141,9 @@ def iso_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def read_files(files: Mapping[str, bytes] | Path | str) -> dict[str, bytes]:
+def read_files(files: Mapping[str, bytes] | Path | str, *, raw_paths: bool = False) -> dict[str, bytes]:
+    """path -> bytes; `raw_paths` keeps names exactly as given (absolute, `..`, backslashes: a hostile repo)."""
     if isinstance(files, (str, Path)):
         root = Path(files)
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-    return {path.strip("/"): bytes(data) for path, data in files.items()}
+    return {path if raw_paths else path.strip("/"): bytes(data) for path, data in files.items()}

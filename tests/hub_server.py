@@ -110,17 +110,20 @@ class FakeHub:
         private: bool = False,
         commit: str | None = None,
         lfs_threshold: int = DEFAULT_LFS_THRESHOLD,
+        raw_paths: bool = False,
     ) -> str:
         """Create a model repo whose main branch holds `files` (a dict or a folder); returns the commit sha.
 
         Files larger than `lfs_threshold` bytes, or with a suffix in LFS_SUFFIXES, are LFS files.
         `gated=True` means "manual" approval; access is granted per token (`add_token`).
+        A hostile repo: `raw_paths` lists and serves names as given (`/home/u/.bashrc`, `../x`),
+        and `commit` may be any string (the hub then names that as the commit's sha).
         """
         with self._lock:
             if repo_id in self._repos:
                 raise ValueError(f"repo {repo_id} exists already; use update_repo")
             self._repos[repo_id] = Repo(repo_id, "manual" if gated is True else gated, private, utc_now())
-        return self._commit(repo_id, read_files(files), commit, lfs_threshold)
+        return self._commit(repo_id, read_files(files, raw_paths=raw_paths), commit, lfs_threshold)
 
     def update_repo(
         self,
@@ -157,6 +160,25 @@ class FakeHub:
             repo.refs["main"] = sha
             self._blobs.update({f.sha256: f.data for f in entries.values() if f.is_lfs})
         return sha
+
+    def misreport(self, repo_id: str, path: str, **listed) -> None:
+        """Make the head commit's listing show other fields for `path` than the true ones (a hostile
+        or broken hub): `blobId="../x"`, `lfs={"sha256": ..., "size": ...}`; the bytes served stay."""
+        with self._lock:
+            self._repos[repo_id].head.listed.setdefault(path, {}).update(listed)
+
+    def set_ref(self, repo_id: str, name: str, sha: str) -> None:
+        """Let the branch or tag `name` (any string: a hostile hub) name the commit `sha`."""
+        with self._lock:
+            self._repos[repo_id].refs[name] = sha
+
+    def forget_commit(self, repo_id: str, sha: str) -> None:
+        """Drop a commit that is not main's head, as a force-push that rewrites history does."""
+        with self._lock:
+            repo = self._repos[repo_id]
+            if repo.refs.get("main") == sha:
+                raise ValueError("main's head cannot be forgotten")
+            del repo.commits[sha]
 
     def head(self, repo_id: str) -> str:
         """The commit sha main points at."""

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from videochat import download_record, hub
+from videochat import download_record, hub, hub_names
+from videochat.app_files import write_atomically
 from videochat.catalog import find_entry
-from videochat.errors import Cancelled, DownloadCorrupted, DownloadError, HubUnreachable, NotEnoughDisk
+from videochat.errors import Cancelled, DownloadCorrupted, DownloadError, HubUnreachable, NotEnoughDisk, RevisionNotFound
 from videochat.hub import RemoteFile
 from videochat.models_on_disk import bytes_in, repo_folder
 from videochat.sizes import format_bytes
@@ -115,8 +116,8 @@ def repos_of(name: str) -> tuple[str, list[tuple[str, str]]]:
         if name.count("/") != 1:
             from videochat.errors import UnknownModel
 
-            raise UnknownModel(f"{name!r} is neither a catalog model nor a repo id (owner/name).")
-        return name, [(name, "the model")]
+            raise UnknownModel(f"{hub_names.shown(name)} is neither a catalog model nor a repo id (owner/name).")
+        return name, [(hub_names.check_repo_id(name), "the model")]
     repos = [(entry.repo_id, "the model")]
     repos += [(extra, f"read by {entry.name}'s code at load time") for extra in entry.extra_repos]
     return entry.name, repos
@@ -135,7 +136,17 @@ def plan(name: str, revision: str | None = None, token: str | None = None, updat
             wanted = None
         else:  # the commit being fetched (resume it), else the one downloaded, else main
             wanted = recorded.get("pending", {}).get("revision") or recorded.get("revision")
-        commit, files = hub.list_files(repo_id, wanted, token)
+        try:
+            commit, files = hub.list_files(repo_id, wanted, token)
+        except RevisionNotFound as error:
+            if wanted == revision and index == 0:
+                error.args = (f"{repo_id} has no revision {hub_names.shown(revision)}: check the branch, tag or commit asked for.",)
+            else:  # the commit this app downloaded before: the repo's history was rewritten since
+                error.args = (
+                    f"The commit of {repo_id} downloaded before ({str(wanted)[:12]}) is no longer on the hub. Move to its newest "
+                    f"version: Update in the model manager, or `videochat download {display} --update`.",
+                )
+            raise
         if files:
             first = min(files, key=lambda f: f.size)
             try:
@@ -209,6 +220,10 @@ def download(
     `should_stop` is read between chunks: stopping raises `Cancelled` and keeps the partial file.
     """
     the_plan.check_space()
+    for repo in the_plan.repos:  # every name first: a bad one late in the list must not follow good files in
+        for file in repo.files:
+            _places(repo, file)
+        _ref_path(repo)
     token = token if token is not None else hub.stored_token()
     stop = should_stop or (lambda: False)
     files_total = sum(len(repo.files) for repo in the_plan.repos)
@@ -232,17 +247,39 @@ def _write_refs(repo: RepoPlan) -> None:
     """refs/<branch> names the commit when a branch was asked for; a commit asked for by hash moves
     no ref (another tool's newer main stays), except that a repo without refs/main gets one, since
     code that loads by name offline (InternVideo2-Chat's Mistral and BERT) looks there."""
-    refs = repo_folder(repo.repo_id) / "refs"
-    name = repo.branch or ("main" if not (refs / "main").exists() else None)
-    if name is not None:
-        (refs / name).parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(refs / name, repo.commit)
+    path = _ref_path(repo)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, repo.commit)
+
+
+def _ref_path(repo: RepoPlan) -> Path | None:
+    """refs/<branch> (None when no ref moves), refused unless it stays inside refs/."""
+    folder = repo_folder(repo.repo_id)
+    hub_names.check_commit(repo.repo_id, repo.commit)
+    name = repo.branch or ("main" if not (folder / "refs" / "main").exists() else None)
+    if name is None:
+        return None
+    return hub_names.inside(folder / "refs", hub_names.check_revision(repo.repo_id, name), within=folder)
+
+
+def _places(repo: RepoPlan, file: RemoteFile) -> tuple[Path, Path]:
+    """(blob, snapshot entry) of `file`, checked again here (a plan can be made by hand): each must
+    stay inside the repo's folder, or nothing is written or deleted for it."""
+    folder = repo_folder(repo.repo_id)
+    hub_names.check_commit(repo.repo_id, repo.commit)
+    hub_names.check_path(repo.repo_id, file.path)
+    hub_names.check_blob_id(repo.repo_id, file.path, file.blob_id)
+    if file.sha256 is not None:
+        hub_names.check_sha256(repo.repo_id, file.path, file.sha256)
+    blob = hub_names.inside(folder / "blobs", file.etag, within=folder)
+    pointer = hub_names.inside(folder / "snapshots" / repo.commit, file.path, within=folder)
+    return blob, pointer
 
 
 def _fetch_file(repo: RepoPlan, file: RemoteFile, token: str | None, meter: _Meter, stop: Callable[[], bool]) -> None:
     folder = repo_folder(repo.repo_id)
-    blob = folder / "blobs" / file.etag
-    pointer = folder / "snapshots" / repo.commit / file.path
+    blob, pointer = _places(repo, file)
     if _already_there(blob, pointer, file):
         return
     if blob.is_file():  # damaged since: fetched again
@@ -389,11 +426,3 @@ def _link(blob: Path, pointer: Path) -> None:
         pointer.symlink_to(os.path.relpath(blob, pointer.parent))
     except OSError:  # no symlinks (Windows without developer mode): the blob moves there, as huggingface_hub does
         shutil.move(blob, pointer)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-

@@ -129,3 +129,11 @@ class LicenceNotAccepted(AccessError):
 
 class RepoNotFound(AccessError):
     """No such repo, or a private one this token cannot see."""
+
+
+class RevisionNotFound(RepoNotFound):
+    """The repo exists but has no such branch, tag or commit (any more)."""
+
+
+class UnsafeHubName(DownloadError):
+    """A file name, blob id, commit or revision that cannot be stored safely in the cache; nothing was written."""

@@ -9,19 +9,24 @@ retries (about 24 s). In offline mode nothing here touches the network at all.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from videochat import hub_names
+from videochat.app_files import write_atomically
 from videochat.errors import (
     AccessError,
     HubUnreachable,
     InvalidToken,
     LicenceNotAccepted,
     RepoNotFound,
+    RevisionNotFound,
     TokenRequired,
+    UnsafeHubName,
 )
 from videochat.safe_text import register_secret
 
@@ -115,24 +120,57 @@ def session():
 
 
 def list_files(repo_id: str, revision: str | None = None, token: str | None = None) -> tuple[str, list[RemoteFile]]:
-    """(commit, files) of `repo_id` at `revision` (default: main), with sizes and LFS checksums."""
+    """(commit, files) of `repo_id` at `revision` (default: main), with sizes and LFS checksums.
+
+    Every name in the answer is checked (`hub_names`) before the caller can make a path of it:
+    `UnsafeHubName` for one that would not stay inside the repo's folder of the cache.
+    """
+    hub_names.check_repo_id(repo_id)
+    if revision is not None:
+        hub_names.check_revision(repo_id, revision)
     ensure_reachable()
     url = f"{endpoint()}/api/models/{repo_id}/revision/{quote(revision or 'main', safe='')}"
     response = _request("GET", url, repo_id, token, params={"blobs": "true"})
     try:
         info = response.json()
-        files = []
-        for sibling in info.get("siblings", []):
-            lfs = sibling.get("lfs") or {}
-            size = lfs.get("size", sibling.get("size"))
-            if size is None:
-                raise HubUnreachable(f"The hub listed {repo_id}/{sibling['rfilename']} without a size; try again later.")
-            files.append(RemoteFile(repo_id, sibling["rfilename"], int(size), sibling.get("blobId", ""), lfs.get("sha256")))
-        return info["sha"], files
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        siblings = info["siblings"]
+        commit = info["sha"]
+        if not isinstance(siblings, list):
+            raise TypeError
+    except (ValueError, KeyError, TypeError) as error:
         raise HubUnreachable(
             f"The answer from {endpoint()} about {repo_id} is not the hub's (a captive portal or a proxy?): {type(error).__name__}."
         ) from None
+    hub_names.check_commit(repo_id, commit)
+    files = [_remote_file(repo_id, sibling) for sibling in siblings]
+    _check_no_clash(repo_id, files)
+    return commit, files
+
+
+def _remote_file(repo_id: str, sibling: object) -> RemoteFile:
+    if not isinstance(sibling, dict):
+        raise UnsafeHubName(f"The hub listed {repo_id} with an entry that is not a file: {hub_names.shown(sibling)}. Try again later.")
+    path = hub_names.check_path(repo_id, sibling.get("rfilename"))
+    lfs = sibling.get("lfs")
+    if lfs is not None and not isinstance(lfs, dict):
+        raise UnsafeHubName(f"{repo_id} lists {hub_names.shown(path)} with LFS details that are not an object; nothing was written. Try again later.")
+    size = (lfs or {}).get("size", sibling.get("size"))
+    if size is None:
+        raise HubUnreachable(f"The hub listed {repo_id}/{hub_names.shown(path)} without a size; try again later.")
+    blob_id = hub_names.check_blob_id(repo_id, path, sibling.get("blobId"))
+    sha256 = hub_names.check_sha256(repo_id, path, lfs.get("sha256")) if lfs else None
+    return RemoteFile(repo_id, path, hub_names.check_size(repo_id, path, size), blob_id, sha256)
+
+
+def _check_no_clash(repo_id: str, files: list[RemoteFile]) -> None:
+    """A name that is a file and a folder at once (`a` and `a/b`) cannot both be in a snapshot."""
+    paths = {f.path for f in files}
+    for f in files:
+        parts = f.path.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in paths:
+                raise UnsafeHubName(f"{repo_id} lists {hub_names.shown(folder)} both as a file and as a folder; nothing was written. Do not use this repo.")
 
 
 def check_file_access(repo_id: str, commit: str, path: str, token: str | None) -> None:
@@ -154,36 +192,61 @@ def open_stream(file: RemoteFile, commit: str, token: str | None, start: int):
 
 def whoami(token: str) -> str:
     """The account name of `token`; `InvalidToken` when the hub refuses it."""
-    return _whoami(token).get("name", "")
+    name = _whoami(token).get("name", "")
+    return name if isinstance(name, str) else ""
 
 
 def _whoami(token: str) -> dict:
     ensure_reachable()
     response = _request("GET", f"{endpoint()}/api/whoami-v2", "", token)
     try:
-        return response.json()
+        info = response.json()
     except ValueError:
-        raise HubUnreachable(f"The answer from {endpoint()} is not the hub's (a captive portal or a proxy?).") from None
+        info = None
+    if not isinstance(info, dict):
+        raise HubUnreachable(f"The answer from {endpoint()} is not the hub's (a captive portal or a proxy?).")
+    return info
 
 
 def save_token(token: str) -> str:
     """Check `token` with the hub, then store it in huggingface_hub's token store (where `hf auth
     login` keeps it, so both share it, and HF_TOKEN still wins); returns the account name."""
     token = token.strip()
+    if not token or not all("!" <= c <= "~" for c in token):
+        raise InvalidToken(f"That is not a Hugging Face token (it holds spaces or other characters no token has). {TOKEN_HELP}", "")
     info = _whoami(token)
-    token_name = info.get("auth", {}).get("accessToken", {}).get("displayName") or "videochat"
-    try:  # what `login()` does after its own check, without checking a second time with no time limit
-        from huggingface_hub._login import _save_token, _set_active_token
+    auth = info.get("auth")
+    access = auth.get("accessToken") if isinstance(auth, dict) else None
+    _store_token(token, _token_name(access.get("displayName") if isinstance(access, dict) else None))
+    name = info.get("name", "")
+    return name if isinstance(name, str) else ""
 
-        _save_token(token=token, token_name=token_name)
-        _set_active_token(token_name=token_name, add_to_git_credential=False)
-    except (ImportError, TypeError):  # a huggingface_hub without named tokens: its one token file
-        from huggingface_hub import constants
 
-        path = Path(constants.HF_TOKEN_PATH)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(token, encoding="utf-8")
-    return info.get("name", "")
+def _token_name(name: object) -> str:
+    """The hub's name for the token as a section name of the stored-tokens file (it is the hub's text)."""
+    cleaned = re.sub(r"[^\w .-]", "", name)[:64].strip() if isinstance(name, str) else ""
+    return cleaned if cleaned and cleaned.upper() != "DEFAULT" else "videochat"
+
+
+def _store_token(token: str, token_name: str) -> None:
+    """What `hf auth login` writes (the named token added to `stored_tokens`, the active one in
+    `token`), but readable by this user alone: huggingface_hub writes both with the umask (0644)."""
+    import configparser
+    import io
+
+    from huggingface_hub import constants
+    from huggingface_hub.utils import get_stored_tokens
+
+    stored = get_stored_tokens()
+    stored[token_name] = token
+    config = configparser.ConfigParser()
+    for name in sorted(stored):
+        config.add_section(name)
+        config.set(name, "hf_token", stored[name])
+    text = io.StringIO()
+    config.write(text)
+    write_atomically(constants.HF_STORED_TOKENS_PATH, text.getvalue(), mode=0o600)
+    write_atomically(constants.HF_TOKEN_PATH, token, mode=0o600)
 
 
 def remove_token() -> None:
@@ -221,7 +284,7 @@ def access_error(error: Exception, repo_id: str, token: str | None) -> Exception
             return TokenRequired(f"{repo_id} is gated: it needs a Hugging Face token of an account that has accepted its licence at {page}. {TOKEN_HELP}", repo_id)
         return LicenceNotAccepted(f"Your token's account has no access to {repo_id} yet: accept its licence at {page} (approval can take a while), then try again.", repo_id)
     if isinstance(error, RevisionNotFoundError):
-        return RepoNotFound(f"{repo_id} has no such revision.", repo_id)
+        return RevisionNotFound(f"{repo_id} has no such revision.", repo_id)
     if isinstance(error, RepositoryNotFoundError):
         suffix = "" if token else " If it is private, give the app a token of an account that can see it."
         return RepoNotFound(f"{repo_id} was not found on the Hugging Face Hub: check the name.{suffix}", repo_id)
@@ -237,4 +300,4 @@ def access_error(error: Exception, repo_id: str, token: str | None) -> Exception
 
 
 def is_commit(revision: str) -> bool:
-    return len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
+    return bool(hub_names.COMMIT.fullmatch(revision))

@@ -7,12 +7,11 @@ by another tool, when the snapshot `refs/main` names holds a config and every we
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videochat import download_record, hub
+from videochat import app_files, download_record, hub, hub_names
 from videochat.catalog import CATALOG, CatalogEntry
 
 
@@ -66,6 +65,8 @@ def status_of_repo(repo_id: str) -> ModelStatus:
         return ModelStatus("partial" if fraction > 0 else "not downloaded", min(fraction, 0.999), on_disk, revision)
     # Fetched by another tool: ready when the snapshot main names holds a config and all its weights.
     revision = _read_text(folder / "refs" / "main")
+    if revision is not None and not hub_names.COMMIT.fullmatch(revision):
+        revision = None  # another tool's ref, but not a commit: no snapshot folder to look in
     if revision and _snapshot_looks_complete(folder / "snapshots" / revision) and not any((folder / "blobs").glob("*.incomplete")):
         return ModelStatus("ready", 1.0, on_disk, revision)
     return ModelStatus("partial" if on_disk else "not downloaded", 0.0, on_disk, revision)
@@ -91,11 +92,11 @@ def _snapshot_looks_complete(snapshot: Path) -> bool:
         return False
     indexes = list(snapshot.glob("*.index.json"))
     if indexes:
-        try:
-            shards = {name for index in indexes for name in json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()}
+        try:  # the index is the repo owner's file: a FIFO, a huge or deep one must not hang or raise
+            shards = {name for index in indexes for name in app_files.read_json(index)["weight_map"].values()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return False
-        return all((snapshot / shard).exists() for shard in shards)
+        return all(hub_names.path_problem(shard) is None and (snapshot / shard).exists() for shard in shards)
     return any(path.suffix in WEIGHT_SUFFIXES and path.exists() for path in snapshot.iterdir())
 
 
@@ -112,9 +113,10 @@ def _size(path: Path) -> int:
 
 
 def _read_text(path: Path) -> str | None:
+    """A ref's text; None for anything but a small regular UTF-8 file (a FIFO there would block)."""
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
+        return app_files.read_regular_file(path, 4096).decode("utf-8").strip()
+    except (OSError, ValueError):
         return None
 
 

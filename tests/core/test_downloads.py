@@ -326,7 +326,12 @@ def test_a_full_disk_keeps_the_partial_file_and_says_what_to_do(fake_hub, monkey
 
     the_plan = downloads.plan(BIG)
     real_fsync = os.fsync
-    monkeypatch.setattr(downloads.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
+    def full_while_streaming(fd):  # the record, written elsewhere, still fits
+        if sys._getframe(1).f_code.co_name == "_stream_into":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(downloads.os, "fsync", full_while_streaming)
     with pytest.raises(downloads.NotEnoughDisk, match="free some space"):
         downloads.download(the_plan)
     monkeypatch.setattr(downloads.os, "fsync", real_fsync)
@@ -378,4 +383,108 @@ def test_a_damaged_record_is_kept_aside_and_the_cache_still_counts(fake_hub):
     downloads.download(downloads.plan(BIG))
     download_record.record_path().write_text("{ not json", encoding="utf-8")
     assert models_on_disk.status_of_repo(BIG).state == "ready"  # from the cache's own refs and snapshot
-    assert list(download_record.record_path().parent.glob("downloads.json.damaged-*"))
+    assert list(download_record.record_path().parent.glob("downloads.damaged-*.json"))
+
+
+DEEP = '{"repos": {"test/big-weights": {"revision": ' + "[" * 100_000 + "]" * 100_000 + "}}}"
+DAMAGED_RECORDS = {
+    "a list where the commit belongs": json.dumps({"repos": {BIG: {"revision": ["abc"], "files": {}}}}),
+    "files as a list": json.dumps({"repos": {BIG: {"revision": "a" * 40, "files": [["config.json", 21, "b" * 40]]}}}),
+    "a pending download that is a string": json.dumps({"repos": {BIG: {"pending": "yes"}}}),
+    "a checked blob with a nested size": json.dumps({"repos": {BIG: {"verified": {"c" * 64: [[1], {"a": 2}]}}}}),
+    "a recorded file climbing out": json.dumps({"repos": {BIG: {"revision": "a" * 40, "files": {"../../../../x": [1, "d" * 40]}}}}),
+    "a recorded commit climbing out": json.dumps({"repos": {BIG: {"revision": "../../outside", "files": {}}}}),
+    "repos as a list": json.dumps({"repos": [BIG]}),
+    "JSON nested 100000 deep": DEEP,
+}
+
+
+@pytest.mark.parametrize("text", DAMAGED_RECORDS.values(), ids=DAMAGED_RECORDS.keys())
+def test_a_record_with_wrong_fields_is_set_aside_and_nothing_raises(tmp_path, fake_hub, tiny_llava, text):
+    from videochat.catalog import resolve_model
+
+    fake_hub.add_repo(LLAVA, tiny_llava)
+    path = download_record.record_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    path.write_text(text, encoding="utf-8")
+    assert resolve_model("llava-onevision-qwen2-0.5b-ov-hf").revision is None  # loads then use the cache's main
+    assert list(path.parent.glob("downloads.damaged-*.json")) and not path.exists()
+
+    path.write_text(text, encoding="utf-8")
+    assert {status.state for _, status in models_on_disk.catalog_status()} == {"not downloaded"}
+    assert models_on_disk.status_of_repo(BIG).state == "not downloaded"
+
+    path.write_text(text, encoding="utf-8")
+    listed = videochat("models", "--json", env={**child_env(fake_hub, tmp_path), "HF_HUB_OFFLINE": "1"})
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    assert {row["status"] for row in json.loads(listed.stdout)} == {"not downloaded"}
+
+    path.write_text(text, encoding="utf-8")
+    fetched = videochat("download", BIG, env=child_env(fake_hub, tmp_path))
+    assert fetched.returncode == 0, fetched.stderr
+    assert models_on_disk.status_of_repo(BIG).state == "ready"
+    assert len(list(path.parent.glob("downloads.damaged-*.json"))) == 4  # each kept for a person to look at
+
+
+def test_a_recorded_commit_gone_from_the_hub_says_to_update(tmp_path, fake_hub):
+    downloads.download(downloads.plan(BIG))
+    old = download_record.recorded_revision(BIG)
+    fake_hub.update_repo(BIG, {"README.md": b"history rewritten"}, keep_others=True)
+    fake_hub.forget_commit(BIG, old)
+
+    with pytest.raises(RepoNotFound) as gone:
+        downloads.plan(BIG)
+    assert "--update" in str(gone.value) and "Update in the model manager" in str(gone.value)
+    result = videochat("download", BIG, env=child_env(fake_hub, tmp_path))
+    assert result.returncode != 0 and f"videochat download {BIG} --update" in result.stderr
+
+    downloads.download(downloads.plan(BIG, update=True))
+    assert download_record.recorded_revision(BIG) == fake_hub.head(BIG)
+
+
+def test_the_stored_token_files_are_readable_by_their_owner_only(fake_hub):
+    from huggingface_hub import constants, get_token
+
+    stored = Path(constants.HF_STORED_TOKENS_PATH)
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_text("[older]\nhf_token = hf_older\n", encoding="utf-8")
+    os.chmod(stored, 0o644)  # as `hf auth login` leaves it
+    old_umask = os.umask(0o022)
+    try:
+        hub.save_token(ALICE)
+    finally:
+        os.umask(old_umask)
+    for path in (Path(constants.HF_TOKEN_PATH), stored):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert get_token() == ALICE
+    from huggingface_hub.utils import get_stored_tokens
+
+    assert get_stored_tokens() == {"older": "hf_older", "tests": ALICE}
+
+
+def test_a_model_from_another_tool_with_a_fifo_index_or_a_bad_ref_neither_hangs_nor_counts(tmp_path, fake_hub):
+    commit = "e" * 40
+    folder = models_on_disk.repo_folder(LLAVA)
+    snapshot = folder / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}", encoding="utf-8")
+    os.mkfifo(snapshot / "model.safetensors.index.json")  # reading it would wait for a writer forever
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text(commit, encoding="utf-8")
+    env = {**child_env(fake_hub, tmp_path), "HF_HUB_OFFLINE": "1"}
+
+    listed = videochat("models", "--json", env=env, timeout=60)
+    assert {row["name"]: row["status"] for row in json.loads(listed.stdout)}["llava-onevision-qwen2-0.5b-ov-hf"] != "ready"
+
+    outside = tmp_path / "outside"
+    (outside / "config.json").parent.mkdir()
+    (outside / "config.json").write_text("{}", encoding="utf-8")
+    (outside / "model.safetensors").write_bytes(b"w")
+    (folder / "refs" / "main").write_text("../../../../outside", encoding="utf-8")  # snapshots/<that> is `outside`
+    assert models_on_disk.status_of_repo(LLAVA).state != "ready"
+
+    (folder / "refs" / "main").unlink()
+    os.mkfifo(folder / "refs" / "main")
+    listed = videochat("models", "--json", env=env, timeout=60)
+    assert listed.returncode == 0, listed.stderr
