@@ -6,6 +6,7 @@ names none); importing it writes a marker file, so "nothing ran" is read from th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -145,7 +146,7 @@ def _downloaded_catalog_repo(hub_cache: Path, source: Path, repo_id: str = "Open
     snapshot = write_hub_repo(hub_cache, repo_id, source)
     files, verified = {}, {}
     for path in sorted(snapshot.iterdir()):
-        etag = f"etag-{path.name}"
+        etag = hashlib.sha256(path.read_bytes()).hexdigest()  # a blob id as the record keeps them (checked on read)
         info = path.stat()
         files[path.name], verified[etag] = [info.st_size, etag], [info.st_size, info.st_mtime_ns]
     download_record.update_record(repo_id, revision=COMMIT, files=files, verified=verified)
@@ -161,7 +162,8 @@ def test_a_catalog_repo_at_the_recorded_verified_commit_runs_without_asking_and_
     assert ref.revision == COMMIT and check_consent(ref).files == ("tokenization_marker.py",)
 
     with download_record.editing_record() as record:  # verified at download, changed since
-        record["repos"]["OpenGVLab/InternVL2-1B"]["verified"]["etag-tokenization_marker.py"][1] -= 1
+        repo = record["repos"]["OpenGVLab/InternVL2-1B"]
+        repo["verified"][repo["files"]["tokenization_marker.py"][1]][1] -= 1
     with pytest.raises(errors.RemoteCodeRefused, match="not the commit this app downloaded"):
         check_consent(ref)
 
