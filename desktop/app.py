@@ -64,6 +64,17 @@ def _run(argv: list[str]) -> int:
     except Exception as error:  # a start-up failure gets a dialog, not a silent exit
         _report_start_failure(error)
         return 1
+    from desktop.quit_signals import QuitOnSignals
+
+    # SIGTERM (a logout, `kill`) and Ctrl+C quit as File ▸ Quit does: sessions written, status 0.
+    quit_on_signals = QuitOnSignals(lambda: _quit(app, window))
+    try:
+        return _show_and_run(app, window, args)
+    finally:
+        quit_on_signals.uninstall()
+
+
+def _show_and_run(app, window, args: argparse.Namespace) -> int:
     window.show()
     window.after_first_paint(gc.enable)
     # Threads and the first open wait for the window's first paint: their imports would delay it.
@@ -74,14 +85,33 @@ def _run(argv: list[str]) -> int:
         test = SelfTest(app, window, args.file, args.model, args.trust_remote_code, args.timeout)
         window.after_first_paint(test.start)
         app.exec()
-        window.shutdown()
+        _shut_down(window)
         return test.status
     if args.file:
         window.after_first_paint(lambda: window.open_video(args.file))
     window.after_first_paint(lambda: window.start_models(args.model))
     status = app.exec()
-    window.shutdown()
+    _shut_down(window)
     return status
+
+
+def _quit(app, window) -> None:
+    """Close the window (its close saves and stops everything), then leave every event loop,
+    a modal dialog's included."""
+    from shiboken6 import isValid
+
+    if isValid(window):
+        window.close()
+    app.quit()
+
+
+def _shut_down(window) -> None:
+    """What the window's close did not already do: the event loop may end without it (app.quit())."""
+    from shiboken6 import isValid
+
+    # A closed window deleted itself (closeEvent); its shutdown has run.
+    if isValid(window):
+        window.shutdown()
 
 
 def _settings_for(args: argparse.Namespace):

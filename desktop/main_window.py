@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.chat.set_generation_values(self.settings.max_new_tokens, self.settings.temperature)
         self.player.set_volume(self.settings.volume)
         self._closing = False
+        self._shut_down = False
         self._after_paint_due = False  # painted, or waited FIRST_PAINT_WAIT_MS for a paint
         self._after_paint: list[Callable[[], None]] = []
         self._build_menus()
@@ -511,6 +512,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Save changed settings, stop the model thread and the other workers (within about 2 s); safe to call twice."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         self._closing = True
         self._save_controls_if_changed()
         if self._worker is not None:
