@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QSplitter
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QMainWindow, QPlainTextEdit, QSplitter, QTextEdit
 
 from desktop.background import run_in_background
 from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
@@ -276,7 +276,12 @@ class MainWindow(QMainWindow):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         # Player keys work window-wide; a focused text box takes its own keys before this runs.
-        if not self.player.handle_key(event):
+        # Esc, which text boxes leave unused, takes the focus out of one, back to the player (whose
+        # own Esc clears the segment): else Space, I and O would go on typing into the box.
+        if event.key() == Qt.Key.Key_Escape and _is_text_field(self.focusWidget()):
+            self.player.setFocus()
+            event.accept()
+        elif not self.player.handle_key(event):
             super().keyPressEvent(event)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -452,6 +457,7 @@ class MainWindow(QMainWindow):
         self.chat.begin_answer(request.question)
         self.chat.set_busy(True)
         self.worker.ask(request)
+        self.player.setFocus()  # the question is sent: the keys are the player's again
 
     def _on_answer_finished(self, answer) -> None:
         video = self._last_request.video_path
@@ -532,6 +538,10 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
         QTimer.singleShot(0, self.deleteLater)
+
+
+def _is_text_field(widget) -> bool:
+    return isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox))
 
 
 def _bring_forward(window) -> None:
