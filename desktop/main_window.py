@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
         self._after_paint_due = False  # painted, or waited FIRST_PAINT_WAIT_MS for a paint
         self._after_paint: list[Callable[[], None]] = []
         self._build_menus()
+        # Made now, not by the first message (an export, a save failure): made then, it pushed the panes up.
+        self.statusBar()
         self._connect()
 
     # -- first paint -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Where the keyboard focus goes: Esc leaves a text field for the player, Send hands the focus back to it."""
+"""Where the keyboard focus goes (Esc leaves a text field for the player, Send hands the focus back), and the status bar."""
 
 from __future__ import annotations
 
@@ -56,3 +56,14 @@ def test_after_send_the_focus_is_back_on_the_player_whose_keys_work(qtbot, windo
     assert player_has_focus(window)
     QTest.keyClick(window.focusWidget(), Qt.Key.Key_I)
     assert window.chat.question_box.toPlainText() == "" and window.player.segment() is not None
+
+
+def test_the_status_bar_is_there_from_the_start_and_a_message_does_not_move_the_panes(qtbot, bare_window):
+    from PySide6.QtWidgets import QApplication, QStatusBar
+
+    [bar] = bare_window.findChildren(QStatusBar)  # looked up, not made: statusBar() would make one
+    assert bar.isVisible()
+    before = bare_window.centralWidget().geometry()
+    bare_window.statusBar().showMessage("Exported to report.md", 5000)
+    QApplication.processEvents()
+    assert bare_window.centralWidget().geometry() == before
