@@ -37,8 +37,17 @@ def main(argv: list[str] | None = None) -> int:
         gc.enable()  # should the window have closed, or failed, before it was painted
 
 
+NO_DISPLAY = (
+    "VideoChat: there is no display to show the window on (DISPLAY and WAYLAND_DISPLAY are unset): run it in a "
+    "desktop session, or with xvfb-run videochat-desktop, or QT_QPA_PLATFORM=offscreen videochat-desktop (no window shown)."
+)
+
+
 def _run(argv: list[str]) -> int:
     args = parse_args(argv)
+    if _no_display():
+        sys.stderr.write(NO_DISPLAY + "\n")  # else Qt aborts, saying its platform plugin could not start
+        return 1
     # Before Qt: once PySide6 is imported, its import hook reads the source of every module
     # imported after it (looking for `from __feature__ import`). Reading the settings (platformdirs,
     # json) takes about 6 ms here, and twice that once PySide6 is in.
@@ -112,6 +121,15 @@ def _shut_down(window) -> None:
     # A closed window deleted itself (closeEvent); its shutdown has run.
     if isValid(window):
         window.shutdown()
+
+
+def _no_display() -> bool:
+    """On Linux and the BSDs, nowhere to show a window and no platform chosen (macOS and Windows always have one)."""
+    import os
+
+    if sys.platform.startswith(("win", "darwin")):
+        return False
+    return not any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
 def _settings_for(args: argparse.Namespace):

@@ -107,3 +107,13 @@ def test_a_signal_quits_only_after_the_last_session_change_is_on_disk(tmp_path, 
     assert (status, "Traceback" in stderr) == (0, False), stderr
     [session_file] = (tmp_path / "xdg_data_home" / "videochat" / "sessions").glob("*.json")
     assert len(json.loads(session_file.read_text())["notes"]) == 1
+
+
+def test_with_no_display_the_app_says_so_in_one_line_before_qt_aborts(tmp_path):
+    env = app_environment(tmp_path)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        env.pop(name, None)
+    process = subprocess.run([sys.executable, "-m", "desktop"], env=env, capture_output=True, text=True, timeout=WAIT_S)
+    lines = process.stderr.strip().splitlines()
+    assert (process.returncode, len(lines)) == (1, 1), process.stderr
+    assert "no display" in lines[0] and "xvfb-run" in lines[0] and "QT_QPA_PLATFORM=offscreen" in lines[0]
