@@ -73,19 +73,27 @@ def _run(argv: list[str]) -> int:
     except Exception as error:  # a start-up failure gets a dialog, not a silent exit
         _report_start_failure(error)
         return 1
-    from desktop.quit_signals import QuitOnSignals
-
-    # SIGTERM (a logout, `kill`) and Ctrl+C quit as File ▸ Quit does: sessions written, status 0.
-    quit_on_signals = QuitOnSignals(lambda: _quit(app, window))
+    listening: list = []  # the QuitOnSignals, once made
     try:
-        return _show_and_run(app, window, args)
+        return _show_and_run(app, window, args, listening)
     finally:
-        quit_on_signals.uninstall()
+        for quit_on_signals in listening:
+            quit_on_signals.uninstall()
 
 
-def _show_and_run(app, window, args: argparse.Namespace) -> int:
+def _show_and_run(app, window, args: argparse.Namespace, listening: list) -> int:
     window.show()
     window.after_first_paint(gc.enable)
+
+    def listen_for_signals() -> None:
+        # SIGTERM (a logout, `kill`) and Ctrl+C quit as File ▸ Quit does: sessions written, status 0.
+        # After the first paint: its imports (socket) cost the start-up ~8 ms, and before it there
+        # is nothing to save.
+        from desktop.quit_signals import QuitOnSignals
+
+        listening.append(QuitOnSignals(lambda: _quit(app, window)))
+
+    window.after_first_paint(listen_for_signals)
     # Threads and the first open wait for the window's first paint: their imports would delay it.
     window.after_first_paint(lambda: _start_logging(args.debug))
     if args.self_test:
