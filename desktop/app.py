@@ -37,8 +37,17 @@ def main(argv: list[str] | None = None) -> int:
         gc.enable()  # should the window have closed, or failed, before it was painted
 
 
+NO_DISPLAY = (
+    "VideoChat: there is no display to show the window on (DISPLAY and WAYLAND_DISPLAY are unset): run it in a "
+    "desktop session, or with xvfb-run videochat-desktop, or QT_QPA_PLATFORM=offscreen videochat-desktop (no window shown)."
+)
+
+
 def _run(argv: list[str]) -> int:
     args = parse_args(argv)
+    if _no_display():
+        sys.stderr.write(NO_DISPLAY + "\n")  # else Qt aborts, saying its platform plugin could not start
+        return 1
     # Before Qt: once PySide6 is imported, its import hook reads the source of every module
     # imported after it (looking for `from __feature__ import`). Reading the settings (platformdirs,
     # json) takes about 6 ms here, and twice that once PySide6 is in.
@@ -64,8 +73,27 @@ def _run(argv: list[str]) -> int:
     except Exception as error:  # a start-up failure gets a dialog, not a silent exit
         _report_start_failure(error)
         return 1
+    listening: list = []  # the QuitOnSignals, once made
+    try:
+        return _show_and_run(app, window, args, listening)
+    finally:
+        for quit_on_signals in listening:
+            quit_on_signals.uninstall()
+
+
+def _show_and_run(app, window, args: argparse.Namespace, listening: list) -> int:
     window.show()
     window.after_first_paint(gc.enable)
+
+    def listen_for_signals() -> None:
+        # SIGTERM (a logout, `kill`) and Ctrl+C quit as File ▸ Quit does: sessions written, status 0.
+        # After the first paint: its imports (socket) cost the start-up ~8 ms, and before it there
+        # is nothing to save.
+        from desktop.quit_signals import QuitOnSignals
+
+        listening.append(QuitOnSignals(lambda: _quit(app, window)))
+
+    window.after_first_paint(listen_for_signals)
     # Threads and the first open wait for the window's first paint: their imports would delay it.
     window.after_first_paint(lambda: _start_logging(args.debug))
     if args.self_test:
@@ -74,14 +102,42 @@ def _run(argv: list[str]) -> int:
         test = SelfTest(app, window, args.file, args.model, args.trust_remote_code, args.timeout)
         window.after_first_paint(test.start)
         app.exec()
-        window.shutdown()
+        _shut_down(window)
         return test.status
     if args.file:
         window.after_first_paint(lambda: window.open_video(args.file))
     window.after_first_paint(lambda: window.start_models(args.model))
     status = app.exec()
-    window.shutdown()
+    _shut_down(window)
     return status
+
+
+def _quit(app, window) -> None:
+    """Close the window (its close saves and stops everything), then leave every event loop,
+    a modal dialog's included."""
+    from shiboken6 import isValid
+
+    if isValid(window):
+        window.close()
+    app.quit()
+
+
+def _shut_down(window) -> None:
+    """What the window's close did not already do: the event loop may end without it (app.quit())."""
+    from shiboken6 import isValid
+
+    # A closed window deleted itself (closeEvent); its shutdown has run.
+    if isValid(window):
+        window.shutdown()
+
+
+def _no_display() -> bool:
+    """On Linux and the BSDs, nowhere to show a window and no platform chosen (macOS and Windows always have one)."""
+    import os
+
+    if sys.platform.startswith(("win", "darwin")):
+        return False
+    return not any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
 def _settings_for(args: argparse.Namespace):

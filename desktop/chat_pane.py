@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.chat_bubbles import BUBBLE_STYLE, META_STYLE, AnswerBubble, NoticeBubble, QuestionBubble
+from desktop.chat_bubbles import BUBBLE_STYLE, META_STYLE, AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
 from desktop.thumbnails import ThumbnailLoader
 from videochat.settings import Settings
 
@@ -86,7 +86,7 @@ class ChatPane(QWidget):
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(16)
         self.model_combo.activated.connect(self._on_model_activated)
-        self.status_label = QLabel(NO_MODEL_TEXT)
+        self.status_label = WrappingLabel(NO_MODEL_TEXT)  # it names model folders: a long path wraps
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QDeadlineTimer, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QSplitter
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QMainWindow, QPlainTextEdit, QSplitter, QTextEdit
 
 from desktop.background import run_in_background
 from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
@@ -72,9 +72,12 @@ class MainWindow(QMainWindow):
         self.chat.set_generation_values(self.settings.max_new_tokens, self.settings.temperature)
         self.player.set_volume(self.settings.volume)
         self._closing = False
+        self._shut_down = False
         self._after_paint_due = False  # painted, or waited FIRST_PAINT_WAIT_MS for a paint
         self._after_paint: list[Callable[[], None]] = []
         self._build_menus()
+        # Made now, not by the first message (an export, a save failure): made then, it pushed the panes up.
+        self.statusBar()
         self._connect()
 
     # -- first paint -------------------------------------------------------------------------
@@ -275,7 +278,12 @@ class MainWindow(QMainWindow):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         # Player keys work window-wide; a focused text box takes its own keys before this runs.
-        if not self.player.handle_key(event):
+        # Esc, which text boxes leave unused, takes the focus out of one, back to the player (whose
+        # own Esc clears the segment): else Space, I and O would go on typing into the box.
+        if event.key() == Qt.Key.Key_Escape and _is_text_field(self.focusWidget()):
+            self.player.setFocus()
+            event.accept()
+        elif not self.player.handle_key(event):
             super().keyPressEvent(event)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -456,6 +464,7 @@ class MainWindow(QMainWindow):
         self.chat.begin_answer(request.question)
         self.chat.set_busy(True)
         self.worker.ask(request)
+        self.player.setFocus()  # the question is sent: the keys are the player's again
 
     def _on_answer_finished(self, answer) -> None:
         video = self._last_request.video_path
@@ -516,6 +525,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Save changed settings, stop the model thread and the other workers (within about 2 s); safe to call twice."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         self._closing = True
         self._save_controls_if_changed()
         if self._worker is not None:
@@ -533,6 +545,10 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
         QTimer.singleShot(0, self.deleteLater)
+
+
+def _is_text_field(widget) -> bool:
+    return isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox))
 
 
 def _bring_forward(window) -> None:

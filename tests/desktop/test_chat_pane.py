@@ -240,3 +240,45 @@ def test_thumbnails_probe_a_file_once_until_it_changes(pane, qtbot, clips, tmp_p
     with qtbot.waitSignal(pane.thumbnails.sig_ready, timeout=30_000):
         pane.finish_answer(make_answer(times=(0.0,), indices=(0,)), video_path=clip)
     assert len(probed) == 2
+
+
+def settle_layout() -> None:
+    # A layout change is posted, then the scroll area resizes its widget: a few turns of the loop.
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+@pytest.mark.parametrize("text", ["x" * 500, "See https://example.org/" + "a" * 480, "/home/annotator/" + "very_long_folder_name_" * 22])
+def test_a_long_unbroken_answer_wraps_within_the_pane_and_copies_as_it_was_given(pane, qtbot, text):
+    pane.begin_answer("Where is it?")
+    pane.finish_answer(make_answer(text=text))
+    bubble = pane.answer_bubbles()[-1]
+    viewport = pane.scroll.viewport()
+    # The messages widget is never narrower than its minimum: the text's longest unbreakable piece sets it.
+    assert pane.messages.minimumSizeHint().width() <= viewport.width()
+    settle_layout()
+    right_edge = bubble.mapTo(viewport, bubble.rect().topRight()).x()
+    assert pane.messages.width() <= viewport.width() and right_edge <= viewport.width()
+    assert bubble.text_label.text() == text
+    bubble.copy_button.click()
+    assert QApplication.clipboard().text() == text
+    bubble.text_label.setSelection(0, len(text) * 2)
+    bubble.text_label.copy_selection()
+    assert QApplication.clipboard().text() == text
+
+
+def test_a_long_unbroken_question_wraps_within_the_pane(pane, qtbot):
+    question = "q" * 500
+    pane.begin_answer(question)
+    viewport = pane.scroll.viewport()
+    assert pane.messages.minimumSizeHint().width() <= viewport.width()
+    settle_layout()
+    assert pane.messages.width() <= viewport.width()
+    assert pane.last_question == question
+
+
+def test_a_long_model_folder_in_the_status_line_wraps_within_the_pane(pane):
+    folder = "/models/" + "a_very_long_model_folder_name_" * 15
+    pane.set_model_status(f"Loading {folder}…")
+    assert pane.status_label.minimumSizeHint().width() <= pane.width()
+    assert pane.status_label.text() == f"Loading {folder}…"
