@@ -106,6 +106,10 @@ class SessionKeeper(QObject):
         """Add a finished answer; returns its turn number, if the session was already here."""
         return self.change(video_path, lambda session: session.add_answer(answer))
 
+    def set_in_out(self, video_path, in_point, out_point) -> None:
+        """Keep the marked segment (`videochat.sessions.Mark`s, or None) with the video's conversation."""
+        self.change(video_path, lambda session: session.set_in_out(in_point, out_point))
+
     def forget_question(self, video_path) -> None:
         """The question got no answer (an error the chat shows): nothing to bring back."""
         self.change(video_path, lambda session: session.forget_question())

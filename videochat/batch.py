@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -202,18 +203,20 @@ class _ResultsFile:
 
 def _check_not_busy(out_path: Path) -> None:
     """`BatchInputError` when another batch holds the results file: said before any model loads."""
-    try:
-        file = open(out_path, "rb")
+    try:  # never blocks: a FIFO put there is left to `read_results` to refuse
+        descriptor = os.open(out_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return  # not there yet, or unreadable: reading it says so
-    with file:
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return
         try:
-            lock_descriptor(file.fileno())
+            lock_descriptor(descriptor)
         except LockBusy:
             raise BatchInputError(BUSY.format(path=out_path)) from None
-        except OSError:
-            return
-        unlock_descriptor(file.fileno())
+        unlock_descriptor(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _clip_state(clip: Path) -> tuple[int | None, float | None]:

@@ -345,3 +345,15 @@ def test_a_saved_turn_with_provenance_of_the_wrong_type_still_shows(qtbot, windo
     open_and_wait_for_session(qtbot, window, clip)  # an exception in a slot fails the test
     [bubble] = window.chat.answer_bubbles()
     assert bubble.text == "A dog runs." and not list(path.parent.glob("*.damaged-*"))
+
+
+def test_the_in_and_out_frames_kept_with_the_conversation_come_back_on_reopening(qtbot, window, clips):
+    from videochat.sessions import Mark
+
+    clip = clips("plain.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    window.sessions.set_in_out(clip, Mark(25, 1.0), Mark(50, 2.0))
+    assert window.sessions.flush(5.0)
+    assert saved(clip).in_out() == (Mark(25, 1.0), Mark(50, 2.0))
+    _info, session = open_and_wait_for_session(qtbot, window, clip)
+    assert session.in_out() == (Mark(25, 1.0), Mark(50, 2.0))
