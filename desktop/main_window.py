@@ -478,7 +478,7 @@ class MainWindow(QMainWindow):
 
     def _on_answer_failed(self, error) -> None:
         video = self._last_request.video_path
-        self.sessions.change(video, lambda session: session.forget_question())
+        self.sessions.forget_question(video)
         self.chat.set_busy(False)
         if self._is_current_video(video):
             self.chat.fail_answer(self._message(error))

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from videochat.errors import Cancelled, ReaderUnavailable, UnreadableVideo, VideoChatError
+from videochat.file_lock import LockBusy, lock_descriptor, unlock_descriptor
 from videochat.video_files import VIDEO_EXTENSIONS, is_video_file
 
 if TYPE_CHECKING:
@@ -164,15 +166,30 @@ def _parse_line(line: bytes) -> dict | None:
     return record if isinstance(record, dict) and "clip" in record and "status" in record else None
 
 
+BUSY = "Another batch is writing to {path} now: wait for it to end (or stop it), then run this again; it will ask only what is still missing. Or choose another results file."
+
+
 class _ResultsFile:
-    """Appends result lines, each on disk before the next answer starts."""
+    """Appends result lines, each on disk before the next answer starts.
+
+    The file is locked for the whole run: two batches with one results file would otherwise both
+    ask, and write, every pair. The lock goes with the process, so a killed batch never leaves it.
+    """
 
     def __init__(self, out_path: Path):
         try:
             out_path.parent.mkdir(parents=True, exist_ok=True)
-            repair_results(out_path)
             self._file = open(out_path, "a", encoding="utf-8")
         except OSError as error:
+            raise BatchInputError(f"The results file {out_path} cannot be written: {error.strerror or error}.") from None
+        try:
+            lock_descriptor(self._file.fileno())
+            repair_results(out_path)
+        except LockBusy:
+            self._file.close()
+            raise BatchInputError(BUSY.format(path=out_path)) from None
+        except OSError as error:
+            self._file.close()
             raise BatchInputError(f"The results file {out_path} cannot be written: {error.strerror or error}.") from None
 
     def write(self, record: dict) -> None:
@@ -181,7 +198,25 @@ class _ResultsFile:
         os.fsync(self._file.fileno())
 
     def close(self) -> None:
-        self._file.close()
+        self._file.close()  # and with it the lock
+
+
+def _check_not_busy(out_path: Path) -> None:
+    """`BatchInputError` when another batch holds the results file: said before any model loads."""
+    try:  # never blocks: a FIFO put there is left to `read_results` to refuse
+        descriptor = os.open(out_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return  # not there yet, or unreadable: reading it says so
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return
+        try:
+            lock_descriptor(descriptor)
+        except LockBusy:
+            raise BatchInputError(BUSY.format(path=out_path)) from None
+        unlock_descriptor(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _clip_state(clip: Path) -> tuple[int | None, float | None]:
@@ -207,6 +242,7 @@ class BatchPlan:
     pending: list[tuple[Path, str]]  # (clip, question) still to answer, clip by clip
     failed_clips: dict[str, str]  # clip → why it could not be read last time; skipped while unchanged
     answered: int  # pairs of this batch already in the results file
+    model_source: str | None = None
 
     @property
     def skipped_pairs(self) -> int:
@@ -241,13 +277,12 @@ def plan(
     clips = list(dict.fromkeys(_absolute(clip) for clip in clips))
     questions = list(dict.fromkeys(question.strip() for question in questions))
     out_path = _absolute(out_path)
-    done: set[tuple[str, str]] = set()
+    _check_not_busy(out_path)
+    records = read_results(out_path)
+    done = _answered_pairs(records, model_name, revision, model_source, frames)
     unreadable: dict[str, list[dict]] = {}
-    for record in read_results(out_path):
-        same_model = (record.get("model"), record.get("revision"), record.get("model_source")) == (model_name, revision, model_source)
-        if record["status"] == "ok" and same_model and _asked_frames(record) == frames:
-            done.add((record["clip"], record.get("question")))
-        elif record["status"] == "error" and record.get("error_type") in LASTING_ERRORS:
+    for record in records:
+        if record["status"] == "error" and record.get("error_type") in LASTING_ERRORS:
             unreadable.setdefault(record["clip"], []).append(record)
     failed_clips = {}
     for clip in clips:
@@ -266,7 +301,18 @@ def plan(
         pending=[(clip, q) for clip, q in pairs if str(clip) not in failed_clips and (str(clip), q) not in done],
         failed_clips=failed_clips,
         answered=sum((str(clip), q) in done for clip, q in pairs),
+        model_source=model_source,
     )
+
+
+def _answered_pairs(records: list[dict], model_name: str, revision: str | None, model_source: str | None, frames: int | None) -> set[tuple[str, str]]:
+    """(clip, question) answered by this model (name, revision, folder or repo) with this frame count."""
+    done = set()
+    for record in records:
+        same_model = (record.get("model"), record.get("revision"), record.get("model_source")) == (model_name, revision, model_source)
+        if record["status"] == "ok" and same_model and _asked_frames(record) == frames:
+            done.add((record["clip"], record.get("question")))
+    return done
 
 
 def _asked_frames(record: dict) -> int | None | str:
@@ -334,8 +380,12 @@ def run_batch(
         backend.check_question(question)  # a question the model would misread fails the batch before any work
     results = _ResultsFile(run.summary.out_path)
     try:
+        # Under the lock: what a batch that held the file before this one answered since the plan is not asked again.
+        done = _answered_pairs(read_results(plan.out_path), plan.model_name, plan.revision, plan.model_source, plan.frames)
+        pending = [(clip, question) for clip, question in plan.pending if (str(clip), question) not in done]
+        run.settled = len(plan.pending) - len(pending)
         by_clip: dict[Path, list[str]] = {}
-        for clip, question in plan.pending:
+        for clip, question in pending:
             by_clip.setdefault(clip, []).append(question)
         for index, (clip, questions) in enumerate(by_clip.items(), 1):
             if run.should_stop():
@@ -381,6 +431,7 @@ class _Run:
                     self.summary.stopped = True
                     return
                 fields = answer.to_dict()
+                fields.pop("id")  # a session's name for the turn; a results line is named by its clip and question
                 record = {"clip": str(clip), "question": fields.pop("question"), "answer": fields.pop("answer"), "status": "ok"}
                 record.update(fields, asked_frames=self.plan.frames, model_source=self.backend.ref.source)
                 results.write(record)

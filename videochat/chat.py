@@ -7,11 +7,15 @@ conversation on newly prepared frames, since the model's earlier answers were ab
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from dataclasses import asdict, dataclass
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Callable, Iterator
 
+from videochat import app_files
 from videochat.backends.base import Backend, Conversation, GenerationSettings
 from videochat.families import get_family
 from videochat.pipeline import prepare
@@ -38,6 +42,8 @@ class Answer:
     asked_at: float
     follow_up: bool
     answered_at: float | None = None  # when the answer ended (None in files saved before it was recorded)
+    # Names the turn in its session, so that two writers of one session merge their turns (schema 2).
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     def to_dict(self) -> dict:
         """For `--json` and session files: the answer's text under "answer", everything else by field name."""
@@ -45,18 +51,49 @@ class Answer:
         return {"question": fields.pop("question"), "answer": fields.pop("text"), **fields}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Answer:
-        """The inverse of `to_dict` (a session file's turn); raises KeyError/TypeError/ValueError on a bad one."""
-        fields = dict(data)
-        fields["text"] = fields.pop("answer")
-        segment = fields.get("segment")
-        fields["segment"] = (float(segment[0]), float(segment[1])) if segment else None
-        fields["indices"] = [int(i) for i in fields["indices"]]
-        fields["times"] = [float(t) for t in fields["times"]]
-        if len(fields["indices"]) != len(fields["times"]):
-            raise ValueError("an answer's frame indices and times differ in number")
-        known = cls.__dataclass_fields__
-        return cls(**{key: value for key, value in fields.items() if key in known})
+    def from_dict(cls, data: object, source: str | Path = "<turn>", fallback_id: str | None = None) -> Answer:
+        """The inverse of `to_dict` (a session file's turn), checked field by field.
+
+        What the user asked and read (question, answer, the frames seen) must be there with its
+        type, else `BadAppFile`; the provenance around it (model, settings, times ...) falls back
+        to an empty value when its type is wrong, so a hand-edited file still shows and exports.
+        """
+        def optional(key, kind, default):
+            return app_files.field(data, key, kind, default, source=source)
+
+        question = app_files.field(data, "question", str, source=source)
+        text = app_files.field(data, "answer", str, source=source)
+        indices = app_files.field(data, "indices", list, source=source)
+        times = app_files.field(data, "times", list, source=source)
+        if not all(app_files.is_kind(i, int) for i in indices) or not all(_is_time(t) for t in times) or len(indices) != len(times):
+            raise app_files.BadAppFile(source, "has a turn whose frame indices and times are not lists of numbers of one length")
+        segment = optional("segment", list, None)
+        if segment is not None and not (len(segment) == 2 and all(_is_time(t) for t in segment)):
+            segment = None
+        answered_at = optional("answered_at", (int, float), None)
+        return cls(
+            question=question,
+            text=text,
+            stopped=optional("stopped", bool, False),
+            indices=list(indices),
+            times=[float(t) for t in times],
+            model=optional("model", str, ""),
+            revision=optional("revision", str, None),
+            family=optional("family", str, ""),
+            frames=optional("frames", int, len(indices)),
+            segment=(float(segment[0]), float(segment[1])) if segment else None,
+            settings=dict(optional("settings", dict, {})),
+            device=optional("device", str, ""),
+            precision=optional("precision", str, ""),
+            asked_at=float(optional("asked_at", (int, float), 0.0)),
+            follow_up=optional("follow_up", bool, False),
+            answered_at=None if answered_at is None else float(answered_at),
+            id=optional("id", str, None) or fallback_id or uuid.uuid4().hex[:16],
+        )
+
+
+def _is_time(value: object) -> bool:
+    return app_files.is_kind(value, (int, float)) and math.isfinite(value)
 
 
 class VideoChat:

@@ -192,7 +192,7 @@ def run_ask(args) -> int:
         segment = _segment(args, source.info.duration)
         backend = load_backend(ref, args)
         chat = VideoChat(source, backend)
-        session = None if args.no_save else SessionRecorder(source.info)
+        session = None if args.no_save else open_session(source.info)
         try:
             for question in _questions(args):
                 _ask_one(chat, question, args.frames, segment, settings, args.json, session)
@@ -244,38 +244,20 @@ def _ask_one(chat, question, frames, segment, settings, as_json: bool, session=N
     print(shown(f"[{answer.model}, {len(answer.times)} frames{' (stopped)' if answer.stopped else ''}: {times}]"), flush=True)
 
 
-class SessionRecorder:
-    """`videochat ask` adds its turns to the video's saved conversation, as the app does."""
+def open_session(info):
+    """`videochat ask` adds its turns to the video's saved conversation through the recorder the app
+    uses: merged with what the app or another `ask` adds meanwhile. A failed save says so once and
+    stops saving; the answers still print."""
+    from videochat.session_recorder import SessionRecorder
 
-    def __init__(self, info):
-        from videochat.sessions import SessionStore, VideoIdentity
+    def stop_saving(error: OSError) -> None:
+        recorder.writable = False
+        print(shown(f"videochat: the conversation could not be saved ({error.strerror or error}); answers still print here"), file=sys.stderr)
 
-        self.store = SessionStore()
-        opened = self.store.open(VideoIdentity.of(info))
-        self.session, self.writable = opened.session, opened.writable
-        if opened.message:
-            print(shown(f"videochat: {opened.message}"), file=sys.stderr)
-
-    def question_asked(self, question: str) -> None:
-        self.session.question_asked(question)
-        self._save()
-
-    def add_answer(self, answer) -> None:
-        self.session.add_answer(answer)
-        self._save()
-
-    def forget_question(self) -> None:
-        self.session.forget_question()
-        self._save()
-
-    def _save(self) -> None:
-        if not self.writable:
-            return
-        try:
-            self.store.save(self.session)
-        except OSError as error:
-            self.writable = False
-            print(shown(f"videochat: the conversation could not be saved ({error.strerror or error}); answers still print here"), file=sys.stderr)
+    recorder = SessionRecorder.open(info, on_failure=stop_saving)
+    if recorder.message:
+        print(shown(f"videochat: {recorder.message}"), file=sys.stderr)
+    return recorder
 
 
 def run_export(args) -> int:

@@ -272,3 +272,26 @@ def test_the_progress_line_on_a_terminal_is_redrawn_in_place(tmp_path):
     drawn = stream.getvalue()
     assert "\n" not in drawn[:-1] and drawn.endswith("\n")
     assert drawn.split("\r")[-1].rstrip() == "[#####---------------] 1/4 answers · clip 2/2 bad.mp4 · 1 bad clip"
+
+
+def test_two_batches_with_the_same_results_file_ask_each_pair_once(backend, clip_folder, tmp_path):
+    out = tmp_path / "results.jsonl"
+    clip = clip_folder / "a.mp4"
+
+    def make_plan():
+        return plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
+
+    first, second = make_plan(), make_plan()  # both planned before either wrote: each plans every pair
+    refusals = []
+
+    def start_the_second_while_the_first_runs(event):
+        if isinstance(event, QuestionAnswered) and not refusals:
+            for attempt in (make_plan, lambda: run_batch(backend, second, SETTINGS)):
+                with pytest.raises(BatchInputError, match="Another batch is writing") as refused:
+                    attempt()
+                refusals.append(str(refused.value))
+
+    assert run_batch(backend, first, SETTINGS, on_event=start_the_second_while_the_first_runs).answered == 2
+    assert len(refusals) == 2 and str(out) in refusals[0]
+    assert run_batch(backend, second, SETTINGS).answered == 0  # its plan is stale: what the first wrote is not asked again
+    assert sorted(ok_pairs(out)) == sorted(("a.mp4", question) for question in QUESTIONS)

@@ -152,3 +152,67 @@ def test_answers_asked_from_the_command_line_join_the_video_s_saved_conversation
     assert [turn["question"] for turn in exported["turns"]] == ["What happens here?", "And then?"]
     assert exported["turns"][1]["follow_up"] is True and len(exported["turns"][0]["times"]) == FRAMES
     assert exported["interrupted"] is None
+
+
+def test_two_asks_in_parallel_each_adding_ten_turns_to_one_video_keep_all_twenty(hf, tmp_path):
+    from videochat.sessions import SessionStore
+    from videochat.testing import write_clip
+
+    clip = write_clip(tmp_path / "shared.mp4", frames=20, width=64, height=64)
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
+
+    def ask_ten(name: str):
+        follow_ups = [part for number in range(1, 10) for part in ("--follow-up", f"{name} {number}?")]
+        argv = ["ask", str(clip), f"{name} 0?", *follow_ups, "--model", str(hf.folders["llava-onevision"]), "--frames", "4", "--max-new-tokens", "2", "--json"]
+        return subprocess.Popen([sys.executable, "-m", "videochat.cli", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+
+    processes = [ask_ten("one"), ask_ten("two")]
+    for process in processes:
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    os.environ["XDG_DATA_HOME"], saved_home = env["XDG_DATA_HOME"], os.environ["XDG_DATA_HOME"]
+    try:
+        session = SessionStore().read(clip)
+    finally:
+        os.environ["XDG_DATA_HOME"] = saved_home
+    assert sorted(turn.question for turn in session.turns) == sorted(f"{name} {number}?" for name in ("one", "two") for number in range(10))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_ask_and_export_refuse_a_session_file_that_is_a_fifo_or_a_link_to_dev_zero(hf, tmp_path, capsys, monkeypatch, kind):
+    from videochat.sessions import SessionStore
+    from videochat.testing import write_clip
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    clip = write_clip(tmp_path / "clip.mp4", frames=20, width=64, height=64)
+    path = SessionStore().path_for(clip)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path) if kind == "fifo" else path.symlink_to("/dev/zero")
+
+    assert main(["export", str(clip), "--format", "markdown"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a regular file" in err
+
+    assert ask(hf, "llava-onevision", clip) == 0
+    err = capsys.readouterr().err
+    assert "damaged" in err and "kept at" in err
+    assert [turn.question for turn in SessionStore().read(clip).turns] == ["What happens here?"]
+
+
+def test_a_video_removed_while_the_model_loads_is_one_line_not_a_traceback(hf, tmp_path, capsys, monkeypatch):
+    import videochat.cli
+    from videochat.testing import write_clip
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    clip = write_clip(tmp_path / "going.mp4", frames=20, width=64, height=64)
+    load = videochat.cli.load_backend
+
+    def load_and_remove(*args):
+        backend = load(*args)
+        clip.unlink()
+        return backend
+
+    monkeypatch.setattr(videochat.cli, "load_backend", load_and_remove)
+    assert ask(hf, "llava-onevision", clip) == 1
+    err = capsys.readouterr().err
+    assert "going.mp4 is no longer there" in err and "Traceback" not in err

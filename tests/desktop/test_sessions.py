@@ -311,3 +311,49 @@ def test_the_first_question_after_a_video_opens_starts_a_new_conversation_and_th
     open_and_wait_for_session(qtbot, window, clip)
     assert not ask(qtbot, window, "Three?").follow_up  # as the restored chat says: the model starts afresh
     assert any("does not see these turns" in label.text() for label in window.chat.findChildren(QLabel))
+
+
+def test_a_turn_asked_from_the_command_line_while_the_window_has_the_video_open_is_kept(qtbot, window, clips, tiny_model, capsys):
+    from videochat.cli import main
+
+    clip = clips("plain.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    ask(qtbot, window, "From the window?")
+    assert window.sessions.flush(5.0)
+    argv = ["ask", str(clip), "From the terminal?", "--model", str(tiny_model), "--frames", "4", "--max-new-tokens", "2", "--json"]
+    assert main(argv) == 0, capsys.readouterr().err
+    ask(qtbot, window, "From the window again?")  # the window never read the terminal's turn: its save merges it in
+    assert window.sessions.flush(5.0)
+    questions = [turn.question for turn in saved(clip).turns]
+    assert questions == ["From the window?", "From the terminal?", "From the window again?"]
+    assert len({turn.id for turn in saved(clip).turns}) == 3
+
+
+def test_a_saved_turn_with_provenance_of_the_wrong_type_still_shows(qtbot, window, clips):
+    from tests.core.test_sessions import answer
+    from videochat.session_recorder import SessionRecorder
+    from videochat.sessions import VideoIdentity
+    from videochat.video import probe
+
+    clip = clips("short.mp4")
+    store = SessionStore()
+    SessionRecorder(store, store.open(VideoIdentity.of(probe(clip)))).add_answer(answer("Typed?"))
+    path = store.path_for(clip)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["turns"][0].update(model=7, frames="8", device=3, precision=None, revision=5)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    open_and_wait_for_session(qtbot, window, clip)  # an exception in a slot fails the test
+    [bubble] = window.chat.answer_bubbles()
+    assert bubble.text == "A dog runs." and not list(path.parent.glob("*.damaged-*"))
+
+
+def test_the_in_and_out_frames_kept_with_the_conversation_come_back_on_reopening(qtbot, window, clips):
+    from videochat.sessions import Mark
+
+    clip = clips("plain.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    window.sessions.set_in_out(clip, Mark(25, 1.0), Mark(50, 2.0))
+    assert window.sessions.flush(5.0)
+    assert saved(clip).in_out() == (Mark(25, 1.0), Mark(50, 2.0))
+    _info, session = open_and_wait_for_session(qtbot, window, clip)
+    assert session.in_out() == (Mark(25, 1.0), Mark(50, 2.0))
