@@ -427,3 +427,65 @@ def test_when_qts_multimedia_module_cannot_load_a_clip_still_opens_for_questions
     pane.step_frames(1)
     pane.toggle_play()
     assert pane.position_seconds() == 0.0 and not pane.is_playing()
+
+
+def readout(pane) -> tuple[str, str]:
+    """The transport's time (without the duration) and frame number, as the user reads them."""
+    return pane.findChild(QLabel, "playerTime").text().split(" / ")[0], pane.findChild(QLabel, "playerFrame").text()
+
+
+@pytest.mark.parametrize(("clip", "indices"), [("plain.mp4", [53, 0, 89]), ("vfr.mp4", [38, 39, 46, 85])])
+def test_the_readout_shows_the_frame_on_screens_own_time_and_number(qtbot, pane, clips, clip, indices):
+    from videochat.timecode import format_time
+
+    info = open_clip(qtbot, pane, clips(clip))
+    for index in indices:
+        pane.seek_to_frame(index)
+        wait_until_shown(qtbot, pane, index)
+        qtbot.waitUntil(lambda: readout(pane) == (format_time(info.times[index]), f"frame {index}"), timeout=WAIT_MS)
+        assert pane.frame_time() == info.times[index]
+
+
+def test_home_shows_the_first_frames_time_as_a_fresh_open_does(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    opened = readout(pane)
+    assert opened == ("0:00:00.000", "frame 0")
+    focus_pane(qtbot, pane)
+    pane.seek_to_frame(20)
+    wait_until_shown(qtbot, pane, 20)
+    QTest.keyClick(pane, Qt.Key.Key_Home)
+    wait_until_shown(qtbot, pane, 0)
+    qtbot.waitUntil(lambda: readout(pane) == opened, timeout=WAIT_MS)
+
+
+def test_in_and_out_are_frames_and_the_segment_ends_where_the_out_frame_does(qtbot, pane, clips):
+    info = open_clip(qtbot, pane, clips("vfr.mp4"))
+    focus_pane(qtbot, pane)
+    pane.seek_to_frame(38)
+    QTest.keyClick(pane, Qt.Key.Key_I)
+    pane.seek_to_frame(46)  # 17 ms long: the average frame would end it 33 ms late
+    QTest.keyClick(pane, Qt.Key.Key_O)
+    assert pane.in_out_frames() == (38, 46)
+    assert pane.segment() == (info.times[38], info.times[47])
+    pane.set_out_frame(38)  # one frame is a segment
+    assert pane.segment() == (info.times[38], info.times[39])
+    pane.set_in_point(float(info.times[40]))  # after the out: the out goes
+    assert pane.in_out_frames() == (40, 89)
+
+
+def test_m_toggles_a_visible_mute_state(qtbot, pane, clips):
+    from PySide6.QtWidgets import QToolButton
+
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    focus_pane(qtbot, pane)
+    button = pane.findChild(QToolButton, "playerMute")
+    audio = pane._media.audio
+    assert not button.isChecked() and not audio.isMuted() and "Mute" in button.toolTip()
+
+    QTest.keyClick(pane, Qt.Key.Key_M)
+    assert pane.is_muted() and button.isChecked() and audio.isMuted() and "Muted" in button.toolTip()
+    assert pane.volume() > 0  # muting leaves the volume as it was
+    QTest.keyClick(pane, Qt.Key.Key_M)
+    assert not pane.is_muted() and not button.isChecked() and not audio.isMuted()
+    button.click()
+    assert pane.is_muted() and audio.isMuted()
