@@ -32,11 +32,12 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop import keys
 from desktop.background import run_in_background
+from desktop.in_out_bar import InOutBar
 from desktop.media_objects import MediaObjects
 from desktop.probes import probes
 from desktop.scrub_bar import ScrubBar
 from desktop.transport_bar import TransportBar
-from videochat.errors import UnreadableVideo
+from videochat.errors import InvalidPosition, UnreadableVideo
 from videochat.timeline import InOut, Timeline
 
 if TYPE_CHECKING:
@@ -117,11 +118,13 @@ class PlayerPane(QWidget):
         self._stack.addWidget(message_page)
         self._scrub = ScrubBar()
         self._transport = TransportBar()
+        self._in_out = InOutBar()
         layout = QVBoxLayout(self)
         layout.addWidget(self._notice)
         layout.addWidget(self._stack, 1)
         layout.addWidget(self._scrub)
         layout.addWidget(self._transport)
+        layout.addWidget(self._in_out)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
@@ -151,6 +154,10 @@ class PlayerPane(QWidget):
         self._scrub.sig_drag_finished.connect(self._on_drag_finished)
         self._transport.sig_play_toggled.connect(self.toggle_play)
         self._transport.sig_step_requested.connect(self.step_frames)
+        bar = self._in_out
+        bar.sig_in_typed.connect(lambda text: self._on_mark_typed(text, bar.in_edit, self.set_in_frame))
+        bar.sig_out_typed.connect(lambda text: self._on_mark_typed(text, bar.out_edit, self.set_out_frame))
+        bar.sig_done.connect(self._on_bar_edit_given_up)
 
     # Opening
 
@@ -307,6 +314,7 @@ class PlayerPane(QWidget):
     def _set_video_controls_enabled(self, enabled: bool) -> None:
         self._scrub.setEnabled(enabled)
         self._transport.set_video_controls_enabled(enabled)
+        self._in_out.setEnabled(enabled)
         if not enabled:
             self._transport.show_frame(0.0, None, 0.0)
 
@@ -467,11 +475,38 @@ class PlayerPane(QWidget):
         self._marks.clear()
         self._publish_segment()
 
+    def _shown_marks(self) -> tuple[tuple[float, int] | None, tuple[float, int] | None]:
+        """The in and out frames as the bar shows them: (own time, number), or None where unset."""
+        timeline = self.timeline
+        return tuple(  # type: ignore[return-value]
+            None if index is None or timeline is None else (timeline.time_of(index), timeline.clamp(index))
+            for index in (self._marks.in_frame, self._marks.out_frame)
+        )
+
+    def _on_bar_edit_given_up(self) -> None:
+        self._in_out.give_up_edits(self._shown_marks())
+        self.setFocus()
+
     def _publish_segment(self) -> None:
+        self._in_out.show_marks(self._shown_marks())
         segment = self.segment()
         if segment != self._scrub.segment():
             self._scrub.set_segment(segment)
             self.sig_segment_changed.emit(segment)
+
+    def _on_mark_typed(self, text: str, edit, set_frame) -> None:
+        if self._info is None:
+            return
+        if not text.strip():
+            set_frame(None)
+        else:
+            try:
+                index = self.timeline.frame_from_text(text)
+            except InvalidPosition as error:
+                self._in_out.show_error(edit, str(error))
+                return
+            set_frame(index)
+        self.setFocus()
 
     def _mark_in_here(self) -> None:
         self.set_in_frame(self.current_frame_index())

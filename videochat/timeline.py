@@ -25,10 +25,12 @@ from __future__ import annotations
 import bisect
 import math
 
-from videochat.errors import InvalidSegment
+from videochat.errors import InvalidPosition, InvalidSegment
+from videochat.timecode import format_time, parse_time
 
 # A time rounded to the millisecond is at most this far from the time it was rounded from.
 TOLERANCE_S = 5e-4
+POSITION_HINT = "Type a time (1:02.5 or 62.5 seconds) or a frame number (#38, or 38)."
 
 
 class Timeline:
@@ -101,6 +103,27 @@ class Timeline:
         if first > last:  # no frame's time inside: the frame on screen at the start
             first = last = self.frame_at(start)
         return self.clamp(first), last
+
+    def frame_from_text(self, text: str) -> int:
+        """The frame a typed position names: a frame number ("38" or "#38"), or a time ("1:02.5",
+        "62.5", as the player shows times), which names the frame on screen then.
+
+        Raises `InvalidPosition` with what to type instead.
+        """
+        text = text.strip()
+        number = text[1:].strip() if text.startswith("#") else text
+        if number.isascii() and number.isdigit():  # isdigit alone takes other scripts' digits too
+            index = int(number)
+            if index > self.last_frame:
+                raise InvalidPosition(f"Frame {index} is past the last frame: the frames are numbered 0 to {self.last_frame}.")
+            return index
+        try:
+            seconds = parse_time(text)
+        except ValueError:
+            raise InvalidPosition(POSITION_HINT) from None
+        if seconds >= self.end:
+            raise InvalidPosition(f"{format_time(seconds)} is past the end of the video ({format_time(self.end)}).")
+        return self.frame_at(seconds)
 
     def frame_ending_at(self, seconds: float) -> int:
         """The last frame of a span that ends at `seconds`: the last frame whose time is before it."""

@@ -118,3 +118,22 @@ def test_on_vfr_the_sampler_the_note_from_an_answer_and_the_timeline_agree(clips
     assert timeline.frames_in(note.start, note.end) == (sample.indices[0], sample.indices[-1])
     again = sample_internvl2(info, 64, (note.start, note.end))
     assert list(again.indices) == list(range(sample.indices[0], sample.indices[-1] + 1))
+
+
+def test_a_typed_time_or_frame_number_names_a_frame(info):
+    from videochat.timecode import format_time
+
+    timeline = Timeline.of(info)
+    for index in (0, 38, 39, 46, info.frame_count - 1):
+        assert timeline.frame_from_text(str(index)) == index
+        assert timeline.frame_from_text(f" #{index} ") == index
+        assert timeline.frame_from_text(format_time(info.times[index])) == index  # the time the player shows
+    assert timeline.frame_from_text("0:00:01.5") == timeline.frame_at(1.5)
+    assert timeline.frame_from_text("1,5") == timeline.frame_at(1.5)
+
+
+@pytest.mark.parametrize(("text", "words"), [("", "Type a time"), ("soon", "Type a time"), ("#", "Type a time"), ("-3", "Type a time"), ("#-1", "Type a time"), ("90", "past the last frame"), ("1:00", "past the end"), ("nan", "Type a time")])
+def test_a_typed_position_that_names_no_frame_is_refused_with_what_to_type(clips, text, words):
+    timeline = Timeline.of(probe(clips("plain.mp4")))
+    with pytest.raises(errors.InvalidPosition, match=words):
+        timeline.frame_from_text(text)

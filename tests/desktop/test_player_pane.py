@@ -489,3 +489,45 @@ def test_m_toggles_a_visible_mute_state(qtbot, pane, clips):
     assert not pane.is_muted() and not button.isChecked() and not audio.isMuted()
     button.click()
     assert pane.is_muted() and audio.isMuted()
+
+
+def type_into(qtbot, field, text: str) -> None:
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=WAIT_MS)
+    field.selectAll()
+    QTest.keyClick(field, Qt.Key.Key_Backspace)
+    QTest.keyClicks(field, text)
+    QTest.keyClick(field, Qt.Key.Key_Return)
+
+
+def test_in_and_out_show_their_frames_time_and_number_and_take_a_typed_time_or_frame_number(qtbot, pane, clips):
+    from videochat.timecode import format_time
+
+    info = open_clip(qtbot, pane, clips("vfr.mp4"))
+    in_edit, out_edit = pane.findChild(QLineEdit, "playerIn"), pane.findChild(QLineEdit, "playerOut")
+    in_frame, out_frame = pane.findChild(QLabel, "playerInFrame"), pane.findChild(QLabel, "playerOutFrame")
+    focus_pane(qtbot, pane)
+    pane.seek_to_frame(38)
+    QTest.keyClick(pane, Qt.Key.Key_I)
+    assert (in_edit.text(), in_frame.text(), out_edit.text()) == (format_time(info.times[38]), "frame 38", "")
+
+    type_into(qtbot, out_edit, "46")
+    assert pane.in_out_frames() == (38, 46)
+    assert (out_edit.text(), out_frame.text()) == (format_time(info.times[46]), "frame 46")
+    assert pane.hasFocus()  # the player's keys work again
+
+    type_into(qtbot, in_edit, format_time(info.times[40]))
+    assert pane.in_out_frames() == (40, 46) and in_edit.text() == format_time(info.times[40])
+
+    type_into(qtbot, in_edit, "soon")
+    message = pane.findChild(QLabel, "playerPositionMessage")
+    assert "Type a time" in message.text() and pane.in_out_frames() == (40, 46)
+    type_into(qtbot, in_edit, "#999")
+    assert "past the last frame" in message.text()
+    QTest.keyClick(in_edit, Qt.Key.Key_Escape)  # gives up the edit, keeps the marks
+    assert pane.hasFocus() and pane.in_out_frames() == (40, 46)
+    assert in_edit.text() == format_time(info.times[40]) and message.text() == ""
+
+    type_into(qtbot, in_edit, "")
+    assert pane.in_out_frames() == (0, 46) and in_edit.text() == "" and message.text() == ""
+
