@@ -1,4 +1,4 @@
-"""The row under the transport: the in and out frames (times and numbers, editable).
+"""The row under the transport: the in and out frames (times and numbers, editable), loop.
 
 A view only: it shows what the pane tells it and emits what was typed; the pane reads the text
 with the core's `Timeline.frame_from_text` and shows back the frame it named, or the message.
@@ -9,7 +9,7 @@ and Esc hand the focus back to the player.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
 from desktop.transport_bar import TIME_STYLE
 from videochat.timecode import format_time
@@ -62,6 +62,7 @@ class PositionEdit(QLineEdit):
 class InOutBar(QWidget):
     sig_in_typed = Signal(str)  # an empty text clears the in
     sig_out_typed = Signal(str)
+    sig_loop_toggled = Signal(bool)
     sig_done = Signal()  # Esc in a field: the edit is given up, the player takes the focus back
 
     def __init__(self, parent: QWidget | None = None):
@@ -75,6 +76,13 @@ class InOutBar(QWidget):
         self.message = QLabel()
         self.message.setObjectName("playerPositionMessage")
         self.message.setStyleSheet("QLabel { color: #c0392b; }")
+        self.loop_button = QToolButton()
+        self.loop_button.setObjectName("playerLoop")
+        self.loop_button.setText("Loop")
+        self.loop_button.setCheckable(True)
+        self.loop_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.loop_button.setToolTip("Play the in/out segment (or the whole video) over and over (R)")
+        self.loop_button.toggled.connect(self.sig_loop_toggled)
 
         for edit, signal in ((self.in_edit, self.sig_in_typed), (self.out_edit, self.sig_out_typed)):
             edit.sig_typed.connect(signal)
@@ -85,6 +93,7 @@ class InOutBar(QWidget):
             layout.addWidget(QLabel(title))
             layout.addWidget(edit)
             layout.addWidget(frame)
+        layout.addWidget(self.loop_button)
         layout.addWidget(self.message, 1)
 
     def show_marks(self, marks: tuple[tuple[float, int] | None, tuple[float, int] | None]) -> None:
@@ -104,3 +113,6 @@ class InOutBar(QWidget):
     def give_up_edits(self, marks) -> None:
         """Esc: the fields show the marks again, without a message."""
         self.show_marks(marks)
+
+    def set_looping(self, looping: bool) -> None:
+        self.loop_button.setChecked(looping)

@@ -26,6 +26,7 @@ BINDINGS: tuple[tuple[str, str], ...] = (
     ("Esc", "clear-in-out"),
     ("[", "speed-down"),
     ("]", "speed-up"),
+    ("R", "loop"),
     ("M", "mute"),
     ("?", "show-shortcuts"),
 )
@@ -47,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "clear-in-out": "Clear in and out",
     "speed-down": "Slower",
     "speed-up": "Faster",
+    "loop": "Loop the in/out segment (or the whole video) on or off",
     "mute": "Mute or unmute",
     "show-shortcuts": "This list of keyboard shortcuts",
 }

@@ -94,6 +94,7 @@ class PlayerPane(QWidget):
         self._pending: _PendingOpen | None = None
         self._open_serial = 0
         self._marks = InOut()
+        self._looping = False
         self._resume_after_drag = False
 
         # Made after the window shows, or for the first open (desktop/media_objects.py).
@@ -157,6 +158,7 @@ class PlayerPane(QWidget):
         bar = self._in_out
         bar.sig_in_typed.connect(lambda text: self._on_mark_typed(text, bar.in_edit, self.set_in_frame))
         bar.sig_out_typed.connect(lambda text: self._on_mark_typed(text, bar.out_edit, self.set_out_frame))
+        bar.sig_loop_toggled.connect(self.set_looping)
         bar.sig_done.connect(self._on_bar_edit_given_up)
 
     # Opening
@@ -227,6 +229,10 @@ class PlayerPane(QWidget):
             self._pending.player_ready = True
             self._finish_open_if_ready()
         elif status == QMediaPlayer.MediaStatus.EndOfMedia and self._info is not None:
+            if self._looping:
+                self.seek_to_frame(self._loop_frames()[0])
+                self._player.play()
+                return
             # Qt blanks the picture at the end; hold the last frame instead, as mpv's keep-open does.
             self._player.pause()
             self.seek_to_frame(self._info.frame_count - 1)
@@ -386,6 +392,10 @@ class PlayerPane(QWidget):
         self._scrub.set_position(seconds)
         self._transport.show_frame(seconds, index, self._info.duration)
         self.sig_position_changed.emit(seconds)
+        if self._looping and self.is_playing():
+            first, last = self._loop_frames()
+            if index > last:
+                self.seek_to_frame(first)
 
     # Playback
 
@@ -508,6 +518,22 @@ class PlayerPane(QWidget):
             set_frame(index)
         self.setFocus()
 
+    # Loop
+
+    def is_looping(self) -> bool:
+        return self._looping
+
+    def set_looping(self, looping: bool) -> None:
+        """Loop the in/out segment (the whole video without one): past its out frame, playback starts again at its in."""
+        self._looping = bool(looping)
+        self._in_out.set_looping(self._looping)
+
+    def toggle_loop(self) -> None:
+        self.set_looping(not self._looping)
+
+    def _loop_frames(self) -> tuple[int, int]:
+        return self.in_out_frames() or (0, self._info.frame_count - 1)
+
     def _mark_in_here(self) -> None:
         self.set_in_frame(self.current_frame_index())
 
@@ -547,6 +573,7 @@ class PlayerPane(QWidget):
             "speed-down": lambda: self._transport.change_speed(-1),
             "speed-up": lambda: self._transport.change_speed(1),
             "mute": self.toggle_mute,
+            "loop": self.toggle_loop,
         }
 
     def _install_shortcuts(self) -> None:

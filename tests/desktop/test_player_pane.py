@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QKeyEvent
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 import videochat.video
 from desktop.player_pane import PlayerPane
@@ -531,3 +531,19 @@ def test_in_and_out_show_their_frames_time_and_number_and_take_a_typed_time_or_f
     type_into(qtbot, in_edit, "")
     assert pane.in_out_frames() == (0, 46) and in_edit.text() == "" and message.text() == ""
 
+
+def test_r_loops_the_segment_from_its_out_frame_back_to_its_in_frame(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    focus_pane(qtbot, pane)
+    pane.set_in_frame(30)
+    pane.set_out_frame(40)
+    QTest.keyClick(pane, Qt.Key.Key_R)
+    assert pane.is_looping() and pane.findChild(QToolButton, "playerLoop").isChecked()
+    seen = []
+    pane.sig_position_changed.connect(lambda seconds: seen.append(pane.timeline.frame_at(seconds)))
+    pane.seek_to_frame(30)
+    pane.play()
+    qtbot.waitUntil(lambda: any(a >= 38 and b <= 32 for a, b in zip(seen, seen[1:])), timeout=WAIT_MS)
+    assert pane.is_playing()
+    QTest.keyClick(pane, Qt.Key.Key_R)
+    assert not pane.is_looping() and not pane.findChild(QToolButton, "playerLoop").isChecked()
