@@ -1,4 +1,4 @@
-"""The row under the transport: the in and out frames (times and numbers, editable), loop.
+"""The row under the transport: go to a position, the in and out frames (times and numbers, editable), loop.
 
 A view only: it shows what the pane tells it and emits what was typed; the pane reads the text
 with the core's `Timeline.frame_from_text` and shows back the frame it named, or the message.
@@ -60,6 +60,7 @@ class PositionEdit(QLineEdit):
 
 
 class InOutBar(QWidget):
+    sig_go_to_typed = Signal(str)
     sig_in_typed = Signal(str)  # an empty text clears the in
     sig_out_typed = Signal(str)
     sig_loop_toggled = Signal(bool)
@@ -67,6 +68,7 @@ class InOutBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.go_to = PositionEdit("playerGoTo", "Go to…", f"Go to a time or frame (Ctrl+G). {POSITION_HINT}")
         self.in_edit = PositionEdit("playerIn", "not set", f"The in frame (I), included. {POSITION_HINT} Empty: none.")
         self.out_edit = PositionEdit("playerOut", "not set", f"The out frame (O), included. {POSITION_HINT} Empty: none.")
         self.in_frame = QLabel()
@@ -84,11 +86,13 @@ class InOutBar(QWidget):
         self.loop_button.setToolTip("Play the in/out segment (or the whole video) over and over (R)")
         self.loop_button.toggled.connect(self.sig_loop_toggled)
 
-        for edit, signal in ((self.in_edit, self.sig_in_typed), (self.out_edit, self.sig_out_typed)):
+        for edit, signal in ((self.go_to, self.sig_go_to_typed), (self.in_edit, self.sig_in_typed), (self.out_edit, self.sig_out_typed)):
             edit.sig_typed.connect(signal)
             edit.sig_left.connect(self.sig_done)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.go_to)
+        layout.addSpacing(12)
         for title, edit, frame in (("In", self.in_edit, self.in_frame), ("Out", self.out_edit, self.out_frame)):
             layout.addWidget(QLabel(title))
             layout.addWidget(edit)
@@ -110,9 +114,18 @@ class InOutBar(QWidget):
         edit.show_error(message)
         self.message.setText(message or "")
 
+    def went_to(self) -> None:
+        self.go_to.clear()
+        self.show_error(self.go_to, None)
+
     def give_up_edits(self, marks) -> None:
         """Esc: the fields show the marks again, without a message."""
+        self.went_to()
         self.show_marks(marks)
 
     def set_looping(self, looping: bool) -> None:
         self.loop_button.setChecked(looping)
+
+    def start_go_to(self) -> None:
+        self.go_to.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.go_to.selectAll()

@@ -27,6 +27,7 @@ BINDINGS: tuple[tuple[str, str], ...] = (
     ("[", "speed-down"),
     ("]", "speed-up"),
     ("R", "loop"),
+    ("Ctrl+G", "go-to"),
     ("M", "mute"),
     ("?", "show-shortcuts"),
 )
@@ -49,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "speed-down": "Slower",
     "speed-up": "Faster",
     "loop": "Loop the in/out segment (or the whole video) on or off",
+    "go-to": "Go to a time or frame number (type it, then Enter)",
     "mute": "Mute or unmute",
     "show-shortcuts": "This list of keyboard shortcuts",
 }
@@ -60,7 +62,17 @@ def keys_of(command: str) -> list[str]:
 
 
 def commands_by_key_code(names) -> dict[int, str]:
-    """Qt key code → command, for the commands in `names` (those one handler owns)."""
+    """Qt key code → command, for the plain keys (no Ctrl, Alt or Meta) of the commands in `names`."""
     from PySide6.QtGui import QKeySequence
 
-    return {QKeySequence(key)[0].key(): command for key, command in BINDINGS if command in names}
+    plain = {}
+    for key, command in BINDINGS:
+        combination = QKeySequence(key)[0]
+        if command in names and not has_modifier(key):
+            plain[combination.key()] = command
+    return plain
+
+
+def has_modifier(key: str) -> bool:
+    """Whether a key of the table needs Ctrl, Alt or Meta (such keys act window-wide, even from a text box)."""
+    return "+" in key[:-1]

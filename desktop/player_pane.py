@@ -156,6 +156,7 @@ class PlayerPane(QWidget):
         self._transport.sig_play_toggled.connect(self.toggle_play)
         self._transport.sig_step_requested.connect(self.step_frames)
         bar = self._in_out
+        bar.sig_go_to_typed.connect(self._on_go_to_typed)
         bar.sig_in_typed.connect(lambda text: self._on_mark_typed(text, bar.in_edit, self.set_in_frame))
         bar.sig_out_typed.connect(lambda text: self._on_mark_typed(text, bar.out_edit, self.set_out_frame))
         bar.sig_loop_toggled.connect(self.set_looping)
@@ -518,6 +519,22 @@ class PlayerPane(QWidget):
             set_frame(index)
         self.setFocus()
 
+    def _on_go_to_typed(self, text: str) -> None:
+        if self._info is None:
+            return
+        try:
+            index = self.timeline.frame_from_text(text)
+        except InvalidPosition as error:
+            self._in_out.show_error(self._in_out.go_to, str(error))
+            return
+        self._in_out.went_to()
+        self.seek_to_frame(index)
+        self.setFocus()
+
+    def go_to(self) -> None:
+        """Put the focus in the go-to field, its text selected, for a time or frame number."""
+        self._in_out.start_go_to()
+
     # Loop
 
     def is_looping(self) -> bool:
@@ -574,6 +591,7 @@ class PlayerPane(QWidget):
             "speed-up": lambda: self._transport.change_speed(1),
             "mute": self.toggle_mute,
             "loop": self.toggle_loop,
+            "go-to": self.go_to,
         }
 
     def _install_shortcuts(self) -> None:
@@ -581,7 +599,9 @@ class PlayerPane(QWidget):
             if name not in self.commands():
                 continue
             shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # Keys with Ctrl cannot be typed into a text box, so they act window-wide.
+            wide = keys.has_modifier(key)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut if wide else Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.setAutoRepeat(True)
             shortcut.activated.connect(lambda name=name: self.run_command(name))
 

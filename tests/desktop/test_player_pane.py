@@ -532,6 +532,28 @@ def test_in_and_out_show_their_frames_time_and_number_and_take_a_typed_time_or_f
     assert pane.in_out_frames() == (0, 46) and in_edit.text() == "" and message.text() == ""
 
 
+def test_ctrl_g_goes_to_a_typed_time_or_frame_number(qtbot, pane, clips):
+    from videochat.timecode import format_time
+
+    info = open_clip(qtbot, pane, clips("vfr.mp4"))
+    go_to = pane.findChild(QLineEdit, "playerGoTo")
+    focus_pane(qtbot, pane)
+    QTest.keyClick(pane, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(go_to.hasFocus, timeout=WAIT_MS)
+    QTest.keyClicks(go_to, "#50")
+    QTest.keyClick(go_to, Qt.Key.Key_Return)
+    wait_until_shown(qtbot, pane, 50)
+    qtbot.waitUntil(lambda: readout(pane) == (format_time(info.times[50]), "frame 50"), timeout=WAIT_MS)
+    assert pane.hasFocus() and go_to.text() == ""
+
+    QTest.keyClick(pane, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(go_to.hasFocus, timeout=WAIT_MS)
+    QTest.keyClicks(go_to, format_time(info.times[39]))
+    QTest.keyClick(go_to, Qt.Key.Key_Return)
+    wait_until_shown(qtbot, pane, 39)
+    assert pane.current_frame_index() == 39
+
+
 def test_r_loops_the_segment_from_its_out_frame_back_to_its_in_frame(qtbot, pane, clips):
     open_clip(qtbot, pane, clips("plain.mp4"))
     focus_pane(qtbot, pane)
