@@ -11,14 +11,17 @@ Frames: one frame, one time (`videochat/timeline.py`). Every seek aims inside th
 true presentation time (from the probe), away from its edges where Qt shows a neighbour (see
 `_seek_target`), so the frame on screen is the one `current_frame_index()` names, on
 variable-frame-rate video too; the readout and the scrub bar show that frame's own time and
-number, never the position inside it. In and out are frames (`InOut`); `segment()` is their span.
+number, never the position inside it. In and out are frames (`InOut`); `segment()` is their span,
+and `set_in_point`/`set_out_point` take such a span's ends back to the same frames. The row
+under the transport (`desktop/in_out_bar.py`) shows them, takes typed ones, goes to a typed
+position and loops.
 
 Keys, as in mpv and video editors: the table is `desktop/keys.py` (key → command name), the
 handlers are `commands()` (command name → method). J goes back rather than playing backwards,
-which Qt cannot. They are QShortcuts with Qt.WidgetWithChildrenShortcut, so they act while the focus is in the
-pane and never while typing elsewhere. For window-wide keys the main window calls
-`handle_key(event)` from its keyPressEvent: a window sees only keys its focused widget left
-unused, so text boxes keep theirs.
+which Qt cannot. They are QShortcuts with Qt.WidgetWithChildrenShortcut, so they act while the
+focus is in the pane and never while typing elsewhere (keys with Ctrl act window-wide). For
+window-wide keys the main window calls `handle_key(event)` from its keyPressEvent: a window sees
+only keys its focused widget left unused, so text boxes keep theirs.
 """
 
 from __future__ import annotations

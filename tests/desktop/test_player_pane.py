@@ -569,3 +569,17 @@ def test_r_loops_the_segment_from_its_out_frame_back_to_its_in_frame(qtbot, pane
     assert pane.is_playing()
     QTest.keyClick(pane, Qt.Key.Key_R)
     assert not pane.is_looping() and not pane.findChild(QToolButton, "playerLoop").isChecked()
+
+
+def test_a_segments_ends_set_back_as_in_and_out_points_give_the_same_frames(qtbot, pane, clips):
+    from videochat.timecode import milliseconds
+
+    open_clip(qtbot, pane, clips("vfr.mp4"))
+    for first, last in [(38, 46), (0, 0), (41, 89)]:
+        pane.set_in_frame(first)
+        pane.set_out_frame(last)
+        start, end = pane.segment()
+        pane.clear_segment()
+        pane.set_in_point(milliseconds(start) / 1000)  # as a session or note stores it
+        pane.set_out_point(milliseconds(end) / 1000)
+        assert pane.in_out_frames() == (first, last)
