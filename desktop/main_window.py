@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QMainWindow, QPlainTe
 from desktop.background import run_in_background
 from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
 from desktop.errors import ErrorPresenter
+from desktop.keys import commands_by_key_code, keys_of
 from desktop.notes_panel import NotesPanel
 from desktop.player_pane import PlayerPane
 from videochat.errors import VideoChatError
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.model_manager = None  # made on first use: desktop/model_manager.py
         self._making_model_manager = False
         self.batch_window = None  # made on first use: desktop/batch_window.py
+        self.shortcuts_dialog = None  # made on first use: desktop/shortcuts_dialog.py
         self._pending_model: str | None = None
         self._last_request: AskRequest | None = None  # for Regenerate
         # The first question after a video opens starts a new conversation, as the restored chat says.
@@ -136,6 +138,13 @@ class MainWindow(QMainWindow):
         batch_action = QAction("&Batch: every question of every clip…", self, shortcut=QKeySequence("Ctrl+B"))
         batch_action.triggered.connect(self.show_batch_window)
         tools_menu.addAction(batch_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        # The key is the table's (desktop/keys.py); a text box being typed in keeps its "?" (Qt
+        # lets a focused text field override a window's shortcut for a printable key).
+        shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence(keys_of("show-shortcuts")[0]))
+        shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(shortcuts_action)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -248,18 +257,23 @@ class MainWindow(QMainWindow):
         self._show_notes(self.sessions.current())
 
     def _on_note_requested(self, turn_index: int) -> None:
-        self._change_notes(lambda session: session.note_from_answer(turn_index))
+        timeline = self.player.timeline
+        self._change_notes(lambda session: session.note_from_answer(turn_index, timeline))
 
     def _on_note_added(self) -> None:
+        # Over the in/out frames, else over the frame on screen: a span ends where its last frame does.
         segment = self.player.segment()
-        if segment is None:
-            here = self.player.position_seconds()
-            segment = (here, here)
-        self._change_notes(lambda session: session.add_note(segment[0], segment[1], ""))
+        if segment is None and self.player.timeline is not None:
+            segment = self.player.timeline.span(*(2 * [self.player.current_frame_index()]))
+        if segment is not None:
+            self._change_notes(lambda session: session.add_note(segment[0], segment[1], ""))
 
     def _on_note_edited(self, note_id: str, start: float, end: float, text: str) -> None:
-        duration = self.player.info.duration if self.player.info else 0.0
-        start, end = (min(max(0.0, t), duration) if duration > 0 else max(0.0, t) for t in (start, end))
+        timeline = self.player.timeline
+        if timeline is not None:
+            start, end = timeline.clamp_time(start), timeline.clamp_time(end)
+        else:
+            start, end = max(0.0, start), max(0.0, end)
         self._change_notes(lambda session: session.edit_note(note_id, start=start, end=end, text=text))
 
     def _on_notes_removed(self, note_ids: list) -> None:
@@ -283,8 +297,21 @@ class MainWindow(QMainWindow):
         if event.key() == Qt.Key.Key_Escape and _is_text_field(self.focusWidget()):
             self.player.setFocus()
             event.accept()
-        elif not self.player.handle_key(event):
-            super().keyPressEvent(event)
+            return
+        if self.player.handle_key(event) or self._handle_window_key(event):
+            return
+        super().keyPressEvent(event)
+
+    def _handle_window_key(self, event) -> bool:
+        """The key table's window commands (desktop/keys.py) that no widget took on the way here."""
+        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier):
+            return False
+        handlers = {"show-shortcuts": self.show_shortcuts}
+        command = commands_by_key_code(handlers).get(event.key())
+        if command is None:
+            return False
+        handlers[command]()
+        return True
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if event.mimeData().hasUrls():
@@ -349,6 +376,13 @@ class MainWindow(QMainWindow):
         self.model_manager.sig_use_model.connect(self.load_model)
         self.model_manager.sig_models_changed.connect(self.worker.find_models)
         _bring_forward(self.model_manager)
+
+    def show_shortcuts(self) -> None:
+        if self.shortcuts_dialog is None:
+            from desktop.shortcuts_dialog import ShortcutsDialog
+
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        _bring_forward(self.shortcuts_dialog)
 
     def show_batch_window(self) -> None:
         if self.batch_window is None:

@@ -1,4 +1,4 @@
-"""The transport's icons, drawn: play, pause, and one frame back or forward.
+"""The transport's icons, drawn: play, pause, one frame back or forward, sound on and muted.
 
 Drawn rather than taken from QStyle's standard icons, for the start-up: QStyle is the class with
 the most enums PySide6 builds in Python (about 6 ms of the window's first appearance, measured),
@@ -19,6 +19,16 @@ SHAPES: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
     "pause": (((3.5, 3), (6.5, 3), (6.5, 13), (3.5, 13)), ((9.5, 3), (12.5, 3), (12.5, 13), (9.5, 13))),
     "frame-back": (((2.5, 3), (4.5, 3), (4.5, 13), (2.5, 13)), ((13.5, 3), (5.5, 8), (13.5, 13))),
     "frame-forward": (((11.5, 3), (13.5, 3), (13.5, 13), (11.5, 13)), ((2.5, 3), (10.5, 8), (2.5, 13))),
+    "sound": (
+        ((1.5, 6), (4.5, 6), (8.5, 2.5), (8.5, 13.5), (4.5, 10), (1.5, 10)),
+        ((10.5, 6), (11.8, 6), (11.8, 10), (10.5, 10)),
+        ((13.2, 4), (14.5, 4), (14.5, 12), (13.2, 12)),
+    ),
+    "muted": (
+        ((1.5, 6), (4.5, 6), (8.5, 2.5), (8.5, 13.5), (4.5, 10), (1.5, 10)),
+        ((10, 6.2), (10.7, 5.5), (15, 9.8), (14.3, 10.5)),
+        ((10, 9.8), (14.3, 5.5), (15, 6.2), (10.7, 10.5)),
+    ),
 }
 
 

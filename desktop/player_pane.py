@@ -7,37 +7,41 @@ video. With a video open, the probe goes first and the video stays until the new
 it: a file that fails then leaves the video as it was, with the message in a notice above it.
 Either way `sig_open_failed` tells the window, and opening another file works.
 
-Frames: every seek aims inside the frame by its true presentation time (from the probe), away
-from its edges where Qt shows a neighbour (see `_seek_target`), so the frame on screen is the
-one `current_frame_index()` names, on variable-frame-rate video too.
+Frames: one frame, one time (`videochat/timeline.py`). Every seek aims inside the frame by its
+true presentation time (from the probe), away from its edges where Qt shows a neighbour (see
+`_seek_target`), so the frame on screen is the one `current_frame_index()` names, on
+variable-frame-rate video too; the readout and the scrub bar show that frame's own time and
+number, never the position inside it. In and out are frames (`InOut`); `segment()` is their span,
+and `set_in_point`/`set_out_point` take such a span's ends back to the same frames. The row
+under the transport (`desktop/in_out_bar.py`) shows them, takes typed ones, goes to a typed
+position and loops.
 
-Keys, as in mpv and video editors (one table, `_key_actions`):
-  Space play/pause (on the last frame: from the start) · K pause · L play; again: faster ·
-  J slower while faster than 1×, otherwise pause and back 1 s (Qt cannot play backwards) ·
-  ←/→ 5 s · , / . one frame back/forward, paused · Home/End first/last frame ·
-  I/O in/out at the frame on screen · Esc clear in/out · [ / ] speed down/up · M mute.
-They are QShortcuts with Qt.WidgetWithChildrenShortcut, so they act while the focus is in the
-pane and never while typing elsewhere. For window-wide keys the main window calls
-`handle_key(event)` from its keyPressEvent: a window sees only keys its focused widget left
-unused, so text boxes keep theirs.
+Keys, as in mpv and video editors: the table is `desktop/keys.py` (key → command name), the
+handlers are `commands()` (command name → method). J goes back rather than playing backwards,
+which Qt cannot. They are QShortcuts with Qt.WidgetWithChildrenShortcut, so they act while the
+focus is in the pane and never while typing elsewhere (keys with Ctrl act window-wide). For
+window-wide keys the main window calls `handle_key(event)` from its keyPressEvent: a window sees
+only keys its focused widget left unused, so text boxes keep theirs.
 """
 
 from __future__ import annotations
 
-import bisect
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QTimer, QUrl, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from desktop import keys
 from desktop.background import run_in_background
+from desktop.in_out_bar import InOutBar
 from desktop.media_objects import MediaObjects
 from desktop.probes import probes
 from desktop.scrub_bar import ScrubBar
 from desktop.transport_bar import TransportBar
-from videochat.errors import UnreadableVideo
+from videochat.errors import InvalidPosition, UnreadableVideo
+from videochat.timeline import InOut, Timeline
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QMediaPlayer
@@ -92,8 +96,8 @@ class PlayerPane(QWidget):
         self._info: VideoInfo | None = None
         self._pending: _PendingOpen | None = None
         self._open_serial = 0
-        self._in_point: float | None = None
-        self._out_point: float | None = None
+        self._marks = InOut()
+        self._looping = False
         self._resume_after_drag = False
 
         # Made after the window shows, or for the first open (desktop/media_objects.py).
@@ -118,11 +122,13 @@ class PlayerPane(QWidget):
         self._stack.addWidget(message_page)
         self._scrub = ScrubBar()
         self._transport = TransportBar()
+        self._in_out = InOutBar()
         layout = QVBoxLayout(self)
         layout.addWidget(self._notice)
         layout.addWidget(self._stack, 1)
         layout.addWidget(self._scrub)
         layout.addWidget(self._transport)
+        layout.addWidget(self._in_out)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
@@ -134,6 +140,7 @@ class PlayerPane(QWidget):
 
     def _wire_media(self, media: MediaObjects) -> None:
         media.audio.setVolume(self._transport.volume())
+        media.audio.setMuted(self._transport.is_muted())
         media.player.setPlaybackRate(self._transport.speed())
         media.video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._stack.addWidget(media.video)
@@ -143,6 +150,7 @@ class PlayerPane(QWidget):
         media.player.playbackStateChanged.connect(self._on_playback_state_changed)
         self._transport.sig_speed_changed.connect(media.player.setPlaybackRate)
         self._transport.sig_volume_changed.connect(media.audio.setVolume)
+        self._transport.sig_muted_changed.connect(media.audio.setMuted)
 
     def _connect_signals(self) -> None:
         self._scrub.sig_seek_requested.connect(self.seek)
@@ -150,6 +158,12 @@ class PlayerPane(QWidget):
         self._scrub.sig_drag_finished.connect(self._on_drag_finished)
         self._transport.sig_play_toggled.connect(self.toggle_play)
         self._transport.sig_step_requested.connect(self.step_frames)
+        bar = self._in_out
+        bar.sig_go_to_typed.connect(self._on_go_to_typed)
+        bar.sig_in_typed.connect(lambda text: self._on_mark_typed(text, bar.in_edit, self.set_in_frame))
+        bar.sig_out_typed.connect(lambda text: self._on_mark_typed(text, bar.out_edit, self.set_out_frame))
+        bar.sig_loop_toggled.connect(self.set_looping)
+        bar.sig_done.connect(self._on_bar_edit_given_up)
 
     # Opening
 
@@ -219,6 +233,10 @@ class PlayerPane(QWidget):
             self._pending.player_ready = True
             self._finish_open_if_ready()
         elif status == QMediaPlayer.MediaStatus.EndOfMedia and self._info is not None:
+            if self._looping:
+                self.seek_to_frame(self._loop_frames()[0])
+                self._player.play()
+                return
             # Qt blanks the picture at the end; hold the last frame instead, as mpv's keep-open does.
             self._player.pause()
             self.seek_to_frame(self._info.frame_count - 1)
@@ -252,7 +270,7 @@ class PlayerPane(QWidget):
             return
         self._pending = None
         self._info = pending.info
-        self._in_point = self._out_point = None
+        self._marks.clear()
         self._scrub.set_ticks([])
         self._scrub.set_note_spans([])
         self._scrub.set_duration(self._info.duration)
@@ -284,7 +302,7 @@ class PlayerPane(QWidget):
         if self._player is not None:
             self._player.stop()
             self._player.setSource(QUrl())
-        self._in_point = self._out_point = None
+        self._marks.clear()
         self._publish_segment()
         self._scrub.set_duration(0.0)
         self._scrub.set_ticks([])
@@ -306,30 +324,33 @@ class PlayerPane(QWidget):
     def _set_video_controls_enabled(self, enabled: bool) -> None:
         self._scrub.setEnabled(enabled)
         self._transport.set_video_controls_enabled(enabled)
+        self._in_out.setEnabled(enabled)
         if not enabled:
-            self._transport.show_time(0.0, 0.0)
+            self._transport.show_frame(0.0, None, 0.0)
 
     # Position and frames
 
+    @property
+    def timeline(self) -> Timeline | None:
+        """The open video's frames and their times; None with no video."""
+        return Timeline.of(self._info) if self._info is not None else None
+
     def position_seconds(self) -> float:
+        """The player's position: inside the frame on screen, not its time (see `frame_time`)."""
         return self._player.position() / 1000.0 if self._player is not None else 0.0
 
     def current_frame_index(self) -> int:
         """The frame on screen: the last one whose time is at or before the position; -1 with no video."""
-        return self._frame_at(self.position_seconds()) if self._info is not None else -1
+        return self.timeline.frame_at(self.position_seconds()) if self._info is not None else -1
 
-    def _frame_end(self, index: int) -> float:
-        times = self._info.times
-        return float(times[index + 1]) if index + 1 < len(times) else float(times[0]) + self._info.duration
-
-    def _frame_at(self, seconds: float) -> int:
-        index = bisect.bisect_right(self._info.times, seconds) - 1
-        return min(max(index, 0), self._info.frame_count - 1)
+    def frame_time(self) -> float:
+        """The time of the frame on screen (its presentation time), as the readout shows it."""
+        return self.timeline.time_of(self.current_frame_index()) if self._info is not None else 0.0
 
     def seek(self, seconds: float) -> None:
         """Show the frame that is on screen at `seconds` (the position lands in its middle)."""
         if self._info is not None:
-            self.seek_to_frame(self._frame_at(seconds))
+            self.seek_to_frame(self.timeline.frame_at(seconds))
 
     def seek_to_frame(self, index: int) -> None:
         if self._info is None or self._player is None:
@@ -351,7 +372,7 @@ class PlayerPane(QWidget):
         """
         times = self._info.times
         nominal = 1.0 / self._info.fps
-        start, end = float(times[index]), self._frame_end(index)
+        start, end = float(times[index]), self.timeline.frame_end(index)
         shown_from = float(times[index - 1]) + nominal if index > 0 else start
         low, high = max(shown_from, start), min(start + nominal, end)
         if low >= high:  # two very short frames in a row: Qt's window lies outside the true one
@@ -368,10 +389,17 @@ class PlayerPane(QWidget):
     def _on_player_position_changed(self, milliseconds: int) -> None:
         if self._info is None:
             return
-        seconds = milliseconds / 1000.0
+        # The frame's own time, not the position inside it: one frame, one time.
+        timeline = self.timeline
+        index = timeline.frame_at(milliseconds / 1000.0)
+        seconds = timeline.time_of(index)
         self._scrub.set_position(seconds)
-        self._transport.show_time(seconds, self._info.duration)
+        self._transport.show_frame(seconds, index, self._info.duration)
         self.sig_position_changed.emit(seconds)
+        if self._looping and self.is_playing():
+            first, last = self._loop_frames()
+            if index > last:
+                self.seek_to_frame(first)
 
     # Playback
 
@@ -421,53 +449,116 @@ class PlayerPane(QWidget):
         """0..1, as the volume slider shows it (muting with M leaves it as it is)."""
         return self._transport.volume()
 
+    def is_muted(self) -> bool:
+        return self._transport.is_muted()
+
+    def toggle_mute(self) -> None:
+        self._transport.set_muted(not self._transport.is_muted())
+
     def set_volume(self, fraction: float) -> None:
         self._transport.set_volume(fraction)
 
     # Segment and answer ticks
 
     def segment(self) -> tuple[float, float] | None:
-        """(in, out) in seconds; a missing in is the start, a missing out the end; None when neither is set."""
-        if self._in_point is None and self._out_point is None:
-            return None
-        end = self._out_point if self._out_point is not None else (self._info.duration if self._info else 0.0)
-        return (self._in_point or 0.0, end)
+        """The in frame's time to the end of the out frame, in seconds (a missing in is the first
+        frame, a missing out the last); None when neither is set."""
+        return self._marks.span(self.timeline) if self._info is not None else None
+
+    def in_out_frames(self) -> tuple[int, int] | None:
+        """(in, out) frames, both included; None when neither is set."""
+        return self._marks.frames(self.timeline) if self._info is not None else None
+
+    def set_in_frame(self, index: int | None) -> None:
+        self._marks.set_in(None if index is None or self._info is None else self.timeline.clamp(index))
+        self._publish_segment()
+
+    def set_out_frame(self, index: int | None) -> None:
+        self._marks.set_out(None if index is None or self._info is None else self.timeline.clamp(index))
+        self._publish_segment()
 
     def set_in_point(self, seconds: float | None) -> None:
-        self._in_point = self._clamp_to_video(seconds)
-        # Like editors, the mark just made wins: an out at or before the new in is dropped.
-        if self._in_point is not None and self._out_point is not None and self._out_point <= self._in_point:
-            self._out_point = None
-        self._publish_segment()
+        """In at the frame on screen at `seconds`."""
+        self.set_in_frame(None if seconds is None or self._info is None else self.timeline.frame_at(seconds))
 
     def set_out_point(self, seconds: float | None) -> None:
-        self._out_point = self._clamp_to_video(seconds)
-        if self._in_point is not None and self._out_point is not None and self._out_point <= self._in_point:
-            self._in_point = None
-        self._publish_segment()
+        """Out at the last frame before `seconds`, so that the segment ends there (`segment()` gives it back)."""
+        self.set_out_frame(None if seconds is None or self._info is None else self.timeline.frame_ending_at(seconds))
 
     def clear_segment(self) -> None:
-        self._in_point = self._out_point = None
+        self._marks.clear()
         self._publish_segment()
 
-    def _clamp_to_video(self, seconds: float | None) -> float | None:
-        if seconds is None:
-            return None
-        duration = self._info.duration if self._info is not None else float("inf")
-        return min(max(float(seconds), 0.0), duration)
+    def _shown_marks(self) -> tuple[tuple[float, int] | None, tuple[float, int] | None]:
+        """The in and out frames as the bar shows them: (own time, number), or None where unset."""
+        timeline = self.timeline
+        return tuple(  # type: ignore[return-value]
+            None if index is None or timeline is None else (timeline.time_of(index), timeline.clamp(index))
+            for index in (self._marks.in_frame, self._marks.out_frame)
+        )
+
+    def _on_bar_edit_given_up(self) -> None:
+        self._in_out.give_up_edits(self._shown_marks())
+        self.setFocus()
 
     def _publish_segment(self) -> None:
+        self._in_out.show_marks(self._shown_marks())
         segment = self.segment()
         if segment != self._scrub.segment():
             self._scrub.set_segment(segment)
             self.sig_segment_changed.emit(segment)
 
+    def _on_mark_typed(self, text: str, edit, set_frame) -> None:
+        if self._info is None:
+            return
+        if not text.strip():
+            set_frame(None)
+        else:
+            try:
+                index = self.timeline.frame_from_text(text)
+            except InvalidPosition as error:
+                self._in_out.show_error(edit, str(error))
+                return
+            set_frame(index)
+        self.setFocus()
+
+    def _on_go_to_typed(self, text: str) -> None:
+        if self._info is None:
+            return
+        try:
+            index = self.timeline.frame_from_text(text)
+        except InvalidPosition as error:
+            self._in_out.show_error(self._in_out.go_to, str(error))
+            return
+        self._in_out.went_to()
+        self.seek_to_frame(index)
+        self.setFocus()
+
+    def go_to(self) -> None:
+        """Put the focus in the go-to field, its text selected, for a time or frame number."""
+        self._in_out.start_go_to()
+
+    # Loop
+
+    def is_looping(self) -> bool:
+        return self._looping
+
+    def set_looping(self, looping: bool) -> None:
+        """Loop the in/out segment (the whole video without one): past its out frame, playback starts again at its in."""
+        self._looping = bool(looping)
+        self._in_out.set_looping(self._looping)
+
+    def toggle_loop(self) -> None:
+        self.set_looping(not self._looping)
+
+    def _loop_frames(self) -> tuple[int, int]:
+        return self.in_out_frames() or (0, self._info.frame_count - 1)
+
     def _mark_in_here(self) -> None:
-        # In at the start and out at the end of the frame on screen, so that frame is inside.
-        self.set_in_point(float(self._info.times[self.current_frame_index()]))
+        self.set_in_frame(self.current_frame_index())
 
     def _mark_out_here(self) -> None:
-        self.set_out_point(self._frame_end(self.current_frame_index()))
+        self.set_out_frame(self.current_frame_index())
 
     @property
     def answer_ticks(self) -> list[float]:
@@ -483,35 +574,43 @@ class PlayerPane(QWidget):
 
     # Keys
 
-    def _key_actions(self) -> dict[int, object]:
+    def commands(self) -> dict[str, Callable[[], None]]:
+        """The handlers of the key table's player commands (`desktop/keys.py`), by name."""
         return {
-            Qt.Key.Key_Space: self.toggle_play,
-            Qt.Key.Key_K: self.pause,
-            Qt.Key.Key_L: self._on_key_faster,
-            Qt.Key.Key_J: self._on_key_slower_or_back,
-            Qt.Key.Key_Left: lambda: self.seek(self.position_seconds() - SEEK_STEP_S),
-            Qt.Key.Key_Right: lambda: self.seek(self.position_seconds() + SEEK_STEP_S),
-            Qt.Key.Key_Comma: lambda: self.step_frames(-1),
-            Qt.Key.Key_Period: lambda: self.step_frames(1),
-            Qt.Key.Key_Home: lambda: self.seek_to_frame(0),
-            Qt.Key.Key_End: lambda: self.seek_to_frame(self._info.frame_count - 1),
-            Qt.Key.Key_I: self._mark_in_here,
-            Qt.Key.Key_O: self._mark_out_here,
-            Qt.Key.Key_Escape: self.clear_segment,
-            Qt.Key.Key_BracketLeft: lambda: self._transport.change_speed(-1),
-            Qt.Key.Key_BracketRight: lambda: self._transport.change_speed(1),
-            Qt.Key.Key_M: self._toggle_mute,
+            "play-pause": self.toggle_play,
+            "pause": self.pause,
+            "play-faster": self._on_key_faster,
+            "slower-or-back": self._on_key_slower_or_back,
+            "seek-back": lambda: self.seek(self.frame_time() - SEEK_STEP_S),
+            "seek-forward": lambda: self.seek(self.frame_time() + SEEK_STEP_S),
+            "frame-back": lambda: self.step_frames(-1),
+            "frame-forward": lambda: self.step_frames(1),
+            "first-frame": lambda: self.seek_to_frame(0),
+            "last-frame": lambda: self.seek_to_frame(self._info.frame_count - 1),
+            "mark-in": self._mark_in_here,
+            "mark-out": self._mark_out_here,
+            "clear-in-out": self.clear_segment,
+            "speed-down": lambda: self._transport.change_speed(-1),
+            "speed-up": lambda: self._transport.change_speed(1),
+            "mute": self.toggle_mute,
+            "loop": self.toggle_loop,
+            "go-to": self.go_to,
         }
 
     def _install_shortcuts(self) -> None:
-        for key in self._key_actions():
+        for key, name in keys.BINDINGS:
+            if name not in self.commands():
+                continue
             shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # Keys with Ctrl cannot be typed into a text box, so they act window-wide.
+            wide = keys.has_modifier(key)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut if wide else Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.setAutoRepeat(True)
-            shortcut.activated.connect(lambda key=key: self._run_key_action(key))
+            shortcut.activated.connect(lambda name=name: self.run_command(name))
 
-    def _run_key_action(self, key: int) -> bool:
-        action = self._key_actions().get(key)
+    def run_command(self, name: str) -> bool:
+        """Run a player command of the key table; True when it ran (a video is open and it is one)."""
+        action = self.commands().get(name)
         if action is None or self._info is None:
             return False
         action()
@@ -522,7 +621,8 @@ class PlayerPane(QWidget):
         blocking = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
         if event.modifiers() & blocking:
             return False
-        return self._run_key_action(event.key())
+        name = keys.commands_by_key_code(self.commands()).get(event.key())
+        return name is not None and self.run_command(name)
 
     def _on_key_faster(self) -> None:
         if self.is_playing():
@@ -530,14 +630,9 @@ class PlayerPane(QWidget):
         else:
             self.play()
 
-    def _toggle_mute(self) -> None:
-        audio = self._media.audio
-        if audio is not None:  # none yet, or none to be had (no media backend)
-            audio.setMuted(not audio.isMuted())
-
     def _on_key_slower_or_back(self) -> None:
         if self.is_playing() and self.speed() > 1.0:
             self._transport.change_speed(-1)
         else:
             self.pause()
-            self.seek(self.position_seconds() - BACK_STEP_S)
+            self.seek(self.frame_time() - BACK_STEP_S)

@@ -1,4 +1,5 @@
-"""The row of controls under the player's scrub bar: play/pause, frame steps, time, speed, volume.
+"""The row of controls under the player's scrub bar: play/pause, frame steps, the frame's time and
+number, speed, mute, volume.
 
 A view only: it emits what the user asked for and shows what the pane tells it. None of its
 controls takes the keyboard focus, so clicking one leaves the focus (and the keys) on the pane.
@@ -26,11 +27,12 @@ class TransportBar(QWidget):
     sig_step_requested = Signal(int)  # frames, negative: back
     sig_speed_changed = Signal(float)
     sig_volume_changed = Signal(float)  # 0..1
+    sig_muted_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         icon_color = self.palette().color(QPalette.ColorRole.ButtonText)
-        self._icons = {kind: media_icon(kind, icon_color) for kind in ("play", "pause", "frame-back", "frame-forward")}
+        self._icons = {kind: media_icon(kind, icon_color) for kind in ("play", "pause", "frame-back", "frame-forward", "sound", "muted")}
         self._play_button = self._tool_button("play", "Play / pause (Space)")
         self._play_button.clicked.connect(self.sig_play_toggled)
         back = self._tool_button("frame-back", "Previous frame (,)")
@@ -40,7 +42,11 @@ class TransportBar(QWidget):
         self._time_label = QLabel()
         self._time_label.setObjectName("playerTime")
         self._time_label.setStyleSheet(TIME_STYLE)
-        self.show_time(0.0, 0.0)
+        self._frame_label = QLabel()
+        self._frame_label.setObjectName("playerFrame")
+        self._frame_label.setStyleSheet(TIME_STYLE)
+        self._frame_label.setToolTip("The frame on screen, numbered from 0 as the answers' frames are")
+        self.show_frame(0.0, None, 0.0)
         self._speed = QComboBox()
         self._speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._speed.setToolTip("Playback speed ([ and ])")
@@ -54,15 +60,22 @@ class TransportBar(QWidget):
         self._volume.setValue(round(Settings.volume * 100))  # the app's default; the window sets the user's own
         self._volume.setMaximumWidth(100)
         self._volume.setToolTip("Volume (M mutes)")
+        self._muted = False
+        self._mute_button = self._tool_button("sound", "")
+        self._mute_button.setObjectName("playerMute")
+        self._mute_button.setCheckable(True)
+        self._mute_button.toggled.connect(self.set_muted)
+        self._show_muted()
         self._volume.valueChanged.connect(lambda value: self.sig_volume_changed.emit(value / 100.0))
         self._video_controls = (self._play_button, back, forward, self._speed)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self._play_button, back, forward, self._time_label):
+        for widget in (self._play_button, back, forward, self._time_label, self._frame_label):
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.addWidget(self._speed)
+        layout.addWidget(self._mute_button)
         layout.addWidget(self._volume)
 
     def _tool_button(self, icon: str, tooltip: str) -> QToolButton:
@@ -76,8 +89,10 @@ class TransportBar(QWidget):
         for widget in self._video_controls:
             widget.setEnabled(enabled)
 
-    def show_time(self, position: float, duration: float) -> None:
-        self._time_label.setText(f"{format_time(position)} / {format_time(duration)}")
+    def show_frame(self, seconds: float, index: int | None, duration: float) -> None:
+        """The frame on screen: its own time and its number (None: no video)."""
+        self._time_label.setText(f"{format_time(seconds)} / {format_time(duration)}")
+        self._frame_label.setText(f"frame {index}" if index is not None else "")
 
     def show_playing(self, playing: bool) -> None:
         self._play_button.setIcon(self._icons["pause" if playing else "play"])
@@ -89,6 +104,21 @@ class TransportBar(QWidget):
         """One step of the speed list up (positive) or down, stopping at its ends."""
         index = min(max(self._speed.currentIndex() + steps, 0), len(SPEEDS) - 1)
         self._speed.setCurrentIndex(index)
+
+    def is_muted(self) -> bool:
+        return self._muted
+
+    def set_muted(self, muted: bool) -> None:
+        if muted == self._muted:
+            return
+        self._muted = muted
+        self._show_muted()
+        self.sig_muted_changed.emit(muted)
+
+    def _show_muted(self) -> None:
+        self._mute_button.setChecked(self._muted)
+        self._mute_button.setIcon(self._icons["muted" if self._muted else "sound"])
+        self._mute_button.setToolTip("Muted: unmute (M)" if self._muted else "Mute (M)")
 
     def volume(self) -> float:
         return self._volume.value() / 100.0

@@ -43,6 +43,10 @@ class InvalidSegment(VideoChatError):
     """The requested in/out segment is empty or lies outside the video."""
 
 
+class InvalidPosition(VideoChatError):
+    """A typed position (a time or a frame number) is not one, or lies outside the video."""
+
+
 class InvalidFrameCount(VideoChatError):
     """The requested number of frames does not fit the model family's rule."""
 

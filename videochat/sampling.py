@@ -3,12 +3,13 @@
 Each rule is the card's arithmetic, written as our own vectorised code and checked against
 a literal transcription in the tests. What the cards leave open is decided here:
 
-- A segment (in/out points, seconds) is turned into frame indices with the true timestamp
-  table: its first frame is the first one shown at or after the in point, its last the last
-  one shown at or before the out point, so every sampled frame lies inside the segment
-  (the InternVL2 card rounds `start * fps`, which can pick a frame before the in point).
-  The card's rule is then applied to that range; for the whole clip this is exactly the card.
-- A segment too short to hold a frame start uses the frame on screen at its in point.
+- A segment (in/out points, seconds) is turned into frame indices by the video's timeline
+  (`videochat/timeline.py`): the frames whose presentation times lie in [in, out), so that a
+  segment made from in/out frames (the in frame's time to the end of the out frame) gives back
+  exactly those frames and every sampled frame lies inside it (the InternVL2 card rounds
+  `start * fps`, which can pick a frame before the in point). The card's rule is then applied to
+  that range; for the whole clip this is exactly the card.
+- A segment too short to hold a frame's time uses the frame on screen at its in point.
 - Fewer frames in range than asked: InternVideo2 keeps its fixed count by repeating frames,
   as its card does; InternVL2 takes every frame once; InternVideo2.5 takes the largest
   multiple of 4 that fits, spread evenly (4 with repeats when fewer than 4 exist).
@@ -20,13 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videochat.errors import InvalidSegment
+from videochat.timeline import Timeline
 from videochat.video.info import VideoInfo
-
-# A segment boundary set from a player position in milliseconds should still include the
-# frame it was set on.
-BOUNDARY_TOLERANCE_S = 5e-4
-
 
 @dataclass(frozen=True)
 class FrameSample:
@@ -81,24 +77,9 @@ def internvideo2_message(indices: np.ndarray, fps: float) -> str:
 
 def frame_range(info: VideoInfo, segment: tuple[float, float] | None) -> tuple[int, int]:
     """First and last frame index (inclusive) of the whole clip or of an in/out segment."""
-    last_frame = info.frame_count - 1
     if segment is None:
-        return 0, last_frame
-    start, end = float(segment[0]), float(segment[1])
-    if not (np.isfinite(start) and np.isfinite(end)) or end <= start:
-        raise InvalidSegment(f"The segment {start:.3f}–{end:.3f} s is empty: the out point must come after the in point.")
-    video_end = info.times[0] + info.duration
-    if start >= video_end - BOUNDARY_TOLERANCE_S or end < info.times[0]:
-        raise InvalidSegment(
-            f"The segment {start:.3f}–{end:.3f} s lies outside the video, which runs from "
-            f"{info.times[0]:.3f} to {video_end:.3f} s."
-        )
-    times = info.times
-    first = int(np.searchsorted(times, start - BOUNDARY_TOLERANCE_S, side="left"))
-    last = int(np.searchsorted(times, end + BOUNDARY_TOLERANCE_S, side="right")) - 1
-    if first > last:  # no frame starts inside: take the frame on screen at the in point
-        first = last = max(0, min(last_frame, int(np.searchsorted(times, start, side="right")) - 1))
-    return max(0, first), min(last_frame, last)
+        return 0, info.frame_count - 1
+    return Timeline.of(info).frames_in(*segment)
 
 
 # -- per-family samplers ----------------------------------------------------------------

@@ -26,12 +26,16 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from videochat import app_files
 from videochat.app_files import BadAppFile, is_kind
 from videochat.chat import Answer
 from videochat.errors import UnreadableVideo, VideoChatError
 from videochat.timecode import milliseconds
+
+if TYPE_CHECKING:
+    from videochat.timeline import Timeline
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -179,21 +183,24 @@ class Session:
 
     # -- notes ----------------------------------------------------------------------------
 
-    def answer_span(self, answer: Answer) -> tuple[float, float]:
-        """(start, end) seconds of what an answer was about: its segment, else its first frame to
-        the end of its last (within the video), else the whole video."""
+    def answer_span(self, answer: Answer, timeline: Timeline | None = None) -> tuple[float, float]:
+        """(start, end) seconds of what an answer was about: its segment, else its first frame's
+        time to the end of its last frame (the next frame's time, from `timeline`, the video's
+        `videochat.timeline.Timeline`, when given: exact on variable frame rate), else the whole video."""
         if answer.segment:
             return answer.segment
         if not answer.times:
-            return 0.0, self.video.duration
+            return (timeline.start, timeline.end) if timeline is not None else (0.0, self.video.duration)
+        if timeline is not None and answer.indices:
+            return timeline.span(min(answer.indices), max(answer.indices))
         end = max(answer.times) + self.video.frame_duration
         return min(answer.times), min(end, self.video.duration) if self.video.duration > 0 else end
 
-    def note_from_answer(self, index: int) -> Note:
+    def note_from_answer(self, index: int, timeline: Timeline | None = None) -> Note:
         """A note over the answer's segment, or over the frames it saw (to the end of the last one)."""
         answer = self.turns[index]
-        start, end = self.answer_span(answer)
-        if self.video.duration > 0:
+        start, end = self.answer_span(answer, timeline)
+        if self.video.duration > 0 and timeline is None:
             end = min(end, self.video.duration)
         note = Note(start=_to_ms(start), end=_to_ms(max(end, start)), text=answer.text.strip(), answer_id=answer.id)
         self.notes.append(note)

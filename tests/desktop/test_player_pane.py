@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QKeyEvent
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 import videochat.video
 from desktop.player_pane import PlayerPane
@@ -427,3 +427,159 @@ def test_when_qts_multimedia_module_cannot_load_a_clip_still_opens_for_questions
     pane.step_frames(1)
     pane.toggle_play()
     assert pane.position_seconds() == 0.0 and not pane.is_playing()
+
+
+def readout(pane) -> tuple[str, str]:
+    """The transport's time (without the duration) and frame number, as the user reads them."""
+    return pane.findChild(QLabel, "playerTime").text().split(" / ")[0], pane.findChild(QLabel, "playerFrame").text()
+
+
+@pytest.mark.parametrize(("clip", "indices"), [("plain.mp4", [53, 0, 89]), ("vfr.mp4", [38, 39, 46, 85])])
+def test_the_readout_shows_the_frame_on_screens_own_time_and_number(qtbot, pane, clips, clip, indices):
+    from videochat.timecode import format_time
+
+    info = open_clip(qtbot, pane, clips(clip))
+    for index in indices:
+        pane.seek_to_frame(index)
+        wait_until_shown(qtbot, pane, index)
+        qtbot.waitUntil(lambda: readout(pane) == (format_time(info.times[index]), f"frame {index}"), timeout=WAIT_MS)
+        assert pane.frame_time() == info.times[index]
+
+
+def test_home_shows_the_first_frames_time_as_a_fresh_open_does(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    opened = readout(pane)
+    assert opened == ("0:00:00.000", "frame 0")
+    focus_pane(qtbot, pane)
+    pane.seek_to_frame(20)
+    wait_until_shown(qtbot, pane, 20)
+    QTest.keyClick(pane, Qt.Key.Key_Home)
+    wait_until_shown(qtbot, pane, 0)
+    qtbot.waitUntil(lambda: readout(pane) == opened, timeout=WAIT_MS)
+
+
+def test_in_and_out_are_frames_and_the_segment_ends_where_the_out_frame_does(qtbot, pane, clips):
+    info = open_clip(qtbot, pane, clips("vfr.mp4"))
+    focus_pane(qtbot, pane)
+    pane.seek_to_frame(38)
+    QTest.keyClick(pane, Qt.Key.Key_I)
+    pane.seek_to_frame(46)  # 17 ms long: the average frame would end it 33 ms late
+    QTest.keyClick(pane, Qt.Key.Key_O)
+    assert pane.in_out_frames() == (38, 46)
+    assert pane.segment() == (info.times[38], info.times[47])
+    pane.set_out_frame(38)  # one frame is a segment
+    assert pane.segment() == (info.times[38], info.times[39])
+    pane.set_in_point(float(info.times[40]))  # after the out: the out goes
+    assert pane.in_out_frames() == (40, 89)
+
+
+def test_m_toggles_a_visible_mute_state(qtbot, pane, clips):
+    from PySide6.QtWidgets import QToolButton
+
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    focus_pane(qtbot, pane)
+    button = pane.findChild(QToolButton, "playerMute")
+    audio = pane._media.audio
+    assert not button.isChecked() and not audio.isMuted() and "Mute" in button.toolTip()
+
+    QTest.keyClick(pane, Qt.Key.Key_M)
+    assert pane.is_muted() and button.isChecked() and audio.isMuted() and "Muted" in button.toolTip()
+    assert pane.volume() > 0  # muting leaves the volume as it was
+    QTest.keyClick(pane, Qt.Key.Key_M)
+    assert not pane.is_muted() and not button.isChecked() and not audio.isMuted()
+    button.click()
+    assert pane.is_muted() and audio.isMuted()
+
+
+def type_into(qtbot, field, text: str) -> None:
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=WAIT_MS)
+    field.selectAll()
+    QTest.keyClick(field, Qt.Key.Key_Backspace)
+    QTest.keyClicks(field, text)
+    QTest.keyClick(field, Qt.Key.Key_Return)
+
+
+def test_in_and_out_show_their_frames_time_and_number_and_take_a_typed_time_or_frame_number(qtbot, pane, clips):
+    from videochat.timecode import format_time
+
+    info = open_clip(qtbot, pane, clips("vfr.mp4"))
+    in_edit, out_edit = pane.findChild(QLineEdit, "playerIn"), pane.findChild(QLineEdit, "playerOut")
+    in_frame, out_frame = pane.findChild(QLabel, "playerInFrame"), pane.findChild(QLabel, "playerOutFrame")
+    focus_pane(qtbot, pane)
+    pane.seek_to_frame(38)
+    QTest.keyClick(pane, Qt.Key.Key_I)
+    assert (in_edit.text(), in_frame.text(), out_edit.text()) == (format_time(info.times[38]), "frame 38", "")
+
+    type_into(qtbot, out_edit, "46")
+    assert pane.in_out_frames() == (38, 46)
+    assert (out_edit.text(), out_frame.text()) == (format_time(info.times[46]), "frame 46")
+    assert pane.hasFocus()  # the player's keys work again
+
+    type_into(qtbot, in_edit, format_time(info.times[40]))
+    assert pane.in_out_frames() == (40, 46) and in_edit.text() == format_time(info.times[40])
+
+    type_into(qtbot, in_edit, "soon")
+    message = pane.findChild(QLabel, "playerPositionMessage")
+    assert "Type a time" in message.text() and pane.in_out_frames() == (40, 46)
+    type_into(qtbot, in_edit, "#999")
+    assert "past the last frame" in message.text()
+    QTest.keyClick(in_edit, Qt.Key.Key_Escape)  # gives up the edit, keeps the marks
+    assert pane.hasFocus() and pane.in_out_frames() == (40, 46)
+    assert in_edit.text() == format_time(info.times[40]) and message.text() == ""
+
+    type_into(qtbot, in_edit, "")
+    assert pane.in_out_frames() == (0, 46) and in_edit.text() == "" and message.text() == ""
+
+
+def test_ctrl_g_goes_to_a_typed_time_or_frame_number(qtbot, pane, clips):
+    from videochat.timecode import format_time
+
+    info = open_clip(qtbot, pane, clips("vfr.mp4"))
+    go_to = pane.findChild(QLineEdit, "playerGoTo")
+    focus_pane(qtbot, pane)
+    QTest.keyClick(pane, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(go_to.hasFocus, timeout=WAIT_MS)
+    QTest.keyClicks(go_to, "#50")
+    QTest.keyClick(go_to, Qt.Key.Key_Return)
+    wait_until_shown(qtbot, pane, 50)
+    qtbot.waitUntil(lambda: readout(pane) == (format_time(info.times[50]), "frame 50"), timeout=WAIT_MS)
+    assert pane.hasFocus() and go_to.text() == ""
+
+    QTest.keyClick(pane, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(go_to.hasFocus, timeout=WAIT_MS)
+    QTest.keyClicks(go_to, format_time(info.times[39]))
+    QTest.keyClick(go_to, Qt.Key.Key_Return)
+    wait_until_shown(qtbot, pane, 39)
+    assert pane.current_frame_index() == 39
+
+
+def test_r_loops_the_segment_from_its_out_frame_back_to_its_in_frame(qtbot, pane, clips):
+    open_clip(qtbot, pane, clips("plain.mp4"))
+    focus_pane(qtbot, pane)
+    pane.set_in_frame(30)
+    pane.set_out_frame(40)
+    QTest.keyClick(pane, Qt.Key.Key_R)
+    assert pane.is_looping() and pane.findChild(QToolButton, "playerLoop").isChecked()
+    seen = []
+    pane.sig_position_changed.connect(lambda seconds: seen.append(pane.timeline.frame_at(seconds)))
+    pane.seek_to_frame(30)
+    pane.play()
+    qtbot.waitUntil(lambda: any(a >= 38 and b <= 32 for a, b in zip(seen, seen[1:])), timeout=WAIT_MS)
+    assert pane.is_playing()
+    QTest.keyClick(pane, Qt.Key.Key_R)
+    assert not pane.is_looping() and not pane.findChild(QToolButton, "playerLoop").isChecked()
+
+
+def test_a_segments_ends_set_back_as_in_and_out_points_give_the_same_frames(qtbot, pane, clips):
+    from videochat.timecode import milliseconds
+
+    open_clip(qtbot, pane, clips("vfr.mp4"))
+    for first, last in [(38, 46), (0, 0), (41, 89)]:
+        pane.set_in_frame(first)
+        pane.set_out_frame(last)
+        start, end = pane.segment()
+        pane.clear_segment()
+        pane.set_in_point(milliseconds(start) / 1000)  # as a session or note stores it
+        pane.set_out_point(milliseconds(end) / 1000)
+        assert pane.in_out_frames() == (first, last)
