@@ -20,6 +20,7 @@ from pathlib import Path
 
 from videochat.chat import Answer
 from videochat.errors import VideoChatError
+from videochat.sentences import first_sentence
 from videochat.timecode import milliseconds
 
 SCHEMA_VERSION = 1
@@ -124,12 +125,13 @@ class Session:
         return min(answer.times), min(end, self.video.duration) if self.video.duration > 0 else end
 
     def note_from_answer(self, index: int) -> Note:
-        """A note over the answer's segment, or over the frames it saw (to the end of the last one)."""
+        """A note over the answer's segment, or over the frames it saw (to the end of the last one),
+        saying the answer's first sentence; the whole answer stays its turn (`answer_index`)."""
         answer = self.turns[index]
         start, end = self.answer_span(answer)
         if self.video.duration > 0:
             end = min(end, self.video.duration)
-        note = Note(start=_to_ms(start), end=_to_ms(max(end, start)), text=answer.text.strip(), answer_index=index)
+        note = Note(start=_to_ms(start), end=_to_ms(max(end, start)), text=first_sentence(answer.text), answer_index=index)
         self.notes.append(note)
         return note
 
