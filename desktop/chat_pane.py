@@ -382,6 +382,19 @@ class ChatPane(QWidget):
         self.message_layout.insertWidget(self.message_layout.count() - 1, widget)
         self._follow_bottom = True
 
+    def show_answer(self, turn_index: int) -> bool:
+        """Scroll to the answer of this turn of the video's session and select it; False if the chat does not show it."""
+        for bubble in self.answer_bubbles():
+            if bubble.turn_index == turn_index and not bubble.open:
+                self._follow_bottom = False  # the user is reading this one: new text does not scroll it away
+                if bubble.height() > self.scroll.viewport().height():
+                    self.scroll.verticalScrollBar().setValue(bubble.y())  # its beginning, where reading starts
+                else:
+                    self.scroll.ensureWidgetVisible(bubble, 0, 0)
+                self._select(bubble)
+                return True
+        return False
+
     def _select(self, bubble: AnswerBubble) -> None:
         if bubble.open:
             return

@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         self.notes.sig_note_edited.connect(self._on_note_edited)
         self.notes.sig_remove_requested.connect(self._on_notes_removed)
         self.notes.sig_add_requested.connect(self._on_note_added)
+        self.notes.sig_answer_requested.connect(self.chat.show_answer)
         self.chat.sig_hd_toggled.connect(self._on_hd_toggled)
 
     @property
@@ -252,7 +253,10 @@ class MainWindow(QMainWindow):
         if segment is None:
             here = self.player.position_seconds()
             segment = (here, here)
-        self._change_notes(lambda session: session.add_note(segment[0], segment[1], ""))
+        made = []
+        self._change_notes(lambda session: made.append(session.add_note(segment[0], segment[1], "")))
+        if made:
+            self.notes.edit_text(made[0].id)
 
     def _on_note_edited(self, note_id: str, start: float, end: float, text: str) -> None:
         duration = self.player.info.duration if self.player.info else 0.0
