@@ -36,6 +36,7 @@ from desktop.background import run_in_background
 from desktop.media_objects import MediaObjects
 from desktop.probes import probes
 from desktop.scrub_bar import ScrubBar
+from desktop.scrub_preview import ScrubPreview
 from desktop.transport_bar import TransportBar
 from videochat.errors import UnreadableVideo
 
@@ -117,6 +118,7 @@ class PlayerPane(QWidget):
         self._stack = QStackedWidget()
         self._stack.addWidget(message_page)
         self._scrub = ScrubBar()
+        self.scrub_preview = ScrubPreview(self._scrub)
         self._transport = TransportBar()
         layout = QVBoxLayout(self)
         layout.addWidget(self._notice)
@@ -256,6 +258,7 @@ class PlayerPane(QWidget):
         self._scrub.set_ticks([])
         self._scrub.set_note_spans([])
         self._scrub.set_duration(self._info.duration)
+        self.scrub_preview.set_video(self._info)
         self._publish_segment()
         if not self._can_show_video():
             self._set_video_controls_enabled(False)
@@ -287,6 +290,7 @@ class PlayerPane(QWidget):
         self._in_point = self._out_point = None
         self._publish_segment()
         self._scrub.set_duration(0.0)
+        self.scrub_preview.set_video(None)
         self._scrub.set_ticks([])
         self._scrub.set_note_spans([])
         self._set_video_controls_enabled(False)
