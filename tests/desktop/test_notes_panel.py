@@ -41,8 +41,9 @@ def add_note(qtbot, window):
     return table, QApplication.focusWidget()
 
 
-def in_view(widget, viewport) -> bool:
-    return viewport.rect().intersects(QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size()))
+def in_view(widget, viewport, whole: bool = False) -> bool:
+    rect = QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size())
+    return viewport.rect().contains(rect) if whole else viewport.rect().intersects(rect)
 
 
 def test_add_scrolls_to_the_new_note_and_opens_its_text_for_typing_and_enter_keeps_it(qtbot, window, clips):
@@ -112,6 +113,8 @@ def test_a_note_from_an_answer_says_its_first_sentence_and_a_click_shows_the_who
     QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualItemRect(table.item(row, TEXT)).center())
     qtbot.waitUntil(lambda: in_view(bubbles[1], viewport), timeout=WAIT_MS)
     assert chat._selected is bubbles[1] and window.player.answer_ticks == pytest.approx(session.turns[1].times)
+    question = chat.bubbles()[chat.bubbles().index(bubbles[1]) - 1]
+    assert in_view(question, viewport, whole=True)  # what it answers, too
 
     # The context menu has the same entry; a note typed by hand has no answer to show.
     chat.scroll.verticalScrollBar().setValue(chat.scroll.verticalScrollBar().maximum())
