@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QSplitter
 
@@ -39,6 +39,17 @@ def add_note(qtbot, window):
     table = window.notes.table
     qtbot.waitUntil(lambda: table.state() == QAbstractItemView.State.EditingState, timeout=WAIT_MS)
     return table, QApplication.focusWidget()
+
+
+class PaintCounter(QObject):
+    def __init__(self, widget):
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        self.count += event.type() == QEvent.Type.Paint
+        return False
 
 
 def in_view(widget, viewport, whole: bool = False) -> bool:
@@ -124,6 +135,24 @@ def test_a_note_from_an_answer_says_its_first_sentence_and_a_click_shows_the_who
     qtbot.waitUntil(lambda: in_view(bubbles[1], viewport), timeout=WAIT_MS)
     by_hand = [note.text for note in notes].index("typed by hand")
     assert not window.notes.context_menu(by_hand).actions()[0].isEnabled()
+
+
+def test_showing_an_answer_already_in_view_repaints_its_selection(qtbot, window, clips):
+    clip = clips("long_gop.mp4")
+    session = Session(VideoIdentity.of(probes.info(clip)))
+    for turn in range(2):
+        session.add_answer(answer(f"Question {turn}?", f"Answer {turn}.", [0.5 * turn]))
+    session.note_from_answer(0)
+    SessionStore().save(session)
+    open_and_wait_for_session(qtbot, window, clip)
+    first = window.chat.answer_bubbles()[0]
+    qtbot.waitUntil(lambda: in_view(first, window.chat.scroll.viewport(), whole=True), timeout=WAIT_MS)
+    qtbot.wait(100)  # the restored chat has painted
+    paints = PaintCounter(first)
+    table = window.notes.table
+    QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualItemRect(table.item(0, TEXT)).center())
+    assert window.chat._selected is first
+    qtbot.waitUntil(lambda: paints.count > 0, timeout=WAIT_MS)
 
 
 def test_the_notes_panel_can_be_dragged_taller_than_the_player(qtbot, window, clips):
