@@ -263,6 +263,7 @@ class AnswerBubble(QFrame):
         # A style sheet reads dynamic properties only when the widget is polished again.
         self.style().unpolish(self)
         self.style().polish(self)
+        self.update()  # polishing does not repaint: a bubble already in view kept its old border
 
     def _fit_chip_row(self) -> None:
         # The row scrolls sideways only: its height is the chips' plus room for the scroll bar.

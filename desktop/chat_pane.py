@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 MODEL_FOLDER_ITEM = "Model folder…"
 _FOLDER = "::model-folder::"  # the folder item's data: no model id or path looks like this
+SCROLL_MARGIN = 8  # around an answer brought into view
 NO_MODEL_TEXT = (
     "No model loaded. Choose a downloaded model above, or “Model folder…” for a folder holding one; "
     "to download one, open Model ▸ Model manager (Ctrl+M)."
@@ -381,6 +382,27 @@ class ChatPane(QWidget):
     def _add(self, widget: QWidget) -> None:
         self.message_layout.insertWidget(self.message_layout.count() - 1, widget)
         self._follow_bottom = True
+
+    def show_answer(self, turn_index: int) -> bool:
+        """Scroll to the answer of this turn of the video's session and select it; False if the chat does not show it."""
+        for bubble in self.answer_bubbles():
+            if bubble.turn_index == turn_index and not bubble.open:
+                self._follow_bottom = False  # the user is reading this one: new text does not scroll it away
+                self._scroll_to(bubble)
+                self._select(bubble)
+                return True
+        return False
+
+    def _scroll_to(self, bubble: AnswerBubble) -> None:
+        """Bring the answer and its question into view; an answer taller than the view shows from its beginning."""
+        widgets = self.bubbles()
+        place = widgets.index(bubble)
+        top = widgets[place - 1] if place > 0 and isinstance(widgets[place - 1], QuestionBubble) else bubble
+        if bubble.geometry().bottom() - top.y() + 2 * SCROLL_MARGIN > self.scroll.viewport().height():
+            self.scroll.verticalScrollBar().setValue(top.y() - SCROLL_MARGIN)
+        else:
+            self.scroll.ensureWidgetVisible(bubble, 0, SCROLL_MARGIN)
+            self.scroll.ensureWidgetVisible(top, 0, SCROLL_MARGIN)
 
     def _select(self, bubble: AnswerBubble) -> None:
         if bubble.open:

@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         self.notes.sig_note_edited.connect(self._on_note_edited)
         self.notes.sig_remove_requested.connect(self._on_notes_removed)
         self.notes.sig_add_requested.connect(self._on_note_added)
+        self.notes.sig_answer_requested.connect(self._on_answer_of_note_requested)
         self.chat.sig_hd_toggled.connect(self._on_hd_toggled)
 
     @property
@@ -260,13 +261,23 @@ class MainWindow(QMainWindow):
         timeline = self.player.timeline
         self._change_notes(lambda session: session.note_from_answer(turn_index, timeline))
 
+    def _on_answer_of_note_requested(self, answer_id: str) -> None:
+        session = self.sessions.current()
+        turn = next((i for i, answer in enumerate(session.turns) if answer.id == answer_id), None) if session else None
+        if turn is not None:
+            self.chat.show_answer(turn)
+
     def _on_note_added(self) -> None:
         # Over the in/out frames, else over the frame on screen: a span ends where its last frame does.
         segment = self.player.segment()
         if segment is None and self.player.timeline is not None:
             segment = self.player.timeline.span(*(2 * [self.player.current_frame_index()]))
-        if segment is not None:
-            self._change_notes(lambda session: session.add_note(segment[0], segment[1], ""))
+        if segment is None:
+            return
+        made = []
+        self._change_notes(lambda session: made.append(session.add_note(segment[0], segment[1], "")))
+        if made:
+            self.notes.edit_text(made[0].id)
 
     def _on_note_edited(self, note_id: str, start: float, end: float, text: str) -> None:
         timeline = self.player.timeline

@@ -2,6 +2,8 @@
 
 A view over the session's notes: it shows what it is given and turns edits into signals;
 the main window applies them to the session (which saves it) and hands the notes back.
+A note made from an answer says the answer's first sentence; a click on it (or its context
+menu's "Show the whole answer") asks for the whole answer, which the chat scrolls to and selects.
 The table appears with the first note; until then a line says how to make one. (Qt's item
 views are also the costliest widgets to import, so the window's start-up does without them.)
 """
@@ -10,16 +12,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from videochat.timecode import format_time, parse_time
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
+    from PySide6.QtWidgets import QMenu, QTableWidget, QTableWidgetItem
 
 IN, OUT, TEXT = range(3)
 EMPTY_TEXT = "No timeline notes yet. “Note” on an answer makes one over the frames it saw; “Add” makes one over the marked segment."
+FROM_ANSWER_TIP = "Made from an answer: click the note to see the whole answer in the chat."
 
 
 class NotesPanel(QWidget):
@@ -27,6 +30,7 @@ class NotesPanel(QWidget):
     sig_note_edited = Signal(str, float, float, str)  # (note id, start, end, text)
     sig_remove_requested = Signal(list)  # note ids
     sig_add_requested = Signal()
+    sig_answer_requested = Signal(str)  # the id of the turn a note was made from: show the whole answer
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -71,6 +75,8 @@ class NotesPanel(QWidget):
         table.itemChanged.connect(self._on_item_changed)
         table.cellClicked.connect(self._on_cell_clicked)
         table.itemSelectionChanged.connect(self._update_buttons)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table.customContextMenuRequested.connect(self._on_context_menu_requested)
         self._layout.setStretchFactor(self.status, 0)
         self._layout.addWidget(table, 1)
         return table
@@ -95,7 +101,7 @@ class NotesPanel(QWidget):
             for column, text in ((IN, format_time(note.start)), (OUT, format_time(note.end)), (TEXT, note.text)):
                 item = QTableWidgetItem(text)
                 if column == TEXT:
-                    item.setToolTip(note.text)
+                    item.setToolTip(note.text if note.answer_id is None else f"{note.text}\n\n{FROM_ANSWER_TIP}".strip())
                 self.table.setItem(row, column, item)
             if note.id in selected:
                 self.table.selectRow(row)
@@ -111,6 +117,17 @@ class NotesPanel(QWidget):
 
     def notes(self) -> list:
         return list(self._notes)
+
+    def edit_text(self, note_id: str) -> None:
+        """Scroll to the note and open its text for typing: Enter keeps what was typed, Esc leaves the note as it is."""
+        rows = [row for row, note in enumerate(self._notes) if note.id == note_id]
+        if self.table is None or not rows:
+            return
+        item = self.table.item(rows[0], TEXT)
+        self.table.setCurrentItem(item)
+        self.table.scrollToItem(item)
+        self.table.setFocus()
+        self.table.editItem(item)
 
     def selected_ids(self) -> list[str]:
         if self.table is None:
@@ -150,7 +167,29 @@ class NotesPanel(QWidget):
 
     def _on_cell_clicked(self, row: int, column: int) -> None:
         if 0 <= row < len(self._notes):
-            self.sig_seek_requested.emit(self._notes[row].end if column == OUT else self._notes[row].start)
+            note = self._notes[row]
+            self.sig_seek_requested.emit(note.end if column == OUT else note.start)
+            if note.answer_id is not None:
+                self.sig_answer_requested.emit(note.answer_id)
+
+    def context_menu(self, row: int) -> QMenu:
+        """The menu of a note's row: its whole answer (for a note made from one), Delete."""
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self)
+        note = self._notes[row]
+        show = menu.addAction("Show the whole answer")
+        show.setEnabled(note.answer_id is not None)
+        show.triggered.connect(lambda: self.sig_answer_requested.emit(note.answer_id))
+        menu.addAction("Delete").triggered.connect(lambda: self.sig_remove_requested.emit([note.id]))
+        return menu
+
+    def _on_context_menu_requested(self, position: QPoint) -> None:
+        row = self.table.rowAt(position.y())
+        if 0 <= row < len(self._notes):
+            menu = self.context_menu(row)
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.table.viewport().mapToGlobal(position))
 
     def _on_remove_clicked(self) -> None:
         ids = self.selected_ids()

@@ -39,6 +39,7 @@ from desktop.in_out_bar import InOutBar
 from desktop.media_objects import MediaObjects
 from desktop.probes import probes
 from desktop.scrub_bar import ScrubBar
+from desktop.scrub_preview import ScrubPreview
 from desktop.transport_bar import TransportBar
 from videochat.errors import InvalidPosition, UnreadableVideo
 from videochat.timeline import InOut, Timeline
@@ -121,6 +122,7 @@ class PlayerPane(QWidget):
         self._stack = QStackedWidget()
         self._stack.addWidget(message_page)
         self._scrub = ScrubBar()
+        self.scrub_preview = ScrubPreview(self._scrub)
         self._transport = TransportBar()
         self._in_out = InOutBar()
         layout = QVBoxLayout(self)
@@ -274,6 +276,7 @@ class PlayerPane(QWidget):
         self._scrub.set_ticks([])
         self._scrub.set_note_spans([])
         self._scrub.set_duration(self._info.duration)
+        self.scrub_preview.set_video(self._info)
         self._publish_segment()
         if not self._can_show_video():
             self._set_video_controls_enabled(False)
@@ -305,6 +308,7 @@ class PlayerPane(QWidget):
         self._marks.clear()
         self._publish_segment()
         self._scrub.set_duration(0.0)
+        self.scrub_preview.set_video(None)
         self._scrub.set_ticks([])
         self._scrub.set_note_spans([])
         self._set_video_controls_enabled(False)

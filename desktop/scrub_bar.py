@@ -4,16 +4,17 @@ Painted by hand because a QSlider can draw neither a shaded band nor ticks at ar
 A press seeks where it lands; dragging then asks for seeks through a leading-edge throttler (at
 most one per `SEEK_INTERVAL_MS`, the release position always last), so the player shows live
 frames while the newest position wins, instead of working through a queue of stale seeks.
+Hovering (not dragging) says the time under the mouse, which the frame preview shows
+(desktop/scrub_preview.py).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop.throttle import Throttler
-from videochat.timecode import format_time
 
 # 20 seeks a second keeps up with the hand on short-GOP footage without flooding the decoder.
 SEEK_INTERVAL_MS = 50
@@ -32,6 +33,8 @@ class ScrubBar(QWidget):
     sig_seek_requested = Signal(float)
     sig_drag_started = Signal()
     sig_drag_finished = Signal()
+    sig_hovered = Signal(float)  # seconds under the mouse, while it hovers without dragging
+    sig_hover_ended = Signal()  # the mouse left the bar, or started a drag
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -118,6 +121,7 @@ class ScrubBar(QWidget):
             super().mousePressEvent(event)
             return
         self._dragging = True
+        self.sig_hover_ended.emit()
         self.sig_drag_started.emit()
         self._request_seek(self.seconds_at_x(event.position().x()))
 
@@ -127,8 +131,11 @@ class ScrubBar(QWidget):
         if self._dragging:
             self._request_seek(self.seconds_at_x(event.position().x()))
         elif self._duration > 0:
-            seconds = self.seconds_at_x(event.position().x())
-            QToolTip.showText(event.globalPosition().toPoint(), format_time(seconds), self)
+            self.sig_hovered.emit(self.seconds_at_x(event.position().x()))
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.sig_hover_ended.emit()
+        super().leaveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or not self._dragging:

@@ -32,6 +32,7 @@ from videochat import app_files
 from videochat.app_files import BadAppFile, is_kind
 from videochat.chat import Answer
 from videochat.errors import UnreadableVideo, VideoChatError
+from videochat.sentences import first_sentence
 from videochat.timecode import milliseconds
 
 if TYPE_CHECKING:
@@ -197,12 +198,13 @@ class Session:
         return min(answer.times), min(end, self.video.duration) if self.video.duration > 0 else end
 
     def note_from_answer(self, index: int, timeline: Timeline | None = None) -> Note:
-        """A note over the answer's segment, or over the frames it saw (to the end of the last one)."""
+        """A note over the answer's segment, or over the frames it saw (to the end of the last one),
+        saying the answer's first sentence; the whole answer stays its turn (`answer_id`)."""
         answer = self.turns[index]
         start, end = self.answer_span(answer, timeline)
         if self.video.duration > 0 and timeline is None:
             end = min(end, self.video.duration)
-        note = Note(start=_to_ms(start), end=_to_ms(max(end, start)), text=answer.text.strip(), answer_id=answer.id)
+        note = Note(start=_to_ms(start), end=_to_ms(max(end, start)), text=first_sentence(answer.text), answer_id=answer.id)
         self.notes.append(note)
         return note
 

@@ -23,7 +23,8 @@ from videochat.timecode import format_time
 
 STORED_TOKEN = "api_org_StoredSecretThatIsNotHfShaped"
 OTHER_TOKEN = "hf_" + "AnotherTokenShapedString42"
-FIRST_TEXT = "A cat, then a dog.\n\n  \nThen <b>& the end --> fin."
+# Its first sentence, what the note made from it says, carries the markup the captions must escape.
+FIRST_TEXT = "A cat, then <b>& a dog --> fin.\n\n  \nThen the end."
 SECOND_TEXT = 'Café, 日本 "quoted", with commas\nand a new line'
 EDITED_TEXT = "Edited: <i>x</i> & y\n\n\nz"
 
@@ -123,7 +124,7 @@ def test_srt_cues_are_the_notes_in_time_order(session):
     for cue, note in zip(cues, notes):
         assert (cue.start, cue.end) == (timedelta(milliseconds=ms(note.start)), timedelta(milliseconds=ms(note.end)))
         assert cue.content == caption(note.text)
-    assert cues[0].content == "A cat, then a dog.\nThen <b>& the end → fin."
+    assert cues[0].content == "A cat, then <b>& a dog → fin."
     assert cues[-1].start == timedelta(hours=1, minutes=1, seconds=1, milliseconds=1)
 
 
@@ -135,7 +136,7 @@ def test_vtt_cues_are_the_notes_escaped(session):
     for cue, note in zip(cues, session.sorted_notes()):
         assert (cue.start_time.in_milliseconds(), cue.end_time.in_milliseconds()) == (ms(note.start), ms(note.end))
         assert html.unescape(cue.raw_text) == caption(note.text)
-    assert "&lt;b&gt;&amp; the end → fin." in cues[0].raw_text and "<" not in text.split("\n", 1)[1].replace("-->", "")
+    assert "&lt;b&gt;&amp; a dog → fin." in cues[0].raw_text and "<" not in text.split("\n", 1)[1].replace("-->", "")
 
 
 def test_captions_fall_back_to_the_answers_when_there_are_no_notes(session):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QLabel
 from desktop.main_window import MainWindow
 from tests.desktop.test_main_window import WAIT_MS, ask, bubble_text, open_clip
 from tests.desktop.test_player_pane import frame_interval
+from videochat.sentences import first_sentence
 from videochat.sessions import SessionStore
 from videochat.settings import Settings
 
@@ -191,7 +192,7 @@ def test_an_answer_becomes_a_timeline_note_that_can_be_edited_deleted_and_is_dra
     frame = 1 / info.fps
     assert note.start == pytest.approx(min(answer.times), abs=1e-3)
     assert note.end == pytest.approx(min(max(answer.times) + frame, info.duration), abs=1e-3)
-    assert note.text == answer.text.strip()
+    assert note.text == first_sentence(answer.text)
     assert window.player._scrub.note_spans() == [(note.start, note.end)]
 
     table = window.notes.table
