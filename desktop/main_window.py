@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog = None  # made on first use: desktop/shortcuts_dialog.py
         self._pending_model: str | None = None
         self._last_request: AskRequest | None = None  # for Regenerate
+        self._restoring_marks = False  # the player's marks are being set from the conversation
         # The first question after a video opens starts a new conversation, as the restored chat says.
         self._starts_afresh = True
 
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.errors.install()
         self.player.sig_opened.connect(self._on_video_opened)
+        self.player.sig_segment_changed.connect(self._on_segment_changed)
         self.chat.sig_ask_requested.connect(self._on_ask_requested)
         self.chat.sig_stop_requested.connect(lambda: self.worker.stop())
         self.chat.sig_regenerate_requested.connect(self._on_regenerate_requested)
@@ -245,7 +247,33 @@ class MainWindow(QMainWindow):
         if message:
             self.chat.show_error(message)
         self._show_notes(session)
+        self._restore_marks(session)
         self.export_menu.setEnabled(True)
+
+    def _restore_marks(self, session) -> None:
+        if self.player.info is None or not self._is_current_video(Path(session.video.path)):
+            return
+        in_point, out_point = session.in_out()
+        self._restoring_marks = True
+        try:
+            self.player.restore_marks(in_point and in_point.frame, out_point and out_point.frame)
+        finally:
+            self._restoring_marks = False
+
+    def _on_segment_changed(self, _segment) -> None:
+        """Keep the in/out frames with the video's conversation, as they are marked."""
+        if self._restoring_marks or self.player.info is None or self.player.timeline is None:
+            return
+        # Only into this video's conversation once it is read: the marks cleared as another video
+        # opens must not reach it before its own saved marks are restored.
+        session = self._sessions.current() if self._sessions is not None else None
+        if session is None or not self._is_current_video(Path(session.video.path)):
+            return
+        from videochat.sessions import Mark
+
+        timeline = self.player.timeline
+        in_point, out_point = (None if frame is None else Mark(frame, timeline.time_of(frame)) for frame in self.player.marks())
+        self.sessions.set_in_out(self.player.info.path, in_point, out_point)
 
     def _show_notes(self, session) -> None:
         self.notes.set_notes(session.sorted_notes())

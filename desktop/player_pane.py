@@ -493,6 +493,22 @@ class PlayerPane(QWidget):
         self._marks.clear()
         self._publish_segment()
 
+    def marks(self) -> tuple[int | None, int | None]:
+        """The in and out frames as marked (either may be unset), to keep with the conversation."""
+        return self._marks.in_frame, self._marks.out_frame
+
+    def restore_marks(self, in_frame: int | None, out_frame: int | None) -> bool:
+        """Marks kept with the conversation, unless the user marked meanwhile or they name no frame
+        of this video; whether they were taken."""
+        if self._info is None or self._marks.is_set():
+            return False
+        if any(index is not None and not 0 <= index <= self.timeline.last_frame for index in (in_frame, out_frame)):
+            return False
+        self._marks.set_in(in_frame)
+        self._marks.set_out(out_frame)
+        self._publish_segment()
+        return True
+
     def _shown_marks(self) -> tuple[tuple[float, int] | None, tuple[float, int] | None]:
         """The in and out frames as the bar shows them: (own time, number), or None where unset."""
         timeline = self.timeline

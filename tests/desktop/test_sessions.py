@@ -358,3 +358,28 @@ def test_the_in_and_out_frames_kept_with_the_conversation_come_back_on_reopening
     assert saved(clip).in_out() == (Mark(25, 1.0), Mark(50, 2.0))
     _info, session = open_and_wait_for_session(qtbot, window, clip)
     assert session.in_out() == (Mark(25, 1.0), Mark(50, 2.0))
+
+
+def test_in_and_out_marked_in_the_player_are_kept_and_come_back_when_the_video_is_opened_again(qtbot, window, clips):
+    from videochat.sessions import Mark
+
+    clip, other = clips("plain.mp4"), clips("short.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    window.player.set_in_frame(12)
+    window.player.set_out_frame(40)
+    timeline = window.player.timeline
+    assert window.sessions.flush(5.0)
+    assert saved(clip).in_out() == (Mark(12, timeline.time_of(12)), Mark(40, timeline.time_of(40)))
+
+    open_and_wait_for_session(qtbot, window, other)  # another video: no marks, and the first one's stay on disk
+    assert window.player.marks() == (None, None)
+    assert window.sessions.flush(5.0)
+    assert saved(clip).in_out()[0] == Mark(12, timeline.time_of(12))
+
+    open_and_wait_for_session(qtbot, window, clip)
+    assert window.player.marks() == (12, 40)
+    assert window.player.segment() == timeline.span(12, 40)
+
+    window.player.clear_segment()  # cleared is kept too
+    assert window.sessions.flush(5.0)
+    assert saved(clip).in_out() == (None, None)
