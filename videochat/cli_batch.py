@@ -33,6 +33,8 @@ def run_batch_command(args) -> int:
     ref = resolve_model(args.model, revision=args.revision)  # no loading: the plan needs the name answers are recorded under
     check_frame_count(ref, args.frames)
     todo = plan(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
+    if todo.skipped_lines:
+        print(f"videochat: {todo.skipped_lines} lines of {args.out} are not batch results and were left out; what they held is done again", file=sys.stderr)
     if not todo.pending:
         print(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}", file=sys.stderr)
         return 0
