@@ -99,13 +99,13 @@ def _read_text(path: Path, what: str) -> str:
         data = path.read_bytes()
     except OSError as error:
         raise BatchInputError(f"The {what} {path} cannot be read: {error.strerror or error}.") from None
+    if b"\0" in data:  # binary: no line of it is worth naming
+        raise not_text
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise BatchInputError(f"The {what} {path} is not UTF-8 text (line {line}): save it as UTF-8.") from None
-    if "\0" in text:
-        raise not_text
     return text
 
 
