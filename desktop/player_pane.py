@@ -5,7 +5,8 @@ frame times, and to QMediaPlayer (Qt's bundled FFmpeg backend); `sig_opened` com
 ready. With no video open the two run at once and a failure shows its message in place of the
 video. With a video open, the probe goes first and the video stays until the new file has passed
 it: a file that fails then leaves the video as it was, with the message in a notice above it.
-Either way `sig_open_failed` tells the window, and opening another file works.
+Either way `sig_open_failed` tells the window, and opening another file works. What is not a
+regular file (a FIFO, a device, a folder) fails at once and never reaches Qt's player.
 
 Frames: one frame, one time (`videochat/timeline.py`). Every seek aims inside the frame by its
 true presentation time (from the probe), away from its edges where Qt shows a neighbour (see
@@ -43,6 +44,7 @@ from desktop.scrub_preview import ScrubPreview
 from desktop.transport_bar import TransportBar
 from videochat.errors import InvalidPosition, UnreadableVideo
 from videochat.timeline import InOut, Timeline
+from videochat.video_files import check_video_file
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QMediaPlayer
@@ -182,6 +184,13 @@ class PlayerPane(QWidget):
         path = Path(path)
         self._open_serial += 1
         self._pending = _PendingOpen(self._open_serial, path, keeps_current=self._info is not None)
+        try:
+            # A stat, before Qt sees the path: Qt's player opens a FIFO on its loader thread and waits
+            # for a writer, and the next setSource then waits for that thread here, for good.
+            check_video_file(path)
+        except UnreadableVideo as error:
+            self._fail_open(str(error))
+            return
         if self._pending.keeps_current:
             self._show_notice(f"Opening {path.name} …", is_error=False)
         else:

@@ -20,7 +20,6 @@ import os
 import re
 import stat
 import time
-import uuid
 from pathlib import Path
 
 MiB = 1024 * 1024
@@ -162,7 +161,9 @@ def write_atomically(path: Path | str, data: str | bytes, *, mode: int | None = 
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")  # two writers never share one
+    # Two writers never share one; os.urandom rather than uuid, whose import (with platform's) costs
+    # the window's start-up about 3 ms, and the settings are read before the first paint.
+    temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.partial")
     payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from videochat.app_files import BadAppFile, MiB, is_kind, parse_json, read_regular_file
 from videochat.errors import Cancelled, ReaderUnavailable, UnreadableVideo, VideoChatError
 from videochat.file_lock import LockBusy, lock_descriptor, unlock_descriptor
 from videochat.video_files import VIDEO_EXTENSIONS, is_video_file
@@ -28,6 +29,8 @@ CLIP_ERRORS = (UnreadableVideo, ReaderUnavailable, OSError)
 # Failures that stay while the file stays the same: such a clip is not tried again until it changes.
 # Others (a time limit, a file not allowed or not there yet) are tried again by the next run.
 LASTING_ERRORS = frozenset({"UnreadableVideo", "CorruptVideo", "NoVideoStream", "NoFrames", "UnsupportedCodec"})
+# A results file is read whole to resume; one answer line is a few kB, so this is some 100,000 answers.
+MAX_RESULTS_BYTES = 256 * MiB
 
 
 class BatchInputError(VideoChatError):
@@ -95,13 +98,16 @@ def _videos_under(folder: Path) -> list[Path]:
 def _read_text(path: Path, what: str) -> str:
     not_text = BatchInputError(f"{path} is not a text file: the {what} must be plain text, one entry per line.")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as error:
         raise BatchInputError(f"The {what} {path} cannot be read: {error.strerror or error}.") from None
-    except UnicodeDecodeError:
-        raise not_text from None
-    if "\0" in text:
+    if b"\0" in data:  # binary: no line of it is worth naming
         raise not_text
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise BatchInputError(f"The {what} {path} is not UTF-8 text (line {line}): save it as UTF-8.") from None
     return text
 
 
@@ -116,23 +122,39 @@ def _meaningful_lines(text: str) -> Iterable[str]:
 
 
 def read_results(out_path: str | os.PathLike) -> list[dict]:
-    """The result lines written so far; none when the file does not exist yet.
+    """The result lines written so far; none when the file does not exist yet (see `read_result_lines`)."""
+    return read_result_lines(out_path)[0]
 
-    A last line cut short by a killed run, and any line that is not a result, are left out.
+
+def read_result_lines(out_path: str | os.PathLike) -> tuple[list[dict], int]:
+    """The result lines written so far, and how many whole lines were left out as not results.
+
+    A line is a result when it is UTF-8 JSON, nested no deeper than app_files allows, an object
+    whose fields have the kinds a batch writes (`_parse_line`); any other line is left out and
+    counted, except a last line without its newline, which is a write cut short by a killed run.
+    A file that is not a regular file, or too large, or holds no result at all, is refused.
     """
     out_path = Path(out_path)
     try:
-        data = out_path.read_bytes()
+        data = read_regular_file(out_path, MAX_RESULTS_BYTES)
     except FileNotFoundError:
-        return []
-    except OSError as error:
-        raise BatchInputError(f"The results file {out_path} cannot be read: {error.strerror or error}.") from None
-    lines = data.split(b"\n")
-    records = [record for record in map(_parse_line, lines) if record is not None]
-    if not records and any(line.strip() for line in lines[:-1]):
+        return [], 0
+    except BadAppFile as error:
+        raise BatchInputError(f"The results file {out_path} {error.reason}: choose another results file.") from None
+    *whole_lines, last_line = data.split(b"\n")
+    records, skipped = [], 0
+    for line in whole_lines:
+        record = _parse_line(line)
+        if record is not None:
+            records.append(record)
+        elif line.strip():
+            skipped += 1
+    if (last := _parse_line(last_line)) is not None:
+        records.append(last)
+    if not records and skipped:
         # Appending to someone else's file would spoil it: refuse rather than guess.
         raise BatchInputError(f"{out_path} is not a batch results file (JSON Lines): choose another results file.")
-    return records
+    return records, skipped
 
 
 def repair_results(out_path: str | os.PathLike) -> None:
@@ -158,12 +180,35 @@ def repair_results(out_path: str | os.PathLike) -> None:
         os.fsync(file.fileno())
 
 
+# The kinds of value each field of a result line may have; `plan` hashes and compares them.
+_LINE_FIELDS: dict[str, tuple[type, ...]] = {
+    "question": (str,),
+    "model": (str, type(None)),
+    "revision": (str, type(None)),
+    "model_source": (str, type(None)),
+    "asked_frames": (int, type(None)),
+    "error": (str, type(None)),
+    "error_type": (str, type(None)),
+    "clip_size": (int, type(None)),
+    "clip_mtime": (int, float, type(None)),
+}
+
+
 def _parse_line(line: bytes) -> dict | None:
-    try:
-        record = json.loads(line)
-    except ValueError:  # also UnicodeDecodeError
+    """The result a line holds, or None when it is not one (not JSON, too deep, a field of another kind)."""
+    if not line.strip():
         return None
-    return record if isinstance(record, dict) and "clip" in record and "status" in record else None
+    try:
+        record = parse_json(line)
+    except BadAppFile:
+        return None
+    if not (isinstance(record, dict) and is_kind(record.get("clip"), str) and record.get("status") in ("ok", "error")):
+        return None
+    if record["status"] == "ok" and "question" not in record:
+        return None
+    if any(key in record and not is_kind(record[key], kinds) for key, kinds in _LINE_FIELDS.items()):
+        return None
+    return record
 
 
 BUSY = "Another batch is writing to {path} now: wait for it to end (or stop it), then run this again; it will ask only what is still missing. Or choose another results file."
@@ -243,6 +288,7 @@ class BatchPlan:
     failed_clips: dict[str, str]  # clip → why it could not be read last time; skipped while unchanged
     answered: int  # pairs of this batch already in the results file
     model_source: str | None = None
+    skipped_lines: int = 0  # lines of the results file left out as not results (what they held is done again)
 
     @property
     def skipped_pairs(self) -> int:
@@ -278,7 +324,7 @@ def plan(
     questions = list(dict.fromkeys(question.strip() for question in questions))
     out_path = _absolute(out_path)
     _check_not_busy(out_path)
-    records = read_results(out_path)
+    records, skipped_lines = read_result_lines(out_path)
     done = _answered_pairs(records, model_name, revision, model_source, frames)
     unreadable: dict[str, list[dict]] = {}
     for record in records:
@@ -302,6 +348,7 @@ def plan(
         failed_clips=failed_clips,
         answered=sum((str(clip), q) in done for clip, q in pairs),
         model_source=model_source,
+        skipped_lines=skipped_lines,
     )
 
 

@@ -130,7 +130,7 @@ class VideoChat:
         """
         self._stopping.clear()
         question = self.backend.check_question(question)
-        num_frames = num_frames or self.default_frames()
+        num_frames = self.default_frames() if num_frames is None else num_frames  # 0 is refused by the family, not replaced
         scope = (num_frames, tuple(segment) if segment else None)
         same_scope = self._conversation is not None and scope == self._scope
         if not same_scope:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
 
 from videochat.errors import VideoChatError
-from videochat.families import FAMILIES
+from videochat.families import FAMILIES, get_family
 from videochat.safe_text import json_text, shown
 from videochat.timecode import format_time
 
@@ -55,17 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("file", type=Path)
         command.add_argument("--family", required=True, choices=list(FAMILIES))
         command.add_argument("--frames", type=int, help="number of frames (default: the family's)")
-        command.add_argument("--start", type=float, help="segment start, seconds")
-        command.add_argument("--end", type=float, help="segment end, seconds")
+        command.add_argument("--start", type=seconds, help="segment start, seconds")
+        command.add_argument("--end", type=seconds, help="segment end, seconds")
         command.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
         command.set_defaults(run=run)
     ask = commands.add_parser("ask", help="ask a model about a video; the answer streams, then the frame times it saw")
     ask.add_argument("file", type=Path)
-    ask.add_argument("question")
+    ask.add_argument("question", type=question_text)
     add_model_arguments(ask)
-    ask.add_argument("--start", type=float, help="segment start, seconds")
-    ask.add_argument("--end", type=float, help="segment end, seconds")
-    ask.add_argument("--follow-up", action="append", default=[], metavar="QUESTION", help="ask this next, on the same frames (repeatable)")
+    ask.add_argument("--start", type=seconds, help="segment start, seconds")
+    ask.add_argument("--end", type=seconds, help="segment end, seconds")
+    ask.add_argument("--follow-up", type=question_text, action="append", default=[], metavar="QUESTION", help="ask this next, on the same frames (repeatable)")
     ask.add_argument("--interactive", action="store_true", help="then read more questions from the terminal, one per line")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer instead of streaming text")
     ask.add_argument("--no-save", action="store_true", help="do not add the answers to the video's saved conversation (the app shows it)")
@@ -94,14 +95,70 @@ def add_model_arguments(command) -> None:
     command.add_argument("--frames", type=int, help="number of frames (default: the model's)")
     command.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     command.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
-    command.add_argument("--max-new-tokens", type=int, default=512)
-    command.add_argument("--temperature", type=float, default=0.0, help="0 answers greedily")
+    command.add_argument("--max-new-tokens", type=token_count, default=512)
+    command.add_argument("--temperature", type=temperature, default=0.0, help="0 answers greedily")
     command.add_argument(
         "--trust-remote-code", action="store_true",
         help="run the model's own Python code where nothing vouches for it (a folder, a repo not downloaded by this app); remembered for that code",
     )
     command.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
     command.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
+
+
+# Argument types: a value that means nothing is a usage error naming the value given, before
+# anything is opened or loaded (argparse prints "argument --end: ..." and exits with 2).
+
+
+def seconds(text: str) -> float:
+    value = _number(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 or more, not {text!r}")
+    return value
+
+
+def token_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of tokens, 1 or more, not {text!r}")
+    return value
+
+
+def temperature(text: str) -> float:
+    value = _number(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number, 0 or more (0 answers greedily), not {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+
+
+def question_text(text: str) -> str:
+    """A question as typed; bytes that are not UTF-8 (lone surrogates from surrogateescape) are refused,
+    shown escaped: no tokenizer or JSON writer takes them, and a guess at their meaning would be asked."""
+    if any(0xD800 <= ord(character) <= 0xDFFF for character in text):
+        raise argparse.ArgumentTypeError(f"is not UTF-8 text ({shown_escaped(text)}): type it again in a UTF-8 terminal")
+    return text
+
+
+def shown_escaped(text: str) -> str:
+    """`text` with each byte that was not UTF-8 as \\xNN and each unprintable character escaped."""
+    return "".join(
+        f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else c if c.isprintable() else ascii(c)[1:-1] for c in text
+    )
+
+
+def check_frame_count(ref, frames: int | None) -> None:
+    """The family's own range (`videochat.families`), as `sample` applies it, before anything loads."""
+    if frames is not None:
+        get_family(ref.family).check_frame_count(frames)
 
 
 def generation_settings(args):
@@ -186,6 +243,7 @@ def run_ask(args) -> int:
 
     quiet_library_logs()
     ref = resolve_model(args.model, revision=args.revision)
+    check_frame_count(ref, args.frames)
     check_consent(ref, args.trust_remote_code)  # before opening anything: the answer would be no anyway
     settings = generation_settings(args)
     with VideoSource.open(args.file, reader=args.reader) as source:
@@ -213,10 +271,25 @@ def _questions(args):
     yield from args.follow_up
     if args.interactive:
         print("more questions, one per line (an empty line or Ctrl-D ends):", file=sys.stderr)
-        for line in sys.stdin:
+        for line in _typed_lines():
             if not line.strip():
                 return
             yield line.strip()
+
+
+def _typed_lines():
+    """Lines of stdin; one that is not UTF-8 is skipped with a warning (a text stdin would raise and
+    end the session), so it is read as bytes where it can be."""
+    lines = getattr(sys.stdin, "buffer", None)
+    if lines is None:
+        yield from sys.stdin
+        return
+    for raw in lines:
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            typed = shown_escaped(raw.decode("utf-8", "surrogateescape").strip())
+            print(f"videochat: that line is not UTF-8 text ({typed}); type it again", file=sys.stderr)
 
 
 def _ask_one(chat, question, frames, segment, settings, as_json: bool, session=None) -> None:

@@ -29,11 +29,14 @@ def run_batch_command(args) -> int:
     from videochat.backends.consent import check_consent
     from videochat.batch import find_clips, plan, read_questions, run_batch
     from videochat.catalog import resolve_model
-    from videochat.cli import generation_settings, load_backend, quiet_library_logs
+    from videochat.cli import check_frame_count, generation_settings, load_backend, quiet_library_logs
 
     clips, questions = find_clips(args.clips), read_questions(args.questions)
     ref = resolve_model(args.model, revision=args.revision)  # no loading: the plan needs the name answers are recorded under
+    check_frame_count(ref, args.frames)
     todo = plan(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
+    if todo.skipped_lines:
+        print(f"videochat: {todo.skipped_lines} lines of {args.out} are not batch results and were left out; what they held is done again", file=sys.stderr)
     if not todo.pending:
         print(shown(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}"), file=sys.stderr)
         return 0

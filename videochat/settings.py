@@ -1,7 +1,10 @@
 """The app's settings: one typed object, stored as JSON at the platform's config path.
 
-Written atomically (temporary file, then `os.replace`) so that a crash never leaves half a
-file; a file that cannot be read is kept aside and the defaults are used.
+Read and written through `videochat.app_files`: only a regular file of at most
+`MAX_SETTINGS_BYTES`, UTF-8 JSON of bounded depth, is read (the start of the app waits on it);
+a file that cannot be used is set aside (`settings.damaged-<when>.json`) and the defaults are
+used; each value of the wrong kind or range falls back to its default alone. Written atomically,
+so that a crash never leaves half a file.
 """
 
 from __future__ import annotations
@@ -11,8 +14,13 @@ import math
 import os
 from pathlib import Path
 
+from videochat.app_files import BadAppFile, read_json, set_aside, write_atomically
+
 SCHEMA_VERSION = 1
 MAX_RECENT_FILES = 10
+# What the app writes is a few kB (ten paths); a file much larger was not written by it.
+MAX_SETTINGS_BYTES = 1024 * 1024
+MAX_PATH_CHARS = 4096  # PATH_MAX on Linux; a longer recent file cannot be opened anyway
 
 
 def default_path() -> Path:
@@ -67,24 +75,23 @@ class Settings:
     def load(cls, path: Path | None = None) -> Settings:
         path = path or default_path()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = read_json(path, max_bytes=MAX_SETTINGS_BYTES)
+            if not isinstance(data, dict):
+                raise BadAppFile(path, f"holds {type(data).__name__} where an object belongs")
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError):
-            _keep_aside(path)
+        except BadAppFile:
+            try:
+                set_aside(path)
+            except OSError:
+                pass  # a read-only folder: the defaults still do
             return cls()
-        if not isinstance(data, dict):
-            _keep_aside(path)
-            return cls()
-        # A value of the wrong kind (edited by hand, or from another version) falls back to its default alone.
-        return cls(**{key: value for key, value in data.items() if key in _KINDS and _is_kind(value, _KINDS[key])})
+        values = {key: value for key, value in data.items() if key in _KINDS and _is_kind(value, _KINDS[key], key)}
+        values["recent_files"] = _recent_files(data.get("recent_files"))
+        return cls(**values)
 
     def save(self, path: Path | None = None) -> None:
-        path = path or default_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".partial")
-        temporary.write_text(json.dumps(self.as_dict(), indent=2), encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomically(path or default_path(), json.dumps(self.as_dict(), indent=2))
 
     def reset(self) -> None:
         for name, value in Settings().as_dict().items():
@@ -104,18 +111,28 @@ _KINDS = {
 }
 
 
-def _is_kind(value, kind) -> bool:
+# The smallest value each number may take, where zero or less means nothing (0 frames, 0 tokens).
+_LEAST = {"frames": 1, "max_new_tokens": 1, "temperature": 0, "volume": 0}
+_MOST = {"volume": 1}
+
+
+def _is_kind(value, kind, name: str = "") -> bool:
     if isinstance(value, bool) or not isinstance(value, kind):  # JSON's true is not a number here
         return False
-    if isinstance(value, list):
-        return all(isinstance(item, str) for item in value)
     if isinstance(value, (int, float)):  # what Qt's controls take: finite, within a C int (json reads NaN)
-        return math.isfinite(value) and abs(value) < 2**31
+        return math.isfinite(value) and abs(value) < 2**31 and _LEAST.get(name, value) <= value <= _MOST.get(name, value)
     return True
 
 
-def _keep_aside(path: Path) -> None:
-    try:
-        os.replace(path, path.with_name(path.name + ".damaged"))
-    except OSError:
-        pass
+def _recent_files(entries) -> list[str]:
+    """The first MAX_RECENT_FILES usable paths of `entries`, in order, each once; the rest is dropped
+    (the window builds a menu entry for each before its first paint)."""
+    if not isinstance(entries, list):
+        return []
+    kept: list[str] = []
+    for entry in entries:
+        if isinstance(entry, str) and 0 < len(entry) <= MAX_PATH_CHARS and "\0" not in entry and entry not in kept:
+            kept.append(entry)
+            if len(kept) == MAX_RECENT_FILES:
+                break
+    return kept

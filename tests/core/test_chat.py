@@ -118,6 +118,14 @@ def test_questions_that_are_empty_or_hold_control_marks_are_refused_before_any_d
     assert decodes == [] and chat.answers == []
 
 
+@pytest.mark.parametrize("frames", [0, -4])
+def test_a_frame_count_below_one_is_refused_as_sampling_refuses_it_not_replaced_by_the_default(chat, monkeypatch, frames):
+    decodes = counting_decodes(chat, monkeypatch)
+    with pytest.raises(errors.InvalidFrameCount, match=f"not {frames}"):
+        answer(chat, "What happens?", num_frames=frames)
+    assert decodes == [] and chat.answers == []
+
+
 def test_answer_to_dict_names_the_text_answer(chat):
     answer(chat, "What happens?", num_frames=4)
     saved = chat.answers[-1].to_dict()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from tests.core import card_reference as card
@@ -92,3 +93,77 @@ def test_output_into_a_closed_pipe_is_not_an_error(clips):
     finally:
         os.close(write_end)
     assert result.returncode == 0 and "Traceback" not in result.stderr and "Exception" not in result.stderr
+
+
+# -- values that mean nothing are refused before anything opens or loads ----------------------
+
+# A catalog name resolves without its weights: a refusal that comes later says "not downloaded".
+CATALOG_MODEL = "InternVL2-1B"
+
+
+def command_line(command: str, clip, tmp_path, *extra: str) -> list[str]:
+    if command == "batch":
+        questions = tmp_path / "questions.txt"
+        questions.write_text("What happens?\n", encoding="utf-8")
+        return ["batch", str(clip), "--questions", str(questions), "--out", str(tmp_path / "out.jsonl"), "--model", CATALOG_MODEL, *extra]
+    if command == "ask":
+        return ["ask", str(clip), "What happens?", "--model", CATALOG_MODEL, *extra]
+    return [command, str(clip), "--family", "internvl2", *extra, *(["--out", str(tmp_path / "x.pt")] if command == "preprocess" else [])]
+
+
+def usage_error(argv, capsys) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error
+    return error.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("option, value", [("--max-new-tokens", "0"), ("--max-new-tokens", "-1"), ("--temperature", "nan"), ("--temperature", "-0.5"), ("--temperature", "inf")])
+@pytest.mark.parametrize("command", ["ask", "batch"])
+def test_generation_values_that_mean_nothing_are_usage_errors_naming_the_value(command, option, value, clips, tmp_path, capsys):
+    line = usage_error(command_line(command, clips("short.mp4"), tmp_path, option, value), capsys)
+    assert option in line and repr(value) in line
+
+
+@pytest.mark.parametrize("option, value", [("--start", "inf"), ("--start", "-1"), ("--start", "nan"), ("--end", "inf"), ("--end", "-inf"), ("--end", "nan"), ("--end", "-2")])
+@pytest.mark.parametrize("command", ["sample", "preprocess", "ask"])
+def test_segment_times_that_are_not_finite_or_are_negative_are_usage_errors_naming_the_value(command, option, value, clips, tmp_path, capsys):
+    line = usage_error(command_line(command, clips("short.mp4"), tmp_path, f"{option}={value}"), capsys)
+    assert option in line and repr(value) in line and "empty" not in line
+
+
+@pytest.mark.parametrize("frames", ["0", "-3"])
+@pytest.mark.parametrize("command", ["ask", "batch"])
+def test_a_frame_count_the_family_does_not_take_is_refused_as_sample_refuses_it_before_the_model_loads(command, frames, clips, tmp_path, capsys):
+    assert main(command_line("sample", clips("short.mp4"), tmp_path, "--frames", frames)) == 1
+    refusal = capsys.readouterr().err
+    assert main(command_line(command, clips("short.mp4"), tmp_path, "--frames", frames)) == 1
+    error = capsys.readouterr().err
+    assert error == refusal == f"videochat: InternVL2 takes 1 to 64 frames, not {frames}.\n"
+
+
+@pytest.mark.parametrize("where", ["question", "follow-up"])
+def test_a_question_that_is_not_utf8_is_a_usage_error_before_anything_loads(where, clips, tmp_path):
+    """Bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape), which no tokenizer or JSON writer takes."""
+    bad = b"What \xff happens?"
+    question, extra = (bad, []) if where == "question" else (b"What happens?", [b"--follow-up", bad])
+    argv = [sys.executable, "-m", "videochat.cli", "ask", os.fsencode(clips("short.mp4")), question, "--model", CATALOG_MODEL.encode(), *extra]
+    result = subprocess.run(argv, capture_output=True, timeout=120)
+    error = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2 and "Traceback" not in error and "loading" not in error
+    assert "not UTF-8" in error.strip().splitlines()[-1] and "\\xff" in error
+
+
+def test_interactive_lines_that_are_not_utf8_are_skipped_with_a_warning(monkeypatch, capsys):
+    import argparse
+    import io
+
+    from videochat.cli import _questions
+
+    stdin = io.TextIOWrapper(io.BytesIO(b"And then?\nbad \xff line\nLast?\n\n"), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    args = argparse.Namespace(question="First?", follow_up=[], interactive=True)
+    assert list(_questions(args)) == ["First?", "And then?", "Last?"]
+    assert "not UTF-8" in capsys.readouterr().err

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from videochat import errors, testing
-from videochat.video import probe
+from videochat.video import VideoSource, probe
 
 
 def test_probe_reads_metadata_of_a_plain_clip(clips):
@@ -103,6 +105,21 @@ def test_file_cut_short_with_its_index_in_front_keeps_what_is_readable(clips, tm
     info = probe(cut)
     assert info.truncated
     assert 0 < info.frame_count < 90
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "link to a fifo"])
+def test_what_is_not_a_regular_file_is_named_as_such_and_never_opened(tmp_path, kind):
+    """A FIFO would block the open for good and /dev/zero never ends; both stat as 0 bytes."""
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.mp4"
+    link.symlink_to(fifo)
+    path, words = {"fifo": (fifo, "a FIFO"), "device": (Path("/dev/zero"), "a device"), "link to a fifo": (link, "a FIFO")}[kind]
+    with pytest.raises(errors.UnreadableVideo) as caught:
+        VideoSource.open(path)
+    message = str(caught.value)
+    assert "is not a regular file" in message and words in message and "empty" not in message
+    assert "\n" not in message
 
 
 def test_a_stalled_open_is_a_timeout_not_a_hang(clips):

@@ -23,6 +23,7 @@ from videochat.errors import (
     UnsupportedCodec,
     VideoTimeout,
 )
+from videochat.video_files import check_video_file
 
 DEFAULT_OPEN_TIMEOUT_S = 20.0
 # Between two reads of the file: only a stalled disk or network share gets near it.
@@ -89,19 +90,6 @@ class VideoInfo:
         return info
 
 
-def check_path(path: str | os.PathLike) -> Path:
-    path = Path(path)
-    if not path.exists():
-        raise UnreadableVideo(f"{path} does not exist. Check the path, or whether the drive is connected.")
-    if path.is_dir():
-        raise UnreadableVideo(f"{path} is a folder, not a video file.")
-    if not os.access(path, os.R_OK):
-        raise UnreadableVideo(f"{path} cannot be read: permission denied.")
-    if path.stat().st_size == 0:
-        raise UnreadableVideo(f"{path} is empty (0 bytes): the copy or recording did not finish.")
-    return path
-
-
 def open_container(path: Path, open_timeout: float):
     """av.open with time limits and FFmpeg's errors turned into ours."""
     import av
@@ -127,7 +115,7 @@ def probe(path: str | os.PathLike, open_timeout: float = DEFAULT_OPEN_TIMEOUT_S)
     """Read the metadata and timestamp table of `path`; raise an `UnreadableVideo` subclass if it is no good."""
     import av
 
-    path = check_path(path)
+    path = check_video_file(path)  # a FIFO or a device would block or never end in av.open
     deadline = time.monotonic() + open_timeout
     container = open_container(path, open_timeout)
     try:
