@@ -41,14 +41,17 @@ def export_with_dialog(window, session, format_name: str) -> None:
         else:
             QMessageBox.warning(window, "Export failed", error_text(f"{Path(path).name} could not be written: {error}"))
 
-    run_in_background(_write, snapshot, format_name, Path(path), receiver=report)
+    player = window.player
+    same_video = player.info is not None and Path(player.info.path).resolve() == video.resolve()
+    timeline = player.timeline if same_video else None  # answers' spans end where their last frames do
+    run_in_background(_write, snapshot, format_name, Path(path), timeline, receiver=report)
 
 
-def _write(session, format_name: str, path: Path) -> str | None:
+def _write(session, format_name: str, path: Path, timeline=None) -> str | None:
     from videochat.export import write_export
 
     try:
-        write_export(session, format_name, path)
+        write_export(session, format_name, path, timeline)
     except OSError as error:
         return error.strerror or str(error)
     except Exception as error:  # on a pool thread: anything unreported here would be lost

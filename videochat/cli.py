@@ -334,14 +334,15 @@ def open_session(info):
 
 
 def run_export(args) -> int:
-    from videochat.export import render, saved_session, write_export
+    from videochat.export import render, saved_session, timeline_of_video, write_export
 
     session = saved_session(args.file)
+    timeline = timeline_of_video(args.file)  # exact spans on variable frame rate while the video is there
     if args.out is None:
-        sys.stdout.write(_for_stdout(render(session, args.format), args.format))
+        sys.stdout.write(_for_stdout(render(session, args.format, timeline), args.format))
         return 0
     try:
-        write_export(session, args.format, args.out)
+        write_export(session, args.format, args.out, timeline)
     except OSError as error:
         print(shown(f"videochat: {args.out} could not be written: {error.strerror or error}"), file=sys.stderr)
         return 1

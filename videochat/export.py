@@ -29,13 +29,16 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from videochat.chat import Answer
 from videochat.errors import VideoChatError
 from videochat.safe_text import blank_secrets
 from videochat.sessions import Session, SessionStore, write_atomically
 from videochat.timecode import format_time, milliseconds
+
+if TYPE_CHECKING:
+    from videochat.timeline import Timeline
 
 EXPORT_FORMAT = "videochat-session-export"
 EXPORT_VERSION = 1
@@ -77,15 +80,31 @@ def saved_session(video_path) -> Session:
     return session
 
 
-def render(session: Session, format_name: str) -> str:
+def render(session: Session, format_name: str, timeline: Timeline | None = None) -> str:
+    """The session in a format; `timeline` (the video's, `videochat.timeline.Timeline`) ends an
+    answer's span where its last frame ends, exact on variable frame rate (without it: one
+    average frame's length after its time)."""
     if format_name not in FORMATS:
         raise ValueError(f"unknown export format {format_name!r} (one of {', '.join(FORMATS)})")
-    return blank_secrets(_RENDERERS[format_name](session))
+    return blank_secrets(_RENDERERS[format_name](session, timeline))
 
 
-def write_export(session: Session, format_name: str, path: Path) -> None:
+def write_export(session: Session, format_name: str, path: Path, timeline: Timeline | None = None) -> None:
     """Raises OSError when the file cannot be written; an existing file is then left as it was."""
-    write_atomically(Path(path), render(session, format_name))
+    write_atomically(Path(path), render(session, format_name, timeline))
+
+
+def timeline_of_video(path) -> Timeline | None:
+    """The timeline of the video the session is about, when it is still there and readable; None
+    otherwise (its spans then end one average frame after the last frame's time)."""
+    from videochat.errors import VideoChatError
+    from videochat.timeline import Timeline
+    from videochat.video import probe
+
+    try:
+        return Timeline.of(probe(path))
+    except (VideoChatError, OSError):
+        return None
 
 
 # -- times ------------------------------------------------------------------------------
@@ -110,9 +129,9 @@ def _local_iso(epoch_seconds: float | None = None) -> str:
     return moment.astimezone().isoformat(timespec="seconds")
 
 
-def answer_span(session: Session, answer: Answer) -> tuple[int, int]:
+def answer_span(session: Session, answer: Answer, timeline: Timeline | None = None) -> tuple[int, int]:
     """(start, end) in ms of `Session.answer_span`."""
-    return _span_ms(*session.answer_span(answer))
+    return _span_ms(*session.answer_span(answer, timeline))
 
 
 def _note_span(note) -> tuple[int, int]:
@@ -127,12 +146,12 @@ def _span_ms(start: float, end: float) -> tuple[int, int]:
 # -- formats ----------------------------------------------------------------------------
 
 
-def _markdown(session: Session) -> str:
+def _markdown(session: Session, timeline: Timeline | None = None) -> str:
     video = session.video
     lines = [f"# {_md(_one_line(Path(video.path).name))}", "", _md(_one_line(video.path)), ""]
     lines += [f"Duration {_clock(milliseconds(video.duration))} · exported {_local_iso()}", ""]
     for number, answer in enumerate(session.turns, 1):
-        start, end = answer_span(session, answer)
+        start, end = answer_span(session, answer, timeline)
         scope = f"segment {_clock(start)}–{_clock(end)}" if answer.segment else "whole clip"
         model = _md(answer.model + (f" ({answer.revision})" if answer.revision else ""))
         lines += [f"## {number}. {_md(_one_line(answer.question))}", "", _md_lines(answer.text.strip(), "  \n"), ""]
@@ -183,7 +202,7 @@ def _md_lines(text: str, line_break: str) -> str:
     return "\n\n".join(line_break.join(line for line in paragraph.split("\n")) for paragraph in paragraphs)
 
 
-def _json(session: Session) -> str:
+def _json(session: Session, timeline: Timeline | None = None) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -192,7 +211,7 @@ def _json(session: Session) -> str:
         app_version = "unknown"
     turns = []
     for answer in session.turns:
-        start, end = answer_span(session, answer)
+        start, end = answer_span(session, answer, timeline)
         turns.append({**answer.to_dict(), "start": start / 1000, "end": end / 1000})
     document = {
         "format": EXPORT_FORMAT,
@@ -209,12 +228,12 @@ def _json(session: Session) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def caption_cues(session: Session) -> list[tuple[int, int, str]]:
+def caption_cues(session: Session, timeline: Timeline | None = None) -> list[tuple[int, int, str]]:
     """(start ms, end ms, text) of the notes in time order, or of the answers when there are no notes."""
     if session.notes:
         spans = [(*_note_span(note), note.text) for note in session.notes]
     else:
-        spans = [(*answer_span(session, answer), answer.text) for answer in session.turns]
+        spans = [(*answer_span(session, answer, timeline), answer.text) for answer in session.turns]
     shortest = max(1, milliseconds(session.video.frame_duration))
     return [(start, end if end > start else start + shortest, text) for start, end, text in sorted(spans, key=lambda span: span[:2])]
 
@@ -236,16 +255,16 @@ def caption_text(text: str) -> str:
     return "\n".join(kept)
 
 
-def _srt(session: Session) -> str:
+def _srt(session: Session, timeline: Timeline | None = None) -> str:
     cues = []
-    for number, (start, end, text) in enumerate(caption_cues(session), 1):
+    for number, (start, end, text) in enumerate(caption_cues(session, timeline), 1):
         cues.append(f"{number}\n{_caption_clock(start, ',')} --> {_caption_clock(end, ',')}\n{caption_text(text)}\n")
     return "\n".join(cues)
 
 
-def _vtt(session: Session) -> str:
+def _vtt(session: Session, timeline: Timeline | None = None) -> str:
     cues = ["WEBVTT\n"]
-    for start, end, text in caption_cues(session):
+    for start, end, text in caption_cues(session, timeline):
         escaped = caption_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         cues.append(f"{_caption_clock(start, '.')} --> {_caption_clock(end, '.')}\n{escaped}\n")
     return "\n".join(cues)
@@ -256,13 +275,13 @@ class _SafeCells(csv.DictWriter):
         return super().writerow({key: _cell(value) for key, value in row.items()})
 
 
-def _csv(session: Session) -> str:
+def _csv(session: Session, timeline: Timeline | None = None) -> str:
     # Plain UTF-8 without a byte order mark: every other reader of the file would see the mark.
     buffer = io.StringIO()
     writer = _SafeCells(buffer, fieldnames=CSV_COLUMNS)  # excel dialect: RFC 4180 quoting, \r\n
     writer.writeheader()
     for number, answer in enumerate(session.turns, 1):
-        start, end = answer_span(session, answer)
+        start, end = answer_span(session, answer, timeline)
         segment = [_seconds_text(milliseconds(t)) for t in answer.segment] if answer.segment else ["", ""]
         writer.writerow({
             **_span_columns("answer", number, start, end),
@@ -299,4 +318,4 @@ def _span_columns(kind: str, number: int, start: int, end: int) -> dict:
     return {"kind": kind, "index": number, "start_seconds": _seconds_text(start), "end_seconds": _seconds_text(end), "start": _clock(start), "end": _clock(end)}
 
 
-_RENDERERS: dict[str, Callable[[Session], str]] = {"markdown": _markdown, "json": _json, "srt": _srt, "vtt": _vtt, "csv": _csv}
+_RENDERERS: dict[str, Callable[[Session, "Timeline | None"], str]] = {"markdown": _markdown, "json": _json, "srt": _srt, "vtt": _vtt, "csv": _csv}

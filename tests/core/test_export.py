@@ -301,3 +301,25 @@ def test_json_export_on_stdout_is_the_same_data_with_nothing_for_a_terminal(sess
     out = capsys.readouterr().out
     assert json.loads(out)["turns"][0]["answer"] == session.turns[0].text
     assert "\x9b" not in out and "\u202e" not in out and out.count("\n") > 10
+
+
+def test_on_variable_frame_rate_an_answers_caption_ends_where_its_last_frame_does(clips, tmp_path, capsys):
+    from videochat.timeline import Timeline
+    from videochat.video import probe
+
+    clip = clips("vfr.mp4")
+    info = probe(clip)
+    timeline = Timeline.of(info)
+    # A frame whose next one follows after much less (or more) than the average frame's length.
+    last = next(i for i in range(1, info.frame_count - 1) if abs((timeline.time_of(i + 1) - timeline.time_of(i)) - 1 / info.fps) > 0.01)
+    session = Session(VideoIdentity.of(info))
+    session.add_answer(
+        Answer(question="What?", text="This.", stopped=False, indices=[0, last], times=[timeline.time_of(0), timeline.time_of(last)],
+               model="m", revision=None, family="internvl2", frames=2, segment=None, settings={}, device="cpu", precision="float32",
+               asked_at=1_700_000_000.0, follow_up=False)
+    )
+    SessionStore().save(session)
+    assert cli.main(["export", str(clip), "--format", "srt"]) == 0
+    (cue,) = srt.parse(capsys.readouterr().out)
+    assert cue.start == timedelta(milliseconds=ms(timeline.time_of(0)))
+    assert cue.end == timedelta(milliseconds=ms(timeline.time_of(last + 1)))  # the next frame's time, not one average frame on

@@ -21,3 +21,32 @@ def test_a_markdown_reader_shows_hostile_answers_as_their_text_under_the_reports
     assert "\n" + HOSTILE_ANSWER + "\n" in document.toPlainText().replace("\u00a0", " ")
     assert sum(1 for block in blocks if block.textList() is not None) == 2  # the note's item and its second line
     assert not any(block.blockFormat().nonBreakableLines() for block in blocks)  # no code block
+
+
+def test_file_export_ends_an_answers_caption_where_its_last_frame_ends_on_the_video_in_the_player(qtbot, clips, tmp_path, monkeypatch):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    import srt
+    from PySide6.QtWidgets import QFileDialog, QMainWindow
+
+    from desktop.exporting import export_with_dialog
+    from videochat.timeline import Timeline
+    from videochat.video import probe
+
+    info = probe(clips("vfr.mp4"))
+    timeline = Timeline.of(info)
+    last = next(i for i in range(1, info.frame_count - 1) if abs((timeline.time_of(i + 1) - timeline.time_of(i)) - 1 / info.fps) > 0.01)
+    session = Session(VideoIdentity.of(info))
+    session.add_answer(make_answer("What?", "This.", [timeline.time_of(0), timeline.time_of(last)]))
+    session.turns[-1].indices = [0, last]
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.player = SimpleNamespace(info=info, timeline=timeline)
+    out = tmp_path / "captions.srt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args, **kwargs: (str(out), "")))
+    export_with_dialog(window, session, "srt")
+    qtbot.waitUntil(out.exists, timeout=10_000)
+    (cue,) = srt.parse(out.read_text(encoding="utf-8"))
+    assert cue.end.total_seconds() * 1000 == round(timeline.time_of(last + 1) * 1000)
+    assert cue.end != timedelta(seconds=timeline.time_of(last) + 1 / info.fps)
