@@ -58,7 +58,7 @@ def test_an_ask_with_a_frame_count_the_model_does_not_take_is_refused_in_the_cha
     monkeypatch.setattr(window.chat, "frames", lambda: 80)  # a count the control let through
     sent = ask_refused(qtbot, window, clips, monkeypatch)
     assert sent == [] and not window.worker.is_busy
-    assert notices(window) == ["transformers video model takes 1 to 64 frames, not 80."]
+    assert notices(window) == ["A transformers video model takes 1 to 64 frames, not 80."]
     assert not any(isinstance(bubble, QuestionBubble) for bubble in window.chat.bubbles())
     assert window.chat.question_box.toPlainText() == "What happens?"  # kept, to ask again once changed
 
