@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop.chat_bubbles import BUBBLE_STYLE, META_STYLE, AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
 from desktop.thumbnails import ThumbnailLoader
+from videochat.errors import VideoChatError
 from videochat.settings import Settings
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class ChatPane(QWidget):
         self.frames_spin.setKeyboardTracking(False)  # typed values are checked when done, not per digit
         self.frames_spin.valueChanged.connect(self._on_frames_changed)
         self._frame_multiple = 1
+        self._default_frames = 8
         self.hd_check = QCheckBox("HD")
         self.hd_check.setToolTip("More detail per frame (the model's HD variant): slower")
         self.hd_check.toggled.connect(self.sig_hd_toggled)
@@ -109,7 +111,8 @@ class ChatPane(QWidget):
         self.temperature_spin.setSingleStep(0.1)
         self.temperature_spin.setValue(Settings.temperature)
         self.temperature_spin.setToolTip("0 answers the same way every time; higher values vary more")
-        self.set_family_constraints(8, 64, 1)
+        self._set_frame_range(64, 1)  # until a model is loaded: the most common rule, 1 to 64
+        self.frames_spin.setValue(self._default_frames)
 
         self.messages = QWidget()
         self.messages.setStyleSheet(BUBBLE_STYLE)
@@ -175,15 +178,36 @@ class ChatPane(QWidget):
     def set_model_status(self, text: str) -> None:
         self.status_label.setText(text)
 
-    def set_family_constraints(self, default: int, maximum: int, multiple: int = 1) -> None:
-        """Frames from `multiple` to `maximum`, in steps of `multiple` (InternVideo2.5 takes groups of 4)."""
+    def set_frame_rule(self, family, default: int) -> None:
+        """Take only the frame counts the loaded model's family takes (a `videochat.families.Family`):
+        from its multiple to its maximum, in steps of the multiple (InternVideo2.5: 4 to 512 in fours).
+
+        A count left at the last model's default follows the new model's default. A count the user
+        chose stays where the family takes it; where not, it becomes the nearest count the family
+        takes, and a note in the chat says so in the family's own words.
+        """
+        chosen = self.frames_spin.value()
+        untouched = chosen == self._default_frames
+        self._set_frame_range(family.max_frames, family.frame_multiple)
+        self._default_frames = self._snap(default)
+        if untouched:
+            self.frames_spin.setValue(self._default_frames)
+            return
+        try:
+            family.check_frame_count(chosen)
+        except VideoChatError as refusal:
+            adjusted = self._snap(chosen)
+            self.frames_spin.setValue(adjusted)
+            self.show_error(f"{refusal} Frames set to {adjusted}.")
+
+    def _set_frame_range(self, maximum: int, multiple: int) -> None:
+        """Frames from `multiple` to `maximum`, in steps of `multiple`; the value is left to the caller."""
         self._frame_multiple = max(1, int(multiple))
         top = max(self._frame_multiple, maximum - maximum % self._frame_multiple)
         self.frames_spin.blockSignals(True)
         self.frames_spin.setRange(self._frame_multiple, top)
         self.frames_spin.setSingleStep(self._frame_multiple)
         self.frames_spin.blockSignals(False)
-        self.frames_spin.setValue(self._snap(default))
 
     def set_hd_available(self, available: bool, checked: bool = False) -> None:
         """Whether the model has an HD variant, and whether the loaded one is it (no `sig_hd_toggled`)."""

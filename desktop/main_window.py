@@ -446,8 +446,7 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, ref) -> None:
         from videochat.families import get_family
 
-        family = get_family(ref.family)
-        self.chat.set_family_constraints(ref.default_frames, family.max_frames, family.frame_multiple)
+        self.chat.set_frame_rule(get_family(ref.family), ref.default_frames)
         self.chat.set_current_model(ref.entry.name if ref.entry else ref.source, ref.display_name)
         self.chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
         self.chat.set_model_status(f"{ref.display_name} ready ({ref.family})")
@@ -527,6 +526,10 @@ class MainWindow(QMainWindow):
             self._send(self._last_request)  # the last answer failed: its request is the one to repeat
 
     def _send(self, request: AskRequest) -> None:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            self.chat.show_error(refusal)  # the question stays in the box, to ask again once changed
+            return
         if self._starts_afresh:
             import dataclasses  # loaded with the model worker's module by now
 
@@ -538,6 +541,26 @@ class MainWindow(QMainWindow):
         self.chat.set_busy(True)
         self.worker.ask(request)
         self.player.setFocus()  # the question is sent: the keys are the player's again
+
+    def _refusal(self, request: AskRequest) -> str | None:
+        """Why the loaded model or the open clip cannot take this request, in the core's words; None
+        if they can. Said here, before the model thread gets it: no model load, no decode.
+
+        The frame control only takes the family's counts, but a repeated question (Regenerate) comes
+        with the count and segment it was first asked with.
+        """
+        from videochat.errors import InvalidFrameCount, InvalidSegment
+        from videochat.families import get_family  # loaded with the model by now
+
+        ref, timeline = self.worker.loaded_ref, self.player.timeline
+        try:
+            if ref is not None and request.frames is not None:
+                get_family(ref.family).check_frame_count(request.frames)
+            if timeline is not None and request.segment is not None and self._is_current_video(request.video_path):
+                timeline.frames_in(*request.segment)
+        except (InvalidFrameCount, InvalidSegment) as error:
+            return str(error)
+        return None
 
     def _on_answer_finished(self, answer) -> None:
         video = self._last_request.video_path

@@ -1,8 +1,9 @@
 """The `videochat` command: probe, sample and preprocess video as each model family would see it,
 ask a model about a video, and list and download models (`cli_models.py`).
 
-Errors print one line on stderr and exit with status 1 (2 for bad usage); `--json` output
-keeps its keys from release to release.
+Errors print one line on stderr and exit with status 1 (2 for bad usage: a value that means
+nothing, a frame count the family does not take, a segment that does not fit the clip); `--json`
+output keeps its keys from release to release.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from videochat.errors import VideoChatError
+from videochat.errors import InvalidFrameCount, InvalidSegment, VideoChatError
 from videochat.families import FAMILIES, get_family
 from videochat.safe_text import json_text, shown
 from videochat.timecode import format_time
@@ -27,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         status = args.run(args)
         sys.stdout.flush()  # inside the try: a closed pipe shows up here, not at exit
         return status
+    except (InvalidFrameCount, InvalidSegment) as error:
+        # Usage errors, found once the family or the clip is known: the message names the values given.
+        print(shown(f"videochat: {error}"), file=sys.stderr)
+        return 2
     except VideoChatError as error:
         print(shown(f"videochat: {error}"), file=sys.stderr)
         return 1
@@ -157,8 +162,13 @@ def shown_escaped(text: str) -> str:
 
 def check_frame_count(ref, frames: int | None) -> None:
     """The family's own range (`videochat.families`), as `sample` applies it, before anything loads."""
+    check_family_frame_count(ref.family, frames)
+
+
+def check_family_frame_count(family: str, frames: int | None) -> None:
+    """`--frames` against the family's range, before the video is opened."""
     if frames is not None:
-        get_family(ref.family).check_frame_count(frames)
+        get_family(family).check_frame_count(frames)
 
 
 def generation_settings(args):
@@ -196,18 +206,23 @@ def run_probe(args) -> int:
     return 0
 
 
-def _segment(args, duration: float):
+def check_segment(args, info):
+    """The segment `--start`/`--end` give, checked against the probed clip (`InvalidSegment` names the
+    values given); None for the whole clip. Called right after the probe, before anything loads."""
     if args.start is None and args.end is None:
         return None
-    return (args.start if args.start is not None else 0.0, args.end if args.end is not None else duration)
+    from videochat.timeline import Timeline
+
+    return Timeline.of(info).segment(args.start, args.end)
 
 
 def run_sample(args) -> int:
     from videochat.pipeline import sample_frames
     from videochat.video import VideoSource
 
+    check_family_frame_count(args.family, args.frames)
     with VideoSource.open(args.file, reader=args.reader) as source:
-        sample = sample_frames(source, args.family, args.frames, _segment(args, source.info.duration))
+        sample = sample_frames(source, args.family, args.frames, check_segment(args, source.info))
     if args.json:
         print(json_text(json.dumps({"family": args.family, **sample.to_dict()}, ensure_ascii=False)))
         return 0
@@ -224,8 +239,9 @@ def run_preprocess(args) -> int:
     from videochat.pipeline import prepare
     from videochat.video import VideoSource
 
+    check_family_frame_count(args.family, args.frames)
     with VideoSource.open(args.file, reader=args.reader) as source:
-        prepared = prepare(source, args.family, args.frames, _segment(args, source.info.duration))
+        prepared = prepare(source, args.family, args.frames, check_segment(args, source.info))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.out.with_name(args.out.name + ".partial")
     torch.save(prepared.to_save(), temporary)
@@ -241,13 +257,13 @@ def run_ask(args) -> int:
     from videochat.chat import VideoChat
     from videochat.video import VideoSource
 
-    quiet_library_logs()
     ref = resolve_model(args.model, revision=args.revision)
     check_frame_count(ref, args.frames)
-    check_consent(ref, args.trust_remote_code)  # before opening anything: the answer would be no anyway
     settings = generation_settings(args)
     with VideoSource.open(args.file, reader=args.reader) as source:
-        segment = _segment(args, source.info.duration)
+        segment = check_segment(args, source.info)  # a usage error: said before consent is asked or a model loads
+        check_consent(ref, args.trust_remote_code)
+        quiet_library_logs()
         backend = load_backend(ref, args)
         chat = VideoChat(source, backend)
         session = None if args.no_save else open_session(source.info)

@@ -40,7 +40,7 @@ class ReaderUnavailable(VideoChatError):
 
 
 class InvalidSegment(VideoChatError):
-    """The requested in/out segment is empty or lies outside the video."""
+    """The requested in/out segment is empty or lies outside the video; the message names the points given."""
 
 
 class InvalidPosition(VideoChatError):

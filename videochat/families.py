@@ -82,7 +82,7 @@ FAMILIES: dict[str, Family] = {
         # InternVL2, raw frames handed to the model's processor.
         Family(
             name="native",
-            title="transformers video model",
+            title="A transformers video model",  # begins the sentences of its refusals
             default_frames=8,
             max_frames=64,
             sample=sampling.sample_internvl2,

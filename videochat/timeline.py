@@ -85,19 +85,30 @@ class Timeline:
         """`seconds` within the video: from the first frame's time to the end."""
         return min(max(float(seconds), self.start), self.end)
 
+    def segment(self, start: float | None = None, end: float | None = None) -> tuple[float, float]:
+        """The span in seconds of a segment given by its in point, its out point or both (a missing
+        in point is the start of the video, a missing out point its end).
+
+        Raises `InvalidSegment` naming the points given, so that `--start 50` alone on a 10 s clip
+        says that it starts after the end, not that "50–10 s" is empty.
+        """
+        if start is not None and end is not None:
+            _check_order(float(start), float(end))
+        if start is not None:
+            self._check_in_point(float(start))
+        if end is not None:
+            self._check_out_point(float(end))
+        return (self.start if start is None else float(start)), (self.end if end is None else float(end))
+
     def frames_in(self, start: float, end: float) -> tuple[int, int]:
         """First and last frame (both included) of the span [start, end) in seconds.
 
         Raises `InvalidSegment` for an empty span, or one that lies outside the video.
         """
         start, end = float(start), float(end)
-        if not (math.isfinite(start) and math.isfinite(end)) or end <= start:
-            raise InvalidSegment(f"The segment {start:.3f}–{end:.3f} s is empty: the out point must come after the in point.")
-        if start >= self.end - TOLERANCE_S or end <= self.start + TOLERANCE_S:
-            raise InvalidSegment(
-                f"The segment {start:.3f}–{end:.3f} s lies outside the video, which runs from "
-                f"{self.start:.3f} to {self.end:.3f} s."
-            )
+        _check_order(start, end)
+        self._check_in_point(start)
+        self._check_out_point(end)
         first = bisect.bisect_left(self.times, start - TOLERANCE_S)
         last = self.frame_ending_at(end)
         if first > last:  # no frame's time inside: the frame on screen at the start
@@ -128,6 +139,50 @@ class Timeline:
     def frame_ending_at(self, seconds: float) -> int:
         """The last frame of a span that ends at `seconds`: the last frame whose time is before it."""
         return self.clamp(bisect.bisect_left(self.times, float(seconds) - TOLERANCE_S) - 1)
+
+    def _check_in_point(self, start: float) -> None:
+        if not math.isfinite(start):
+            raise InvalidSegment(f"The segment's in point ({start}) is not a time: give it in seconds.")
+        if abs(start - self.end) <= TOLERANCE_S:
+            raise InvalidSegment(
+                f"The segment starts at the end of the clip ({seconds_text(self.end)} s), where no frame is left: "
+                f"set its in point before {seconds_text(self.end)} s."
+            )
+        if start > self.end:
+            raise InvalidSegment(
+                f"The segment starts after the end of the clip ({seconds_text(self.end)} s): its in point is "
+                f"{seconds_text(start)} s; set it before {seconds_text(self.end)} s."
+            )
+
+    def _check_out_point(self, end: float) -> None:
+        if not math.isfinite(end):
+            raise InvalidSegment(f"The segment's out point ({end}) is not a time: give it in seconds.")
+        if abs(end - self.start) <= TOLERANCE_S:
+            raise InvalidSegment(f"The segment ends at the very start of the clip ({seconds_text(self.start)} s): set its out point after it.")
+        if end < self.start:
+            raise InvalidSegment(
+                f"The segment ends at {seconds_text(end)} s, before the clip begins ({seconds_text(self.start)} s): "
+                f"set its out point after {seconds_text(self.start)} s."
+            )
+
+
+def _check_order(start: float, end: float) -> None:
+    """An out point after the in point (both given)."""
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise InvalidSegment(f"The segment {start}–{end} s is not a span of time: give its in and out points in seconds.")
+    if end < start:
+        raise InvalidSegment(
+            f"The segment's out point ({seconds_text(end)} s) comes before its in point ({seconds_text(start)} s): "
+            "set the out point after the in point."
+        )
+    if end == start:
+        raise InvalidSegment(f"The segment's in and out points are both at {seconds_text(start)} s: set the out point after the in point.")
+
+
+def seconds_text(seconds: float) -> str:
+    """Seconds as a message gives them: to the millisecond, without trailing zeros (10.0, 2.5, 1.234)."""
+    text = f"{seconds:.3f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 class InOut:

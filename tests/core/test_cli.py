@@ -71,7 +71,7 @@ def test_errors_are_one_line_on_stderr_with_a_failing_status(tmp_path):
 
 def test_family_rule_errors_reach_the_user(clips):
     result = run("sample", clips("plain.mp4"), "--family", "internvideo2.5", "--frames", "30")
-    assert result.returncode == 1 and "groups of 4" in result.stderr
+    assert result.returncode == 2 and "groups of 4" in result.stderr
 
 
 def test_unknown_family_is_a_usage_error(clips):
@@ -137,11 +137,41 @@ def test_segment_times_that_are_not_finite_or_are_negative_are_usage_errors_nami
 @pytest.mark.parametrize("frames", ["0", "-3"])
 @pytest.mark.parametrize("command", ["ask", "batch"])
 def test_a_frame_count_the_family_does_not_take_is_refused_as_sample_refuses_it_before_the_model_loads(command, frames, clips, tmp_path, capsys):
-    assert main(command_line("sample", clips("short.mp4"), tmp_path, "--frames", frames)) == 1
+    assert main(command_line("sample", clips("short.mp4"), tmp_path, "--frames", frames)) == 2
     refusal = capsys.readouterr().err
-    assert main(command_line(command, clips("short.mp4"), tmp_path, "--frames", frames)) == 1
+    assert main(command_line(command, clips("short.mp4"), tmp_path, "--frames", frames)) == 2
     error = capsys.readouterr().err
     assert error == refusal == f"videochat: InternVL2 takes 1 to 64 frames, not {frames}.\n"
+
+
+@pytest.mark.parametrize("command", ["sample", "preprocess"])
+def test_a_frame_count_out_of_the_familys_range_is_refused_naming_the_range_before_the_video_opens(command, tmp_path, capsys):
+    missing = tmp_path / "not-there.mp4"  # opening it would fail: the frame count is refused first
+    assert main(command_line(command, missing, tmp_path, "--frames", "80")) == 2
+    assert capsys.readouterr().err == "videochat: InternVL2 takes 1 to 64 frames, not 80.\n"
+
+
+# plain.mp4 runs 3.0 s; the catalog model is not downloaded, so a refusal after loading began would say so.
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        (["--start", "50"], "The segment starts after the end of the clip (3.0 s): its in point is 50.0 s; set it before 3.0 s."),
+        (["--start", "3"], "The segment starts at the end of the clip (3.0 s), where no frame is left: set its in point before 3.0 s."),
+        (["--end", "1", "--start", "2.5"], "The segment's out point (1.0 s) comes before its in point (2.5 s): set the out point after the in point."),
+        (["--start", "1.5", "--end", "1.5"], "The segment's in and out points are both at 1.5 s: set the out point after the in point."),
+        (["--end", "0"], "The segment ends at the very start of the clip (0.0 s): set its out point after it."),
+    ],
+)
+@pytest.mark.parametrize("command", ["sample", "preprocess", "ask"])
+def test_a_segment_that_does_not_fit_the_clip_is_a_usage_error_naming_what_was_given_before_any_model_loads(command, given, message, clips, tmp_path, capsys):
+    assert main(command_line(command, clips("plain.mp4"), tmp_path, *given)) == 2
+    assert capsys.readouterr().err == f"videochat: {message}\n"
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_a_segment_too_short_to_hold_a_frames_time_takes_the_frame_on_screen_at_its_in_point(clips, capsys):
+    assert main(["sample", str(clips("plain.mp4")), "--family", "internvl2", "--start", "1.01", "--end", "1.02", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["indices"] == [30]
 
 
 @pytest.mark.parametrize("where", ["question", "follow-up"])

@@ -57,11 +57,37 @@ def test_a_span_too_short_for_a_frames_time_takes_the_frame_on_screen_at_its_sta
     assert timeline.frames_in(start, start + 1e-3) == (40, 40)
 
 
-@pytest.mark.parametrize(("span", "words"), [((5.0, 6.0), "outside"), ((2.0, 1.0), "empty"), ((1.0, 1.0), "empty"), ((-3.0, -1.0), "outside"), ((float("nan"), 1.0), "empty")])
+@pytest.mark.parametrize(
+    ("span", "words"),
+    [((5.0, 6.0), "starts after the end"), ((2.0, 1.0), "comes before its in point"), ((1.0, 1.0), "both at 1.0 s"),
+     ((-3.0, -1.0), "before the clip begins"), ((float("nan"), 1.0), "not a span of time")],
+)
 def test_bad_spans_are_refused_with_a_message(clips, span, words):
     timeline = Timeline.of(probe(clips("plain.mp4")))
     with pytest.raises(errors.InvalidSegment, match=words):
         timeline.frames_in(*span)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"start": 50.0}, "The segment starts after the end of the clip (3.0 s): its in point is 50.0 s; set it before 3.0 s."),
+        ({"end": 0.0}, "The segment ends at the very start of the clip (0.0 s): set its out point after it."),
+        ({"start": 5.0, "end": 3.0}, "The segment's out point (3.0 s) comes before its in point (5.0 s): set the out point after the in point."),
+    ],
+)
+def test_a_segment_given_by_one_or_both_points_is_refused_naming_the_points_given(clips, given, message):
+    timeline = Timeline.of(probe(clips("plain.mp4")))
+    with pytest.raises(errors.InvalidSegment) as refused:
+        timeline.segment(**given)
+    assert str(refused.value) == message
+
+
+def test_a_segment_missing_a_point_runs_from_the_start_or_to_the_end(clips):
+    timeline = Timeline.of(probe(clips("plain.mp4")))
+    assert timeline.segment(start=2.0) == (2.0, timeline.end)
+    assert timeline.segment(end=1.0) == (timeline.start, 1.0)
+    assert timeline.segment(1.01, 1.02) == (1.01, 1.02)  # too short for a frame's time: still a segment
 
 
 def test_a_span_ending_at_the_end_of_the_video_holds_the_last_frame(info):

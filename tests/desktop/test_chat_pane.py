@@ -10,9 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
+from desktop.chat_bubbles import NoticeBubble
 from desktop.chat_pane import MODEL_FOLDER_ITEM, ChatPane
 from videochat.backends.base import GenerationSettings
 from videochat.chat import Answer
+from videochat.families import get_family
 from videochat.testing import read_frame_code
 from videochat.video import VideoSource
 
@@ -117,7 +119,7 @@ def test_enter_sends_nothing_while_an_answer_runs(pane, qtbot):
 
 
 def test_the_frame_count_keeps_to_the_family_multiple(pane, qtbot):
-    pane.set_family_constraints(128, 512, 4)
+    pane.set_frame_rule(get_family("internvideo2.5"), 128)
     spin = pane.frames_spin
     assert (spin.value(), spin.singleStep(), spin.minimum(), spin.maximum()) == (128, 4, 4, 512)
     spin.stepBy(1)
@@ -128,9 +130,37 @@ def test_the_frame_count_keeps_to_the_family_multiple(pane, qtbot):
     assert spin.value() == 132 and pane.frames() == 132
     spin.setValue(9)
     assert pane.frames() == 8
-    pane.set_family_constraints(8, 64, 1)
+    pane.set_frame_rule(get_family("internvl2"), 8)
     spin.setValue(7)
     assert pane.frames() == 7
+
+
+def notices(pane) -> list[str]:
+    return [bubble.label.text() for bubble in pane.bubbles() if isinstance(bubble, NoticeBubble)]
+
+
+def test_a_frame_count_left_at_the_models_default_follows_the_next_models_default(pane):
+    pane.set_frame_rule(get_family("internvl2"), 8)
+    pane.set_frame_rule(get_family("internvideo2.5"), 128)
+    assert pane.frames() == 128 and notices(pane) == []
+    pane.set_frame_rule(get_family("internvl2"), 8)
+    assert pane.frames() == 8 and notices(pane) == []
+
+
+def test_a_chosen_frame_count_stays_where_the_next_family_takes_it_and_is_adjusted_with_a_note_where_not(pane):
+    spin = pane.frames_spin
+    pane.set_frame_rule(get_family("internvl2"), 8)
+    spin.setValue(16)
+    pane.set_frame_rule(get_family("internvideo2.5"), 128)
+    assert (spin.minimum(), spin.maximum(), spin.singleStep(), pane.frames()) == (4, 512, 4, 16) and notices(pane) == []
+    spin.setValue(200)
+    pane.set_frame_rule(get_family("internvl2"), 8)
+    assert (spin.minimum(), spin.maximum(), spin.singleStep(), pane.frames()) == (1, 64, 1, 64)
+    assert notices(pane) == ["InternVL2 takes 1 to 64 frames, not 200. Frames set to 64."]
+    spin.setValue(50)
+    pane.set_frame_rule(get_family("internvideo2.5"), 128)
+    assert pane.frames() == 48
+    assert notices(pane)[-1] == "InternVideo2.5 takes frames in groups of 4: use 48 or 52, not 50. Frames set to 48."
 
 
 def test_failing_an_answer_shows_the_message_inline_and_keeps_the_partial_text(pane):
