@@ -182,3 +182,15 @@ def test_the_old_name_the_repo_id_and_the_label_resolve_to_the_same_model():
 def test_models_compare_by_repo_id_and_revision_not_by_spelling():
     assert resolve_model("InternVL2-1B", "a" * 40).key == resolve_model("opengvlab/internvl2-1b", "a" * 40).key
     assert resolve_model("InternVL2-1B", "a" * 40).key != resolve_model("InternVL2-1B", "b" * 40).key
+
+
+def test_videochat_models_lists_labels_in_aligned_columns_and_json_keeps_the_repo_id(capsys):
+    from videochat.cli import main
+
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["repo_id"]: row["label"] for row in rows}["OpenGVLab/InternVideo2_5_Chat_8B"] == "InternVideo2.5-Chat-8B"
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert any(line.startswith("InternVideo2-Chat-8B-HD ") for line in lines)
+    assert len({line.index(" ", len(max((e.label for e in CATALOG), key=len))) for line in lines}) == 1  # the status column starts at one place
