@@ -667,12 +667,12 @@ def _recommendation_job() -> str | None:
         return None
 
 
-HD_PAIRS = {"InternVideo2-Chat-8B": "InternVideo2_chat_8B_HD", "InternVideo2_chat_8B_HD": "InternVideo2-Chat-8B"}
+HD_PAIRS = {"opengvlab/internvideo2-chat-8b": "OpenGVLab/InternVideo2_chat_8B_HD", "opengvlab/internvideo2_chat_8b_hd": "OpenGVLab/InternVideo2-Chat-8B"}
 
 
 def hd_counterpart(ref) -> str | None:
-    """The catalog name of the other InternVideo2-Chat variant (plain <-> HD), if `ref` is one of them."""
-    return HD_PAIRS.get(ref.entry.name) if ref.entry is not None else None
+    """The repo id of the other InternVideo2-Chat variant (plain <-> HD), if `ref` is one of them (compared by repo id)."""
+    return HD_PAIRS.get(ref.key[1]) if ref.entry is not None else None
 
 
 def remote_code_question(code, model: str) -> tuple[str, str, str]:

@@ -189,7 +189,7 @@ class ModelManager(QDialog):
         for row, model in enumerate(models):
             entry = self._entry(model)
             cells = (
-                model,
+                entry.shown_name if entry else model,
                 format_bytes(entry.download_bytes) if entry else "?",
                 "yes" if entry and (entry.gated or entry.extra_repos) else ("no" if entry else "?"),
                 "",
@@ -197,6 +197,9 @@ class ModelManager(QDialog):
             )
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
+            # The label is what people read; the name stays the row's key, and the repo id is shown on hover.
+            self.table.item(row, 0).setData(Qt.ItemDataRole.UserRole, model)
+            self.table.item(row, 0).setToolTip(entry.repo_id if entry else model)
             if entry and entry.extra_repos:
                 self.table.item(row, 2).setToolTip("Also needs " + ", ".join(entry.extra_repos) + " (gated: accept their licences on huggingface.co)")
         self._update_buttons()
@@ -204,11 +207,11 @@ class ModelManager(QDialog):
     # -- state --------------------------------------------------------------------------------
 
     def models(self) -> list[str]:
-        return [self.table.item(row, 0).text() for row in range(self.table.rowCount())]
+        return [self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) for row in range(self.table.rowCount())]
 
     def selected_model(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.table.item(rows[0].row(), 0).text() if rows else None
+        return self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole) if rows else None
 
     def select(self, model: str) -> None:
         self.table.selectRow(self.models().index(model))
@@ -247,7 +250,7 @@ class ModelManager(QDialog):
         self._verdicts = verdicts
         self.machine_label.setText(f"This machine: {budget.description}; models run in {budget.precision}.")
         self.recommendation_label.setText(
-            f"Recommended here: <b>{recommended.name}</b> ({format_bytes(recommended.download_bytes)} to download)."
+            f"Recommended here: <b>{recommended.shown_name}</b> ({format_bytes(recommended.download_bytes)} to download)."
         )
         for row, model in enumerate(self.models()):
             self.table.item(row, 3).setText(verdicts.get(model, "?"))

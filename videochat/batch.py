@@ -295,8 +295,10 @@ class BatchPlan:
         return len(self.clips) * len(self.questions) - len(self.pending)
 
     def is_for(self, ref) -> bool:
-        """Whether the model `ref` (a `ModelRef`) is the one this plan was made for (name and revision)."""
-        return (ref.display_name, ref.revision) == (self.model_name, self.revision)
+        """Whether the model `ref` (a `ModelRef`) is the one this plan was made for (repo id or folder, and revision)."""
+        from videochat.catalog import model_key
+
+        return ref.key == model_key(self.model_source or self.model_name, self.revision)
 
     def pending_by_clip(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -353,10 +355,18 @@ def plan(
 
 
 def _answered_pairs(records: list[dict], model_name: str, revision: str | None, model_source: str | None, frames: int | None) -> set[tuple[str, str]]:
-    """(clip, question) answered by this model (name, revision, folder or repo) with this frame count."""
+    """(clip, question) answered by this model (repo id or folder, and revision) with this frame count.
+
+    Compared by `model_key`, not by the name shown: a line written under a model's old name (its
+    repo name, before labels) is the same model's.
+    """
+    from videochat.catalog import model_key
+
+    wanted = model_key(model_source or model_name, revision)
     done = set()
     for record in records:
-        same_model = (record.get("model"), record.get("revision"), record.get("model_source")) == (model_name, revision, model_source)
+        source = record.get("model_source") or record.get("model")
+        same_model = isinstance(source, str) and bool(source) and model_key(source, record.get("revision")) == wanted
         if record["status"] == "ok" and same_model and _asked_frames(record) == frames:
             done.add((record["clip"], record.get("question")))
     return done

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from videochat.errors import BadModelFolder, ModelNotDownloaded, UnknownModel
@@ -35,10 +35,28 @@ class CatalogEntry:
     llm_layers: int = 32  # of the language model, for the key/value cache part of the fit estimate
     llm_kv_width: int = 1024  # key/value heads x head size
     notes: str = ""
+    label: str = ""  # shown to people; see LABEL_STYLE
 
     @property
     def name(self) -> str:
+        """The repo's own name: what answers and results carried before labels; still accepted."""
         return self.repo_id.split("/")[-1]
+
+    @property
+    def shown_name(self) -> str:
+        return self.label or self.name
+
+
+# One style for every label: the model's words joined by hyphens, a version with a dot, sizes in B,
+# each word capitalised as its authors write it. Labels, names and repo ids are all accepted by
+# `find_entry` (case-insensitively), so a label may never equal another entry's name.
+LABEL_STYLE = re.compile(r"[A-Za-z][A-Za-z0-9.]*(-[A-Za-z0-9.]+)*")
+_LABELS = {
+    "OpenGVLab/InternVideo2_chat_8B_HD": "InternVideo2-Chat-8B-HD",
+    "OpenGVLab/InternVideo2_5_Chat_8B": "InternVideo2.5-Chat-8B",
+    "llava-hf/llava-onevision-qwen2-0.5b-ov-hf": "LLaVA-OneVision-Qwen2-0.5B-OV",
+    "llava-hf/llava-onevision-qwen2-7b-ov-hf": "LLaVA-OneVision-Qwen2-7B-OV",
+}
 
 
 # name, billions of parameters, GB to download, InternViT-6B, LLM layers, LLM key/value width
@@ -80,13 +98,29 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("Qwen/Qwen2-VL-7B-Instruct", "native", "qwen2-vl", 8.3, int(16.6 * GB), tokens_per_frame=360, remote_code=False, llm_layers=28, llm_kv_width=512),
 )
 
+CATALOG = tuple(replace(entry, label=_LABELS.get(entry.repo_id, entry.name)) for entry in CATALOG)
+
 BY_REPO = {entry.repo_id.lower(): entry for entry in CATALOG}
 BY_NAME = {entry.name.lower(): entry for entry in CATALOG}
+BY_LABEL = {entry.label.lower(): entry for entry in CATALOG}
 
 
 def find_entry(name: str) -> CatalogEntry | None:
+    """The catalog entry a repo id, repo name (the old names) or label names, case-insensitively."""
     key = name.strip().lower()
-    return BY_REPO.get(key) or BY_NAME.get(key)
+    return BY_REPO.get(key) or BY_NAME.get(key) or BY_LABEL.get(key)
+
+
+def model_key(source: str, revision: str | None) -> tuple[str, str, str | None]:
+    """What identifies a model when comparing: ("hub", lower-case repo id, revision) or ("folder", path, revision).
+
+    `source` is a repo id, a catalog name or label, or a folder path (as `ModelRef.source` or a
+    results line's "model_source"/"model" holds it); never the display string alone.
+    """
+    if names_a_folder(source):
+        return ("folder", str(source), revision)
+    entry = find_entry(source)
+    return ("hub", (entry.repo_id if entry else source.strip()).lower(), revision)
 
 
 @dataclass(frozen=True)
@@ -116,10 +150,15 @@ class ModelRef:
         return get_family(self.family).default_frames
 
     @property
+    def key(self) -> tuple[str, str, str | None]:
+        """What two refs are compared by: repo id (any spelling) or folder, and revision; see `model_key`."""
+        return model_key(self.source, self.revision)
+
+    @property
     def display_name(self) -> str:
-        """The name answers carry: a folder that has a catalog model's name is marked as a folder."""
+        """The name answers carry (a catalog model's label): a folder that has a catalog model's name is marked as a folder."""
         if self.entry is not None:
-            return self.entry.name
+            return self.entry.label
         if self.local_folder is None:
             return self.source
         name = self.local_folder.name

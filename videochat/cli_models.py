@@ -34,6 +34,7 @@ def run_models(args) -> int:
     for entry, status in catalog_status():  # from the disk alone: no network
         rows.append({
             "name": entry.name,
+            "label": entry.shown_name,
             "repo_id": entry.repo_id,
             "status": status.state,
             "fraction": round(status.fraction, 4),
@@ -49,13 +50,14 @@ def run_models(args) -> int:
         print(json_text(json.dumps(rows, ensure_ascii=False)))
         return 0
     print(shown(f"this machine: {budget.description} ({budget.precision})"))
-    print(f"{'model':33} {'status':16} {'on disk':>9} {'download':>9}  {'gated':5}  fits")
+    width = max([len("model"), *(len(row["label"]) for row in rows)])
+    print(f"{'model':{width}} {'status':16} {'on disk':>9} {'download':>9}  {'gated':5}  fits")
     for row in rows:
         label = f"partial {row['fraction']:.0%}" if row["status"] == "partial" else row["status"]
         if row["missing_extras"]:
             label = "needs extras"
         print(shown(
-            f"{row['name']:33} {label:16} {format_bytes(row['bytes_on_disk']) if row['bytes_on_disk'] else '-':>9} "
+            f"{row['label']:{width}} {label:16} {format_bytes(row['bytes_on_disk']) if row['bytes_on_disk'] else '-':>9} "
             f"{format_bytes(row['download_bytes']):>9}  {'yes' if row['gated'] else 'no':5}  {row['fits']}"
         ))
     return 0

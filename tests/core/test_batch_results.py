@@ -88,3 +88,16 @@ def test_a_questions_file_that_is_not_utf8_names_the_line(tmp_path):
         read_questions(questions)
     message = str(refused.value)
     assert "is not UTF-8 text" in message and "line 2" in message and "\n" not in message
+
+
+def test_a_results_file_written_under_the_old_model_name_resumes_without_asking_again(tmp_path):
+    clip, out = tmp_path / "a.mp4", tmp_path / "out.jsonl"
+    clip.write_bytes(b"x")
+    ref = resolve_model("InternVideo2.5-Chat-8B")
+    old = {**good_line(clip, ref=ref), "model": "InternVideo2_5_Chat_8B"}
+    older = {**good_line(clip, "Why?", ref=ref), "model": "InternVideo2_5_Chat_8B"}
+    older.pop("model_source")  # a line from before the source was recorded
+    write_lines(out, [json.dumps(old).encode(), json.dumps(older).encode()])
+    todo = plan([clip], ["What is shown?", "Why?"], out, ref.display_name, None, ref.revision, ref.source)
+    assert todo.answered == 2 and todo.pending == []
+    assert todo.is_for(resolve_model("OpenGVLab/InternVideo2_5_Chat_8B"))

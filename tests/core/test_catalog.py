@@ -161,3 +161,36 @@ def test_available_ram_is_read_without_psutil_and_agrees_with_it(monkeypatch):
 
     monkeypatch.setattr(fit, "open", no_proc, raising=False)  # as on Windows or macOS: psutil answers
     assert abs(fit.available_ram_bytes() - psutil.virtual_memory().available) < 0.05 * psutil.virtual_memory().total
+
+
+def test_every_catalog_entry_has_one_label_in_the_one_style_naming_no_other_entry():
+    from videochat.catalog import LABEL_STYLE
+
+    for entry in CATALOG:
+        assert LABEL_STYLE.fullmatch(entry.label) and "_" not in entry.label
+        assert find_entry(entry.label) is entry
+    assert find_entry("InternVideo2_chat_8B_HD").label == "InternVideo2-Chat-8B-HD"
+    assert find_entry("OpenGVLab/InternVideo2_5_Chat_8B").label == "InternVideo2.5-Chat-8B"
+
+
+def test_the_old_name_the_repo_id_and_the_label_resolve_to_the_same_model():
+    refs = [resolve_model(name) for name in ("InternVideo2_5_Chat_8B", "OpenGVLab/InternVideo2_5_Chat_8B", "internvideo2.5-chat-8b")]
+    assert {ref.key for ref in refs} == {refs[0].key} and {ref.source for ref in refs} == {"OpenGVLab/InternVideo2_5_Chat_8B"}
+    assert refs[0].display_name == "InternVideo2.5-Chat-8B"
+
+
+def test_models_compare_by_repo_id_and_revision_not_by_spelling():
+    assert resolve_model("InternVL2-1B", "a" * 40).key == resolve_model("opengvlab/internvl2-1b", "a" * 40).key
+    assert resolve_model("InternVL2-1B", "a" * 40).key != resolve_model("InternVL2-1B", "b" * 40).key
+
+
+def test_videochat_models_lists_labels_in_aligned_columns_and_json_keeps_the_repo_id(capsys):
+    from videochat.cli import main
+
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["repo_id"]: row["label"] for row in rows}["OpenGVLab/InternVideo2_5_Chat_8B"] == "InternVideo2.5-Chat-8B"
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert any(line.startswith("InternVideo2-Chat-8B-HD ") for line in lines)
+    assert len({line.index(" ", len(max((e.label for e in CATALOG), key=len))) for line in lines}) == 1  # the status column starts at one place

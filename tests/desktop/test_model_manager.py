@@ -140,3 +140,12 @@ def test_an_update_on_the_hub_is_shown_and_fetched_only_when_asked(qtbot, manage
     with qtbot.waitSignal(manager.worker.sig_finished, timeout=WAIT_MS):
         manager.update_button.click()
     assert download_record.recorded_revision(LLAVA) == newer
+
+
+def test_the_manager_shows_each_catalog_model_by_its_label_with_the_repo_id_on_hover(manager):
+    from videochat.catalog import CATALOG
+
+    shown = {manager.table.item(row, 0).text(): manager.table.item(row, 0).toolTip() for row in range(manager.table.rowCount())}
+    assert shown["InternVideo2-Chat-8B-HD"] == "OpenGVLab/InternVideo2_chat_8B_HD"
+    assert shown["InternVideo2.5-Chat-8B"] == "OpenGVLab/InternVideo2_5_Chat_8B"
+    assert set(shown) >= {entry.label for entry in CATALOG}
