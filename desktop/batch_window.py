@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.background import run_in_background
+from desktop.plain_text import tooltip
 
 if TYPE_CHECKING:
     from videochat.generation import GenerationSettings
@@ -107,6 +108,7 @@ class BatchWindow(QDialog):
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(out_button)
         self.model_label = QLabel()
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model folder's name, as typed
 
         form = QFormLayout()
         form.addRow("Clips", source_row)
@@ -129,6 +131,7 @@ class BatchWindow(QDialog):
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m answers")
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # names files and says errors: never markup
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -256,8 +259,8 @@ class BatchWindow(QDialog):
                 status = "queued"
             self._answered_per_clip[key] = total - todo if key not in plan.failed_clips else 0
             self._set_row(row, _shown_name(clip, plan.clips), status, f"{self._answered_per_clip[key]}/{total}")
-            self.queue.item(row, CLIP).setToolTip(key)
-            self.queue.item(row, STATUS).setToolTip(status)
+            self.queue.item(row, CLIP).setToolTip(tooltip(key))
+            self.queue.item(row, STATUS).setToolTip(tooltip(status))
         self.progress.setRange(0, max(1, len(plan.pending)))
         self.progress.setValue(0)
 
@@ -283,7 +286,7 @@ class BatchWindow(QDialog):
             self.progress.setValue(event.done)
         elif isinstance(event, ClipFailed):
             self._set_row(row, None, f"could not be read: {event.message}", None)
-            self.queue.item(row, STATUS).setToolTip(event.message)
+            self.queue.item(row, STATUS).setToolTip(tooltip(event.message))
         elif isinstance(event, ClipFinished):
             self._set_row(row, None, "done", None)
 

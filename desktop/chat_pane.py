@@ -89,6 +89,7 @@ class ChatPane(QWidget):
         self.model_combo.setMinimumContentsLength(16)
         self.model_combo.activated.connect(self._on_model_activated)
         self.status_label = WrappingLabel(NO_MODEL_TEXT)  # it names model folders: a long path wraps
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # and a folder named like markup is no markup
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 

@@ -15,6 +15,7 @@ import traceback
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop.plain_text import plain_box
 from videochat.safe_text import shown
 
 
@@ -58,7 +59,7 @@ class ErrorPresenter(QObject):
             return  # tests: no modal dialog to block the run
         from PySide6.QtWidgets import QMessageBox  # here, not at start-up: its enums cost the window's first appearance
 
-        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong", summary, parent=self._parent)
+        box = plain_box(QMessageBox(QMessageBox.Icon.Critical, "Something went wrong", summary, parent=self._parent))
         box.setInformativeText("The app keeps running. If it happens again, please report it with the details below.")
         box.setDetailedText(details)
         copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)

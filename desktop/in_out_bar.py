@@ -76,6 +76,7 @@ class InOutBar(QWidget):
         self.out_frame = QLabel()
         self.out_frame.setObjectName("playerOutFrame")
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # repeats what was typed
         self.message.setObjectName("playerPositionMessage")
         self.message.setStyleSheet("QLabel { color: #c0392b; }")
         self.loop_button = QToolButton()

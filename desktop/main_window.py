@@ -19,6 +19,7 @@ from desktop.chat_pane import NO_MODEL_TEXT, ChatPane
 from desktop.errors import ErrorPresenter
 from desktop.keys import commands_by_key_code, keys_of
 from desktop.notes_panel import NotesPanel
+from desktop.plain_text import plain_box
 from desktop.player_pane import PlayerPane
 from videochat.errors import VideoChatError
 from videochat.settings import Settings, default_path as default_settings_path
@@ -476,13 +477,9 @@ class MainWindow(QMainWindow):
         """Ask, in a modal dialog, whether the model's own code may run; True for yes."""
         from PySide6.QtWidgets import QMessageBox
 
-        title, text, details = remote_code_question(error.code, self.worker.last_requested_model or "")
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel, self)
-        box.setInformativeText(details)
-        run = box.addButton("Run its code", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box = remote_code_box(error.code, self.worker.last_requested_model or "", self)
         box.exec()
-        return box.clickedButton() is run
+        return box.clickedButton() is box.run_button
 
     # -- questions ----------------------------------------------------------------------------
 
@@ -673,6 +670,19 @@ HD_PAIRS = {"opengvlab/internvideo2-chat-8b": "OpenGVLab/InternVideo2_chat_8B_HD
 def hd_counterpart(ref) -> str | None:
     """The repo id of the other InternVideo2-Chat variant (plain <-> HD), if `ref` is one of them (compared by repo id)."""
     return HD_PAIRS.get(ref.key[1]) if ref.entry is not None else None
+
+
+def remote_code_box(code, model: str, parent=None):
+    """The dialog that asks whether a model's own code may run; its `run_button` is the yes.
+    Plain text: a folder or file named like markup would otherwise be drawn as markup."""
+    from PySide6.QtWidgets import QMessageBox
+
+    title, text, details = remote_code_question(code, model)
+    box = plain_box(QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel, parent))
+    box.setInformativeText(details)
+    box.run_button = box.addButton("Run its code", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box
 
 
 def remote_code_question(code, model: str) -> tuple[str, str, str]:

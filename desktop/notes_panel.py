@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop.plain_text import tooltip
 from videochat.timecode import format_time, parse_time
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class NotesPanel(QWidget):
             for column, text in ((IN, format_time(note.start)), (OUT, format_time(note.end)), (TEXT, note.text)):
                 item = QTableWidgetItem(text)
                 if column == TEXT:
-                    item.setToolTip(note.text if note.answer_id is None else f"{note.text}\n\n{FROM_ANSWER_TIP}".strip())
+                    item.setToolTip(tooltip(note.text if note.answer_id is None else f"{note.text}\n\n{FROM_ANSWER_TIP}".strip()))
                 self.table.setItem(row, column, item)
             if note.id in selected:
                 self.table.selectRow(row)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
-from desktop.main_window import MainWindow, remote_code_question
+from desktop.main_window import MainWindow, remote_code_box, remote_code_question
 from tests.core.standins import build_marker_folder, isolate_hf_caches
 from tests.core.standins.builders import MARKER_ENV
 from videochat.settings import Settings
@@ -122,3 +123,20 @@ def test_the_real_dialog_shows_the_files_and_only_its_run_button_is_a_yes(qtbot,
     QTimer.singleShot(50, answer)
     assert window._ask_remote_code_consent(RemoteCodeRefused("refused", code=code)) is expected
     assert "tokenization_marker.py" in shown[0]
+
+
+def test_the_consent_dialog_shows_a_folder_named_like_markup_as_typed(qtbot):
+    """A folder named `<!--` would, as markup, hide the list of files the dialog is asking about."""
+    from types import SimpleNamespace
+
+    from PySide6.QtGui import Qt as GuiQt, QTextDocument
+
+    code = SimpleNamespace(files=("modeling_x.py",), folder="/tmp/<!--")
+    box = remote_code_box(code, "/tmp/<b>InternVL2-1B<!--", None)
+    qtbot.addWidget(box)
+    shown = QTextDocument()
+    if box.textFormat() == Qt.TextFormat.PlainText or not GuiQt.mightBeRichText(box.text()):
+        shown.setPlainText(box.text())
+    else:
+        shown.setHtml(box.text())
+    assert "modeling_x.py" in shown.toPlainText() and "<b>InternVL2-1B<!--" in shown.toPlainText()

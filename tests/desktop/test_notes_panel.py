@@ -166,3 +166,21 @@ def test_the_notes_panel_can_be_dragged_taller_than_the_player(qtbot, window, cl
     QTest.mouseMove(handle, centre - QPoint(0, 450))
     QTest.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=centre - QPoint(0, 450))
     qtbot.waitUntil(lambda: window.notes.height() > window.player.height(), timeout=WAIT_MS)
+
+
+def test_a_note_that_looks_like_markup_shows_as_typed_in_its_tooltip(qtbot):
+    """Qt draws a tooltip that looks like markup as HTML: a note `<img src=file:///…>` (from a session
+    file, or just typed) would show a local image and hide its text."""
+    from PySide6.QtGui import Qt as GuiQt, QTextDocument
+
+    from desktop.notes_panel import NotesPanel
+    from videochat.sessions import Note
+
+    panel = NotesPanel()
+    qtbot.addWidget(panel)
+    text = "<img src='file:///etc/hostname'> <b>keep</b> 1 < 2"
+    panel.set_notes([Note(start=0.0, end=1.0, text=text)])
+    tip = panel.table.item(0, TEXT).toolTip()
+    shown = QTextDocument()
+    shown.setHtml(tip) if GuiQt.mightBeRichText(tip) else shown.setPlainText(tip)
+    assert shown.toPlainText() == text
