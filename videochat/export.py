@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Callable
 from videochat.chat import Answer
 from videochat.errors import VideoChatError
 from videochat.safe_text import blank_secrets
-from videochat.sessions import Session, SessionStore, write_atomically
+from videochat.app_files import write_atomically
+from videochat.sessions import Session, SessionStore
 from videochat.timecode import format_time, milliseconds
 
 if TYPE_CHECKING:

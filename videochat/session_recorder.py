@@ -25,7 +25,8 @@ from typing import Callable
 
 from videochat import app_files
 from videochat.file_lock import locked
-from videochat.sessions import NewerSession, Opened, Session, SessionStore, VideoIdentity, session_text, write_atomically
+from videochat.app_files import write_atomically
+from videochat.sessions import NewerSession, Opened, Session, SessionStore, VideoIdentity, session_text
 
 
 class SessionRecorder:
