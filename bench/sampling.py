@@ -3,7 +3,7 @@
 For generated H.264 clips (720p and 1080p, 60 s at 30 fps, a keyframe every 2 s and every
 10 s) and 8, 32 and 128 frames, one run prints:
 
-- project: `VideoSource.open(path)` then `videochat.pipeline.prepare(source, family, N)`,
+- project: `VideoSource.open(path)` then `videochat.frames.pipeline.prepare(source, family, N)`,
   timed as a whole (probe included);
 - floor: the issue's decode floor: the same probe, the same sample indices and the same
   decode plan (`plan_runs`), then PyAV decoding every frame of each planned run from its
@@ -60,12 +60,12 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from videochat import testing  # noqa: E402
-from videochat.families import Family, get_family  # noqa: E402
-from videochat.pipeline import prepare  # noqa: E402
-from videochat.preprocess import IMAGENET_MEAN, IMAGENET_STD, INTERNVL_SIZE  # noqa: E402
-from videochat.sampling import internvideo2_offsets, internvl_indices  # noqa: E402
-from videochat.video import VideoSource  # noqa: E402
+from tests.support import clips as testing  # noqa: E402
+from videochat.frames.families import Family, get_family  # noqa: E402
+from videochat.frames.pipeline import prepare  # noqa: E402
+from videochat.frames.preprocess import IMAGENET_MEAN, IMAGENET_STD, INTERNVL_SIZE  # noqa: E402
+from videochat.frames.sampling import internvideo2_offsets, internvl_indices  # noqa: E402
+from videochat.video.source import VideoSource  # noqa: E402
 from videochat.video.info import probe  # noqa: E402
 from videochat.video.plan import frames_decoded, plan_runs  # noqa: E402
 

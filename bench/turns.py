@@ -36,12 +36,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `python bench/turns.py` from anywhere, without PYTHONPATH
 
 from tests.core.tiny_native import BUILDERS  # noqa: E402
-from videochat import testing  # noqa: E402
+from tests.support import clips as testing  # noqa: E402
 from videochat.backends import create_backend  # noqa: E402
 from videochat.backends.base import Conversation, GenerationSettings  # noqa: E402
-from videochat.catalog import resolve_model  # noqa: E402
-from videochat.pipeline import prepare  # noqa: E402
-from videochat.video import VideoSource  # noqa: E402
+from videochat.models.catalog import resolve_model  # noqa: E402
+from videochat.frames.pipeline import prepare  # noqa: E402
+from videochat.video.source import VideoSource  # noqa: E402
 
 CLIP = ROOT / "bench" / "_clips" / "turns_640x480_10s.mp4"
 SETTINGS = GenerationSettings(max_new_tokens=16)

@@ -41,7 +41,7 @@ TICK_MS = 2
 PREPARE = """
 import sys
 from tests.core.tiny_native import build_llava_onevision
-from videochat.testing import write_clip
+from tests.support.clips import write_clip
 build_llava_onevision(sys.argv[1])
 write_clip(sys.argv[2], frames=150, width=640, height=360)
 write_clip(sys.argv[3], frames=90, width=480, height=270)
@@ -150,7 +150,7 @@ def run_once() -> dict[str, float]:
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance() or QApplication([])
-        from desktop.main_window import MainWindow
+        from desktop.windows.main_window import MainWindow
         from videochat.settings import Settings
 
         window = MainWindow(Settings(), settings_path=Path(scratch) / "settings.json")

@@ -30,7 +30,7 @@ def main() -> int:
         return 2
     from tests.core.standins import build_internvl2
     from tests.core.tiny_native import build_llava_onevision
-    from videochat.testing import write_clip
+    from tests.support.clips import write_clip
 
     with tempfile.TemporaryDirectory(prefix="videochat-smoke-") as scratch:
         scratch = Path(scratch)

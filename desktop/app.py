@@ -65,7 +65,7 @@ def _run(argv: list[str]) -> int:
     try:
         if failure is not None:
             raise failure
-        from desktop.main_window import MainWindow
+        from desktop.windows.main_window import MainWindow
         from desktop.resources import application_icon
 
         app.setWindowIcon(application_icon())

@@ -44,7 +44,7 @@ class ClipFactory:
         self.folder = folder
 
     def __call__(self, name: str) -> Path:
-        from videochat import testing
+        from tests.support import clips as testing
 
         path = self.folder / name
         if not path.exists():

@@ -17,9 +17,9 @@ from typing import Callable, Iterator
 
 from videochat import app_files
 from videochat.backends.base import Backend, Conversation, GenerationSettings
-from videochat.families import get_family
-from videochat.pipeline import prepare
-from videochat.video import VideoSource
+from videochat.frames.families import get_family
+from videochat.frames.pipeline import prepare
+from videochat.video.source import VideoSource
 
 
 @dataclass

@@ -13,7 +13,7 @@ from tests.core.standins import isolate_hf_caches
 from tests.core.tiny_native import build_llava_onevision
 from videochat.backends import create_backend
 from videochat.backends.base import GenerationSettings
-from videochat.batch import (
+from videochat.batch.run import (
     BatchInputError,
     ClipFailed,
     ClipFinished,
@@ -26,11 +26,11 @@ from videochat.batch import (
     repair_results,
     run_batch,
 )
-from videochat.catalog import resolve_model
-from videochat.cli import main
-from videochat.cli_batch import _BatchProgress
+from videochat.models.catalog import resolve_model
+from videochat.cli.commands import main
+from videochat.cli.batch import _BatchProgress
 from videochat.errors import OutOfMemory
-from videochat.testing import write_clip
+from tests.support.clips import write_clip
 
 FRAMES = 2
 SETTINGS = GenerationSettings(max_new_tokens=3)

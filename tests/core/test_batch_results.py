@@ -13,9 +13,9 @@ import json
 import pytest
 
 from tests.fifos import watched_fifo
-from videochat.batch import BatchInputError, plan, read_questions
-from videochat.catalog import resolve_model
-from videochat.cli import main
+from videochat.batch.run import BatchInputError, plan, read_questions
+from videochat.models.catalog import resolve_model
+from videochat.cli.commands import main
 
 MODEL = "InternVL2-1B"  # a catalog name resolves without its weights
 

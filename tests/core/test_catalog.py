@@ -7,13 +7,14 @@ import json
 import pytest
 import torch
 
-from videochat import errors, fit
+from videochat import errors
+from videochat.models import fit
 from videochat.backends import BACKENDS
 from videochat.backends.consent import check_consent
 from videochat.backends.loading import module_safe_folder, resolve_device, resolve_precision
-from videochat.catalog import CATALOG, BadModelFolder, UnknownModel, find_entry, resolve_model
-from videochat.families import FAMILIES
-from videochat.fit import estimate_fit
+from videochat.models.catalog import CATALOG, BadModelFolder, UnknownModel, find_entry, resolve_model
+from videochat.frames.families import FAMILIES
+from videochat.models.fit import estimate_fit
 
 SEED_CHECKPOINTS = [
     "OpenGVLab/InternVL2-1B", "OpenGVLab/InternVL2-2B", "OpenGVLab/InternVL2-4B", "OpenGVLab/InternVL2-8B",
@@ -137,7 +138,7 @@ def test_fit_estimate_verdicts():
 
 
 def test_models_in_the_hugging_face_cache_are_listed_as_downloaded(tmp_path, monkeypatch):
-    from videochat.catalog import downloaded_entries
+    from videochat.models.catalog import downloaded_entries
 
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
     assert downloaded_entries() == []
@@ -164,7 +165,7 @@ def test_available_ram_is_read_without_psutil_and_agrees_with_it(monkeypatch):
 
 
 def test_every_catalog_entry_has_one_label_in_the_one_style_naming_no_other_entry():
-    from videochat.catalog import LABEL_STYLE
+    from videochat.models.catalog import LABEL_STYLE
 
     for entry in CATALOG:
         assert LABEL_STYLE.fullmatch(entry.label) and "_" not in entry.label
@@ -185,7 +186,7 @@ def test_models_compare_by_repo_id_and_revision_not_by_spelling():
 
 
 def test_videochat_models_lists_labels_in_aligned_columns_and_json_keeps_the_repo_id(capsys):
-    from videochat.cli import main
+    from videochat.cli.commands import main
 
     assert main(["models", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

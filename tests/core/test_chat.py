@@ -8,9 +8,9 @@ from tests.core.tiny_native import build_llava_onevision
 from videochat import errors
 from videochat.backends import create_backend
 from videochat.backends.base import Conversation, GenerationSettings, Turn
-from videochat.catalog import resolve_model
+from videochat.models.catalog import resolve_model
 from videochat.chat import VideoChat
-from videochat.video import VideoSource
+from videochat.video.source import VideoSource
 
 SHORT = GenerationSettings(max_new_tokens=8)
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from tests.core import card_reference as card
-from videochat.cli import main
-from videochat.timecode import format_time
+from videochat.cli.commands import main
+from videochat.video.timecode import format_time
 
 
 def run(*args):
@@ -190,7 +190,7 @@ def test_interactive_lines_that_are_not_utf8_are_skipped_with_a_warning(monkeypa
     import argparse
     import io
 
-    from videochat.cli import _questions
+    from videochat.cli.commands import _questions
 
     stdin = io.TextIOWrapper(io.BytesIO(b"And then?\nbad \xff line\nLast?\n\n"), encoding="utf-8")
     monkeypatch.setattr(sys, "stdin", stdin)

@@ -19,10 +19,10 @@ import pytest
 
 from tests.core.standins import build_hub_extras, build_internvideo2, build_internvideo25, build_internvl2, isolate_hf_caches
 from tests.core.tiny_native import build_llava_onevision, build_qwen2_vl
-from videochat.cli import main
-from videochat.timecode import format_time
-from videochat.pipeline import sample_frames
-from videochat.video import VideoSource
+from videochat.cli.commands import main
+from videochat.video.timecode import format_time
+from videochat.frames.pipeline import sample_frames
+from videochat.video.source import VideoSource
 
 FRAMES = 8
 REMOTE = {"internvl2", "internvideo2.5", "internvideo2", "internvideo2-hd"}
@@ -139,7 +139,7 @@ def test_the_installed_command_answers_in_a_fresh_process(hf, clips):
 
 
 def test_answers_asked_from_the_command_line_join_the_video_s_saved_conversation_and_export(hf, tmp_path, capsys, monkeypatch):
-    from videochat.testing import write_clip
+    from tests.support.clips import write_clip
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     clip = write_clip(tmp_path / "asked.mp4", frames=20, width=64, height=64)
@@ -155,8 +155,8 @@ def test_answers_asked_from_the_command_line_join_the_video_s_saved_conversation
 
 
 def test_two_asks_in_parallel_each_adding_ten_turns_to_one_video_keep_all_twenty(hf, tmp_path):
-    from videochat.sessions import SessionStore
-    from videochat.testing import write_clip
+    from videochat.sessions.store import SessionStore
+    from tests.support.clips import write_clip
 
     clip = write_clip(tmp_path / "shared.mp4", frames=20, width=64, height=64)
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
@@ -180,8 +180,8 @@ def test_two_asks_in_parallel_each_adding_ten_turns_to_one_video_keep_all_twenty
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
 def test_ask_and_export_refuse_a_session_file_that_is_a_fifo_or_a_link_to_dev_zero(hf, tmp_path, capsys, monkeypatch, kind):
-    from videochat.sessions import SessionStore
-    from videochat.testing import write_clip
+    from videochat.sessions.store import SessionStore
+    from tests.support.clips import write_clip
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     clip = write_clip(tmp_path / "clip.mp4", frames=20, width=64, height=64)
@@ -200,19 +200,19 @@ def test_ask_and_export_refuse_a_session_file_that_is_a_fifo_or_a_link_to_dev_ze
 
 
 def test_a_video_removed_while_the_model_loads_is_one_line_not_a_traceback(hf, tmp_path, capsys, monkeypatch):
-    import videochat.cli
-    from videochat.testing import write_clip
+    import videochat.cli.commands
+    from tests.support.clips import write_clip
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     clip = write_clip(tmp_path / "going.mp4", frames=20, width=64, height=64)
-    load = videochat.cli.load_backend
+    load = videochat.cli.commands.load_backend
 
     def load_and_remove(*args):
         backend = load(*args)
         clip.unlink()
         return backend
 
-    monkeypatch.setattr(videochat.cli, "load_backend", load_and_remove)
+    monkeypatch.setattr(videochat.cli.commands, "load_backend", load_and_remove)
     assert ask(hf, "llava-onevision", clip) == 1
     err = capsys.readouterr().err
     assert "going.mp4 is no longer there" in err and "Traceback" not in err

@@ -16,12 +16,13 @@ import pytest
 
 from tests.core.standins import build_marker_folder, isolate_hf_caches
 from tests.core.standins.builders import COMMIT, MARKER_ENV, write_hub_repo
-from videochat import download_record, errors
+from videochat.models import record as download_record
+from videochat import errors
 from videochat.backends import create_backend
 from videochat.backends.base import LoadOptions
 from videochat.backends.consent import check_consent, consent_path, model_code
-from videochat.catalog import resolve_model
-from videochat.cli import main
+from videochat.models.catalog import resolve_model
+from videochat.cli.commands import main
 
 
 @pytest.fixture

@@ -16,10 +16,11 @@ import pytest
 import srt
 import webvtt
 
-from videochat import cli, export
+from videochat.cli import commands as cli
+from videochat.sessions import export
 from videochat.chat import Answer
-from videochat.sessions import Note, Session, SessionStore, VideoIdentity
-from videochat.timecode import format_time
+from videochat.sessions.store import Note, Session, SessionStore, VideoIdentity
+from videochat.video.timecode import format_time
 
 STORED_TOKEN = "api_org_StoredSecretThatIsNotHfShaped"
 OTHER_TOKEN = "hf_" + "AnotherTokenShapedString42"
@@ -304,8 +305,8 @@ def test_json_export_on_stdout_is_the_same_data_with_nothing_for_a_terminal(sess
 
 
 def test_on_variable_frame_rate_an_answers_caption_ends_where_its_last_frame_does(clips, tmp_path, capsys):
-    from videochat.timeline import Timeline
-    from videochat.video import probe
+    from videochat.video.timeline import Timeline
+    from videochat.video.info import probe
 
     clip = clips("vfr.mp4")
     info = probe(clip)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from videochat.chat import Answer
-from videochat.sentences import NOTE_TEXT_LIMIT, first_sentence
-from videochat.sessions import Session, VideoIdentity
+from videochat.sessions.sentences import NOTE_TEXT_LIMIT, first_sentence
+from videochat.sessions.store import Session, VideoIdentity
 
 EXAMPLES = [
     # (answer, its first sentence)

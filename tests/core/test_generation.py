@@ -10,7 +10,7 @@ import torch
 
 from tests.core.tiny_tokenizer import build_tokenizer
 from videochat import errors
-from videochat.backends.generation import StreamedCall
+from videochat.backends.streaming import StreamedCall
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.hub_server import serving_this_process
-from videochat import download_record, downloads, models_on_disk
+from videochat.models import record as download_record, downloads, on_disk as models_on_disk
 from videochat.errors import UnsafeHubName
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,7 +236,7 @@ def test_videochat_download_refuses_a_hostile_listing_and_reports_nothing_ready(
 
 
 def test_a_plan_made_by_hand_with_a_climbing_name_is_refused_before_anything_is_touched(tmp_path, hostile_hub):
-    from videochat.hub import RemoteFile
+    from videochat.models.hub import RemoteFile
 
     hostile_hub.add_repo(EVIL, GOOD)
     the_plan = downloads.plan(EVIL)

@@ -13,13 +13,13 @@ import json
 import pytest
 
 from tests.core.tiny_native import BUILDERS
-from videochat import testing
+from tests.support import clips as testing
 from videochat.backends import create_backend
 from videochat.backends.base import Conversation, GenerationSettings, Turn
-from videochat.catalog import BadModelFolder, resolve_model
+from videochat.models.catalog import BadModelFolder, resolve_model
 from videochat.errors import ModelLoadError, OutOfMemory
-from videochat.pipeline import prepare
-from videochat.video import VideoSource
+from videochat.frames.pipeline import prepare
+from videochat.video.source import VideoSource
 
 FAMILIES = sorted(BUILDERS)
 FRAMES = 8

@@ -8,10 +8,10 @@ import torch
 
 from tests.core import card_reference as card
 from videochat import errors
-from videochat.pipeline import prepare
-from videochat.preprocess import IMAGENET_MEAN, IMAGENET_STD
-from videochat.testing import read_frame_code
-from videochat.video import VideoSource
+from videochat.frames.pipeline import prepare
+from videochat.frames.preprocess import IMAGENET_MEAN, IMAGENET_STD
+from tests.support.clips import read_frame_code
+from videochat.video.source import VideoSource
 
 
 def unnormalize(tiles):
@@ -74,7 +74,7 @@ def test_saved_dict_holds_what_the_model_gets(clips):
 def test_decoding_ahead_hands_over_errors_and_stops_when_the_consumer_leaves():
     import threading
 
-    from videochat.pipeline import decoded_ahead
+    from videochat.frames.pipeline import decoded_ahead
 
     def failing():
         yield 1

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.core import card_reference as card
-from videochat import preprocess
+from videochat.frames import preprocess
 
 TOLERANCE = 1e-4
 SIZES = [(240, 320), (720, 1280), (1080, 1920), (320, 180), (224, 224), (225, 401), (100, 90)]

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from videochat import errors, testing
-from videochat.video import VideoSource, probe
+from videochat import errors
+from tests.support import clips as testing
+from videochat.video.info import probe
+from videochat.video.source import VideoSource
 
 
 def test_probe_reads_metadata_of_a_plain_clip(clips):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from videochat import errors
-from videochat.testing import read_frame_code
-from videochat.video import VideoSource
+from tests.support.clips import read_frame_code
+from videochat.video.source import VideoSource
 from videochat.video.plan import plan_runs
 from videochat.video.pyav_reader import PyAVReader
 

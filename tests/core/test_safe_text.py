@@ -16,9 +16,10 @@ import pytest
 from tests.hub_http import HubRequestHandler
 from tests.hub_repos import HubError
 from tests.hub_server import FakeHub
-from videochat import cli, cli_batch, cli_models, safe_text
-from videochat.batch import ClipFailed, ClipStarted
-from videochat.cli import main
+from videochat.cli import commands as cli, batch as cli_batch, models as cli_models
+from videochat import safe_text
+from videochat.batch.run import ClipFailed, ClipStarted
+from videochat.cli.commands import main
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = "a\x1b[2Jb\u202egpj.mp4"  # clears the screen; shows "...mp4.jpg" reversed
@@ -148,7 +149,7 @@ def test_a_hub_that_echoes_the_authorization_header_never_gets_the_token_printed
 
 def test_a_token_being_tried_is_blanked_from_the_hub_s_echo_before_it_is_stored(tmp_path, monkeypatch):
     from tests.hub_server import serving_this_process
-    from videochat import hub
+    from videochat.models import hub
     from videochat.errors import AccessError
 
     candidate = "typed-" + SECRET

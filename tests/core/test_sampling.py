@@ -7,9 +7,9 @@ import pytest
 
 from tests.core import card_reference as card
 from videochat import errors
-from videochat.pipeline import sample_frames
-from videochat.sampling import card_bound_to_range, internvideo2_message, internvideo2_offsets, internvl_indices
-from videochat.video import probe
+from videochat.frames.pipeline import sample_frames
+from videochat.frames.sampling import card_bound_to_range, internvideo2_message, internvideo2_offsets, internvl_indices
+from videochat.video.info import probe
 
 
 @pytest.mark.parametrize("num_frames", [1, 2, 3, 7, 8, 9, 16, 100, 1799, 1800, 12345])

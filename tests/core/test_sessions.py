@@ -16,8 +16,8 @@ import pytest
 
 from videochat.chat import Answer
 from videochat.errors import UnreadableVideo
-from videochat.session_recorder import SessionRecorder
-from videochat.sessions import SCHEMA_VERSION, Mark, Session, SessionStore, SessionUnreadable, VideoIdentity, write_atomically
+from videochat.sessions.recorder import SessionRecorder
+from videochat.sessions.store import SCHEMA_VERSION, Mark, Session, SessionStore, SessionUnreadable, VideoIdentity, write_atomically
 
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "session_v1.json"  # as the schema-1 app wrote it
 
@@ -186,8 +186,8 @@ TEN_TURNS = textwrap.dedent(
     from pathlib import Path
     from types import SimpleNamespace
     from tests.core.test_sessions import answer
-    from videochat.session_recorder import SessionRecorder
-    from videochat.sessions import SessionStore
+    from videochat.sessions.recorder import SessionRecorder
+    from videochat.sessions.store import SessionStore
     folder, clip, name, go = sys.argv[1:5]
     recorder = SessionRecorder.open(SimpleNamespace(path=clip, duration=4.0, fps=25.0, frame_count=100), SessionStore(Path(folder)))
     while not Path(go).exists():  # both have read the session before either writes
@@ -333,7 +333,7 @@ def test_session_fields_of_the_wrong_type_fall_back_or_set_the_file_aside(store,
 
 
 def test_every_export_format_renders_a_session_whose_provenance_had_the_wrong_types(store, video):
-    from videochat.export import FORMATS, render
+    from videochat.sessions.export import FORMATS, render
 
     recorder(store, video).add_answer(answer())
     path = store.path_for(video.path)

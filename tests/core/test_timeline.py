@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from videochat import errors
-from videochat.sampling import sample_internvl2
-from videochat.timecode import milliseconds
-from videochat.timeline import InOut, Timeline
-from videochat.video import probe
+from videochat.frames.sampling import sample_internvl2
+from videochat.video.timecode import milliseconds
+from videochat.video.timeline import InOut, Timeline
+from videochat.video.info import probe
 
 
 @pytest.fixture(params=["plain.mp4", "vfr.mp4"])
@@ -125,7 +125,7 @@ def test_the_sampler_takes_the_in_frame_to_the_out_frame_and_not_the_frame_after
 
 def test_on_vfr_the_sampler_the_note_from_an_answer_and_the_timeline_agree(clips):
     from videochat.chat import Answer
-    from videochat.sessions import Session, VideoIdentity
+    from videochat.sessions.store import Session, VideoIdentity
 
     info = probe(clips("vfr.mp4"))
     timeline = Timeline.of(info)
@@ -147,7 +147,7 @@ def test_on_vfr_the_sampler_the_note_from_an_answer_and_the_timeline_agree(clips
 
 
 def test_a_typed_time_or_frame_number_names_a_frame(info):
-    from videochat.timecode import format_time
+    from videochat.video.timecode import format_time
 
     timeline = Timeline.of(info)
     for index in (0, 38, 39, 46, info.frame_count - 1):

@@ -15,7 +15,7 @@ import pytest  # noqa: E402 (after the environment is set for Qt)
 @pytest.fixture(autouse=True)
 def fresh_probe_cache():
     """Each test probes its files anew: counting and slowed probes see every call."""
-    from desktop.probes import probes
+    from desktop.player.probes import probes
 
     probes.clear()
     yield

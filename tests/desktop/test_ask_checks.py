@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from desktop.chat_bubbles import NoticeBubble, QuestionBubble
+from desktop.chat.bubbles import NoticeBubble, QuestionBubble
 from tests.core.standins import build_internvideo25
 from tests.desktop.test_main_window import WAIT_MS, open_clip, tiny_model, window  # noqa: F401 (fixtures)
 

@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from desktop.main_window import MainWindow
+from desktop.windows.main_window import MainWindow
 from tests.desktop.test_main_window import WAIT_MS, bubble_text
 from videochat.settings import Settings
-from videochat.testing import write_clip
+from tests.support.clips import write_clip
 
 QUESTIONS = "What is shown?\n# a comment line\nWhat colour is it?\n"
 

@@ -10,13 +10,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from desktop.chat_bubbles import NoticeBubble
-from desktop.chat_pane import MODEL_FOLDER_ITEM, ChatPane
+from desktop.chat.bubbles import NoticeBubble
+from desktop.chat.pane import MODEL_FOLDER_ITEM, ChatPane
 from videochat.backends.base import GenerationSettings
 from videochat.chat import Answer
-from videochat.families import get_family
-from videochat.testing import read_frame_code
-from videochat.video import VideoSource
+from videochat.frames.families import get_family
+from tests.support.clips import read_frame_code
+from videochat.video.source import VideoSource
 
 
 def make_answer(times=(0.5, 1.0, 1.5), indices=(15, 30, 45), segment=None, stopped=False, text="A **red** ball rolls.") -> Answer:
@@ -253,13 +253,13 @@ def test_thumbnails_probe_a_file_once_until_it_changes(pane, qtbot, clips, tmp_p
 
     clip = shutil.copy(clips("plain.mp4"), tmp_path / "clip.mp4")
     probed = []
-    original = videochat.video.probe
+    original = videochat.video.info.probe
 
     def counting(path, *args, **kwargs):
         probed.append(path)
         return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(videochat.video, "probe", counting)
+    monkeypatch.setattr(videochat.video.info, "probe", counting)
     for _ in range(2):
         pane.begin_answer("What happens?")
         with qtbot.waitSignal(pane.thumbnails.sig_ready, timeout=30_000):

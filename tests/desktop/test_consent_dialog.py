@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.main_window import MainWindow, remote_code_box, remote_code_question
+from desktop.windows.main_window import MainWindow, remote_code_box, remote_code_question
 from tests.core.standins import build_marker_folder, isolate_hf_caches
 from tests.core.standins.builders import MARKER_ENV
 from videochat.settings import Settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QTextDocument
 
 from tests.core.test_export import HOSTILE_ANSWER, make_answer
-from videochat import export
-from videochat.sessions import Session, VideoIdentity
+from videochat.sessions import export
+from videochat.sessions.store import Session, VideoIdentity
 
 
 def test_a_markdown_reader_shows_hostile_answers_as_their_text_under_the_reports_headings(qapp, tmp_path):
@@ -30,9 +30,9 @@ def test_file_export_ends_an_answers_caption_where_its_last_frame_ends_on_the_vi
     import srt
     from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-    from desktop.exporting import export_with_dialog
-    from videochat.timeline import Timeline
-    from videochat.video import probe
+    from desktop.session.exporting import export_with_dialog
+    from videochat.video.timeline import Timeline
+    from videochat.video.info import probe
 
     info = probe(clips("vfr.mp4"))
     timeline = Timeline.of(info)

@@ -33,7 +33,7 @@ IMPORT_DURING_THE_LOAD = textwrap.dedent(
     """
     import os, sys, threading, time
     from pathlib import Path
-    from desktop.heavy_imports import preload_torch_libraries
+    from desktop.threads.heavy_imports import preload_torch_libraries
 
     folder = Path(os.environ["SLOW_LIBRARY_FOLDER"])
     loaded = []

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
-from desktop.main_window import MainWindow
+from desktop.windows.main_window import MainWindow
 from tests.core.tiny_native import build_llava_onevision
 from tests.desktop.test_player_pane import frame_interval, shown_frame
 from videochat.settings import Settings
@@ -140,7 +140,7 @@ QUIT_DURING_ANSWER = textwrap.dedent(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
     app = QApplication([])
-    from desktop.main_window import MainWindow
+    from desktop.windows.main_window import MainWindow
     from videochat.settings import Settings
     from pathlib import Path
     window = MainWindow(Settings(), settings_path=Path(sys.argv[3]))
@@ -200,9 +200,9 @@ def test_a_video_is_probed_once_for_the_player_the_model_and_the_thumbnails(qtbo
     import videochat.video.source
 
     probed = []
-    real_probe = videochat.video.probe
+    real_probe = videochat.video.info.probe
     counting = lambda path, *args, **kwargs: probed.append(path) or real_probe(path, *args, **kwargs)  # noqa: E731
-    monkeypatch.setattr(videochat.video, "probe", counting)
+    monkeypatch.setattr(videochat.video.info, "probe", counting)
     monkeypatch.setattr(videochat.video.source, "probe", counting)  # VideoSource.open's
     open_clip(qtbot, window, clips("plain.mp4"))
     with qtbot.waitSignal(window.chat.thumbnails.sig_ready, timeout=WAIT_MS):
@@ -244,18 +244,18 @@ def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_
         import sys
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
-        import desktop.main_window
+        import desktop.windows.main_window
 
-        desktop.main_window.FIRST_PAINT_WAIT_MS = 600_000  # only the paint can release what waits for it
+        desktop.windows.main_window.FIRST_PAINT_WAIT_MS = 600_000  # only the paint can release what waits for it
         at_first_paint = {}
-        paint = desktop.main_window.MainWindow.paintEvent
+        paint = desktop.windows.main_window.MainWindow.paintEvent
 
         def watching_paint(window, event):
             if not at_first_paint:
                 at_first_paint.update(modules=set(sys.modules), worker=window._worker, window=window, collecting=gc.isenabled())
             paint(window, event)
 
-        desktop.main_window.MainWindow.paintEvent = watching_paint
+        desktop.windows.main_window.MainWindow.paintEvent = watching_paint
         run_event_loop = QApplication.exec
 
         def run_until_the_models_start():
@@ -271,7 +271,7 @@ def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_
         QApplication.exec = staticmethod(run_until_the_models_start)
         from desktop.app import main
         main([])
-        later = {"torch", "transformers", "videochat.backends", "videochat.batch", "desktop.model_worker", "PySide6.QtMultimedia", "dataclasses", "videochat.logs"}
+        later = {"torch", "transformers", "videochat.backends", "videochat.batch.run", "desktop.threads.model_worker", "PySide6.QtMultimedia", "dataclasses", "videochat.logs"}
         assert not later & at_first_paint["modules"], later & at_first_paint["modules"]
         assert at_first_paint["worker"] is None and at_first_paint["window"]._worker is not None
         assert at_first_paint["window"].notes.table is None
@@ -284,7 +284,7 @@ def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_
 
 
 def test_work_queued_for_after_the_first_paint_runs_after_it_or_after_a_wait_without_one(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr("desktop.main_window.FIRST_PAINT_WAIT_MS", 600_000)  # only the paint can release it
+    monkeypatch.setattr("desktop.windows.main_window.FIRST_PAINT_WAIT_MS", 600_000)  # only the paint can release it
     window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
     qtbot.addWidget(window)
     ran = []
@@ -303,7 +303,7 @@ def test_work_queued_for_after_the_first_paint_runs_after_it_or_after_a_wait_wit
     window.after_first_paint(lambda: ran.append("later"))  # once painted: at the next turn
     qtbot.waitUntil(lambda: ran[-1] == "later", timeout=WAIT_MS)
 
-    monkeypatch.setattr("desktop.main_window.FIRST_PAINT_WAIT_MS", 50)
+    monkeypatch.setattr("desktop.windows.main_window.FIRST_PAINT_WAIT_MS", 50)
     hidden = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
     qtbot.addWidget(hidden)
     hidden.after_first_paint(lambda: ran.append("never painted"))
@@ -318,7 +318,7 @@ def test_with_no_model_on_disk_the_chat_points_to_the_manager_with_a_suggestion_
     try:
         window.start_models()
         qtbot.waitUntil(lambda: "Suggested for this machine" in window.chat.status_label.text(), timeout=WAIT_MS)
-        from videochat.fit import machine_budget, recommend
+        from videochat.models.fit import machine_budget, recommend
 
         assert "Model manager" in window.chat.status_label.text()
         assert recommend(machine_budget()).name in window.chat.status_label.text()  # InternVL2-1B on a CPU

@@ -7,9 +7,9 @@ import os
 import pytest
 from PySide6.QtWidgets import QInputDialog
 
-from desktop.model_manager import ModelManager
+from desktop.windows.model_manager import ModelManager
 from tests.hub_server import serving_this_process
-from videochat import download_record, downloads
+from videochat.models import record as download_record, downloads
 
 WAIT_MS = 60_000
 LLAVA = "llava-hf/llava-onevision-qwen2-0.5b-ov-hf"
@@ -107,7 +107,7 @@ def test_a_gated_model_asks_for_the_token_checks_it_stores_it_and_goes_on(qtbot,
 
 
 def test_a_licence_not_accepted_is_explained_with_a_link(qtbot, manager, monkeypatch):
-    from videochat import hub
+    from videochat.models import hub
 
     hub.save_token(BOB)
     answers(monkeypatch, GATED)
@@ -143,7 +143,7 @@ def test_an_update_on_the_hub_is_shown_and_fetched_only_when_asked(qtbot, manage
 
 
 def test_the_manager_shows_each_catalog_model_by_its_label_with_the_repo_id_on_hover(manager):
-    from videochat.catalog import CATALOG
+    from videochat.models.catalog import CATALOG
 
     shown = {manager.table.item(row, 0).text(): manager.table.item(row, 0).toolTip() for row in range(manager.table.rowCount())}
     assert shown["InternVideo2-Chat-8B-HD"] == "OpenGVLab/InternVideo2_chat_8B_HD"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QTimer
 
-from desktop.model_worker import TEXT_INTERVAL_MS, AskRequest, ModelWorker
+from desktop.threads.model_worker import TEXT_INTERVAL_MS, AskRequest, ModelWorker
 from tests.core.tiny_native import build_llava_onevision
 from videochat import errors
 from videochat.backends.base import GenerationSettings
-from videochat.pipeline import sample_frames
-from videochat.video import VideoSource
+from videochat.frames.pipeline import sample_frames
+from videochat.video.source import VideoSource
 
 ROOT = Path(__file__).resolve().parents[2]
 LOAD_TIMEOUT_MS = 60_000
@@ -195,7 +195,7 @@ def test_shutdown_during_an_answer_returns_within_two_seconds_and_ends_the_threa
 SHUTDOWN_MID_LOAD = """
 import sys, threading, time
 from PySide6.QtWidgets import QApplication
-from desktop.model_worker import ModelWorker
+from desktop.threads.model_worker import ModelWorker
 from videochat.backends import native
 
 in_load = threading.Event()
@@ -255,7 +255,7 @@ import sys, time
 from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from desktop.model_worker import AskRequest, ModelWorker
+from desktop.threads.model_worker import AskRequest, ModelWorker
 
 app = QApplication([])
 ticks, outcome = [], []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.player_pane import PlayerPane
+from desktop.player.pane import PlayerPane
 
 
 @pytest.fixture

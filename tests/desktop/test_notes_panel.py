@@ -7,13 +7,13 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QSplitter
 
-from desktop.notes_panel import TEXT
-from desktop.probes import probes
+from desktop.session.notes_panel import TEXT
+from desktop.player.probes import probes
 from tests.desktop.test_main_window import WAIT_MS
 from tests.desktop.test_sessions import make_window, open_and_wait_for_session, saved
 from videochat.chat import Answer
-from videochat.sentences import first_sentence
-from videochat.sessions import Session, SessionStore, VideoIdentity
+from videochat.sessions.sentences import first_sentence
+from videochat.sessions.store import Session, SessionStore, VideoIdentity
 
 
 @pytest.fixture
@@ -173,8 +173,8 @@ def test_a_note_that_looks_like_markup_shows_as_typed_in_its_tooltip(qtbot):
     file, or just typed) would show a local image and hide its text."""
     from PySide6.QtGui import Qt as GuiQt, QTextDocument
 
-    from desktop.notes_panel import NotesPanel
-    from videochat.sessions import Note
+    from desktop.session.notes_panel import NotesPanel
+    from videochat.sessions.store import Note
 
     panel = NotesPanel()
     qtbot.addWidget(panel)

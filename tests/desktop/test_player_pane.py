@@ -18,10 +18,10 @@ from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-import videochat.video
-from desktop.player_pane import PlayerPane
-from desktop.scrub_bar import TICK_COLOR, ScrubBar
-from videochat.testing import read_frame_code
+import videochat.video.info
+from desktop.player.pane import PlayerPane
+from desktop.player.scrub_bar import TICK_COLOR, ScrubBar
+from tests.support.clips import read_frame_code
 
 WAIT_MS = 5000
 
@@ -81,14 +81,14 @@ def test_opening_a_clip_reports_its_frames_and_shows_its_duration(qtbot, pane, c
 
 def test_open_returns_at_once_and_probes_on_a_worker_thread(qtbot, pane, clips, monkeypatch):
     probe_threads = []
-    real_probe = videochat.video.probe
+    real_probe = videochat.video.info.probe
 
     def slow_probe(path):
         probe_threads.append(threading.current_thread())
         time.sleep(0.5)
         return real_probe(path)
 
-    monkeypatch.setattr(videochat.video, "probe", slow_probe)
+    monkeypatch.setattr(videochat.video.info, "probe", slow_probe)
     with qtbot.waitSignal(pane.sig_opened, timeout=10_000):
         started = time.monotonic()
         pane.open(clips("plain.mp4"))
@@ -98,7 +98,7 @@ def test_open_returns_at_once_and_probes_on_a_worker_thread(qtbot, pane, clips, 
 
 
 def test_a_later_open_wins_over_an_earlier_slower_one(qtbot, pane, clips, monkeypatch):
-    real_probe = videochat.video.probe
+    real_probe = videochat.video.info.probe
     slow_path = clips("vfr.mp4")
 
     def probe_slow_for_vfr(path):
@@ -106,7 +106,7 @@ def test_a_later_open_wins_over_an_earlier_slower_one(qtbot, pane, clips, monkey
             time.sleep(0.8)
         return real_probe(path)
 
-    monkeypatch.setattr(videochat.video, "probe", probe_slow_for_vfr)
+    monkeypatch.setattr(videochat.video.info, "probe", probe_slow_for_vfr)
     opened = []
     pane.sig_opened.connect(opened.append)
     pane.open(slow_path)
@@ -118,7 +118,7 @@ def test_a_later_open_wins_over_an_earlier_slower_one(qtbot, pane, clips, monkey
 
 
 def test_closing_the_pane_while_the_probe_runs_is_harmless(qtbot, monkeypatch, tmp_path):
-    real_probe = videochat.video.probe
+    real_probe = videochat.video.info.probe
     finished = threading.Event()
 
     def slow_probe(path):
@@ -128,7 +128,7 @@ def test_closing_the_pane_while_the_probe_runs_is_harmless(qtbot, monkeypatch, t
         finally:
             finished.set()
 
-    monkeypatch.setattr(videochat.video, "probe", slow_probe)
+    monkeypatch.setattr(videochat.video.info, "probe", slow_probe)
     pane = PlayerPane()
     pane.show()
     notes = tmp_path / "notes.mp4"
@@ -367,7 +367,7 @@ def test_a_bad_file_opened_over_a_video_leaves_that_video_as_it_was(qtbot, pane,
 def test_without_a_media_backend_the_clip_still_opens_for_questions_and_says_why_it_does_not_play(qtbot, clips, monkeypatch):
     from PySide6.QtMultimedia import QMediaPlayer
 
-    from desktop.player_pane import NO_PLAYBACK_TEXT
+    from desktop.player.pane import NO_PLAYBACK_TEXT
 
     monkeypatch.setattr(QMediaPlayer, "isAvailable", lambda self: False)
     pane = PlayerPane()
@@ -380,15 +380,15 @@ def test_without_a_media_backend_the_clip_still_opens_for_questions_and_says_why
 
 
 def test_files_opened_while_the_player_is_still_being_made_are_handled_once_it_is(qtbot, clips, tmp_path, monkeypatch):
-    import desktop.media_objects
+    import desktop.player.media_objects
 
-    real_preload = desktop.media_objects._preload_media_job
+    real_preload = desktop.player.media_objects._preload_media_job
 
     def slow_preload(plugins_folder):
         time.sleep(0.5)  # the probes of the files below come back first
         return real_preload(plugins_folder)
 
-    monkeypatch.setattr(desktop.media_objects, "_preload_media_job", slow_preload)
+    monkeypatch.setattr(desktop.player.media_objects, "_preload_media_job", slow_preload)
     pane = PlayerPane()
     qtbot.addWidget(pane)
     pane.resize(640, 480)
@@ -413,7 +413,7 @@ def test_files_opened_while_the_player_is_still_being_made_are_handled_once_it_i
 def test_when_qts_multimedia_module_cannot_load_a_clip_still_opens_for_questions(qtbot, clips, monkeypatch):
     import sys
 
-    from desktop.player_pane import NO_PLAYBACK_TEXT
+    from desktop.player.pane import NO_PLAYBACK_TEXT
 
     monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # `import PySide6.QtMultimedia` now fails
     pane = PlayerPane()
@@ -436,7 +436,7 @@ def readout(pane) -> tuple[str, str]:
 
 @pytest.mark.parametrize(("clip", "indices"), [("plain.mp4", [53, 0, 89]), ("vfr.mp4", [38, 39, 46, 85])])
 def test_the_readout_shows_the_frame_on_screens_own_time_and_number(qtbot, pane, clips, clip, indices):
-    from videochat.timecode import format_time
+    from videochat.video.timecode import format_time
 
     info = open_clip(qtbot, pane, clips(clip))
     for index in indices:
@@ -501,7 +501,7 @@ def type_into(qtbot, field, text: str) -> None:
 
 
 def test_in_and_out_show_their_frames_time_and_number_and_take_a_typed_time_or_frame_number(qtbot, pane, clips):
-    from videochat.timecode import format_time
+    from videochat.video.timecode import format_time
 
     info = open_clip(qtbot, pane, clips("vfr.mp4"))
     in_edit, out_edit = pane.findChild(QLineEdit, "playerIn"), pane.findChild(QLineEdit, "playerOut")
@@ -533,7 +533,7 @@ def test_in_and_out_show_their_frames_time_and_number_and_take_a_typed_time_or_f
 
 
 def test_ctrl_g_goes_to_a_typed_time_or_frame_number(qtbot, pane, clips):
-    from videochat.timecode import format_time
+    from videochat.video.timecode import format_time
 
     info = open_clip(qtbot, pane, clips("vfr.mp4"))
     go_to = pane.findChild(QLineEdit, "playerGoTo")
@@ -572,7 +572,7 @@ def test_r_loops_the_segment_from_its_out_frame_back_to_its_in_frame(qtbot, pane
 
 
 def test_a_segments_ends_set_back_as_in_and_out_points_give_the_same_frames(qtbot, pane, clips):
-    from videochat.timecode import milliseconds
+    from videochat.video.timecode import milliseconds
 
     open_clip(qtbot, pane, clips("vfr.mp4"))
     for first, last in [(38, 46), (0, 0), (41, 89)]:

@@ -29,7 +29,7 @@ DRIVER = textwrap.dedent(
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QApplication
     from desktop.app import main
-    from desktop.main_window import MainWindow
+    from desktop.windows.main_window import MainWindow
 
     how, argv = sys.argv[1], sys.argv[2:]
     app = QApplication(sys.argv[:1])

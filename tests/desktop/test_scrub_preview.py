@@ -14,13 +14,13 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-import desktop.thumbnails
-from desktop.probes import probes
-from desktop.scrub_bar import ScrubBar
-from desktop.scrub_preview import ScrubPreview
+import desktop.player.thumbnails
+from desktop.player.probes import probes
+from desktop.player.scrub_bar import ScrubBar
+from desktop.player.scrub_preview import ScrubPreview
 from tests.desktop.test_player_pane import open_clip, pane  # noqa: F401 (pane is a fixture)
-from videochat.testing import read_frame_code
-from videochat.timecode import format_time
+from tests.support.clips import read_frame_code
+from videochat.video.timecode import format_time
 
 WAIT_MS = 10_000
 
@@ -29,13 +29,13 @@ WAIT_MS = 10_000
 def decodes(monkeypatch):
     """The frame indices each decode was asked for, and whether it ran on the GUI thread."""
     calls: list[tuple[list[int], bool]] = []
-    decode = desktop.thumbnails._decode
+    decode = desktop.player.thumbnails._decode
 
     def recording(path, indices, *args):
         calls.append((list(indices), threading.current_thread() is threading.main_thread()))
         return decode(path, indices, *args)
 
-    monkeypatch.setattr(desktop.thumbnails, "_decode", recording)
+    monkeypatch.setattr(desktop.player.thumbnails, "_decode", recording)
     return calls
 
 

@@ -58,7 +58,7 @@ def test_the_console_launcher_knows_every_command_of_the_cli():
     import importlib.util
     from pathlib import Path
 
-    from videochat.cli import build_parser
+    from videochat.cli.commands import build_parser
 
     path = Path(__file__).resolve().parents[2] / "build" / "launch_console.py"
     spec = importlib.util.spec_from_file_location("launch_console", path)

@@ -18,11 +18,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
-from desktop.main_window import MainWindow
+from desktop.windows.main_window import MainWindow
 from tests.desktop.test_main_window import WAIT_MS, ask, bubble_text, open_clip
 from tests.desktop.test_player_pane import frame_interval
-from videochat.sentences import first_sentence
-from videochat.sessions import SessionStore
+from videochat.sessions.sentences import first_sentence
+from videochat.sessions.store import SessionStore
 from videochat.settings import Settings
 
 
@@ -98,7 +98,7 @@ KILLED_MID_ANSWER = textwrap.dedent(
     from pathlib import Path
     from PySide6.QtWidgets import QApplication
     app = QApplication([])
-    from desktop.main_window import MainWindow
+    from desktop.windows.main_window import MainWindow
     from videochat.settings import Settings
     model, clip, settings = sys.argv[1:4]
     window = MainWindow(Settings(), settings_path=Path(settings))
@@ -315,7 +315,7 @@ def test_the_first_question_after_a_video_opens_starts_a_new_conversation_and_th
 
 
 def test_a_turn_asked_from_the_command_line_while_the_window_has_the_video_open_is_kept(qtbot, window, clips, tiny_model, capsys):
-    from videochat.cli import main
+    from videochat.cli.commands import main
 
     clip = clips("plain.mp4")
     open_and_wait_for_session(qtbot, window, clip)
@@ -332,9 +332,9 @@ def test_a_turn_asked_from_the_command_line_while_the_window_has_the_video_open_
 
 def test_a_saved_turn_with_provenance_of_the_wrong_type_still_shows(qtbot, window, clips):
     from tests.core.test_sessions import answer
-    from videochat.session_recorder import SessionRecorder
-    from videochat.sessions import VideoIdentity
-    from videochat.video import probe
+    from videochat.sessions.recorder import SessionRecorder
+    from videochat.sessions.store import VideoIdentity
+    from videochat.video.info import probe
 
     clip = clips("short.mp4")
     store = SessionStore()
@@ -349,7 +349,7 @@ def test_a_saved_turn_with_provenance_of_the_wrong_type_still_shows(qtbot, windo
 
 
 def test_the_in_and_out_frames_kept_with_the_conversation_come_back_on_reopening(qtbot, window, clips):
-    from videochat.sessions import Mark
+    from videochat.sessions.store import Mark
 
     clip = clips("plain.mp4")
     open_and_wait_for_session(qtbot, window, clip)
@@ -361,7 +361,7 @@ def test_the_in_and_out_frames_kept_with_the_conversation_come_back_on_reopening
 
 
 def test_in_and_out_marked_in_the_player_are_kept_and_come_back_when_the_video_is_opened_again(qtbot, window, clips):
-    from videochat.sessions import Mark
+    from videochat.sessions.store import Mark
 
     clip, other = clips("plain.mp4"), clips("short.mp4")
     open_and_wait_for_session(qtbot, window, clip)

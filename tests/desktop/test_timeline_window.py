@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QLabel
 from desktop import keys
 from tests.desktop.test_main_window import WAIT_MS, ask, open_clip, tiny_model, window  # noqa: F401 (fixtures)
 from tests.desktop.test_player_pane import readout, shown_frame
-from videochat.timecode import format_time, milliseconds
-from videochat.timeline import Timeline
+from videochat.video.timecode import format_time, milliseconds
+from videochat.video.timeline import Timeline
 
 
 def ms(seconds: float) -> float:

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from videochat.catalog import ModelRef
+    from videochat.models.catalog import ModelRef
 
 # backend name -> "module:Class"
 BACKENDS = {

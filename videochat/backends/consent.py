@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from videochat.catalog import ModelRef, auto_map_references, read_model_json
+from videochat.models.catalog import ModelRef, auto_map_references, read_model_json
 from videochat.errors import BadModelFolder, RemoteCodeRefused
 
 # The files whose auto_map transformers follows when the remote-code backends load (AutoConfig,
@@ -122,7 +122,7 @@ def catalog_vouches(ref: ModelRef, location: str | Path, code: ModelCode) -> boo
     """A catalog repo at the commit this app downloaded, every code file one that the download verified."""
     if ref.entry is None or ref.local_folder is not None:
         return False
-    from videochat.download_record import recorded
+    from videochat.models.record import recorded
 
     record = recorded(ref.entry.repo_id)
     commit, files, verified = record.get("revision"), record.get("files"), record.get("verified")

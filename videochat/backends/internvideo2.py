@@ -22,9 +22,9 @@ from videochat.backends.base import Capabilities, GenerationSettings, Progress
 from videochat.backends.remote_code import RemoteChatBackend, RemoteChatState, check_model_files, no_progress, remote_code_loading
 from videochat.backends.consent import check_consent
 from videochat.backends.loading import model_location, resolve_device, resolve_precision
-from videochat.catalog import ModelRef, config_value
+from videochat.models.catalog import ModelRef, config_value
 from videochat.errors import UnsupportedSetting
-from videochat.pipeline import PreparedVideo
+from videochat.frames.pipeline import PreparedVideo
 
 # The only generation settings its chat() passes on (generate_caption's parameters).
 CHAT_GENERATION_KEYS = ("num_beams", "max_new_tokens", "do_sample", "top_p", "top_k", "temperature", "length_penalty", "repetition_penalty")

@@ -26,7 +26,7 @@ from videochat.backends.remote_code import (
     remote_code_loading,
 )
 from videochat.errors import ModelLoadError, UnsupportedSetting
-from videochat.pipeline import PreparedVideo
+from videochat.frames.pipeline import PreparedVideo
 
 
 # -- InternVL2 / InternVideo2.5 ------------------------------------------------------------

@@ -25,14 +25,14 @@ from videochat.backends.base import (
     LoadOptions,
     Turn,
 )
-from videochat.backends.generation import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
+from videochat.backends.streaming import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
 from videochat.backends.loading import (
     model_location,
     quantization_config,
     resolve_device,
     resolve_precision,
 )
-from videochat.catalog import ModelRef
+from videochat.models.catalog import ModelRef
 from videochat.errors import ModelLoadError, UnsupportedSetting
 
 ATTENTION = {"sdpa": "sdpa", "eager": "eager", "flash": "flash_attention_2"}

@@ -26,11 +26,11 @@ from typing import Any, ClassVar
 
 from videochat.backends.consent import ModelCode
 from videochat.backends.base import Backend, Conversation, GenerationSettings, LoadOptions, Turn
-from videochat.backends.generation import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
+from videochat.backends.streaming import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
 from videochat.backends.loading import hub_offline
-from videochat.catalog import ModelRef, read_config
+from videochat.models.catalog import ModelRef, read_config
 from videochat.errors import ModelError, ModelLoadError, ModelNotDownloaded, UnsupportedSetting, VideoChatError
-from videochat.pipeline import PreparedVideo
+from videochat.frames.pipeline import PreparedVideo
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 

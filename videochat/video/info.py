@@ -23,7 +23,7 @@ from videochat.errors import (
     UnsupportedCodec,
     VideoTimeout,
 )
-from videochat.video_files import check_video_file
+from videochat.video.files import check_video_file
 
 DEFAULT_OPEN_TIMEOUT_S = 20.0
 # Between two reads of the file: only a stalled disk or network share gets near it.

@@ -1,0 +1,1 @@
+"""The chat pane: questions, streamed answers, frame-time chips."""

@@ -1,0 +1,276 @@
+"""The chat's bubbles: a question, an answer with the frames it was based on, a notice.
+
+An answer bubble shows its text as Markdown while it streams; once finished, a line saying
+how it was asked and one chip per frame the model saw (its time, later its picture), which
+seeks the player. The bubbles draw what they are given; the pane decides what that is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QImage, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from videochat.video.timecode import format_time
+
+ERROR_STYLE = "color: #b00020;"
+# Set on the widget that holds the bubbles; a selected answer (its times on the scrub bar) is outlined.
+BUBBLE_STYLE = """
+QFrame#question { background: palette(alternate-base); border: 1px solid palette(midlight); border-radius: 6px; }
+QFrame#answer { border: 1px solid palette(midlight); border-radius: 6px; }
+QFrame#answer[selected="true"] { border: 2px solid palette(highlight); }
+"""
+META_STYLE = "color: palette(mid); font-size: small;"
+
+
+def describe(answer) -> str:
+    """The meta line of a finished answer: model, frames, scope, and whether it was stopped."""
+    if answer.segment:
+        start, end = answer.segment
+        scope = f"{format_time(start)}–{format_time(end)}"
+    else:
+        scope = "whole clip"
+    parts = [answer.model, f"{answer.frames} frames", scope]
+    if answer.stopped:
+        parts.append("stopped")
+    return " · ".join(parts)
+
+
+# QLabel's word wrap breaks only at spaces: a path, a URL or a model's run-on tokens would set the
+# bubble's minimum width, widening the whole conversation past the pane. For display only, a
+# zero-width space goes into every long unbroken run; what is copied is the text as given.
+BREAK = "\u200b"
+_LONG_RUN = re.compile(r"\S{25,}")
+_BREAK_EVERY = 12
+# Never beside Markdown's punctuation: "*\u200b*" would no longer be bold, nor "]\u200b(" a link.
+_MARKUP = frozenset("*_`~[]()<>!#|\\")
+
+
+def breakable(text: str) -> str:
+    """`text` with a break opportunity at least every few characters of its long unbroken runs (after a "/" sooner)."""
+    return _LONG_RUN.sub(lambda match: _break_run(match.group()), text)
+
+
+def _break_run(run: str) -> str:
+    pieces: list[str] = []
+    since_break = 0
+    for position, character in enumerate(run):
+        before = run[position - 1] if position else ""
+        due = since_break >= _BREAK_EVERY or (before == "/" and since_break >= 4)
+        if due and character not in _MARKUP and before not in _MARKUP:
+            pieces.append(BREAK)
+            since_break = 0
+        pieces.append(character)
+        since_break += 1
+    return "".join(pieces)
+
+
+class WrappingLabel(QLabel):
+    """A selectable label whose long unbroken text wraps anywhere; `text()` and copies give the text as set."""
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self._given = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._given = text
+        super().setText(breakable(text))
+
+    def text(self) -> str:
+        return self._given
+
+    def copy_selection(self) -> None:
+        if self.hasSelectedText():
+            QApplication.clipboard().setText(self.selectedText().replace(BREAK, ""))
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # QLabel's own menu would copy the break characters too.
+        menu = QMenu(self)
+        copy = menu.addAction("Copy", self.copy_selection)
+        copy.setEnabled(self.hasSelectedText())
+        shown = super().text()
+        menu.addAction("Select All", lambda: self.setSelection(0, len(shown)))
+        menu.exec(event.globalPos())
+
+
+def _text_label(text: str = "", markdown: bool = False) -> QLabel:
+    label = WrappingLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.MarkdownText if markdown else Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class QuestionBubble(QFrame):
+    def __init__(self, question: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("question")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.label = _text_label(question)
+        layout.addWidget(self.label)
+
+
+class NoticeBubble(QFrame):
+    """An error or hint that concerns the chat, shown where the user is looking."""
+
+    def __init__(self, message: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("notice")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        self.label = _text_label(message)
+        self.label.setStyleSheet(ERROR_STYLE)
+        layout.addWidget(self.label)
+
+
+class AnswerBubble(QFrame):
+    sig_seek_requested = Signal(float, int)  # (seconds, frame index)
+    sig_selected = Signal()
+    sig_regenerate_requested = Signal()
+    sig_note_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("answer")
+        self.answer_id = 0  # the pane's key for it
+        self.turn_index: int | None = None  # its place in the video's session, once saved
+        self.text = ""
+        self.answer = None  # the core Answer, once finished
+        self.open = True  # still streaming (or waiting for its first words)
+        self.times: list[float] = []
+        self.chips: list[QToolButton] = []
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.text_label = _text_label("…", markdown=True)
+        self.error_label = _text_label()
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.hide()
+        self.meta_label = _text_label()
+        self.meta_label.setStyleSheet(META_STYLE)
+        self.meta_label.hide()
+
+        self.chip_row = QWidget()
+        self.chip_layout = QHBoxLayout(self.chip_row)
+        self.chip_layout.setContentsMargins(0, 0, 0, 0)
+        self.chip_layout.addStretch(1)
+        self.chip_scroll = QScrollArea()
+        self.chip_scroll.setWidget(self.chip_row)
+        self.chip_scroll.setWidgetResizable(True)
+        self.chip_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.chip_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chip_scroll.hide()
+
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the answer's text")
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        self.regenerate_button = QPushButton("Regenerate")
+        self.regenerate_button.setToolTip("Ask the same question again")
+        self.regenerate_button.clicked.connect(self.sig_regenerate_requested)
+        self.note_button = QPushButton("Note")
+        self.note_button.setToolTip("Make a timeline note of this answer, over the frames it saw (or its segment)")
+        self.note_button.clicked.connect(self.sig_note_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.regenerate_button)
+        buttons.addWidget(self.note_button)
+        buttons.addStretch(1)
+        self.copy_button.setEnabled(False)
+        self.regenerate_button.setEnabled(False)
+        self.note_button.setEnabled(False)
+
+        for widget in (self.text_label, self.error_label, self.meta_label, self.chip_scroll):
+            layout.addWidget(widget)
+        layout.addLayout(buttons)
+        for watched in (self, self.text_label, self.meta_label):
+            watched.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        # Clicks on the selectable labels are theirs (text selection); the bubble only listens.
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self.sig_selected.emit()
+        return False
+
+    def append_text(self, piece: str) -> None:
+        self.text += piece
+        self.text_label.setText(self.text)
+
+    def set_status(self, text: str) -> None:
+        self.meta_label.setText(text)
+        self.meta_label.setVisible(bool(text))
+
+    def finish(self, answer, turn_index: int | None = None) -> None:
+        self.open = False
+        self.turn_index = turn_index
+        self.note_button.setEnabled(turn_index is not None)
+        self.answer = answer
+        self.text = answer.text
+        self.text_label.setText(self.text or "(no answer)")
+        self.set_status(describe(answer))
+        self.times = [float(t) for t in answer.times]
+        for number, (seconds, index) in enumerate(zip(self.times, answer.indices)):
+            chip = QToolButton()
+            chip.setText(format_time(seconds))
+            chip.setToolTip(f"Frame {index} at {format_time(seconds)}: show it in the player")
+            chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            chip.clicked.connect(lambda _checked=False, s=seconds, i=int(index): self.sig_seek_requested.emit(s, i))
+            self.chip_layout.insertWidget(number, chip)
+            self.chips.append(chip)
+        self.chip_scroll.setVisible(bool(self.chips))
+        self._fit_chip_row()
+        self.copy_button.setEnabled(bool(self.text))
+
+    def fail(self, message: str) -> None:
+        self.open = False
+        if not self.text:
+            self.text_label.hide()
+        self.error_label.setText(message)
+        self.error_label.show()
+        self.copy_button.setEnabled(bool(self.text))
+
+    def set_thumbnails(self, images: list) -> None:
+        for chip, image in zip(self.chips, images):
+            pixmap = QPixmap.fromImage(image) if isinstance(image, QImage) else image
+            chip.setIcon(pixmap)
+            chip.setIconSize(pixmap.size())
+            chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        self._fit_chip_row()
+
+    def set_selected(self, selected: bool) -> None:
+        self.setProperty("selected", selected)
+        # A style sheet reads dynamic properties only when the widget is polished again.
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.update()  # polishing does not repaint: a bubble already in view kept its old border
+
+    def _fit_chip_row(self) -> None:
+        # The row scrolls sideways only: its height is the chips' plus room for the scroll bar.
+        if self.chips:
+            chip_height = max(chip.sizeHint().height() for chip in self.chips)
+            bar = self.chip_scroll.horizontalScrollBar().sizeHint().height()
+            self.chip_scroll.setFixedHeight(chip_height + bar + 4)
+
+    def _on_copy_clicked(self) -> None:
+        QApplication.clipboard().setText(self.text)

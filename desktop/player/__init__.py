@@ -1,0 +1,1 @@
+"""The player: playback, scrubbing, in/out, frame thumbnails."""

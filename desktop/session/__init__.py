@@ -1,0 +1,1 @@
+"""A video's session in the window: the keeper that saves it, the notes panel, exports."""

@@ -1,0 +1,59 @@
+"""File ▸ Export conversation: choose where, then write the file on a pool thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+from desktop.threads.background import run_in_background
+
+# The menu's entries, made without importing videochat.sessions.export (that waits for export_with_dialog).
+EXPORT_CHOICES = [
+    ("markdown", "&Markdown report…"),
+    ("json", "&JSON, everything…"),
+    ("srt", "&SubRip captions (.srt)…"),
+    ("vtt", "&WebVTT captions (.vtt)…"),
+    ("csv", "&CSV table…"),
+]
+
+
+def export_with_dialog(window, session, format_name: str) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from desktop.errors import error_text
+    from videochat.sessions.export import FORMATS
+    from videochat.sessions.store import Session
+
+    chosen = FORMATS[format_name]
+    extension = "." + chosen.extension.lstrip(".")
+    video = Path(session.video.path)
+    suggested = str(video.with_name(video.stem + extension))
+    path, _ = QFileDialog.getSaveFileName(window, "Export the conversation", suggested, f"{chosen.title};;All files (*)")
+    if not path:
+        return
+    if not Path(path).suffix:
+        path += extension
+    snapshot = Session.from_dict(session.to_dict())  # the window may change the session while this writes
+
+    def report(error: str | None) -> None:
+        if error is None:
+            window.statusBar().showMessage(f"Exported to {path}", 8000)
+        else:
+            QMessageBox.warning(window, "Export failed", error_text(f"{Path(path).name} could not be written: {error}"))
+
+    player = window.player
+    same_video = player.info is not None and Path(player.info.path).resolve() == video.resolve()
+    timeline = player.timeline if same_video else None  # answers' spans end where their last frames do
+    run_in_background(_write, snapshot, format_name, Path(path), timeline, receiver=report)
+
+
+def _write(session, format_name: str, path: Path, timeline=None) -> str | None:
+    from videochat.sessions.export import write_export
+
+    try:
+        write_export(session, format_name, path, timeline)
+    except OSError as error:
+        return error.strerror or str(error)
+    except Exception as error:  # on a pool thread: anything unreported here would be lost
+        return f"{type(error).__name__}: {error}"
+    return None

@@ -1,0 +1,162 @@
+"""The sessions of the videos opened in this run, saved after every change without the GUI waiting.
+
+Each video's session is recorded by the core's `SessionRecorder`, as `videochat ask` records its
+own. Sessions live on the GUI thread, where the panes change them; each change takes a snapshot
+there (cheap) and hands it to one writer thread, which merges it into the file under the file's
+lock (so turns that `videochat ask` adds meanwhile stay), keeping only the newest snapshot of a
+session still waiting. A session is read from disk on a pool thread when its video opens; changes
+made before it arrives wait for it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.threads.background import run_in_background
+
+
+def _key(path) -> str:
+    return str(Path(path).resolve())
+
+
+def _open_job(key: str, store, info, writer) -> tuple:
+    """On a pool thread: (key, SessionRecorder, the store). The sessions module (numpy, the video
+    readers) is imported here the first time, not on the GUI thread; so is the store made."""
+    from videochat.errors import VideoChatError
+    from videochat.sessions.recorder import SessionRecorder
+    from videochat.sessions.store import Opened, Session, SessionStore, VideoIdentity
+
+    store = store or SessionStore()
+
+    writer.flush(5.0)  # what this window still has to write lands first: the read sees it, and whatever else wrote since
+
+    try:
+        return key, SessionRecorder.open(info, store, write=writer.put), store
+    except VideoChatError as error:  # the file went away since it was probed
+        message = f"The conversation cannot be saved: {error}"
+    except Exception as error:  # never lose the app over a session file: start afresh, unsaved
+        message = f"The saved conversation could not be opened ({error}); this one will not be saved."
+    identity = VideoIdentity(key, 0, float(info.duration), float(info.fps), int(info.frame_count))
+    return key, SessionRecorder(store, Opened(Session(identity), message, writable=False), write=writer.put), store
+
+
+class SessionKeeper(QObject):
+    sig_opened = Signal(object, object)  # (Session, message or None): the session of the video just opened
+    sig_save_failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, store=None):
+        super().__init__(parent)
+        self._store = store  # a videochat.sessions.store.SessionStore; None: the default one, made by the first read
+        self._recorders: dict = {}  # resolved video path -> SessionRecorder
+        self._waiting: dict[str, list[Callable]] = {}  # changes made while the session was being read
+        self._current: str | None = None
+        self._writer = _Writer(self.sig_save_failed.emit)
+
+    # -- opening --------------------------------------------------------------------------
+
+    def open(self, info) -> None:
+        """Read the session of the video just opened; `sig_opened` follows.
+
+        Read again each time the video opens, so that turns added meanwhile by `videochat ask`,
+        or a new file at the same path, are seen; changes made until then wait for it.
+        """
+        key = _key(info.path)
+        self._current = key
+        if key not in self._waiting:
+            self._waiting[key] = []
+            self._recorders.pop(key, None)
+            run_in_background(_open_job, key, self._store, info, self._writer, receiver=self._on_read)
+
+    def _on_read(self, result: tuple) -> None:
+        key, recorder, store = result
+        self._store = store  # the one it was given, or the one the first read made
+        self._recorders[key] = recorder
+        for change in self._waiting.pop(key, []):
+            recorder.change(change)
+        if key == self._current:
+            self.sig_opened.emit(recorder.session, recorder.message)
+
+    def current(self):
+        """The session of the video open in the player (None until it has been read)."""
+        recorder = self._recorders.get(self._current) if self._current else None
+        return recorder.session if recorder is not None else None
+
+    # -- changes --------------------------------------------------------------------------
+
+    def change(self, video_path, change: Callable):
+        """Apply `change(session)` to this video's session and save it (after it is read, if it is
+        not yet); returns what `change` returned, or None when it waits for the read."""
+        key = _key(video_path)
+        recorder = self._recorders.get(key)
+        if recorder is not None:
+            return recorder.change(change)
+        if key in self._waiting:
+            self._waiting[key].append(change)
+        return None
+
+    def record_question(self, video_path, question: str) -> None:
+        self.change(video_path, lambda session: session.question_asked(question))
+
+    def record_answer(self, video_path, answer) -> int | None:
+        """Add a finished answer; returns its turn number, if the session was already here."""
+        return self.change(video_path, lambda session: session.add_answer(answer))
+
+    def set_in_out(self, video_path, in_point, out_point) -> None:
+        """Keep the marked segment (`videochat.sessions.store.Mark`s, or None) with the video's conversation."""
+        self.change(video_path, lambda session: session.set_in_out(in_point, out_point))
+
+    def forget_question(self, video_path) -> None:
+        """The question got no answer (an error the chat shows): nothing to bring back."""
+        self.change(video_path, lambda session: session.forget_question())
+
+    # -- closing --------------------------------------------------------------------------
+
+    def flush(self, timeout_s: float = 2.0) -> bool:
+        """Wait until every change is on disk (at quit); False if the writer did not finish in time."""
+        return self._writer.flush(timeout_s)
+
+
+class _Writer:
+    """One daemon thread writing sessions in order; a session's newer snapshot replaces one still waiting."""
+
+    def __init__(self, report_failure: Callable[[str], None]):
+        self._report_failure = report_failure
+        self._pending: dict = {}  # SessionRecorder -> the newest snapshot of its session
+        self._lock = threading.Lock()
+        self._wake = queue.Queue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+
+    def put(self, recorder, snapshot) -> None:
+        with self._lock:
+            self._pending[recorder] = snapshot
+            self._idle.clear()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="videochat-sessions", daemon=True)
+            self._thread.start()
+        self._wake.put(None)
+
+    def flush(self, timeout_s: float) -> bool:
+        return self._idle.wait(timeout_s)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.get()
+            while True:
+                with self._lock:
+                    if not self._pending:
+                        self._idle.set()
+                        break
+                    recorder = next(iter(self._pending))
+                    snapshot = self._pending.pop(recorder)
+                try:
+                    recorder.write_snapshot(snapshot)  # merged under the file's lock with what others wrote
+                except Exception as error:  # the thread must live on: the next change saves again
+                    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+                    self._report_failure(f"The conversation could not be saved ({reason}); it is kept in this window and saved again with the next change.")

@@ -1,0 +1,430 @@
+"""The model thread: one long-lived thread owns the loaded model and runs every request to it in order.
+
+The GUI thread only enqueues requests and receives signals; it never waits. torch,
+transformers and the backends are imported on the model thread at the first load, so that
+the window appears at once, and in a way that keeps the GUI thread's stalls short
+(`desktop.threads.heavy_imports`).
+
+The thread is a Python daemon thread, not a QThread: `from_pretrained` cannot be interrupted,
+and a QThread still running when its object is destroyed aborts the process ("QThread:
+Destroyed while thread is still running"). `shutdown()` stops what can be stopped, joins
+for at most `timeout_s`, and otherwise leaves the thread behind; being a daemon it never
+keeps the process alive, and once shut down it no longer touches Qt.
+
+Everything the thread reports goes through one queued private signal to this object on the
+GUI thread, which emits the public signals there: slots connected to them always run on the
+GUI thread, whatever they are. Streamed text is coalesced on the way: at most one emission
+of `sig_text` every `TEXT_INTERVAL_MS`, and a final flush before the answer's end.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from desktop.threads.background import drain
+
+if TYPE_CHECKING:
+    from videochat.generation import GenerationSettings
+
+TEXT_INTERVAL_MS = 30
+# Each open video keeps its decoder and its prepared frames (up to hundreds of MB for 128
+# frames); follow-ups need only the current one, switching back and forth a few more.
+MAX_OPEN_VIDEOS = 3
+NO_MODEL_MESSAGE = "No model is loaded: choose a model and wait until it is ready, then ask again."
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """One question about one video; follow-ups on the same video and scope reuse its frames."""
+
+    video_path: Path
+    question: str
+    frames: int | None = None  # None: the model's default
+    segment: tuple[float, float] | None = None  # None: the whole clip
+    settings: GenerationSettings | None = None  # None: the defaults
+    new_conversation: bool = False  # forget earlier turns about this video
+
+
+@dataclass(frozen=True)
+class _Job:
+    kind: str  # "load" | "unload" | "ask" | "find_models" | "batch"
+    seq: int
+    payload: object = None
+
+
+_SHUTDOWN = object()
+
+
+class ModelWorker(QObject):
+    sig_load_progress = Signal(str, float)  # (what is happening, fraction 0..1)
+    sig_loaded = Signal(object)  # videochat.models.catalog.ModelRef
+    sig_load_failed = Signal(object)  # the exception; videochat.errors.* carry a message for the user
+    sig_unloaded = Signal()  # the loaded model was dropped (unload, or before loading another)
+    sig_models_found = Signal(list)  # list[str]: catalog names of the models in the Hugging Face cache
+    sig_answer_started = Signal(object)  # AskRequest
+    sig_frames_progress = Signal(int, int)  # (frames prepared, frames wanted)
+    sig_text = Signal(str)  # the next piece of the answer (coalesced)
+    sig_answer_finished = Signal(object)  # videochat.chat.Answer (.stopped when Stop was pressed)
+    sig_answer_failed = Signal(object)  # the exception; videochat.errors.Cancelled when stopped while reading frames
+    sig_busy_changed = Signal(bool)
+    sig_batch_event = Signal(object)  # videochat.batch.run's ClipStarted / QuestionAnswered / ClipFailed / ClipFinished
+    sig_batch_finished = Signal(object)  # videochat.batch.run.BatchSummary (.stopped when cancelled)
+    sig_batch_failed = Signal(object)  # the exception that ended the batch (a model error, no model)
+
+    _sig_post = Signal(str, object)  # (event, payload) from the model thread
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._requests: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._seq = itertools.count(1)
+        self._last_ask_seq = 0
+        self._stop_upto = 0  # asks with a seq up to this one were stopped
+        self._outstanding = 0
+        self._closed = False
+        self._loaded_ref = None
+        self.last_requested_model: str | None = None
+        # Owned by the model thread; read here only to reach stop() of the running answer.
+        self._backend = None
+        self._chats: collections.OrderedDict = collections.OrderedDict()
+        self._current_chat = None
+        self._batch_stopping = threading.Event()
+        self._batch_running = False
+
+        self._text_lock = threading.Lock()
+        self._text_pieces: list[str] = []
+        self._text_posted = False
+        self._last_text_emit = 0.0
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._text_timer.timeout.connect(self._flush_text)
+        self._sig_post.connect(self._on_post, Qt.ConnectionType.QueuedConnection)
+
+    # -- the GUI thread's API ---------------------------------------------------------------
+
+    @property
+    def is_busy(self) -> bool:
+        """A request is running or waiting."""
+        return self._outstanding > 0
+
+    @property
+    def loaded_ref(self):
+        """The `ModelRef` of the loaded model, or None."""
+        return self._loaded_ref
+
+    @property
+    def is_running(self) -> bool:
+        """The model thread is alive (False before start() and after a shutdown that joined it)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self._thread is None and not self._closed:
+            self._thread = threading.Thread(target=self._run, name="videochat-model", daemon=True)
+            self._thread.start()
+
+    def load(
+        self, model: str, trust_remote_code: bool = False, device: str = "auto", precision: str = "auto", approved_code: str | None = None
+    ) -> None:
+        """Load a catalog name, repo id or folder (unloading the current model first).
+
+        A model whose code needs the user's yes fails with `RemoteCodeRefused`, whose `code` says
+        what would run; `approved_code` (that code's digest) is the yes to exactly that code.
+        """
+        self.last_requested_model = str(model)
+        self._enqueue("load", (str(model), trust_remote_code, device, precision, approved_code))
+
+    def unload(self) -> None:
+        self._enqueue("unload")
+
+    def find_models(self) -> None:
+        """Emit `sig_models_found` with the catalog models already downloaded."""
+        self._enqueue("find_models")
+
+    def ask(self, request: AskRequest) -> None:
+        self._last_ask_seq = self._enqueue("ask", request)
+
+    @property
+    def batch_running(self) -> bool:
+        return self._batch_running
+
+    def run_batch(self, plan, settings: GenerationSettings) -> None:
+        """Answer a `videochat.batch.run` plan with the loaded model, into its results file; events arrive as `sig_batch_*`."""
+        self._batch_stopping.clear()
+        self._batch_running = True
+        self._enqueue("batch", (plan, settings))
+
+    def stop_batch(self) -> None:
+        """Stop the batch within one answer; the answer in progress is not written (the next run redoes it)."""
+        self._batch_stopping.set()
+
+    def stop(self) -> None:
+        """Stop the running answer and any asked before now; from any thread, without waiting.
+
+        A load cannot be stopped (`from_pretrained` offers no way); a load asked after a
+        running answer starts as soon as Stop has ended that answer.
+        """
+        self._stop_upto = self._last_ask_seq
+        chat = self._current_chat
+        if chat is not None:
+            chat.stop()
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        """Stop everything and end the thread; True if it ended within `timeout_s`.
+
+        A model still loading cannot be interrupted: the thread is then left to finish on its
+        own (it is a daemon, so the process can still exit) and reports nothing more.
+        """
+        self._closed = True
+        self._text_timer.stop()
+        self._batch_stopping.set()
+        if self._thread is None:
+            return True
+        drain(self._requests)
+        self.stop()
+        self._requests.put(_SHUTDOWN)
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _enqueue(self, kind: str, payload: object = None) -> int:
+        if self._closed:
+            return 0
+        self.start()
+        seq = next(self._seq)
+        self._outstanding += 1
+        if self._outstanding == 1:
+            self.sig_busy_changed.emit(True)
+        self._requests.put(_Job(kind, seq, payload))
+        return seq
+
+    # -- events from the model thread, handled on the GUI thread ----------------------------
+
+    def _post(self, event: str, payload: object = None) -> None:
+        """From the model thread: hand an event to the GUI thread (dropped once shut down)."""
+        if self._closed:
+            return
+        try:
+            self._sig_post.emit(event, payload)
+        except RuntimeError:  # this object was deleted while a shut-down thread kept going
+            pass
+
+    def _on_post(self, event: str, payload: object) -> None:
+        if self._closed:
+            return
+        if event == "text":
+            self._schedule_text()
+        elif event == "load_progress":
+            self.sig_load_progress.emit(*payload)
+        elif event == "loaded":
+            self._loaded_ref = payload
+            self.sig_loaded.emit(payload)
+        elif event == "load_failed":
+            self.sig_load_failed.emit(payload)
+        elif event == "unloaded":
+            self._loaded_ref = None
+            self.sig_unloaded.emit()
+        elif event == "models_found":
+            self.sig_models_found.emit(payload)
+        elif event == "answer_started":
+            self.sig_answer_started.emit(payload)
+        elif event == "frames_progress":
+            self.sig_frames_progress.emit(*payload)
+        elif event == "answer_finished":
+            self._flush_text()
+            self.sig_answer_finished.emit(payload)
+        elif event == "answer_failed":
+            self._flush_text()
+            self.sig_answer_failed.emit(payload)
+        elif event == "batch_event":
+            self.sig_batch_event.emit(payload)
+        elif event in ("batch_finished", "batch_failed"):
+            self._batch_running = False
+            (self.sig_batch_finished if event == "batch_finished" else self.sig_batch_failed).emit(payload)
+        elif event == "end":
+            # The job's last word: counted as done first, so that its slots see the worker idle.
+            self._outstanding -= 1
+            if payload is not None:
+                self._on_post(*payload)
+            if self._outstanding == 0:
+                self.sig_busy_changed.emit(False)
+
+    def _schedule_text(self) -> None:
+        if self._text_timer.isActive():
+            return
+        wait_ms = TEXT_INTERVAL_MS - (time.monotonic() - self._last_text_emit) * 1000
+        if wait_ms <= 0:
+            self._flush_text()
+        else:
+            self._text_timer.start(int(wait_ms) + 1)
+
+    def _flush_text(self) -> None:
+        self._text_timer.stop()
+        with self._text_lock:
+            text = "".join(self._text_pieces)
+            self._text_pieces.clear()
+            self._text_posted = False
+        if text:
+            self._last_text_emit = time.monotonic()
+            self.sig_text.emit(text)
+
+    # -- the model thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        yield_to_the_gui()
+        handlers = {"load": self._do_load, "unload": self._do_unload, "ask": self._do_ask, "find_models": self._do_find_models, "batch": self._do_batch}
+        failures = {"ask": "answer_failed", "batch": "batch_failed"}
+        while True:
+            job = self._requests.get()
+            if job is _SHUTDOWN:
+                break
+            try:
+                outcome = handlers[job.kind](job)
+            except BaseException as error:  # every failure reaches a signal, none ends the thread
+                outcome = (failures.get(job.kind, "load_failed"), error)
+            self._post("end", outcome)
+        self._close_chats()
+        self._backend = None
+
+    def _do_find_models(self, job: _Job) -> tuple:
+        from videochat.models.catalog import downloaded_entries
+
+        return "models_found", [entry.name for entry in downloaded_entries()]
+
+    def _do_load(self, job: _Job) -> tuple:
+        model, trust_remote_code, device, precision, approved_code = job.payload
+        self._drop_model()
+        self._post("load_progress", ("Loading the libraries", 0.0))
+        from desktop.threads.heavy_imports import import_model_libraries
+        from videochat.backends.consent import check_consent
+        from videochat.models.catalog import resolve_model
+
+        ref = resolve_model(model)  # a bare name is the catalog's or the hub's, never a folder of the current directory
+        check_consent(ref, trust_remote_code, approved_code)  # before the libraries: a no needs none of them
+        import_model_libraries(ref.backend)
+        from videochat.backends import create_backend
+        from videochat.backends.base import LoadOptions
+
+        options = LoadOptions(device=device, precision=precision, trust_remote_code=trust_remote_code, approved_code=approved_code)
+        backend = create_backend(ref, options)
+        backend.load(lambda what, fraction: self._post("load_progress", (what, float(fraction))))
+        self._backend = backend
+        return "loaded", ref
+
+    def _do_unload(self, job: _Job) -> None:
+        self._drop_model()
+
+    def _drop_model(self) -> None:
+        self._close_chats()
+        if self._backend is not None:
+            backend, self._backend = self._backend, None
+            try:
+                backend.unload()
+            finally:
+                self._post("unloaded")
+
+    def _close_chats(self) -> None:
+        while self._chats:
+            _, chat = self._chats.popitem()
+            chat.source.close()
+
+    def _chat_for(self, path: Path):
+        from desktop.player.probes import probes
+        from videochat.chat import VideoChat
+        from videochat.video.source import VideoSource
+
+        key = str(Path(path).resolve())
+        chat = self._chats.get(key)
+        if chat is None:
+            chat = VideoChat(VideoSource.from_info(probes.info(path)), self._backend)
+            self._chats[key] = chat
+            while len(self._chats) > MAX_OPEN_VIDEOS:
+                _, evicted = self._chats.popitem(last=False)
+                evicted.source.close()
+        self._chats.move_to_end(key)
+        return chat
+
+    def _do_batch(self, job: _Job) -> tuple:
+        from videochat.batch.run import run_batch
+        from videochat.errors import ModelLoadError
+
+        if self._backend is None:
+            raise ModelLoadError(NO_MODEL_MESSAGE)
+        plan, settings = job.payload
+        if not plan.is_for(self._backend.ref):  # a load queued before this job
+            raise ModelLoadError(f"The batch was planned for {plan.model_name}, but {self._backend.ref.display_name} is loaded now: start it again.")
+        summary = run_batch(
+            self._backend, plan, settings, on_event=lambda event: self._post("batch_event", event), should_stop=self._batch_stopping.is_set
+        )
+        return "batch_finished", summary
+
+    def _do_ask(self, job: _Job) -> tuple:
+        request: AskRequest = job.payload
+        self._post("answer_started", request)
+        try:
+            return "answer_finished", self._answer(job.seq, request)
+        finally:
+            self._current_chat = None
+
+    def _answer(self, seq: int, request: AskRequest):
+        from videochat.generation import GenerationSettings
+        from videochat.errors import Cancelled, ModelLoadError
+
+        if self._backend is None:
+            raise ModelLoadError(NO_MODEL_MESSAGE)
+        if seq <= self._stop_upto:
+            raise Cancelled("Stopped before the answer began.")
+        chat = self._chat_for(request.video_path)
+        if request.new_conversation:
+            chat.new_conversation()
+        self._current_chat = chat
+
+        # VideoChat.ask clears its stop flags as it starts: a Stop pressed just before is applied again.
+        def keep_stopped() -> None:
+            if seq <= self._stop_upto:
+                chat.stop()
+
+        def progress(done: int, total: int) -> None:
+            keep_stopped()
+            self._post("frames_progress", (done, total))
+
+        pieces = chat.ask(request.question, request.frames, request.segment, request.settings or GenerationSettings(), progress=progress)
+        for piece in pieces:
+            keep_stopped()
+            self._add_text(piece)
+        return chat.answers[-1]
+
+    def _add_text(self, piece: str) -> None:
+        with self._text_lock:
+            self._text_pieces.append(piece)
+            if self._text_posted:
+                return
+            self._text_posted = True
+        self._post("text")
+
+
+MODEL_THREAD_NICENESS = 5
+
+
+def yield_to_the_gui() -> None:
+    """Lower this thread's scheduling priority (Linux: per thread), before torch starts its own threads.
+
+    torch's compute threads inherit it, so when generation keeps every core busy the GUI thread
+    still gets a core within a few milliseconds; when the GUI is idle the model loses nothing.
+    """
+    import os
+
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MODEL_THREAD_NICENESS)
+        except OSError:
+            pass  # not allowed here: the app works as before

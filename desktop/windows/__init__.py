@@ -1,0 +1,1 @@
+"""Top-level windows and dialogs: the main window, the model manager, the batch window, the shortcuts."""

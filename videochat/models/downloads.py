@@ -1,0 +1,428 @@
+"""Downloading models into the standard Hugging Face cache: plan, fetch with resume, verify, record.
+
+The files land where huggingface_hub puts them (`<cache>/models--org--name/blobs/<etag>`, linked
+from `snapshots/<commit>/<path>`, `refs/main` naming the commit), so every Hugging Face tool on
+the machine shares them, and a model already in that cache counts as downloaded.
+
+Each file is streamed into `blobs/<etag>.incomplete` (the name huggingface_hub resumes from too)
+in 1 MiB chunks; whatever stopped it (pause, a dropped network, SIGKILL, power loss), the next
+try asks for the remaining bytes only. A finished file is checked before it takes its place
+(size, and sha256 for LFS files, the git object id for the others): a bad one is fetched
+again, never linked into the snapshot. The commit downloaded is recorded (`download_record.py`);
+later loads use it, and updating is an explicit `plan(..., update=True)`. What is on disk for a
+model, its deletion and the update check are in `models_on_disk.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from videochat.models import record as download_record, hub, hub_names
+from videochat.app_files import write_atomically
+from videochat.models.catalog import find_entry
+from videochat.errors import Cancelled, DownloadCorrupted, DownloadError, HubUnreachable, NotEnoughDisk, RevisionNotFound
+from videochat.models.hub import RemoteFile
+from videochat.models.on_disk import bytes_in, repo_folder
+from videochat.sizes import format_bytes
+
+log = logging.getLogger(__name__)
+CHUNK_BYTES = 1 << 20
+PROGRESS_INTERVAL_S = 0.1
+SPEED_WINDOW_S = 3.0
+DISK_MARGIN_BYTES = 200 << 20  # left free besides the download: a full disk breaks more than this app
+
+
+@dataclass(frozen=True)
+class RepoPlan:
+    repo_id: str
+    commit: str
+    files: tuple[RemoteFile, ...]
+    reason: str = "the model"  # or why the model needs it, e.g. "read by its code at load time"
+    branch: str | None = None  # the branch or tag asked for, whose ref then names the commit
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in _unique_blobs(self.files))
+
+
+@dataclass
+class DownloadPlan:
+    """What a download will fetch: every repo the model needs, at one commit each."""
+
+    name: str
+    repos: list[RepoPlan]
+    on_disk_bytes: int = 0  # finished files and partial bytes already in the cache
+    free_bytes: int = 0
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(repo.total_bytes for repo in self.repos)
+
+    @property
+    def missing_bytes(self) -> int:
+        return max(0, self.total_bytes - self.on_disk_bytes)
+
+    def check_space(self) -> None:
+        if self.missing_bytes + DISK_MARGIN_BYTES > self.free_bytes:
+            raise NotEnoughDisk(
+                f"{self.name} needs {format_bytes(self.missing_bytes)} more, and the disk holding {hub.cache_dir()} has "
+                f"{format_bytes(self.free_bytes)} free: free some space (or set HF_HOME to a larger disk) and try again."
+            )
+
+
+@dataclass
+class DownloadProgress:
+    repo_id: str
+    path: str
+    file_done: int
+    file_total: int
+    done: int  # over the whole plan, finished bytes on disk included
+    total: int
+    bytes_per_second: float
+    files_done: int = 0
+    files_total: int = 0
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        return (self.total - self.done) / self.bytes_per_second if self.bytes_per_second > 0 else None
+
+    @property
+    def time_left_text(self) -> str:
+        """"m:ss left", or "" before the speed is known."""
+        left = self.seconds_left
+        return f"{int(left // 60)}:{int(left % 60):02d} left" if left is not None else ""
+
+
+# -- planning ----------------------------------------------------------------------------------
+
+
+def repos_of(name: str) -> tuple[str, list[tuple[str, str]]]:
+    """(display name, [(repo id, reason)]) for a catalog name or a repo id."""
+    entry = find_entry(name)
+    if entry is None:
+        if name.count("/") != 1:
+            from videochat.errors import UnknownModel
+
+            raise UnknownModel(f"{hub_names.shown(name)} is neither a catalog model nor a repo id (owner/name).")
+        return name, [(hub_names.check_repo_id(name), "the model")]
+    repos = [(entry.repo_id, "the model")]
+    repos += [(extra, f"read by {entry.name}'s code at load time") for extra in entry.extra_repos]
+    return entry.name, repos
+
+
+def plan(name: str, revision: str | None = None, token: str | None = None, update: bool = False) -> DownloadPlan:
+    """List what downloading `name` fetches (online). The recorded commit is kept unless `update`."""
+    display, repos = repos_of(name)
+    token = token if token is not None else hub.stored_token()
+    repo_plans = []
+    for index, (repo_id, reason) in enumerate(repos):
+        recorded = download_record.recorded(repo_id)
+        if index == 0 and revision:
+            wanted = revision
+        elif update:
+            wanted = None
+        else:  # the commit being fetched (resume it), else the one downloaded, else main
+            wanted = recorded.get("pending", {}).get("revision") or recorded.get("revision")
+        try:
+            commit, files = hub.list_files(repo_id, wanted, token)
+        except RevisionNotFound as error:
+            if wanted == revision and index == 0:
+                error.args = (f"{repo_id} has no revision {hub_names.shown(revision)}: check the branch, tag or commit asked for.",)
+            else:  # the commit this app downloaded before: the repo's history was rewritten since
+                error.args = (
+                    f"The commit of {repo_id} downloaded before ({str(wanted)[:12]}) is no longer on the hub. Move to its newest "
+                    f"version: Update in the model manager, or `videochat download {display} --update`.",
+                )
+            raise
+        if files:
+            first = min(files, key=lambda f: f.size)
+            try:
+                hub.check_file_access(repo_id, commit, first.path, token)
+            except DownloadError as error:
+                if reason != "the model":
+                    error.args = (f"{display} also needs {repo_id} ({reason}). {error}",)
+                raise
+        branch = None if wanted and hub.is_commit(wanted) else (wanted or "main")
+        repo_plans.append(RepoPlan(repo_id, commit, tuple(files), reason, branch))
+        log.info("plan %s: %s @ %s, %d files, %d bytes", display, repo_id, commit, len(files), sum(f.size for f in files))
+    result = DownloadPlan(display, repo_plans)
+    result.on_disk_bytes = sum(_bytes_on_disk(repo) for repo in repo_plans)
+    cache = hub.cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    result.free_bytes = shutil.disk_usage(cache).free
+    return result
+
+
+def _unique_blobs(files) -> list[RemoteFile]:
+    """One file per blob: two paths with the same content are fetched (and counted) once."""
+    return list({f.etag: f for f in files}.values())
+
+
+def _bytes_on_disk(repo: RepoPlan) -> int:
+    return bytes_in(repo_folder(repo.repo_id), {f.etag: f.size for f in repo.files})
+
+
+# -- downloading -------------------------------------------------------------------------------
+
+
+class _Meter:
+    """Bytes done over the whole plan, the speed over the last few seconds, and throttled reports."""
+
+    def __init__(self, total: int, done: int, files_total: int, report: Callable[[DownloadProgress], None] | None):
+        self.total, self.done, self.files_total, self.files_done = total, done, files_total, 0
+        self._report = report
+        self._samples: list[tuple[float, int]] = [(time.monotonic(), 0)]
+        self._fetched = 0
+        self._last_report = 0.0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        self._fetched += count
+        now = time.monotonic()
+        self._samples.append((now, self._fetched))
+        while len(self._samples) > 2 and now - self._samples[1][0] > SPEED_WINDOW_S:
+            self._samples.pop(0)
+
+    def speed(self) -> float:
+        (start, first), (end, last) = self._samples[0], self._samples[-1]
+        return (last - first) / (end - start) if end - start > 0.2 else 0.0
+
+    def report(self, file: RemoteFile, file_done: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._report is None or (not force and now - self._last_report < PROGRESS_INTERVAL_S):
+            return
+        self._last_report = now
+        done = min(max(self.done, 0), self.total)  # another process may have fetched some of it meanwhile
+        self._report(DownloadProgress(file.repo_id, file.path, file_done, file.size, done, self.total, self.speed(), self.files_done, self.files_total))
+
+
+def download(
+    the_plan: DownloadPlan,
+    progress: Callable[[DownloadProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    token: str | None = None,
+) -> None:
+    """Fetch every missing file of the plan, verify it, link it into its snapshot, record the commits.
+
+    `should_stop` is read between chunks: stopping raises `Cancelled` and keeps the partial file.
+    """
+    the_plan.check_space()
+    for repo in the_plan.repos:  # every name first: a bad one late in the list must not follow good files in
+        for file in repo.files:
+            _places(repo, file)
+        _ref_path(repo)
+    token = token if token is not None else hub.stored_token()
+    stop = should_stop or (lambda: False)
+    files_total = sum(len(repo.files) for repo in the_plan.repos)
+    meter = _Meter(the_plan.total_bytes, the_plan.on_disk_bytes, files_total, progress)
+    for repo in the_plan.repos:
+        files = {f.path: [f.size, f.etag] for f in repo.files}
+        if download_record.recorded_revision(repo.repo_id) != repo.commit:
+            download_record.update_record(repo.repo_id, pending={"revision": repo.commit, "files": files})
+        for file in repo.files:
+            _fetch_file(repo, file, token, meter, stop)
+            meter.files_done += 1
+            meter.report(file, file.size, force=True)
+        _write_refs(repo)
+        with download_record.editing_record() as record:
+            entry = record["repos"].setdefault(repo.repo_id, {})
+            entry.pop("pending", None)
+            entry.update(revision=repo.commit, files=files)
+
+
+def _write_refs(repo: RepoPlan) -> None:
+    """refs/<branch> names the commit when a branch was asked for; a commit asked for by hash moves
+    no ref (another tool's newer main stays), except that a repo without refs/main gets one, since
+    code that loads by name offline (InternVideo2-Chat's Mistral and BERT) looks there."""
+    path = _ref_path(repo)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, repo.commit)
+
+
+def _ref_path(repo: RepoPlan) -> Path | None:
+    """refs/<branch> (None when no ref moves), refused unless it stays inside refs/."""
+    folder = repo_folder(repo.repo_id)
+    hub_names.check_commit(repo.repo_id, repo.commit)
+    name = repo.branch or ("main" if not (folder / "refs" / "main").exists() else None)
+    if name is None:
+        return None
+    return hub_names.inside(folder / "refs", hub_names.check_revision(repo.repo_id, name), within=folder)
+
+
+def _places(repo: RepoPlan, file: RemoteFile) -> tuple[Path, Path]:
+    """(blob, snapshot entry) of `file`, checked again here (a plan can be made by hand): each must
+    stay inside the repo's folder, or nothing is written or deleted for it."""
+    folder = repo_folder(repo.repo_id)
+    hub_names.check_commit(repo.repo_id, repo.commit)
+    hub_names.check_path(repo.repo_id, file.path)
+    hub_names.check_blob_id(repo.repo_id, file.path, file.blob_id)
+    if file.sha256 is not None:
+        hub_names.check_sha256(repo.repo_id, file.path, file.sha256)
+    blob = hub_names.inside(folder / "blobs", file.etag, within=folder)
+    pointer = hub_names.inside(folder / "snapshots" / repo.commit, file.path, within=folder)
+    return blob, pointer
+
+
+def _fetch_file(repo: RepoPlan, file: RemoteFile, token: str | None, meter: _Meter, stop: Callable[[], bool]) -> None:
+    folder = repo_folder(repo.repo_id)
+    blob, pointer = _places(repo, file)
+    if _already_there(blob, pointer, file):
+        return
+    if blob.is_file():  # damaged since: fetched again
+        log.warning("%s/%s: the file on disk does not match its checksum; fetching it again", repo.repo_id, file.path)
+        meter.done -= file.size
+        blob.unlink()
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    partial = blob.with_name(blob.name + ".incomplete")
+    with _blob_lock(folder, file, stop):  # the lock huggingface_hub takes for the same blob
+        if _already_there(blob, pointer, file):  # another process finished it while this one waited
+            return
+        if pointer.is_symlink() or pointer.is_file():
+            pointer.unlink()
+        for attempt in (1, 2):
+            _stream_into(partial, file, repo.commit, token, meter, stop)
+            if _content_matches(partial, file, stop):
+                break
+            log.warning("%s/%s arrived damaged (attempt %d)", repo.repo_id, file.path, attempt)
+            meter.done -= partial.stat().st_size
+            partial.unlink()
+            if attempt == 2:
+                raise DownloadCorrupted(f"{repo.repo_id}/{file.path} arrived damaged twice (wrong size or checksum); it was not kept. Try again later.")
+        os.replace(partial, blob)
+    log.info("%s/%s: %d bytes, verified", repo.repo_id, file.path, file.size)
+    download_record.mark_verified(repo.repo_id, file.etag, blob)
+    _link(blob, pointer)
+
+
+def _already_there(blob: Path, pointer: Path, file: RemoteFile) -> bool:
+    """The file is in, verified: as a blob (then linked into the snapshot), or, where the system has no
+    symlinks and huggingface_hub moved the blob into the snapshot, as a plain file there."""
+    if blob.is_file() and _verified(blob, file):
+        _link(blob, pointer)
+        return True
+    return not blob.exists() and not pointer.is_symlink() and pointer.is_file() and _verified(pointer, file)
+
+
+@contextlib.contextmanager
+def _blob_lock(folder: Path, file: RemoteFile, stop: Callable[[], bool]):
+    from filelock import FileLock, Timeout
+
+    path = hub.cache_dir() / ".locks" / folder.name / f"{file.etag}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    while True:
+        try:
+            lock.acquire(timeout=0.5)
+            break
+        except Timeout:  # another download holds it: wait, but a pause still works
+            if stop():
+                raise Cancelled(f"Download of {file.repo_id} paused while another program was fetching {file.path}.") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None, meter: _Meter, stop: Callable[[], bool]) -> None:
+    have = partial.stat().st_size if partial.is_file() else 0
+    if have > file.size:  # not this file's bytes: start over
+        meter.done -= min(have, file.size)
+        partial.unlink()
+        have = 0
+    if have == file.size:
+        partial.touch()  # an empty file has no bytes to fetch, but needs its blob
+        return
+    import requests
+
+    if have:
+        log.info("%s/%s: resuming at byte %d of %d", file.repo_id, file.path, have, file.size)
+    response = hub.open_stream(file, commit, token, have)
+    try:
+        if have and response.status_code != 206:  # the server sent the whole file: start over
+            meter.done -= have
+            have = 0
+        with open(partial, "ab" if have else "wb") as out:
+            try:
+                for chunk in response.iter_content(CHUNK_BYTES):
+                    if stop():
+                        raise Cancelled(f"Download of {file.repo_id} paused at {format_bytes(meter.done)} of {format_bytes(meter.total)}; it resumes from there.")
+                    out.write(chunk)
+                    have += len(chunk)
+                    meter.add(len(chunk))
+                    meter.report(file, have)
+                out.flush()
+                os.fsync(out.fileno())
+            # requests' errors are OSErrors too: the network's must be told apart from the disk's.
+            except requests.RequestException as error:
+                raise HubUnreachable(
+                    f"The connection dropped while fetching {file.repo_id}/{file.path} ({type(error).__name__}); "
+                    f"the {format_bytes(have)} fetched are kept and the next try resumes there."
+                ) from error
+            except OSError as error:
+                raise _disk_error(error, partial) from error
+    finally:
+        response.close()
+
+
+def _disk_error(error: OSError, path: Path) -> DownloadError:
+    if error.errno == errno.ENOSPC:
+        return NotEnoughDisk(f"The disk filled up while writing {path.parent}; free some space and try again: the download resumes.")
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return DownloadError(f"Permission denied writing to {path.parent}: make the Hugging Face cache writable (or set HF_HOME), then try again.")
+    return DownloadError(f"Writing {path} failed: {error}. What was fetched is kept; try again to resume.")
+
+
+def _content_matches(path: Path, file: RemoteFile, stop: Callable[[], bool] = lambda: False) -> bool:
+    if path.stat().st_size != file.size:
+        return False
+    if file.sha256:
+        digest = hashlib.sha256()
+    else:  # a regular git file: its object id is the sha1 of a header and the content
+        digest = hashlib.sha1(b"blob %d\0" % file.size)
+    with open(path, "rb") as stream:
+        while block := stream.read(CHUNK_BYTES * 8):
+            if stop():
+                raise Cancelled(f"Download of {file.repo_id} paused while checking {file.path}; nothing is lost.")
+            digest.update(block)
+    return digest.hexdigest() == (file.sha256 or file.blob_id)
+
+
+def _verified(blob: Path, file: RemoteFile) -> bool:
+    """True when `blob` is `file`: a recorded check of this very file (size and time) or a new one."""
+    stat = blob.stat()
+    if stat.st_size != file.size:
+        return False
+    checked = download_record.recorded(file.repo_id).get("verified", {}).get(file.etag)
+    if checked == [stat.st_size, stat.st_mtime_ns]:
+        return True
+    if _content_matches(blob, file):
+        download_record.mark_verified(file.repo_id, file.etag, blob)
+        return True
+    return False
+
+
+def _link(blob: Path, pointer: Path) -> None:
+    """The snapshot's entry for the file: a relative link to the blob, as huggingface_hub makes it."""
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    if pointer.is_symlink() or pointer.exists():
+        if pointer.is_symlink() and pointer.resolve() == blob.resolve():
+            return
+        pointer.unlink()
+    try:
+        pointer.symlink_to(os.path.relpath(blob, pointer.parent))
+    except OSError:  # no symlinks (Windows without developer mode): the blob moves there, as huggingface_hub does
+        shutil.move(blob, pointer)
