@@ -60,7 +60,7 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from tests.support import clips as testing  # noqa: E402
+from tests.support import clips  # noqa: E402
 from videochat.frames.families import Family, get_family  # noqa: E402
 from videochat.frames.pipeline import prepare  # noqa: E402
 from videochat.frames.preprocess import IMAGENET_MEAN, IMAGENET_STD, INTERNVL_SIZE  # noqa: E402
@@ -88,7 +88,7 @@ MEMORY_FAMILY, MEMORY_FRAMES, MEMORY_BAR_BYTES = "internvideo2.5", 128, 2 * 1024
 
 def generator_fingerprint() -> str:
     """Short hash of the clip generator's code: clips written by an older `write_clip` are not reused."""
-    source = "".join(inspect.getsource(function) for function in (testing.write_clip, testing._texture, testing.frame_code_image))
+    source = "".join(inspect.getsource(function) for function in (clips.write_clip, clips._texture, clips.frame_code_image))
     return hashlib.sha1(source.encode()).hexdigest()[:8]
 
 
@@ -107,7 +107,7 @@ def ensure_clip(label: str, size: tuple[int, int], frames: int, keyframe_interva
         stale.unlink()
     partial = path.with_name(path.stem + ".partial.mp4")
     started = time.perf_counter()
-    testing.write_clip(partial, frames=frames, width=size[0], height=size[1], fps=FPS, keyframe_interval=keyframe_interval, texture=True)
+    clips.write_clip(partial, frames=frames, width=size[0], height=size[1], fps=FPS, keyframe_interval=keyframe_interval, texture=True)
     partial.rename(path)
     print(f"  generated {path.name}: {time.perf_counter() - started:.1f} s, {path.stat().st_size / 1e6:.1f} MB", flush=True)
     return path

@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `python bench/turns.py` from anywhere, without PYTHONPATH
 
-from tests.core.tiny_native import BUILDERS  # noqa: E402
-from tests.support import clips as testing  # noqa: E402
+from tests.support.tiny_native import BUILDERS  # noqa: E402
+from tests.support import clips  # noqa: E402
 from videochat.backends import create_backend  # noqa: E402
 from videochat.backends.base import Conversation, GenerationSettings  # noqa: E402
 from videochat.models.catalog import resolve_model  # noqa: E402
@@ -67,7 +67,7 @@ def parse_args(argv):
 def clip_path() -> Path:
     if not CLIP.exists():
         CLIP.parent.mkdir(parents=True, exist_ok=True)
-        testing.write_clip(CLIP, frames=300, width=640, height=480, texture=True)
+        clips.write_clip(CLIP, frames=300, width=640, height=480, texture=True)
     return CLIP
 
 

@@ -40,7 +40,7 @@ TICK_MS = 2
 
 PREPARE = """
 import sys
-from tests.core.tiny_native import build_llava_onevision
+from tests.support.tiny_native import build_llava_onevision
 from tests.support.clips import write_clip
 build_llava_onevision(sys.argv[1])
 write_clip(sys.argv[2], frames=150, width=640, height=360)
@@ -118,7 +118,7 @@ def download_in_the_manager(app, window, heartbeat: Heartbeat, scratch: Path) ->
     """The model manager opens, then fetches 64 MB from a local stand-in of the hub (tests/hub_server.py) at 32 MB/s."""
     from huggingface_hub import constants
 
-    from tests.hub_server import FakeHub
+    from tests.support.hub_server import FakeHub
 
     constants.HF_HUB_CACHE = str(scratch / "hf" / "hub")
     with FakeHub(bytes_per_second=32 << 20) as hub, hub.patch_huggingface_hub(scratch / "hf"):

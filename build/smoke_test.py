@@ -28,8 +28,8 @@ def main() -> int:
     if not program.exists():
         print(f"no bundle at {bundle}: build it with scripts/build-app.sh", file=sys.stderr)
         return 2
-    from tests.core.standins import build_internvl2
-    from tests.core.tiny_native import build_llava_onevision
+    from tests.support.standins import build_internvl2
+    from tests.support.tiny_native import build_llava_onevision
     from tests.support.clips import write_clip
 
     with tempfile.TemporaryDirectory(prefix="videochat-smoke-") as scratch:

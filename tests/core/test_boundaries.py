@@ -6,8 +6,9 @@ import ast
 import pathlib
 import subprocess
 import sys
+from tests.support import REPO_ROOT
 
-CORE = pathlib.Path(__file__).resolve().parents[2] / "videochat"
+CORE = REPO_ROOT / "videochat"
 FORBIDDEN = {"PySide6", "shiboken6", "desktop", "torchvision", "timm"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.tiny_native import build_llava_onevision
+from tests.support.tiny_native import build_llava_onevision
 from videochat import errors
 from videochat.backends import create_backend
 from videochat.backends.base import Conversation, GenerationSettings, Turn

@@ -13,15 +13,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.hub_http import HubRequestHandler
-from tests.hub_repos import HubError
-from tests.hub_server import FakeHub
+from tests.support.hub_http import HubRequestHandler
+from tests.support.hub_repos import HubError
+from tests.support.hub_server import FakeHub
 from videochat.cli import commands as cli, batch as cli_batch, models as cli_models
 from videochat import safe_text
 from videochat.batch.run import ClipFailed, ClipStarted
 from videochat.cli.commands import main
+from tests.support import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 HOSTILE = "a\x1b[2Jb\u202egpj.mp4"  # clears the screen; shows "...mp4.jpg" reversed
 SECRET = "sk-live-NotShapedLikeAHubToken-0123456789"  # no hf_ prefix: only its value can find it
 
@@ -148,7 +149,7 @@ def test_a_hub_that_echoes_the_authorization_header_never_gets_the_token_printed
 
 
 def test_a_token_being_tried_is_blanked_from_the_hub_s_echo_before_it_is_stored(tmp_path, monkeypatch):
-    from tests.hub_server import serving_this_process
+    from tests.support.hub_server import serving_this_process
     from videochat.models import hub
     from videochat.errors import AccessError
 

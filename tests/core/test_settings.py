@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.fifos import watched_fifo
+from tests.support.fifos import watched_fifo
 from videochat.settings import MAX_RECENT_FILES, MAX_SETTINGS_BYTES, Settings
 
 

@@ -8,8 +8,9 @@ import re
 import stat
 import subprocess
 from pathlib import Path
+from tests.support import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 LIST = ROOT / "scripts" / "system-packages.txt"
 CHECK = ROOT / "scripts" / "check-system.sh"
 

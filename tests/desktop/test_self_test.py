@@ -8,11 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from tests.support import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from tests.core.tiny_native import build_llava_onevision
+    from tests.support.tiny_native import build_llava_onevision
 
     return build_llava_onevision(tmp_path_factory.mktemp("llava-tiny"))
 
@@ -60,7 +61,7 @@ def test_the_console_launcher_knows_every_command_of_the_cli():
 
     from videochat.cli.commands import build_parser
 
-    path = Path(__file__).resolve().parents[2] / "build" / "launch_console.py"
+    path = REPO_ROOT / "build" / "launch_console.py"
     spec = importlib.util.spec_from_file_location("launch_console", path)
     launcher = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(launcher)
