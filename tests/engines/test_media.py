@@ -9,7 +9,7 @@ from videochat.engines.media import BadMedia, decode_image_data_url, decode_vide
 
 
 def frames(count, height=48, width=64):
-    ramp = np.linspace(0, 255, width, dtype=np.uint8)
+    ramp = np.linspace(0, 255, width).astype(int)
     return np.stack([np.broadcast_to(((ramp[None, :, None] + 40 * i) % 256), (height, width, 3)) for i in range(count)]).astype(np.uint8)
 
 
