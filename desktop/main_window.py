@@ -377,14 +377,18 @@ class MainWindow(QMainWindow):
         self.worker.sig_models_found.connect(self._on_models_found)
         self.worker.find_models()
 
-    def _on_models_found(self, names: list) -> None:
-        self.chat.set_models([(name, name) for name in names])
+    def _on_models_found(self, models: list) -> None:
+        """`models`: (label, repo id) of each catalog model on disk."""
+        self.chat.set_models(models)
+        loaded = self.worker.loaded_ref
+        if loaded is not None:  # the refilled list shows the loaded model again
+            self.chat.set_current_model(loaded.source, loaded.display_name)
         if self._pending_model:
             self.load_model(self._pending_model)
         elif self.worker.loaded_ref is not None or self.worker.is_busy:
             return  # a new download only adds to the list
-        elif names:
-            self.chat.set_model_status(f"{len(names)} model(s) on disk: choose one to load.")
+        elif models:
+            self.chat.set_model_status(f"{len(models)} model(s) on disk: choose one to load.")
         else:
             self.chat.set_model_status(NO_MODEL_TEXT)
             run_in_background(_recommendation_job, receiver=self._on_recommendation)
@@ -448,7 +452,7 @@ class MainWindow(QMainWindow):
         from videochat.families import get_family
 
         self.chat.set_frame_rule(get_family(ref.family), ref.default_frames)
-        self.chat.set_current_model(ref.entry.name if ref.entry else ref.source, ref.display_name)
+        self.chat.set_current_model(ref.source, ref.display_name)
         self.chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
         self.chat.set_model_status(f"{ref.display_name} ready ({ref.family})")
         self.settings.last_model = ref.source  # a folder's resolved path, or the repo id
