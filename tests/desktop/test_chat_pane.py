@@ -333,3 +333,21 @@ def test_a_model_not_in_the_list_is_added_with_its_label_and_a_plain_tooltip(pan
     combo = pane.model_combo
     assert combo.currentIndex() == 0 and combo.currentText() == "InternVL2-1B (folder)" and combo.currentData() == str(folder)
     assert "&lt;b&gt;" in combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_an_older_answer_shows_its_model_by_the_catalog_label_and_keeps_the_stored_name(pane):
+    older = make_answer(stopped=False)
+    older.model = "InternVideo2_chat_8B_HD"  # what answers carried before labels
+    pane.begin_answer(older.question)
+    pane.finish_answer(older)
+    assert pane.answer_bubbles()[-1].meta_label.text() == "InternVideo2-Chat-8B-HD · 3 frames · whole clip"
+    assert older.model == "InternVideo2_chat_8B_HD"
+
+
+def test_an_answer_from_an_unknown_model_shows_its_name_as_stored_in_plain_text(pane):
+    answer = make_answer()
+    answer.model = "<b>mine<!--"
+    pane.begin_answer(answer.question)
+    pane.finish_answer(answer)
+    meta = pane.answer_bubbles()[-1].meta_label
+    assert meta.text().startswith("<b>mine<!-- · ") and meta.textFormat() == Qt.TextFormat.PlainText
