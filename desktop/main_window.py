@@ -22,7 +22,7 @@ from desktop.notes_panel import NotesPanel
 from desktop.plain_text import plain_box
 from desktop.player_pane import PlayerPane
 from videochat.errors import VideoChatError
-from videochat.settings import Settings, default_path as default_settings_path
+from videochat.settings import NOTES_HEIGHT_LEAST, NOTES_HEIGHT_MOST, Settings, default_path as default_settings_path
 from videochat.video_files import VIDEO_EXTENSIONS
 
 if TYPE_CHECKING:
@@ -66,7 +66,11 @@ class MainWindow(QMainWindow):
         left.addWidget(self.notes)
         left.setStretchFactor(0, 1)
         left.setStretchFactor(1, 0)
-        left.setSizes([600, 150])  # the notes stay a strip under the video until dragged taller
+        # The notes stay a strip under the video until dragged taller; then as tall as last dragged.
+        left.setSizes([600, self.settings.notes_height])
+        left.splitterMoved.connect(self._on_notes_resized)
+        self._notes_splitter = left
+        self._notes_height = self.settings.notes_height
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.chat)
@@ -601,9 +605,16 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Settings could not be saved: {error}", 5000)
 
     def _remember_controls(self, settings: Settings) -> None:
-        """The generation controls and the volume as the user left them, for the next start."""
+        """The generation controls, the volume and the notes panel's height as the user left them, for the next start."""
         settings.max_new_tokens, settings.temperature = self.chat.generation_values()
         settings.volume = self.player.volume()
+        settings.notes_height = self._notes_height
+
+    def _on_notes_resized(self) -> None:
+        # Only a height the settings take back: a panel dragged shut keeps the height it had before.
+        height = self._notes_splitter.sizes()[1]
+        if NOTES_HEIGHT_LEAST <= height <= NOTES_HEIGHT_MOST:
+            self._notes_height = height
 
     def _save_controls_if_changed(self) -> None:
         """At quit: the controls changed since the last save go into the file as it is now, so that

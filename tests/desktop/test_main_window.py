@@ -348,3 +348,27 @@ def test_the_model_list_shows_labels_and_the_loaded_catalog_model_is_its_listed_
         assert window.chat.status_label.text().startswith("InternVideo2-Chat-8B-HD ready")
     finally:
         window.shutdown()
+
+
+def test_the_notes_panel_height_as_dragged_is_restored_at_the_next_start(qtbot, tmp_path):
+    path = tmp_path / "settings.json"
+    window = MainWindow(Settings.load(path), settings_path=path)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    splitter = window._notes_splitter
+    assert splitter.sizes()[1] == Settings.notes_height
+    splitter.moveSplitter(splitter.height() - 320 - splitter.handleWidth(), 1)  # as a drag of the handle does
+    dragged = splitter.sizes()[1]
+    assert dragged != Settings.notes_height
+    window.shutdown()
+    assert Settings.load(path).notes_height == dragged
+
+    again = MainWindow(Settings.load(path), settings_path=path)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    try:
+        assert again._notes_splitter.sizes()[1] == dragged
+    finally:
+        again.shutdown()
