@@ -160,7 +160,11 @@ def _report_start_failure(error: Exception) -> None:
 
     details = "".join(traceback.format_exception(error))
     sys.stderr.write(details)
-    box = QMessageBox(QMessageBox.Icon.Critical, "VideoChat could not start", f"{type(error).__name__}: {error}")
+    from desktop.errors import error_text
+    from desktop.plain_text import plain_box
+
+    # Plain text: what failed may name a file, a folder or a setting read from outside.
+    box = plain_box(QMessageBox(QMessageBox.Icon.Critical, "VideoChat could not start", error_text(f"{type(error).__name__}: {error}")))
     box.setDetailedText(details)
     box.exec()
 

@@ -21,6 +21,10 @@ MAX_RECENT_FILES = 10
 # What the app writes is a few kB (ten paths); a file much larger was not written by it.
 MAX_SETTINGS_BYTES = 1024 * 1024
 MAX_PATH_CHARS = 4096  # PATH_MAX on Linux; a longer recent file cannot be opened anyway
+# The notes panel's height in pixels: under the least it is as good as hidden (dragged shut), and a
+# panel restored hidden would look lost; above the most no screen shows it.
+NOTES_HEIGHT_LEAST = 40
+NOTES_HEIGHT_MOST = 8192
 
 
 def default_path() -> Path:
@@ -43,6 +47,7 @@ class Settings:
     max_new_tokens: int = 512
     temperature: float = 0.0
     volume: float = 0.8  # 0..1
+    notes_height: int = 150  # pixels: the notes panel under the player, as the user dragged it
     schema_version: int = SCHEMA_VERSION
 
     def __init__(self, **values) -> None:
@@ -107,13 +112,14 @@ _KINDS = {
     "max_new_tokens": int,
     "temperature": _NUMBER,
     "volume": _NUMBER,
+    "notes_height": int,
     "schema_version": int,
 }
 
 
 # The smallest value each number may take, where zero or less means nothing (0 frames, 0 tokens).
-_LEAST = {"frames": 1, "max_new_tokens": 1, "temperature": 0, "volume": 0}
-_MOST = {"volume": 1}
+_LEAST = {"frames": 1, "max_new_tokens": 1, "temperature": 0, "volume": 0, "notes_height": NOTES_HEIGHT_LEAST}
+_MOST = {"volume": 1, "notes_height": NOTES_HEIGHT_MOST}
 
 
 def _is_kind(value, kind, name: str = "") -> bool:

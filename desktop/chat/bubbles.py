@@ -43,10 +43,18 @@ def describe(answer) -> str:
         scope = f"{format_time(start)}–{format_time(end)}"
     else:
         scope = "whole clip"
-    parts = [answer.model, f"{answer.frames} frames", scope]
+    parts = [shown_model(answer.model), f"{answer.frames} frames", scope]
     if answer.stopped:
         parts.append("stopped")
     return " · ".join(parts)
+
+
+def shown_model(name: str) -> str:
+    """The label of the catalog model an answer names (older answers carry its repo name); other names as stored."""
+    from videochat.models.catalog import find_entry
+
+    entry = find_entry(name) if name else None
+    return entry.label if entry is not None else name
 
 
 # QLabel's word wrap breaks only at spaces: a path, a URL or a model's run-on tokens would set the

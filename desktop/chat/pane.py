@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.chat.bubbles import BUBBLE_STYLE, META_STYLE, AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
+from desktop.plain_text import tooltip
 from desktop.player.thumbnails import ThumbnailLoader
 from videochat.errors import VideoChatError
 from videochat.settings import Settings
@@ -156,11 +157,12 @@ class ChatPane(QWidget):
     # -- settings -------------------------------------------------------------------------
 
     def set_models(self, models: list[tuple[str, str]]) -> None:
-        """(label, model id) for each model that can be chosen; "Model folder…" comes last."""
+        """(label, repo id or folder) for each model that can be chosen, the repo id its tooltip; "Model folder…" comes last."""
         current = self.model_combo.currentData()
         self.model_combo.clear()
         for label, model_id in models:
             self.model_combo.addItem(label, model_id)
+            self.model_combo.setItemData(self.model_combo.count() - 1, tooltip(model_id), Qt.ItemDataRole.ToolTipRole)
         self.model_combo.insertSeparator(self.model_combo.count())
         self.model_combo.addItem(MODEL_FOLDER_ITEM, _FOLDER)
         self.model_combo.setCurrentIndex(self.model_combo.findData(current) if current is not None else -1)
@@ -169,12 +171,24 @@ class ChatPane(QWidget):
         return any(self.model_combo.itemData(index) not in (None, _FOLDER) for index in range(self.model_combo.count()))
 
     def set_current_model(self, model_id: str, label: str | None = None) -> None:
-        """Show `model_id` as chosen (added if it is a folder not in the list); emits nothing."""
-        index = self.model_combo.findData(model_id)
+        """Show `model_id` (a repo id in any spelling, an old name, or a folder) as chosen, added if it
+        is not in the list; emits nothing. The list holds no revisions: the repo or folder decides."""
+        index = self._model_index(model_id)
         if index < 0:
             self.model_combo.insertItem(0, label or Path(model_id).name or model_id, model_id)
+            self.model_combo.setItemData(0, tooltip(model_id), Qt.ItemDataRole.ToolTipRole)
             index = 0
         self.model_combo.setCurrentIndex(index)
+
+    def _model_index(self, model_id: str) -> int:
+        from videochat.models.catalog import model_key
+
+        wanted = model_key(model_id, None)
+        for index in range(self.model_combo.count()):
+            data = self.model_combo.itemData(index)
+            if isinstance(data, str) and data != _FOLDER and model_key(data, None) == wanted:
+                return index
+        return -1
 
     def set_model_status(self, text: str) -> None:
         self.status_label.setText(text)

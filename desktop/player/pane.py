@@ -370,10 +370,27 @@ class PlayerPane(QWidget):
             return
         from PySide6.QtMultimedia import QMediaPlayer
 
-        index = min(max(int(index), 0), self._info.frame_count - 1)
+        index = min(max(int(index), 0), self._last_shown_frame())
         if self._player.playbackState() == QMediaPlayer.PlaybackState.StoppedState:
             self._player.pause()  # a stopped player moves its position but shows no frame
         self._player.setPosition(round(self._seek_target(index) * 1000))
+
+    def _last_shown_frame(self) -> int:
+        """The last frame Qt's player can show: the last whose seek target lies before the player's end.
+
+        Qt ends the media at the container's declared duration, puts a later position at that end
+        and shows no picture there. A file's declared duration can end before its last frames'
+        times: with B-frames and a variable rate, muxers count it from decoding times (the test
+        clip vfr.mp4 declares 4.416 s; its frames 88 and 89 are at 4.400 and 4.433 s). Those frames
+        are read by the probe and the sampler, but the player holds the last one it can show.
+        """
+        last = self._info.frame_count - 1
+        end_ms = self._player.duration() if self._player is not None else 0
+        if end_ms <= 0:  # not known yet: nothing to hold back
+            return last
+        while last > 0 and round(self._seek_target(last) * 1000) >= end_ms:
+            last -= 1
+        return last
 
     def _seek_target(self, index: int) -> float:
         """Where to put the position for frame `index` to be the one shown.
@@ -426,7 +443,7 @@ class PlayerPane(QWidget):
     def play(self) -> None:
         if self._info is None or self._player is None:
             return
-        if self.current_frame_index() == self._info.frame_count - 1:
+        if self.current_frame_index() >= self._last_shown_frame():
             self.seek_to_frame(0)  # play on the last frame starts over, as in editors
         self._player.play()
 

@@ -18,9 +18,11 @@ EXPORT_CHOICES = [
 
 
 def export_with_dialog(window, session, format_name: str) -> None:
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     from desktop.errors import error_text
+    from desktop.plain_text import plain_box
     from videochat.sessions.export import FORMATS
     from videochat.sessions.store import Session
 
@@ -39,7 +41,10 @@ def export_with_dialog(window, session, format_name: str) -> None:
         if error is None:
             window.statusBar().showMessage(f"Exported to {path}", 8000)
         else:
-            QMessageBox.warning(window, "Export failed", error_text(f"{Path(path).name} could not be written: {error}"))
+            # Plain text: the file name is the user's and the reason the system's, either may look like markup.
+            box = plain_box(QMessageBox(QMessageBox.Icon.Warning, "Export failed", error_text(f"{Path(path).name} could not be written: {error}"), parent=window))
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # the GUI thread goes on; the box is modal to the window
 
     player = window.player
     same_video = player.info is not None and Path(player.info.path).resolve() == video.resolve()

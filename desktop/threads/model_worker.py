@@ -70,7 +70,7 @@ class ModelWorker(QObject):
     sig_loaded = Signal(object)  # videochat.models.catalog.ModelRef
     sig_load_failed = Signal(object)  # the exception; videochat.errors.* carry a message for the user
     sig_unloaded = Signal()  # the loaded model was dropped (unload, or before loading another)
-    sig_models_found = Signal(list)  # list[str]: catalog names of the models in the Hugging Face cache
+    sig_models_found = Signal(list)  # [(label, repo id)]: the catalog models in the Hugging Face cache
     sig_answer_started = Signal(object)  # AskRequest
     sig_frames_progress = Signal(int, int)  # (frames prepared, frames wanted)
     sig_text = Signal(str)  # the next piece of the answer (coalesced)
@@ -298,7 +298,7 @@ class ModelWorker(QObject):
     def _do_find_models(self, job: _Job) -> tuple:
         from videochat.models.catalog import downloaded_entries
 
-        return "models_found", [entry.name for entry in downloaded_entries()]
+        return "models_found", [(entry.label, entry.repo_id) for entry in downloaded_entries()]
 
     def _do_load(self, job: _Job) -> tuple:
         model, trust_remote_code, device, precision, approved_code = job.payload

@@ -97,8 +97,10 @@ class BatchWindow(QDialog):
         self.questions_edit.setPlaceholderText("One question per line (lines starting with # are skipped)")
         self.questions_edit.setFixedHeight(self.questions_edit.fontMetrics().lineSpacing() * 5)
         self.frames_spin = QSpinBox()
-        self.frames_spin.setRange(0, 512)
+        self._frame_multiple = 1
+        self.frames_spin.setRange(0, 512)  # until a model is loaded; then its family's counts (see `_follow_frame_rule`)
         self.frames_spin.setSpecialValueText("the model's default")
+        self.frames_spin.valueChanged.connect(self._on_frames_changed)
         self.frames_spin.setMaximumWidth(self.frames_spin.fontMetrics().horizontalAdvance("the model's default") + 60)
         self.out_edit = QLineEdit()
         self.out_edit.setPlaceholderText("results.jsonl (answers already in it are not asked again)")
@@ -167,9 +169,58 @@ class BatchWindow(QDialog):
             self.model_label.setText("No model is loaded: load one in the chat (or the model manager) first.")
         else:
             self.model_label.setText(f"{ref.display_name} (the model loaded in the chat)")
+            self._follow_frame_rule(ref)
             if self.frames_spin.value() == 0:
                 self.frames_spin.setToolTip(f"0: the model's default, {ref.default_frames} frames")
         self._update_buttons()
+
+    def _follow_frame_rule(self, ref) -> None:
+        """Take the counts the model's family takes, as the chat's control does (0 stays the model's
+        default); a chosen count the family does not take becomes the nearest it does, and the
+        message says so in the family's own words."""
+        from videochat.errors import InvalidFrameCount
+        from videochat.frames.families import get_family  # loaded with the model by now
+
+        family = get_family(ref.family)
+        chosen = self.frames_spin.value()
+        self._frame_multiple = max(1, family.frame_multiple)
+        top = max(self._frame_multiple, family.max_frames - family.max_frames % self._frame_multiple)
+        self.frames_spin.blockSignals(True)
+        self.frames_spin.setRange(0, top)
+        self.frames_spin.setSingleStep(self._frame_multiple)
+        self.frames_spin.blockSignals(False)
+        if not chosen:
+            return
+        try:
+            family.check_frame_count(chosen)
+        except InvalidFrameCount as refusal:
+            adjusted = self._snap(chosen)
+            self.frames_spin.setValue(adjusted)
+            self._show_message(f"{refusal} Frames set to {adjusted}.")
+
+    def _snap(self, frames: int) -> int:
+        """The nearest count the family takes (0, the model's default, stays 0)."""
+        if frames == 0:
+            return 0
+        snapped = max(self._frame_multiple, int(round(frames / self._frame_multiple)) * self._frame_multiple)
+        return min(snapped, self.frames_spin.maximum())
+
+    def _on_frames_changed(self, value: int) -> None:
+        snapped = self._snap(value)
+        if snapped != value:
+            self.frames_spin.setValue(snapped)
+
+    def _frame_refusal(self, ref, frames: int | None) -> str | None:
+        """Why the loaded model cannot take `frames`, in its family's words (its range); None if it can."""
+        from videochat.errors import InvalidFrameCount
+        from videochat.frames.families import get_family
+
+        try:
+            if frames is not None:
+                get_family(ref.family).check_frame_count(frames)
+        except InvalidFrameCount as error:
+            return str(error)
+        return None
 
     def _on_choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "A folder of clips")
@@ -207,10 +258,15 @@ class BatchWindow(QDialog):
         if not source or not out:
             self._show_message("Choose the clips and the results file first.", error=True)
             return
+        self.frames_spin.interpretText()
+        frames = self.frames_spin.value() or None
+        refusal = self._frame_refusal(ref, frames)
+        if refusal is not None:  # before any clip is looked at or any answer asked
+            self._show_message(refusal, error=True)
+            return
         self._planning = True
         self._update_buttons()
         self._show_message("Looking at the clips and the results so far…")
-        frames = self.frames_spin.value() or None
         run_in_background(_plan_job, Path(source).expanduser(), self.questions_edit.toPlainText(), Path(out).expanduser(), ref, frames, receiver=self._on_planned)
 
     def _on_planned(self, result) -> None:

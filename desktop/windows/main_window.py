@@ -22,7 +22,7 @@ from desktop.session.notes_panel import NotesPanel
 from desktop.plain_text import plain_box
 from desktop.player.pane import PlayerPane
 from videochat.errors import VideoChatError
-from videochat.settings import Settings, default_path as default_settings_path
+from videochat.settings import NOTES_HEIGHT_LEAST, NOTES_HEIGHT_MOST, Settings, default_path as default_settings_path
 from videochat.video.files import VIDEO_EXTENSIONS
 
 if TYPE_CHECKING:
@@ -66,7 +66,11 @@ class MainWindow(QMainWindow):
         left.addWidget(self.notes)
         left.setStretchFactor(0, 1)
         left.setStretchFactor(1, 0)
-        left.setSizes([600, 150])  # the notes stay a strip under the video until dragged taller
+        # The notes stay a strip under the video until dragged taller; then as tall as last dragged.
+        left.setSizes([600, self.settings.notes_height])
+        left.splitterMoved.connect(self._on_notes_resized)
+        self._notes_splitter = left
+        self._notes_height = self.settings.notes_height
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.chat)
@@ -377,14 +381,18 @@ class MainWindow(QMainWindow):
         self.worker.sig_models_found.connect(self._on_models_found)
         self.worker.find_models()
 
-    def _on_models_found(self, names: list) -> None:
-        self.chat.set_models([(name, name) for name in names])
+    def _on_models_found(self, models: list) -> None:
+        """`models`: (label, repo id) of each catalog model on disk."""
+        self.chat.set_models(models)
+        loaded = self.worker.loaded_ref
+        if loaded is not None:  # the refilled list shows the loaded model again
+            self.chat.set_current_model(loaded.source, loaded.display_name)
         if self._pending_model:
             self.load_model(self._pending_model)
         elif self.worker.loaded_ref is not None or self.worker.is_busy:
             return  # a new download only adds to the list
-        elif names:
-            self.chat.set_model_status(f"{len(names)} model(s) on disk: choose one to load.")
+        elif models:
+            self.chat.set_model_status(f"{len(models)} model(s) on disk: choose one to load.")
         else:
             self.chat.set_model_status(NO_MODEL_TEXT)
             run_in_background(_recommendation_job, receiver=self._on_recommendation)
@@ -448,7 +456,7 @@ class MainWindow(QMainWindow):
         from videochat.frames.families import get_family
 
         self.chat.set_frame_rule(get_family(ref.family), ref.default_frames)
-        self.chat.set_current_model(ref.entry.name if ref.entry else ref.source, ref.display_name)
+        self.chat.set_current_model(ref.source, ref.display_name)
         self.chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
         self.chat.set_model_status(f"{ref.display_name} ready ({ref.family})")
         self.settings.last_model = ref.source  # a folder's resolved path, or the repo id
@@ -597,9 +605,16 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Settings could not be saved: {error}", 5000)
 
     def _remember_controls(self, settings: Settings) -> None:
-        """The generation controls and the volume as the user left them, for the next start."""
+        """The generation controls, the volume and the notes panel's height as the user left them, for the next start."""
         settings.max_new_tokens, settings.temperature = self.chat.generation_values()
         settings.volume = self.player.volume()
+        settings.notes_height = self._notes_height
+
+    def _on_notes_resized(self) -> None:
+        # Only a height the settings take back: a panel dragged shut keeps the height it had before.
+        height = self._notes_splitter.sizes()[1]
+        if NOTES_HEIGHT_LEAST <= height <= NOTES_HEIGHT_MOST:
+            self._notes_height = height
 
     def _save_controls_if_changed(self) -> None:
         """At quit: the controls changed since the last save go into the file as it is now, so that

@@ -133,3 +133,13 @@ def test_saving_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_path):
     Settings(volume=0.25).save(path)
     assert json.loads(path.read_text(encoding="utf-8"))["volume"] == 0.25
     assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]
+
+
+def test_the_notes_panel_height_is_kept_and_a_height_that_cannot_be_shown_falls_back_to_the_default(tmp_path):
+    path = tmp_path / "settings.json"
+    Settings(notes_height=320).save(path)
+    assert Settings.load(path).notes_height == 320
+    for bad in ("0", "-5", "39", "100000", "1.5e2", "true", '"tall"', "null", "[200]"):
+        path.write_text(f'{{"notes_height": {bad}, "volume": 0.5}}', encoding="utf-8")
+        loaded = Settings.load(path)
+        assert (loaded.notes_height, loaded.volume) == (Settings.notes_height, 0.5), bad

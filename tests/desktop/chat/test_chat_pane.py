@@ -312,3 +312,42 @@ def test_a_long_model_folder_in_the_status_line_wraps_within_the_pane(pane):
     pane.set_model_status(f"Loading {folder}…")
     assert pane.status_label.minimumSizeHint().width() <= pane.width()
     assert pane.status_label.text() == f"Loading {folder}…"
+
+
+def test_the_model_list_shows_labels_with_the_repo_id_as_tooltip_and_selects_by_repo_id(pane):
+    pane.set_models([("InternVideo2-Chat-8B-HD", "OpenGVLab/InternVideo2_chat_8B_HD"), ("InternVL2-1B", "OpenGVLab/InternVL2-1B")])
+    combo = pane.model_combo
+    assert [combo.itemText(i) for i in range(2)] == ["InternVideo2-Chat-8B-HD", "InternVL2-1B"]
+    assert combo.itemData(0, Qt.ItemDataRole.ToolTipRole) == "OpenGVLab/InternVideo2_chat_8B_HD"
+    count = combo.count()
+    for spelling in ("InternVideo2_chat_8B_HD", "opengvlab/internvideo2_chat_8b_hd", "InternVideo2-Chat-8B-HD"):
+        combo.setCurrentIndex(1)
+        pane.set_current_model(spelling, "whatever the caller shows")
+        assert combo.currentIndex() == 0 and combo.count() == count, spelling
+
+
+def test_a_model_not_in_the_list_is_added_with_its_label_and_a_plain_tooltip(pane, tmp_path):
+    folder = tmp_path / "<b>InternVL2-1B<!--"
+    pane.set_models([("InternVL2-1B", "OpenGVLab/InternVL2-1B")])
+    pane.set_current_model(str(folder), "InternVL2-1B (folder)")
+    combo = pane.model_combo
+    assert combo.currentIndex() == 0 and combo.currentText() == "InternVL2-1B (folder)" and combo.currentData() == str(folder)
+    assert "&lt;b&gt;" in combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_an_older_answer_shows_its_model_by_the_catalog_label_and_keeps_the_stored_name(pane):
+    older = make_answer(stopped=False)
+    older.model = "InternVideo2_chat_8B_HD"  # what answers carried before labels
+    pane.begin_answer(older.question)
+    pane.finish_answer(older)
+    assert pane.answer_bubbles()[-1].meta_label.text() == "InternVideo2-Chat-8B-HD · 3 frames · whole clip"
+    assert older.model == "InternVideo2_chat_8B_HD"
+
+
+def test_an_answer_from_an_unknown_model_shows_its_name_as_stored_in_plain_text(pane):
+    answer = make_answer()
+    answer.model = "<b>mine<!--"
+    pane.begin_answer(answer.question)
+    pane.finish_answer(answer)
+    meta = pane.answer_bubbles()[-1].meta_label
+    assert meta.text().startswith("<b>mine<!-- · ") and meta.textFormat() == Qt.TextFormat.PlainText

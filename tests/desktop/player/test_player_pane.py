@@ -299,6 +299,21 @@ def test_playing_to_the_end_holds_the_last_frame(qtbot, pane, clips):
     assert pane.current_frame_index() == info.frame_count - 1
 
 
+def test_going_to_the_last_frame_of_a_clip_whose_declared_end_cuts_its_last_frames_shows_a_picture(qtbot, pane, clips):
+    # vfr.mp4 (B-frames, variable rate) declares 4.416 s; its frames 88 and 89 are at 4.400 and
+    # 4.433 s, where Qt's player has ended: it holds the last frame it can show, and says which.
+    info = open_clip(qtbot, pane, clips("vfr.mp4"))
+    focus_pane(qtbot, pane)
+    for go_to_end in (lambda: pane.seek_to_frame(info.frame_count - 1), lambda: QTest.keyClick(pane, Qt.Key.Key_End)):
+        pane.seek_to_frame(40)
+        wait_until_shown(qtbot, pane, 40)
+        go_to_end()
+        qtbot.waitUntil(lambda: pane.current_frame_index() != 40, timeout=WAIT_MS)
+        wait_until_shown(qtbot, pane, pane.current_frame_index())
+        assert info.frame_count - 4 <= pane.current_frame_index() < info.frame_count
+        assert pane.position_seconds() * 1000 < pane._player.duration()
+
+
 def test_player_keys_act_only_inside_the_pane_and_leave_a_text_box_alone(qtbot, clips):
     window = QWidget()
     qtbot.addWidget(window)

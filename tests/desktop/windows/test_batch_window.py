@@ -119,3 +119,30 @@ def test_the_chat_says_why_it_waits_while_a_batch_runs(qtbot, window, clip_folde
         window.chat.sig_ask_requested.emit("Can I ask now?")
         assert any("answering a batch" in bubble_text(b) for b in window.chat.bubbles())
     assert window.chat.answer_bubbles() == []
+
+
+def test_the_frame_box_takes_what_the_loaded_models_family_takes_as_the_chat_does(qtbot, window, tmp_path_factory):
+    from tests.support.standins import build_internvideo25
+
+    window.show_batch_window()
+    spin = window.batch_window.frames_spin
+    assert (spin.minimum(), spin.maximum(), spin.singleStep()) == (0, 64, 1)  # LLaVA-OneVision; 0 is the model's default
+    spin.setValue(50)
+    with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS):
+        window.load_model(str(build_internvideo25(tmp_path_factory.mktemp("internvideo25-tiny"))), trust_remote_code=True)
+    assert (spin.minimum(), spin.maximum(), spin.singleStep(), spin.value()) == (0, 512, 4, 48)
+    assert window.batch_window.message.text() == "InternVideo2.5 takes frames in groups of 4: use 48 or 52, not 50. Frames set to 48."
+    spin.setValue(49)
+    assert spin.value() == 48
+    spin.setValue(0)
+    assert spin.value() == 0 and spin.text() == "the model's default"
+
+
+def test_a_frame_count_the_model_does_not_take_is_refused_with_its_range_before_any_work(qtbot, window, clip_folder, tmp_path, monkeypatch):
+    batch = batch_window(window, clip_folder, tmp_path / "results.jsonl")
+    planned = []
+    monkeypatch.setattr("desktop.windows.batch_window.run_in_background", lambda *args, **kwargs: planned.append(args))
+    monkeypatch.setattr(batch.frames_spin, "value", lambda: 80)  # a count the box let through
+    QTest.mouseClick(batch.start_button, Qt.MouseButton.LeftButton)
+    assert planned == [] and batch.message.text() == "A transformers video model takes 1 to 64 frames, not 80."
+    assert batch.start_button.isEnabled() and not (tmp_path / "results.jsonl").exists()

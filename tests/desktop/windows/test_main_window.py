@@ -331,3 +331,44 @@ def test_with_no_model_on_disk_the_chat_points_to_the_manager_with_a_suggestion_
         assert "config.json" in window.chat.status_label.text()
     finally:
         window.shutdown()
+
+
+def test_the_model_list_shows_labels_and_the_loaded_catalog_model_is_its_listed_item(qtbot, tmp_path):
+    from videochat.models.catalog import resolve_model
+
+    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
+    qtbot.addWidget(window)
+    try:
+        window._on_models_found([("InternVideo2-Chat-8B-HD", "OpenGVLab/InternVideo2_chat_8B_HD"), ("InternVL2-1B", "OpenGVLab/InternVL2-1B")])
+        combo = window.chat.model_combo
+        count = combo.count()
+        assert combo.itemText(0) == "InternVideo2-Chat-8B-HD" and "2 model(s) on disk" in window.chat.status_label.text()
+        window._on_model_loaded(resolve_model("InternVideo2_chat_8B_HD"))  # the old name still loads it
+        assert combo.currentIndex() == 0 and combo.count() == count
+        assert window.chat.status_label.text().startswith("InternVideo2-Chat-8B-HD ready")
+    finally:
+        window.shutdown()
+
+
+def test_the_notes_panel_height_as_dragged_is_restored_at_the_next_start(qtbot, tmp_path):
+    path = tmp_path / "settings.json"
+    window = MainWindow(Settings.load(path), settings_path=path)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    splitter = window._notes_splitter
+    assert splitter.sizes()[1] == Settings.notes_height
+    splitter.moveSplitter(splitter.height() - 320 - splitter.handleWidth(), 1)  # as a drag of the handle does
+    dragged = splitter.sizes()[1]
+    assert dragged != Settings.notes_height
+    window.shutdown()
+    assert Settings.load(path).notes_height == dragged
+
+    again = MainWindow(Settings.load(path), settings_path=path)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    try:
+        assert again._notes_splitter.sizes()[1] == dragged
+    finally:
+        again.shutdown()
