@@ -39,7 +39,7 @@ from tests.support.tiny_native import BUILDERS  # noqa: E402
 from tests.support import clips  # noqa: E402
 from videochat.backends import create_backend  # noqa: E402
 from videochat.backends.base import Conversation, GenerationSettings  # noqa: E402
-from videochat.models.catalog import resolve_model  # noqa: E402
+from videochat.models.resolve import resolve_model  # noqa: E402
 from videochat.frames.pipeline import prepare  # noqa: E402
 from videochat.video.source import VideoSource  # noqa: E402
 

@@ -16,7 +16,8 @@ from tests.support.tiny_native import BUILDERS
 from tests.support import clips as testing
 from videochat.backends import create_backend
 from videochat.backends.base import Conversation, GenerationSettings, Turn
-from videochat.models.catalog import BadModelFolder, resolve_model
+from videochat.errors import BadModelFolder
+from videochat.models.resolve import resolve_model
 from videochat.errors import ModelLoadError, OutOfMemory
 from videochat.frames.pipeline import prepare
 from videochat.video.source import VideoSource

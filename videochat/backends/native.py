@@ -32,7 +32,7 @@ from videochat.backends.loading import (
     resolve_device,
     resolve_precision,
 )
-from videochat.models.catalog import ModelRef
+from videochat.models.resolve import ModelRef
 from videochat.errors import ModelLoadError, UnsupportedSetting
 
 ATTENTION = {"sdpa": "sdpa", "eager": "eager", "flash": "flash_attention_2"}
