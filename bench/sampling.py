@@ -61,7 +61,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from tests.support import clips  # noqa: E402
-from videochat.frames.families import Family, get_family  # noqa: E402
+from videochat.families import Family, get_family  # noqa: E402
 from videochat.frames.pipeline import prepare  # noqa: E402
 from videochat.frames.preprocess import IMAGENET_MEAN, IMAGENET_STD, INTERNVL_SIZE  # noqa: E402
 from videochat.frames.sampling import internvideo2_offsets, internvl_indices  # noqa: E402

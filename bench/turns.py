@@ -8,7 +8,7 @@ about 32 frames of a generated 640 x 480 clip:
 - first: a new conversation's first question: the processor on the frames, the vision tower, and the
   prefill over the whole prompt (thousands of video tokens);
 - follow-up: a second question in the same conversation, which reuses the cache: only the new tokens are read;
-- no reuse: the same follow-up with the cache switched off (`backend.reuse_cache = False`): the vision
+- no reuse: the same follow-up with the cache switched off (the backend's `_reusable_length` patched to 0): the vision
   tower and the whole prefill again (the processor is not run again: the video's tensors are kept).
 
 Time to first token runs from the call of `stream()` to the end of the language model head's first call,
@@ -39,7 +39,7 @@ from tests.support.tiny_native import BUILDERS  # noqa: E402
 from tests.support import clips  # noqa: E402
 from videochat.backends import create_backend  # noqa: E402
 from videochat.backends.base import Conversation, GenerationSettings  # noqa: E402
-from videochat.models.catalog import resolve_model  # noqa: E402
+from videochat.models.resolve import resolve_model  # noqa: E402
 from videochat.frames.pipeline import prepare  # noqa: E402
 from videochat.video.source import VideoSource  # noqa: E402
 
@@ -106,11 +106,11 @@ def measure_once(backend, clock, prepared) -> dict:
     without_cache = Conversation(prepared, turns=list(conversation.turns), state=copy.copy(conversation.state))
     without_cache.state.cache = None
     follow_up, reused_answer = timed_answer(backend, clock, conversation, FOLLOW_UP)
-    backend.reuse_cache = False
+    backend._reusable_length = lambda state, input_ids: 0  # this instance only: nothing of the cache is reused
     try:
         no_reuse, plain_answer = timed_answer(backend, clock, without_cache, FOLLOW_UP)
     finally:
-        backend.reuse_cache = True
+        del backend._reusable_length
     prompt_tokens = conversation.state.cached_ids.shape[1]
     return dict(first=first, follow_up=follow_up, no_reuse=no_reuse, same=reused_answer == plain_answer, tokens=prompt_tokens)
 

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 from videochat import app_files
 from videochat.backends.base import Backend, Conversation, GenerationSettings
-from videochat.frames.families import get_family
+from videochat.families import get_family
 from videochat.frames.pipeline import prepare
 from videochat.video.source import VideoSource
 

@@ -194,7 +194,7 @@ class ChatPane(QWidget):
         self.status_label.setText(text)
 
     def set_frame_rule(self, family, default: int) -> None:
-        """Take only the frame counts the loaded model's family takes (a `videochat.frames.families.Family`):
+        """Take only the frame counts the loaded model's family takes (a `videochat.families.Family`):
         from its multiple to its maximum, in steps of the multiple (InternVideo2.5: 4 to 512 in fours).
 
         A count left at the last model's default follows the new model's default. A count the user

@@ -67,7 +67,7 @@ _SHUTDOWN = object()
 
 class ModelWorker(QObject):
     sig_load_progress = Signal(str, float)  # (what is happening, fraction 0..1)
-    sig_loaded = Signal(object)  # videochat.models.catalog.ModelRef
+    sig_loaded = Signal(object)  # videochat.models.resolve.ModelRef
     sig_load_failed = Signal(object)  # the exception; videochat.errors.* carry a message for the user
     sig_unloaded = Signal()  # the loaded model was dropped (unload, or before loading another)
     sig_models_found = Signal(list)  # [(label, repo id)]: the catalog models in the Hugging Face cache
@@ -296,7 +296,7 @@ class ModelWorker(QObject):
         self._backend = None
 
     def _do_find_models(self, job: _Job) -> tuple:
-        from videochat.models.catalog import downloaded_entries
+        from videochat.models.resolve import downloaded_entries
 
         return "models_found", [(entry.label, entry.repo_id) for entry in downloaded_entries()]
 
@@ -306,7 +306,7 @@ class ModelWorker(QObject):
         self._post("load_progress", ("Loading the libraries", 0.0))
         from desktop.threads.heavy_imports import import_model_libraries
         from videochat.backends.consent import check_consent
-        from videochat.models.catalog import resolve_model
+        from videochat.models.resolve import resolve_model
 
         ref = resolve_model(model)  # a bare name is the catalog's or the hub's, never a folder of the current directory
         check_consent(ref, trust_remote_code, approved_code)  # before the libraries: a no needs none of them

@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
             self.load_model(folder)
 
     def _on_model_loaded(self, ref) -> None:
-        from videochat.frames.families import get_family
+        from videochat.families import get_family
 
         self.chat.set_frame_rule(get_family(ref.family), ref.default_frames)
         self.chat.set_current_model(ref.source, ref.display_name)
@@ -555,7 +555,7 @@ class MainWindow(QMainWindow):
         with the count and segment it was first asked with.
         """
         from videochat.errors import InvalidFrameCount, InvalidSegment
-        from videochat.frames.families import get_family  # loaded with the model by now
+        from videochat.families import get_family  # loaded with the model by now
 
         ref, timeline = self.worker.loaded_ref, self.player.timeline
         try:
@@ -679,12 +679,9 @@ def _recommendation_job() -> str | None:
         return None
 
 
-HD_PAIRS = {"opengvlab/internvideo2-chat-8b": "OpenGVLab/InternVideo2_chat_8B_HD", "opengvlab/internvideo2_chat_8b_hd": "OpenGVLab/InternVideo2-Chat-8B"}
-
-
 def hd_counterpart(ref) -> str | None:
-    """The repo id of the other InternVideo2-Chat variant (plain <-> HD), if `ref` is one of them (compared by repo id)."""
-    return HD_PAIRS.get(ref.key[1]) if ref.entry is not None else None
+    """The repo id of the catalog model's HD (or plain) twin, if it has one; a folder has none."""
+    return (ref.entry.hd_twin or None) if ref.entry is not None else None
 
 
 def remote_code_box(code, model: str, parent=None):

@@ -21,7 +21,7 @@ from videochat import errors
 from videochat.backends import create_backend
 from videochat.backends.base import LoadOptions
 from videochat.backends.consent import check_consent, consent_path, model_code
-from videochat.models.catalog import resolve_model
+from videochat.models.resolve import resolve_model
 from videochat.cli.commands import main
 
 

@@ -30,7 +30,8 @@ from videochat.backends.consent import check_consent, model_code
 from videochat.backends.internvl import chat_style, frame_prefix
 from videochat.backends.remote_code import copy_code_to_module_cache, flash_attn_left_out_of_import_check
 from videochat.backends.loading import hub_offline
-from videochat.models.catalog import BadModelFolder, resolve_model
+from videochat.errors import BadModelFolder
+from videochat.models.resolve import resolve_model
 from videochat.frames.pipeline import prepare
 from videochat.video.source import VideoSource
 

@@ -26,7 +26,7 @@ from videochat.batch.run import (
     repair_results,
     run_batch,
 )
-from videochat.models.catalog import resolve_model
+from videochat.models.resolve import resolve_model
 from videochat.cli.commands import main
 from videochat.cli.batch import _BatchProgress
 from videochat.errors import OutOfMemory

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.fifos import watched_fifo
 from videochat.batch.run import BatchInputError, plan, read_questions
-from videochat.models.catalog import resolve_model
+from videochat.models.resolve import resolve_model
 from videochat.cli.commands import main
 
 MODEL = "InternVL2-1B"  # a catalog name resolves without its weights

@@ -23,7 +23,7 @@ def test_no_core_module_imports_qt_desktop_or_torchvision():
 
 def test_importing_the_core_loads_nothing_heavy():
     code = (
-        "import sys, videochat, videochat.video, videochat.frames.sampling, videochat.frames.families, videochat.frames.pipeline, videochat.cli.commands;"
+        "import sys, videochat, videochat.video, videochat.frames.sampling, videochat.families, videochat.frames.pipeline, videochat.cli.commands;"
         "print(sorted(m for m in ('torch', 'av', 'decord', 'PySide6', 'torchvision', 'transformers') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -8,7 +8,7 @@ from tests.support.tiny_native import build_llava_onevision
 from videochat import errors
 from videochat.backends import create_backend
 from videochat.backends.base import Conversation, GenerationSettings, Turn
-from videochat.models.catalog import resolve_model
+from videochat.models.resolve import resolve_model
 from videochat.chat import VideoChat
 from videochat.video.source import VideoSource
 

@@ -9,11 +9,12 @@ import torch
 
 from videochat import errors
 from videochat.models import fit
-from videochat.backends import BACKENDS
 from videochat.backends.consent import check_consent
 from videochat.backends.loading import module_safe_folder, resolve_device, resolve_precision
-from videochat.models.catalog import CATALOG, BadModelFolder, UnknownModel, find_entry, resolve_model
-from videochat.frames.families import FAMILIES
+from videochat.errors import BadModelFolder, UnknownModel
+from videochat.families import FAMILIES
+from videochat.models.catalog import CATALOG, find_entry
+from videochat.models.resolve import entry_backend, resolve_model
 from videochat.models.fit import estimate_fit
 
 SEED_CHECKPOINTS = [
@@ -28,7 +29,7 @@ SEED_CHECKPOINTS = [
 def test_every_seed_checkpoint_is_in_the_catalog_with_a_backend_and_family():
     assert sorted(e.repo_id for e in CATALOG) == sorted(SEED_CHECKPOINTS)
     for entry in CATALOG:
-        assert entry.backend in BACKENDS and entry.family in FAMILIES
+        assert entry.family in FAMILIES and entry_backend(entry) in {backend.name for backend in FAMILIES[entry.family].backends}
         assert entry.download_bytes > entry.parameters * 1e9  # at least one byte per parameter
         FAMILIES[entry.family].check_frame_count(entry.default_frames)
 
@@ -138,7 +139,7 @@ def test_fit_estimate_verdicts():
 
 
 def test_models_in_the_hugging_face_cache_are_listed_as_downloaded(tmp_path, monkeypatch):
-    from videochat.models.catalog import downloaded_entries
+    from videochat.models.resolve import downloaded_entries
 
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
     assert downloaded_entries() == []

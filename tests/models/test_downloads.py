@@ -292,7 +292,7 @@ def test_delete_frees_the_model_and_its_record(fake_hub):
 
 
 def test_a_half_downloaded_catalog_model_is_not_offered_for_loading(fake_hub, tiny_llava):
-    from videochat.models.catalog import downloaded_entries
+    from videochat.models.resolve import downloaded_entries
 
     fake_hub.add_repo(LLAVA, tiny_llava)
     the_plan = downloads.plan(LLAVA)
@@ -409,7 +409,7 @@ DAMAGED_RECORDS = {
 
 @pytest.mark.parametrize("text", DAMAGED_RECORDS.values(), ids=DAMAGED_RECORDS.keys())
 def test_a_record_with_wrong_fields_is_set_aside_and_nothing_raises(tmp_path, fake_hub, tiny_llava, text):
-    from videochat.models.catalog import resolve_model
+    from videochat.models.resolve import resolve_model
 
     fake_hub.add_repo(LLAVA, tiny_llava)
     path = download_record.record_path()

@@ -1,7 +1,8 @@
-"""Model backends: one module per family behind the interface in `base.py`, chosen by registry.
+"""Model backends behind the interface in `base.py`, one module per kind of checkpoint code.
 
-Modules are imported only when their backend is asked for, so that importing the core stays
-free of torch and transformers.
+Which backend runs which model is declared by the families (`videochat.families`): a backend's
+"module:Class" is imported only when it is asked for, so that importing the core stays free of
+torch and transformers.
 """
 
 from __future__ import annotations
@@ -10,25 +11,17 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from videochat.models.catalog import ModelRef
-
-# backend name -> "module:Class"
-BACKENDS = {
-    "internvl": "videochat.backends.internvl:InternVLBackend",
-    "internvideo2": "videochat.backends.internvideo2:InternVideo2Backend",
-    "llava-onevision": "videochat.backends.native:LlavaOneVisionBackend",
-    "qwen2-vl": "videochat.backends.native:Qwen2VLBackend",
-}
-
-# The backends that load with trust_remote_code=True (the others never run a folder's code).
-RUNS_MODEL_CODE = frozenset({"internvl", "internvideo2"})
+    from videochat.models.resolve import ModelRef
 
 
 def backend_class(name: str):
+    from videochat.families import all_backends
+
+    backends = all_backends()
     try:
-        module_name, class_name = BACKENDS[name].split(":")
+        module_name, class_name = backends[name].target.split(":")
     except KeyError:
-        raise KeyError(f"no backend named {name!r}; known: {', '.join(BACKENDS)}") from None
+        raise KeyError(f"no backend named {name!r}; known: {', '.join(backends)}") from None
     return getattr(importlib.import_module(module_name), class_name)
 
 

@@ -18,7 +18,7 @@ from videochat.errors import InvalidQuestion, ModelError
 from videochat.generation import GenerationSettings
 
 if TYPE_CHECKING:
-    from videochat.models.catalog import ModelRef
+    from videochat.models.resolve import ModelRef
     from videochat.frames.pipeline import PreparedVideo
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)

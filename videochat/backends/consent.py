@@ -23,7 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from videochat.models.catalog import ModelRef, auto_map_references, read_model_json
+from videochat.models.model_json import auto_map_references, read_model_json
+from videochat.models.resolve import ModelRef
 from videochat.errors import BadModelFolder, RemoteCodeRefused
 
 # The files whose auto_map transformers follows when the remote-code backends load (AutoConfig,
@@ -182,10 +183,10 @@ def check_consent(ref: ModelRef, trust_remote_code: bool = False, approved: str 
     `trust_remote_code` is a yes to whatever is there (the CLI's flag); `approved` a yes to the
     code of that digest only (the desktop's dialog showed it): code changed since is asked about again.
     """
-    from videochat.backends import RUNS_MODEL_CODE
     from videochat.backends.loading import model_location
+    from videochat.families import runs_model_code
 
-    if ref.backend not in RUNS_MODEL_CODE:
+    if not runs_model_code(ref.backend):
         return None  # its backend loads with trust_remote_code=False: transformers runs no code of the folder
     location = location or model_location(ref)
     code = model_code(location, ref.local_folder)

@@ -22,7 +22,8 @@ from videochat.backends.base import Capabilities, GenerationSettings, Progress
 from videochat.backends.remote_code import RemoteChatBackend, RemoteChatState, check_model_files, no_progress, remote_code_loading
 from videochat.backends.consent import check_consent
 from videochat.backends.loading import model_location, resolve_device, resolve_precision
-from videochat.models.catalog import ModelRef, config_value
+from videochat.models.model_json import config_value
+from videochat.models.resolve import ModelRef
 from videochat.errors import UnsupportedSetting
 from videochat.frames.pipeline import PreparedVideo
 

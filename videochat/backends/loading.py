@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from videochat.models.catalog import ModelRef, not_downloaded_message
+from videochat.models.resolve import ModelRef, not_downloaded_message
 from videochat.errors import ModelNotDownloaded, UnsupportedSetting
 
 PRECISIONS = ("auto", "float32", "bfloat16", "float16", "8bit", "4bit")

@@ -32,7 +32,7 @@ from videochat.backends.loading import (
     resolve_device,
     resolve_precision,
 )
-from videochat.models.catalog import ModelRef
+from videochat.models.resolve import ModelRef
 from videochat.errors import ModelLoadError, UnsupportedSetting
 
 ATTENTION = {"sdpa": "sdpa", "eager": "eager", "flash": "flash_attention_2"}
@@ -70,7 +70,6 @@ class NativeBackend(Backend):
     def __init__(self, ref: ModelRef, options: LoadOptions = LoadOptions()):
         super().__init__(ref, options)
         self.processor = None
-        self.reuse_cache = True  # switched off only to measure what the cache saves
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -177,7 +176,7 @@ class NativeBackend(Backend):
         state: NativeState = conversation.state
         ids = self.processor.tokenizer(prompt, return_tensors="pt")["input_ids"]
         input_ids = self._expand_video_tokens(ids, state.video_token_count)
-        reused = self._reusable_length(state, input_ids) if self.reuse_cache else 0
+        reused = self._reusable_length(state, input_ids)
         return Request(input_ids.to(torch.long), reused)
 
     def _messages(self, turns: list[Turn], question: str) -> list[dict]:

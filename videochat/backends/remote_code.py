@@ -28,7 +28,8 @@ from videochat.backends.consent import ModelCode
 from videochat.backends.base import Backend, Conversation, GenerationSettings, LoadOptions, Turn
 from videochat.backends.streaming import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
 from videochat.backends.loading import hub_offline
-from videochat.models.catalog import ModelRef, read_config
+from videochat.models.model_json import read_config
+from videochat.models.resolve import ModelRef
 from videochat.errors import ModelError, ModelLoadError, ModelNotDownloaded, UnsupportedSetting, VideoChatError
 from videochat.frames.pipeline import PreparedVideo
 

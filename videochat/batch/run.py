@@ -296,7 +296,7 @@ class BatchPlan:
 
     def is_for(self, ref) -> bool:
         """Whether the model `ref` (a `ModelRef`) is the one this plan was made for (repo id or folder, and revision)."""
-        from videochat.models.catalog import model_key
+        from videochat.models.resolve import model_key
 
         return ref.key == model_key(self.model_source or self.model_name, self.revision)
 
@@ -360,7 +360,7 @@ def _answered_pairs(records: list[dict], model_name: str, revision: str | None, 
     Compared by `model_key`, not by the name shown: a line written under a model's old name (its
     repo name, before labels) is the same model's.
     """
-    from videochat.models.catalog import model_key
+    from videochat.models.resolve import model_key
 
     wanted = model_key(model_source or model_name, revision)
     done = set()

@@ -28,7 +28,7 @@ def add_commands(commands) -> None:
 def run_batch_command(args) -> int:
     from videochat.backends.consent import check_consent
     from videochat.batch.run import find_clips, plan, read_questions, run_batch
-    from videochat.models.catalog import resolve_model
+    from videochat.models.resolve import resolve_model
     from videochat.cli.commands import check_frame_count, generation_settings, load_backend, quiet_library_logs
 
     clips, questions = find_clips(args.clips), read_questions(args.questions)

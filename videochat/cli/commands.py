@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from videochat.errors import InvalidFrameCount, InvalidSegment, VideoChatError
-from videochat.frames.families import FAMILIES, get_family
+from videochat.families import FAMILIES, get_family
 from videochat.safe_text import json_text, shown
 from videochat.video.timecode import format_time
 
@@ -161,7 +161,7 @@ def shown_escaped(text: str) -> str:
 
 
 def check_frame_count(ref, frames: int | None) -> None:
-    """The family's own range (`videochat.frames.families`), as `sample` applies it, before anything loads."""
+    """The family's own range (`videochat.families`), as `sample` applies it, before anything loads."""
     check_family_frame_count(ref.family, frames)
 
 
@@ -253,7 +253,7 @@ def run_preprocess(args) -> int:
 
 def run_ask(args) -> int:
     from videochat.backends.consent import check_consent
-    from videochat.models.catalog import resolve_model
+    from videochat.models.resolve import resolve_model
     from videochat.chat import VideoChat
     from videochat.video.source import VideoSource
 

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from videochat.errors import Cancelled
-from videochat.frames.families import Family, get_family
+from videochat.families import Family, get_family
 from videochat.frames.sampling import FrameSample
 from videochat.video.source import VideoSource
 

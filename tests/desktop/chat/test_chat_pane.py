@@ -14,7 +14,7 @@ from desktop.chat.bubbles import NoticeBubble
 from desktop.chat.pane import MODEL_FOLDER_ITEM, ChatPane
 from videochat.backends.base import GenerationSettings
 from videochat.chat import Answer
-from videochat.frames.families import get_family
+from videochat.families import get_family
 from tests.support.clips import read_frame_code
 from videochat.video.source import VideoSource
 
