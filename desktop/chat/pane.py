@@ -181,7 +181,7 @@ class ChatPane(QWidget):
         self.model_combo.setCurrentIndex(index)
 
     def _model_index(self, model_id: str) -> int:
-        from videochat.models.catalog import model_key
+        from videochat.models.resolve import model_key
 
         wanted = model_key(model_id, None)
         for index in range(self.model_combo.count()):

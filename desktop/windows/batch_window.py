@@ -179,7 +179,7 @@ class BatchWindow(QDialog):
         default); a chosen count the family does not take becomes the nearest it does, and the
         message says so in the family's own words."""
         from videochat.errors import InvalidFrameCount
-        from videochat.frames.families import get_family  # loaded with the model by now
+        from videochat.families import get_family  # loaded with the model by now
 
         family = get_family(ref.family)
         chosen = self.frames_spin.value()
@@ -213,7 +213,7 @@ class BatchWindow(QDialog):
     def _frame_refusal(self, ref, frames: int | None) -> str | None:
         """Why the loaded model cannot take `frames`, in its family's words (its range); None if it can."""
         from videochat.errors import InvalidFrameCount
-        from videochat.frames.families import get_family
+        from videochat.families import get_family
 
         try:
             if frames is not None:

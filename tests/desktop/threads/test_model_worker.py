@@ -288,10 +288,10 @@ def test_the_first_load_imports_torch_without_blocking_the_gui_thread(tiny_model
 
 
 def test_finding_models_gives_each_catalog_model_on_disk_as_its_label_and_repo_id(worker, qtbot, monkeypatch):
-    from videochat.models import catalog
+    from videochat.models import catalog, resolve
 
     on_disk = [catalog.find_entry("InternVideo2_chat_8B_HD"), catalog.find_entry("InternVL2-1B")]
-    monkeypatch.setattr(catalog, "downloaded_entries", lambda: on_disk)
+    monkeypatch.setattr(resolve, "downloaded_entries", lambda: on_disk)
     with qtbot.waitSignal(worker.sig_models_found) as found:
         worker.find_models()
     assert found.args[0] == [("InternVideo2-Chat-8B-HD", "OpenGVLab/InternVideo2_chat_8B_HD"), ("InternVL2-1B", "OpenGVLab/InternVL2-1B")]

@@ -334,7 +334,7 @@ def test_with_no_model_on_disk_the_chat_points_to_the_manager_with_a_suggestion_
 
 
 def test_the_model_list_shows_labels_and_the_loaded_catalog_model_is_its_listed_item(qtbot, tmp_path):
-    from videochat.models.catalog import resolve_model
+    from videochat.models.resolve import resolve_model
 
     window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
     qtbot.addWidget(window)
