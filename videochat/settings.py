@@ -14,6 +14,7 @@ import math
 import os
 from pathlib import Path
 
+from videochat import paths
 from videochat.app_files import BadAppFile, read_json, set_aside, write_atomically
 
 SCHEMA_VERSION = 1
@@ -24,9 +25,7 @@ MAX_PATH_CHARS = 4096  # PATH_MAX on Linux; a longer recent file cannot be opene
 
 
 def default_path() -> Path:
-    from platformdirs import user_config_path
-
-    return user_config_path("videochat", appauthor=False) / "settings.json"
+    return paths.settings_file()
 
 
 class Settings:

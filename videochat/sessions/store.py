@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from videochat import app_files
+from videochat import app_files, paths
 from videochat.app_files import BadAppFile, is_kind
 from videochat.chat import Answer
 from videochat.errors import UnreadableVideo, VideoChatError
@@ -50,9 +50,7 @@ class SessionUnreadable(VideoChatError):
 
 
 def default_folder() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("videochat", appauthor=False) / "sessions"
+    return paths.sessions_folder()
 
 
 def _stable_id(*parts: object) -> str:
