@@ -94,3 +94,16 @@ def test_write_atomically_with_a_mode_is_never_readable_by_others(tmp_path):
     assert stat.S_IMODE((tmp_path / "token").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "plain.json").stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_failed_write_leaves_the_previous_file_and_no_partial_one(tmp_path, monkeypatch):
+    path = tmp_path / "s.json"
+    write_atomically(path, "old")
+
+    def refuse(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError):
+        write_atomically(path, "new")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["s.json"]

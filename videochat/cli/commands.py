@@ -234,18 +234,20 @@ def run_sample(args) -> int:
 
 
 def run_preprocess(args) -> int:
+    import io
+
     import torch
 
+    from videochat.app_files import write_atomically
     from videochat.frames.pipeline import prepare
     from videochat.video.source import VideoSource
 
     check_family_frame_count(args.family, args.frames)
     with VideoSource.open(args.file, reader=args.reader) as source:
         prepared = prepare(source, args.family, args.frames, check_segment(args, source.info))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = args.out.with_name(args.out.name + ".partial")
-    torch.save(prepared.to_save(), temporary)
-    temporary.replace(args.out)
+    tensors = io.BytesIO()
+    torch.save(prepared.to_save(), tensors)
+    write_atomically(args.out, tensors.getvalue())
     shape = "x".join(str(n) for n in prepared.pixel_values.shape)
     print(shown(f"wrote {args.out}: pixel_values {shape} from {len(prepared.indices)} frames"))
     return 0

@@ -387,7 +387,7 @@ class SessionStore:
         `SessionRecorder`, which merges with what others wrote.
         """
         path, text = self.file_for(session)
-        write_atomically(path, text)
+        app_files.write_atomically(path, text)
         return path
 
     def file_for(self, session: Session) -> tuple[Path, str]:
@@ -403,8 +403,3 @@ class NewerSession(BadAppFile):
 def session_text(session: Session) -> str:
     """The file's text. ASCII with escapes: a file name that is not UTF-8 (surrogates in Python) still saves."""
     return json.dumps(session.to_dict(), ensure_ascii=True, indent=1)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a crash leaves the old file or the new one, never a mix."""
-    app_files.write_atomically(path, text)
