@@ -16,6 +16,7 @@ from pathlib import Path
 
 from videochat import paths
 from videochat.app_files import BadAppFile, read_json, set_aside, write_atomically
+from videochat.generation import DEFAULTS as GENERATION_DEFAULTS
 
 SCHEMA_VERSION = 1
 MAX_RECENT_FILES = 10
@@ -39,8 +40,8 @@ class Settings:
     last_model: str | None = None  # catalog name, repo id or folder, as the user chose it
     frames: int | None = None  # None: the model's default
     # The chat's generation controls as last used (the defaults are videochat.generation's) and the player's volume.
-    max_new_tokens: int = 512
-    temperature: float = 0.0
+    max_new_tokens: int = GENERATION_DEFAULTS.max_new_tokens
+    temperature: float = GENERATION_DEFAULTS.temperature
     volume: float = 0.8  # 0..1
     schema_version: int = SCHEMA_VERSION
 

@@ -516,7 +516,7 @@ class MainWindow(QMainWindow):
             from desktop.threads.model_worker import AskRequest
             from videochat.generation import GenerationSettings
 
-            known = GenerationSettings.__dataclass_fields__
+            known = GenerationSettings.FIELDS
             settings = GenerationSettings(**{key: value for key, value in answer.settings.items() if key in known})
             self._send(AskRequest(video, answer.question, answer.frames, answer.segment, settings))
         elif self._last_request is not None and self._is_current_video(self._last_request.video_path):
