@@ -16,7 +16,7 @@ def export_with_dialog(window, session, format_name: str) -> None:
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     from desktop.errors import error_text
-    from videochat.sessions.store import Session
+    from videochat.sessions.session import Session
 
     chosen = FORMATS[format_name]
     extension = "." + chosen.extension.lstrip(".")

@@ -270,7 +270,7 @@ class MainWindow(QMainWindow):
         session = self._sessions.current() if self._sessions is not None else None
         if session is None or not self._is_current_video(Path(session.video.path)):
             return
-        from videochat.sessions.store import Mark
+        from videochat.sessions.session import Mark
 
         timeline = self.player.timeline
         in_point, out_point = (None if frame is None else Mark(frame, timeline.time_of(frame)) for frame in self.player.marks())

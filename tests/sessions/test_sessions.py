@@ -17,7 +17,8 @@ import pytest
 from videochat.chat import Answer
 from videochat.errors import UnreadableVideo
 from videochat.sessions.recorder import SessionRecorder
-from videochat.sessions.store import SCHEMA_VERSION, Mark, Session, SessionStore, SessionUnreadable, VideoIdentity
+from videochat.sessions.session import SCHEMA_VERSION, Mark, Session, VideoIdentity
+from videochat.sessions.store import SessionStore, SessionUnreadable
 
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "session_v1.json"  # as the schema-1 app wrote it
 

@@ -36,7 +36,8 @@ from videochat.errors import VideoChatError
 from videochat.safe_text import blank_secrets
 from videochat.app_files import write_atomically
 from videochat.sessions.formats import FORMATS
-from videochat.sessions.store import Session, SessionStore
+from videochat.sessions.session import Session
+from videochat.sessions.store import SessionStore
 from videochat.video.timecode import format_time, milliseconds
 
 if TYPE_CHECKING:
