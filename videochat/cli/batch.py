@@ -26,13 +26,15 @@ def add_commands(commands) -> None:
 
 def run_batch_command(args) -> int:
     from videochat.backends.consent import check_consent
-    from videochat.batch.run import find_clips, plan, read_questions, run_batch
+    from videochat.batch.inputs import find_clips, read_questions
+    from videochat.batch.plan import plan_batch
+    from videochat.batch.run import run_batch
     from videochat.models.catalog import resolve_model
 
     clips, questions = find_clips(args.clips), read_questions(args.questions)
     ref = resolve_model(args.model, revision=args.revision)  # no loading: the plan needs the name answers are recorded under
     check_frame_count(ref, args.frames)
-    todo = plan(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
+    todo = plan_batch(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
     if todo.skipped_lines:
         print(f"videochat: {todo.skipped_lines} lines of {args.out} are not batch results and were left out; what they held is done again", file=sys.stderr)
     if not todo.pending:
