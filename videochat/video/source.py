@@ -18,7 +18,7 @@ from videochat.errors import ReaderUnavailable
 from videochat.video import READER_ORDER
 from videochat.video.decord_reader import DecordReader
 from videochat.video.info import DEFAULT_OPEN_TIMEOUT_S, VideoInfo, probe
-from videochat.video.plan import frames_decoded, plan_runs
+from videochat.video.decode_runs import frames_decoded, plan_runs
 from videochat.video.pyav_reader import PyAVReader
 
 READERS = {"pyav": PyAVReader, "decord": DecordReader}
