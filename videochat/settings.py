@@ -32,8 +32,8 @@ def default_path() -> Path:
 class Settings:
     """Every setting, with its value for a new user as a class attribute.
 
-    A plain class rather than a dataclass: the desktop's start-up imports this module, and the
-    dataclasses module with the class it would make cost that start-up about 4 ms (measured).
+    A plain class rather than a dataclass: the desktop reads the settings before its first paint,
+    which the dataclasses module would then wait for (docs/architecture.md, Start-up).
     """
 
     recent_files: list[str]  # newest first; each instance has its own list
