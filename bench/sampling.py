@@ -67,7 +67,7 @@ from videochat.frames.preprocess import IMAGENET_MEAN, IMAGENET_STD, INTERNVL_SI
 from videochat.frames.sampling import internvideo2_offsets, internvl_indices  # noqa: E402
 from videochat.video.source import VideoSource  # noqa: E402
 from videochat.video.info import probe  # noqa: E402
-from videochat.video.plan import frames_decoded, plan_runs  # noqa: E402
+from videochat.video.decode_runs import frames_decoded, plan_runs  # noqa: E402
 
 CLIP_DIR = ROOT / "bench" / "_clips"
 FPS = 30

@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 import traceback
 from pathlib import Path
 
@@ -38,11 +37,11 @@ def _cannot_start(error: BaseException) -> int:
 
 def _write_report(details: str) -> Path | None:
     try:
-        from platformdirs import user_log_path
+        from videochat.app_files import write_atomically
+        from videochat.paths import start_failure_report
 
-        path = user_log_path("videochat", appauthor=False) / f"start-failure-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(details, encoding="utf-8")
+        path = start_failure_report()
+        write_atomically(path, details)
         return path
     except Exception:
         return None

@@ -161,8 +161,8 @@ def write_atomically(path: Path | str, data: str | bytes, *, mode: int | None = 
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Two writers never share one; os.urandom rather than uuid, whose import (with platform's) costs
-    # the window's start-up about 3 ms, and the settings are read before the first paint.
+    # Two writers never share one; os.urandom rather than uuid, which imports platform: the
+    # settings are written by the window, which keeps its start-up's imports few.
     temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.partial")
     payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)

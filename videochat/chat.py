@@ -157,7 +157,7 @@ class VideoChat:
                 family=self.family.name,
                 frames=num_frames,
                 segment=scope[1],
-                settings=asdict(settings),
+                settings=settings.as_dict(),
                 device=str(self.backend.device),
                 precision=str(self.backend.dtype).replace("torch.", ""),
                 asked_at=asked_at,

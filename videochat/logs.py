@@ -13,15 +13,14 @@ import logging
 import logging.handlers
 from pathlib import Path
 
+from videochat import paths
 from videochat.safe_text import BLANK, blank_secrets, for_terminal
 
 _handler: logging.Handler | None = None
 
 
 def log_path() -> Path:
-    from platformdirs import user_log_path
-
-    return user_log_path("videochat", appauthor=False) / "videochat.log"
+    return paths.log_file()
 
 
 class RedactTokens(logging.Filter):

@@ -14,7 +14,9 @@ import math
 import os
 from pathlib import Path
 
+from videochat import paths
 from videochat.app_files import BadAppFile, read_json, set_aside, write_atomically
+from videochat.generation import DEFAULTS as GENERATION_DEFAULTS
 
 SCHEMA_VERSION = 1
 MAX_RECENT_FILES = 10
@@ -28,24 +30,22 @@ NOTES_HEIGHT_MOST = 8192
 
 
 def default_path() -> Path:
-    from platformdirs import user_config_path
-
-    return user_config_path("videochat", appauthor=False) / "settings.json"
+    return paths.settings_file()
 
 
 class Settings:
     """Every setting, with its value for a new user as a class attribute.
 
-    A plain class rather than a dataclass: the desktop's start-up imports this module, and the
-    dataclasses module with the class it would make cost that start-up about 4 ms (measured).
+    A plain class rather than a dataclass: the desktop reads the settings before its first paint,
+    which the dataclasses module would then wait for (docs/architecture.md, Start-up).
     """
 
     recent_files: list[str]  # newest first; each instance has its own list
     last_model: str | None = None  # catalog name, repo id or folder, as the user chose it
     frames: int | None = None  # None: the model's default
     # The chat's generation controls as last used (the defaults are videochat.generation's) and the player's volume.
-    max_new_tokens: int = 512
-    temperature: float = 0.0
+    max_new_tokens: int = GENERATION_DEFAULTS.max_new_tokens
+    temperature: float = GENERATION_DEFAULTS.temperature
     volume: float = 0.8  # 0..1
     notes_height: int = 150  # pixels: the notes panel under the player, as the user dragged it
     schema_version: int = SCHEMA_VERSION

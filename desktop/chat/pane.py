@@ -334,7 +334,7 @@ class ChatPane(QWidget):
             self.thumbnails.request(bubble.answer_id, video_path, list(bubble.answer.indices))
 
     def show_session(self, session, answering: bool = False) -> None:
-        """Show a saved conversation (`videochat.sessions.store.Session`) above whatever the chat shows now.
+        """Show a saved conversation (`videochat.sessions.session.Session`) above whatever the chat shows now.
 
         `answering`: a question about this video is being answered, so the session's unanswered
         question is that one, not one a crash left behind.

@@ -6,15 +6,10 @@ from pathlib import Path
 
 
 from desktop.threads.background import run_in_background
+from videochat.sessions.formats import FORMATS
 
 # The menu's entries, made without importing videochat.sessions.export (that waits for export_with_dialog).
-EXPORT_CHOICES = [
-    ("markdown", "&Markdown report…"),
-    ("json", "&JSON, everything…"),
-    ("srt", "&SubRip captions (.srt)…"),
-    ("vtt", "&WebVTT captions (.vtt)…"),
-    ("csv", "&CSV table…"),
-]
+EXPORT_CHOICES = [(chosen.name, chosen.menu) for chosen in FORMATS.values()]
 
 
 def export_with_dialog(window, session, format_name: str) -> None:
@@ -23,8 +18,7 @@ def export_with_dialog(window, session, format_name: str) -> None:
 
     from desktop.errors import error_text
     from desktop.plain_text import plain_box
-    from videochat.sessions.export import FORMATS
-    from videochat.sessions.store import Session
+    from videochat.sessions.session import Session
 
     chosen = FORMATS[format_name]
     extension = "." + chosen.extension.lstrip(".")

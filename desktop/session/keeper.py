@@ -29,7 +29,8 @@ def _open_job(key: str, store, info, writer) -> tuple:
     readers) is imported here the first time, not on the GUI thread; so is the store made."""
     from videochat.errors import VideoChatError
     from videochat.sessions.recorder import SessionRecorder
-    from videochat.sessions.store import Opened, Session, SessionStore, VideoIdentity
+    from videochat.sessions.session import Session, VideoIdentity
+    from videochat.sessions.store import Opened, SessionStore
 
     store = store or SessionStore()
 
@@ -107,7 +108,7 @@ class SessionKeeper(QObject):
         return self.change(video_path, lambda session: session.add_answer(answer))
 
     def set_in_out(self, video_path, in_point, out_point) -> None:
-        """Keep the marked segment (`videochat.sessions.store.Mark`s, or None) with the video's conversation."""
+        """Keep the marked segment (`videochat.sessions.session.Mark`s, or None) with the video's conversation."""
         self.change(video_path, lambda session: session.set_in_out(in_point, out_point))
 
     def forget_question(self, video_path) -> None:

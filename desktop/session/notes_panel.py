@@ -86,7 +86,7 @@ class NotesPanel(QWidget):
         self.add_button.setEnabled(enabled)
 
     def set_notes(self, notes: list) -> None:
-        """Show these notes (`videochat.sessions.store.Note`) in the order given; selection kept by id."""
+        """Show these notes (`videochat.sessions.session.Note`) in the order given; selection kept by id."""
         selected = set(self.selected_ids())
         self._notes = list(notes)
         if self.table is None:

@@ -159,7 +159,7 @@ class ModelWorker(QObject):
         return self._batch_running
 
     def run_batch(self, plan, settings: GenerationSettings) -> None:
-        """Answer a `videochat.batch.run` plan with the loaded model, into its results file; events arrive as `sig_batch_*`."""
+        """Answer a `videochat.batch.plan.BatchPlan` with the loaded model, into its results file; events arrive as `sig_batch_*`."""
         self._batch_stopping.clear()
         self._batch_running = True
         self._enqueue("batch", (plan, settings))

@@ -1,6 +1,6 @@
 """Tools ▸ Batch: every question of every clip in a folder (or a list), answered by the loaded model.
 
-The same work as `videochat batch`, through the same core (`videochat.batch.run`): the plan (which
+The same work as `videochat batch`, through the same core (`videochat.batch`): the plan (which
 clips, which answers are already in the results file) is made on a pool thread, the answers on
 the model thread, and this window shows the queue as the events come. A second run over the
 same inputs does only what is missing; Cancel stops within one answer.
@@ -43,13 +43,14 @@ ERROR_STYLE = "QLabel { color: #a01818; }"
 
 def _plan_job(source: Path, questions_text: str, out_path: Path, ref, frames: int | None):
     """On a pool thread: the plan, or the reason there is none (never raises)."""
-    from videochat.batch.run import find_clips, parse_questions, plan
+    from videochat.batch.inputs import find_clips, parse_questions
+    from videochat.batch.plan import plan_batch
     from videochat.errors import VideoChatError
 
     try:
         clips = find_clips(source)
         questions = parse_questions(questions_text)
-        return plan(clips, questions, out_path, ref.display_name, frames, ref.revision, ref.source), None
+        return plan_batch(clips, questions, out_path, ref.display_name, frames, ref.revision, ref.source), None
     except VideoChatError as error:
         return None, str(error)
     except OSError as error:

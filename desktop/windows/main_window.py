@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
         session = self._sessions.current() if self._sessions is not None else None
         if session is None or not self._is_current_video(Path(session.video.path)):
             return
-        from videochat.sessions.store import Mark
+        from videochat.sessions.session import Mark
 
         timeline = self.player.timeline
         in_point, out_point = (None if frame is None else Mark(frame, timeline.time_of(frame)) for frame in self.player.marks())
@@ -524,7 +524,7 @@ class MainWindow(QMainWindow):
             from desktop.threads.model_worker import AskRequest
             from videochat.generation import GenerationSettings
 
-            known = GenerationSettings.__dataclass_fields__
+            known = GenerationSettings.FIELDS
             settings = GenerationSettings(**{key: value for key, value in answer.settings.items() if key in known})
             self._send(AskRequest(video, answer.question, answer.frames, answer.segment, settings))
         elif self._last_request is not None and self._is_current_video(self._last_request.video_path):

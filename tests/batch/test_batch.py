@@ -13,19 +13,10 @@ from tests.support.standins import isolate_hf_caches
 from tests.support.tiny_native import build_llava_onevision
 from videochat.backends import create_backend
 from videochat.backends.base import GenerationSettings
-from videochat.batch.run import (
-    BatchInputError,
-    ClipFailed,
-    ClipFinished,
-    ClipStarted,
-    QuestionAnswered,
-    find_clips,
-    plan,
-    read_questions,
-    read_results,
-    repair_results,
-    run_batch,
-)
+from videochat.batch.inputs import BatchInputError, find_clips, read_questions
+from videochat.batch.plan import plan_batch
+from videochat.batch.results import read_results, repair_results
+from videochat.batch.run import ClipFailed, ClipFinished, ClipStarted, QuestionAnswered, run_batch
 from videochat.models.resolve import resolve_model
 from videochat.cli.commands import main
 from videochat.cli.batch import _BatchProgress
@@ -162,14 +153,14 @@ def test_other_frame_counts_or_models_are_answered_again_and_a_changed_bad_clip_
         {"clip": str(bad), "status": "error", "error": "bad.mp4 is not a video.", "error_type": "UnreadableVideo", "clip_size": stat.st_size, "clip_mtime": stat.st_mtime},
     ]  # fmt: skip
     out.write_text("".join(json.dumps(line) + "\n" for line in written), encoding="utf-8")
-    same = plan([good, bad], ["Q?"], out, "m", None)
+    same = plan_batch([good, bad], ["Q?"], out, "m", None)
     assert same.pending == [] and same.answered == 1 and same.failed_clips == {str(bad): "bad.mp4 is not a video."}
-    assert plan([good], ["Q?"], out, "m", 8).pending == [(good, "Q?")]  # asked for 8, not for the default (which was 8)
-    assert plan([good], ["Q?"], out, "other", None).pending == [(good, "Q?")]
-    assert plan([good], ["Q?"], out, "m", None, revision="abc123").pending == [(good, "Q?")]  # same name, another commit
-    assert plan([good], ["Q?"], out, "m", None, model_source="/elsewhere/m").pending == [(good, "Q?")]  # another folder named m
+    assert plan_batch([good], ["Q?"], out, "m", 8).pending == [(good, "Q?")]  # asked for 8, not for the default (which was 8)
+    assert plan_batch([good], ["Q?"], out, "other", None).pending == [(good, "Q?")]
+    assert plan_batch([good], ["Q?"], out, "m", None, revision="abc123").pending == [(good, "Q?")]  # same name, another commit
+    assert plan_batch([good], ["Q?"], out, "m", None, model_source="/elsewhere/m").pending == [(good, "Q?")]  # another folder named m
     os.utime(bad, (stat.st_atime, stat.st_mtime + 10))
-    assert plan([good, bad], ["Q?"], out, "m", None).pending == [(bad, "Q?")]
+    assert plan_batch([good, bad], ["Q?"], out, "m", None).pending == [(bad, "Q?")]
 
 
 def test_a_clip_that_failed_for_a_passing_reason_is_tried_again_by_the_next_run(tmp_path):
@@ -180,7 +171,7 @@ def test_a_clip_that_failed_for_a_passing_reason_is_tried_again_by_the_next_run(
     for error_type in ("VideoTimeout", "PermissionError"):
         line = {"clip": str(clip), "status": "error", "error": "took too long", "error_type": error_type, "clip_size": stat.st_size, "clip_mtime": stat.st_mtime}
         out.write_text(json.dumps(line) + "\n", encoding="utf-8")
-        assert plan([clip], ["Q?"], out, "m", None).pending == [(clip, "Q?")]
+        assert plan_batch([clip], ["Q?"], out, "m", None).pending == [(clip, "Q?")]
 
 
 def test_a_batch_stopped_mid_answer_drops_that_answer_and_the_next_run_completes_each_pair_once(backend, clip_folder, tmp_path, monkeypatch):
@@ -203,13 +194,13 @@ def test_a_batch_stopped_mid_answer_drops_that_answer_and_the_next_run_completes
     def stop_in_the_second_answer():
         return bool(answered_after) and len(pieces) > answered_after[0]
 
-    first = plan(clips, QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
+    first = plan_batch(clips, QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
     summary = run_batch(backend, first, GenerationSettings(max_new_tokens=12), on_event=on_event, should_stop=stop_in_the_second_answer)
     assert summary.stopped and summary.answered == 1
     assert ok_pairs(out) == [("a.mp4", "What is shown?")]
     assert backend._stop.is_set(), "the second answer was cut short, not finished"
 
-    resumed = plan(clips, QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
+    resumed = plan_batch(clips, QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
     assert len(resumed.pending) == 5 and resumed.answered == 1  # bad.mp4 was not reached: it is tried too
     summary = run_batch(backend, resumed, SETTINGS)
     assert not summary.stopped and summary.answered == 3 and list(summary.failed_clips) == [str(clip_folder / "bad.mp4")]
@@ -220,14 +211,14 @@ def test_a_last_line_cut_short_by_a_kill_is_repaired_before_appending(backend, c
     out = tmp_path / "results.jsonl"
     clip = clip_folder / "a.mp4"
     events = []
-    summary = run_batch(backend, plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), SETTINGS, on_event=events.append)
+    summary = run_batch(backend, plan_batch([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), SETTINGS, on_event=events.append)
     assert summary.answered == 2
     assert [type(event) for event in events] == [ClipStarted, QuestionAnswered, QuestionAnswered, ClipFinished]
     assert [(event.done, event.total) for event in events if isinstance(event, QuestionAnswered)] == [(1, 2), (2, 2)]
     whole, last = out.read_bytes().splitlines(keepends=True)
     out.write_bytes(whole + last[: len(last) // 2])  # killed halfway through writing the second answer
 
-    again = plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
+    again = plan_batch([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
     assert again.pending == [(clip, QUESTIONS[1])]
     run_batch(backend, again, SETTINGS)
     assert out.read_bytes().startswith(whole) and out.read_bytes().endswith(b"\n")
@@ -243,7 +234,7 @@ def test_a_whole_last_line_without_its_newline_is_kept_and_junk_files_are_refuse
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes\nsecond line\n", encoding="utf-8")
     with pytest.raises(BatchInputError, match="not a batch results file"):
-        plan([tmp_path / "x.mp4"], ["Q?"], notes, "m")
+        plan_batch([tmp_path / "x.mp4"], ["Q?"], notes, "m")
 
 
 def test_a_model_error_ends_the_batch_and_propagates(backend, clip_folder, tmp_path, monkeypatch):
@@ -254,7 +245,7 @@ def test_a_model_error_ends_the_batch_and_propagates(backend, clip_folder, tmp_p
     monkeypatch.setattr(backend, "stream", out_of_memory)
     out = tmp_path / "results.jsonl"
     with pytest.raises(OutOfMemory):
-        run_batch(backend, plan(find_clips(clip_folder), QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), SETTINGS)
+        run_batch(backend, plan_batch(find_clips(clip_folder), QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source), SETTINGS)
     assert lines(out) == []
 
 
@@ -279,7 +270,7 @@ def test_two_batches_with_the_same_results_file_ask_each_pair_once(backend, clip
     clip = clip_folder / "a.mp4"
 
     def make_plan():
-        return plan([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
+        return plan_batch([clip], QUESTIONS, out, backend.ref.display_name, FRAMES, backend.ref.revision, backend.ref.source)
 
     first, second = make_plan(), make_plan()  # both planned before either wrote: each plans every pair
     refusals = []

@@ -13,7 +13,8 @@ import json
 import pytest
 
 from tests.support.fifos import watched_fifo
-from videochat.batch.run import BatchInputError, plan, read_questions
+from videochat.batch.inputs import BatchInputError, read_questions
+from videochat.batch.plan import plan_batch
 from videochat.models.resolve import resolve_model
 from videochat.cli.commands import main
 
@@ -50,7 +51,7 @@ def test_a_line_that_is_not_a_result_is_skipped_and_counted_and_the_good_ones_st
     }.get(kind) or json.dumps(BAD_LINES[kind]).encode()
     write_lines(out, [json.dumps(good_line(clip)).encode(), bad])
     ref = resolve_model(MODEL)
-    todo = plan([clip], ["What is shown?", "Why?"], out, ref.display_name, None, ref.revision, ref.source)
+    todo = plan_batch([clip], ["What is shown?", "Why?"], out, ref.display_name, None, ref.revision, ref.source)
     assert todo.answered == 1 and todo.pending == [(clip, "Why?")]
     assert todo.skipped_lines == 1
 
@@ -71,13 +72,13 @@ def test_a_last_line_cut_short_by_a_kill_is_not_counted_as_skipped(tmp_path):
     clip, out = tmp_path / "a.mp4", tmp_path / "out.jsonl"
     out.write_bytes(json.dumps(good_line(clip)).encode() + b'\n{"clip": "/a.mp4", "sta')
     ref = resolve_model(MODEL)
-    assert plan([clip], ["What is shown?"], out, ref.display_name, None, ref.revision, ref.source).skipped_lines == 0
+    assert plan_batch([clip], ["What is shown?"], out, ref.display_name, None, ref.revision, ref.source).skipped_lines == 0
 
 
 def test_a_results_file_that_is_a_fifo_is_refused_without_opening_it(tmp_path):
     with watched_fifo(tmp_path / "out.jsonl") as fifo:
         with pytest.raises(BatchInputError, match="not a regular file"):
-            plan([tmp_path / "a.mp4"], ["Q?"], fifo.path, MODEL)
+            plan_batch([tmp_path / "a.mp4"], ["Q?"], fifo.path, MODEL)
     assert not fifo.opened
 
 
@@ -98,6 +99,6 @@ def test_a_results_file_written_under_the_old_model_name_resumes_without_asking_
     older = {**good_line(clip, "Why?", ref=ref), "model": "InternVideo2_5_Chat_8B"}
     older.pop("model_source")  # a line from before the source was recorded
     write_lines(out, [json.dumps(old).encode(), json.dumps(older).encode()])
-    todo = plan([clip], ["What is shown?", "Why?"], out, ref.display_name, None, ref.revision, ref.source)
+    todo = plan_batch([clip], ["What is shown?", "Why?"], out, ref.display_name, None, ref.revision, ref.source)
     assert todo.answered == 2 and todo.pending == []
     assert todo.is_for(resolve_model("OpenGVLab/InternVideo2_5_Chat_8B"))

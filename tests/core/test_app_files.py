@@ -94,3 +94,37 @@ def test_write_atomically_with_a_mode_is_never_readable_by_others(tmp_path):
     assert stat.S_IMODE((tmp_path / "token").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "plain.json").stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_failed_write_leaves_the_previous_file_and_no_partial_one(tmp_path, monkeypatch):
+    path = tmp_path / "s.json"
+    write_atomically(path, "old")
+
+    def refuse(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError):
+        write_atomically(path, "new")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_only_app_files_replaces_or_renames_the_apps_files():
+    """One atomic writer and one set-aside name: no other module renames a file into place
+    (a verified download's blob is the cache's, not the app's)."""
+    import ast
+
+    from tests.support import REPO_ROOT
+
+    allowed = {"videochat/app_files.py", "videochat/models/downloads.py"}
+    renamers = set()
+    for path in [*(REPO_ROOT / "videochat").rglob("*.py"), *(REPO_ROOT / "desktop").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("replace", "rename"):
+                owner = node.func.value
+                # str.replace takes two strings and dataclasses.replace an object; os.replace,
+                # Path.replace and Path.rename take a path
+                named = owner.id if isinstance(owner, ast.Name) else None
+                if named == "os" or node.func.attr == "rename" or (named != "dataclasses" and len(node.args) == 1 and not node.keywords):
+                    renamers.add(str(path.relative_to(REPO_ROOT)))
+    assert renamers <= allowed, renamers - allowed

@@ -19,7 +19,8 @@ import webvtt
 from videochat.cli import commands as cli
 from videochat.sessions import export
 from videochat.chat import Answer
-from videochat.sessions.store import Note, Session, SessionStore, VideoIdentity
+from videochat.sessions.session import Note, Session, VideoIdentity
+from videochat.sessions.store import SessionStore
 from videochat.video.timecode import format_time
 
 STORED_TOKEN = "api_org_StoredSecretThatIsNotHfShaped"

@@ -6,7 +6,7 @@ import pytest
 
 from videochat.chat import Answer
 from videochat.sessions.sentences import NOTE_TEXT_LIMIT, first_sentence
-from videochat.sessions.store import Session, VideoIdentity
+from videochat.sessions.session import Session, VideoIdentity
 
 EXAMPLES = [
     # (answer, its first sentence)

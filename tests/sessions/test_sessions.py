@@ -17,7 +17,8 @@ import pytest
 from videochat.chat import Answer
 from videochat.errors import UnreadableVideo
 from videochat.sessions.recorder import SessionRecorder
-from videochat.sessions.store import SCHEMA_VERSION, Mark, Session, SessionStore, SessionUnreadable, VideoIdentity, write_atomically
+from videochat.sessions.session import SCHEMA_VERSION, Mark, Session, VideoIdentity
+from videochat.sessions.store import SessionStore, SessionUnreadable
 
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "session_v1.json"  # as the schema-1 app wrote it
 
@@ -103,19 +104,6 @@ def test_a_file_from_a_newer_app_is_left_alone(store, video):
     opened = store.open(video)
     assert not opened.writable and "newer" in opened.message
     assert json.loads(path.read_text(encoding="utf-8"))["whatever"] == 1
-
-
-def test_a_failed_write_leaves_the_previous_file_and_no_partial_one(tmp_path, monkeypatch):
-    path = tmp_path / "s.json"
-    write_atomically(path, "old")
-
-    def refuse(*args):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(OSError):
-        write_atomically(path, "new")
-    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["s.json"]
 
 
 def test_two_videos_with_the_same_name_in_different_folders_have_their_own_files(store, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from videochat import errors
 from tests.support.clips import read_frame_code
 from videochat.video.source import VideoSource
-from videochat.video.plan import plan_runs
+from videochat.video.decode_runs import plan_runs
 from videochat.video.pyav_reader import PyAVReader
 
 CLIPS = ["plain.mp4", "long_gop.mp4", "vfr.mp4", "phone.mp4", "rotated90.mp4", "vp9.webm", "mpeg4.avi", "hevc.mkv"]

@@ -125,7 +125,7 @@ def test_the_sampler_takes_the_in_frame_to_the_out_frame_and_not_the_frame_after
 
 def test_on_vfr_the_sampler_the_note_from_an_answer_and_the_timeline_agree(clips):
     from videochat.chat import Answer
-    from videochat.sessions.store import Session, VideoIdentity
+    from videochat.sessions.session import Session, VideoIdentity
 
     info = probe(clips("vfr.mp4"))
     timeline = Timeline.of(info)

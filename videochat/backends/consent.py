@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from videochat import paths
 from videochat.models.model_json import auto_map_references, read_model_json
 from videochat.models.resolve import ModelRef
 from videochat.errors import BadModelFolder, RemoteCodeRefused
@@ -143,9 +144,7 @@ def catalog_vouches(ref: ModelRef, location: str | Path, code: ModelCode) -> boo
 
 
 def consent_path() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("videochat", appauthor=False) / "remote-code-consent.json"
+    return paths.consent_file()
 
 
 def allowed_digests() -> dict:

@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+from videochat import paths
 from videochat.models.resolve import ModelRef, not_downloaded_message
 from videochat.errors import ModelNotDownloaded, UnsupportedSetting
 
@@ -96,9 +97,7 @@ def module_safe_folder(folder: Path) -> Path:
     """
     if not _UNSAFE.search(folder.name):
         return folder
-    from platformdirs import user_cache_path
-
-    links = user_cache_path("videochat", appauthor=False) / "model-links"
+    links = paths.model_links_folder()
     links.mkdir(parents=True, exist_ok=True)
     link = links / _UNSAFE.sub("_", folder.name)
     if link.is_symlink() and Path(os.readlink(link)) != folder:

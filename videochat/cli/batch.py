@@ -9,12 +9,11 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from videochat.cli.arguments import add_model_arguments, check_frame_count, generation_settings, load_backend, quiet_library_logs
 from videochat.safe_text import shown
 
 
 def add_commands(commands) -> None:
-    from videochat.cli.commands import add_model_arguments
-
     batch = commands.add_parser(
         "batch", help="ask every question of a file about every clip of a folder or list; run it again to go on where it stopped"
     )
@@ -27,14 +26,15 @@ def add_commands(commands) -> None:
 
 def run_batch_command(args) -> int:
     from videochat.backends.consent import check_consent
-    from videochat.batch.run import find_clips, plan, read_questions, run_batch
+    from videochat.batch.inputs import find_clips, read_questions
+    from videochat.batch.plan import plan_batch
+    from videochat.batch.run import run_batch
     from videochat.models.resolve import resolve_model
-    from videochat.cli.commands import check_frame_count, generation_settings, load_backend, quiet_library_logs
 
     clips, questions = find_clips(args.clips), read_questions(args.questions)
     ref = resolve_model(args.model, revision=args.revision)  # no loading: the plan needs the name answers are recorded under
     check_frame_count(ref, args.frames)
-    todo = plan(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
+    todo = plan_batch(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
     if todo.skipped_lines:
         print(f"videochat: {todo.skipped_lines} lines of {args.out} are not batch results and were left out; what they held is done again", file=sys.stderr)
     if not todo.pending:

@@ -10,14 +10,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from pathlib import Path
 
+from videochat.cli.arguments import (
+    add_model_arguments,
+    add_reader_argument,
+    add_segment_arguments,
+    check_family_frame_count,
+    check_frame_count,
+    check_segment,
+    generation_settings,
+    load_backend,
+    question_text,
+    quiet_library_logs,
+    shown_escaped,
+)
+from videochat.cli.batch import add_commands as add_batch_commands
+from videochat.cli.models import add_commands as add_model_commands
 from videochat.errors import InvalidFrameCount, InvalidSegment, VideoChatError
-from videochat.families import FAMILIES, get_family
+from videochat.families import FAMILIES
 from videochat.safe_text import json_text, shown
+from videochat.sessions.formats import FORMATS
 from videochat.video.timecode import format_time
 
 
@@ -61,16 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("file", type=Path)
         command.add_argument("--family", required=True, choices=list(FAMILIES))
         command.add_argument("--frames", type=int, help="number of frames (default: the family's)")
-        command.add_argument("--start", type=seconds, help="segment start, seconds")
-        command.add_argument("--end", type=seconds, help="segment end, seconds")
-        command.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
+        add_segment_arguments(command)
+        add_reader_argument(command)
         command.set_defaults(run=run)
     ask = commands.add_parser("ask", help="ask a model about a video; the answer streams, then the frame times it saw")
     ask.add_argument("file", type=Path)
     ask.add_argument("question", type=question_text)
     add_model_arguments(ask)
-    ask.add_argument("--start", type=seconds, help="segment start, seconds")
-    ask.add_argument("--end", type=seconds, help="segment end, seconds")
+    add_segment_arguments(ask)
     ask.add_argument("--follow-up", type=question_text, action="append", default=[], metavar="QUESTION", help="ask this next, on the same frames (repeatable)")
     ask.add_argument("--interactive", action="store_true", help="then read more questions from the terminal, one per line")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer instead of streaming text")
@@ -78,114 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=run_ask)
     export = commands.add_parser("export", help="write a video's saved conversation and notes as a report, JSON, captions or a table")
     export.add_argument("file", type=Path)
-    export.add_argument("--format", required=True, choices=["markdown", "json", "srt", "vtt", "csv"])
+    export.add_argument("--format", required=True, choices=list(FORMATS))
     export.add_argument("--out", type=Path, help="the file to write (default: print to stdout)")
     export.set_defaults(run=run_export)
-
-    from videochat.cli.batch import add_commands as add_batch_commands
-    from videochat.cli.models import add_commands as add_model_commands
 
     add_model_commands(commands)
     add_batch_commands(commands)
     commands.choices["sample"].add_argument("--json", action="store_true")
     commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
     return parser
-
-
-def add_model_arguments(command) -> None:
-    """The options of a command that loads a model and asks it (`ask`, `batch`)."""
-    command.add_argument(
-        "--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id (owner/name), or a model folder (./NAME or a full path)"
-    )
-    command.add_argument("--frames", type=int, help="number of frames (default: the model's)")
-    command.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    command.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
-    command.add_argument("--max-new-tokens", type=token_count, default=512)
-    command.add_argument("--temperature", type=temperature, default=0.0, help="0 answers greedily")
-    command.add_argument(
-        "--trust-remote-code", action="store_true",
-        help="run the model's own Python code where nothing vouches for it (a folder, a repo not downloaded by this app); remembered for that code",
-    )
-    command.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
-    command.add_argument("--reader", choices=["auto", "pyav", "decord"], default="auto")
-
-
-# Argument types: a value that means nothing is a usage error naming the value given, before
-# anything is opened or loaded (argparse prints "argument --end: ..." and exits with 2).
-
-
-def seconds(text: str) -> float:
-    value = _number(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 or more, not {text!r}")
-    return value
-
-
-def token_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of tokens, 1 or more, not {text!r}")
-    return value
-
-
-def temperature(text: str) -> float:
-    value = _number(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number, 0 or more (0 answers greedily), not {text!r}")
-    return value
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
-
-
-def question_text(text: str) -> str:
-    """A question as typed; bytes that are not UTF-8 (lone surrogates from surrogateescape) are refused,
-    shown escaped: no tokenizer or JSON writer takes them, and a guess at their meaning would be asked."""
-    if any(0xD800 <= ord(character) <= 0xDFFF for character in text):
-        raise argparse.ArgumentTypeError(f"is not UTF-8 text ({shown_escaped(text)}): type it again in a UTF-8 terminal")
-    return text
-
-
-def shown_escaped(text: str) -> str:
-    """`text` with each byte that was not UTF-8 as \\xNN and each unprintable character escaped."""
-    return "".join(
-        f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else c if c.isprintable() else ascii(c)[1:-1] for c in text
-    )
-
-
-def check_frame_count(ref, frames: int | None) -> None:
-    """The family's own range (`videochat.families`), as `sample` applies it, before anything loads."""
-    check_family_frame_count(ref.family, frames)
-
-
-def check_family_frame_count(family: str, frames: int | None) -> None:
-    """`--frames` against the family's range, before the video is opened."""
-    if frames is not None:
-        get_family(family).check_frame_count(frames)
-
-
-def generation_settings(args):
-    from videochat.backends.base import GenerationSettings
-
-    return GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
-
-
-def load_backend(ref, args):
-    """The model of `ref`, loaded as the command's options say (after `check_consent`)."""
-    from videochat.backends import create_backend
-    from videochat.backends.base import LoadOptions
-
-    backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
-    print(shown(f"loading {ref.display_name}...{ref.hint}"), file=sys.stderr)
-    backend.load()
-    return backend
 
 
 def run_probe(args) -> int:
@@ -206,16 +120,6 @@ def run_probe(args) -> int:
     return 0
 
 
-def check_segment(args, info):
-    """The segment `--start`/`--end` give, checked against the probed clip (`InvalidSegment` names the
-    values given); None for the whole clip. Called right after the probe, before anything loads."""
-    if args.start is None and args.end is None:
-        return None
-    from videochat.video.timeline import Timeline
-
-    return Timeline.of(info).segment(args.start, args.end)
-
-
 def run_sample(args) -> int:
     from videochat.frames.pipeline import sample_frames
     from videochat.video.source import VideoSource
@@ -234,18 +138,20 @@ def run_sample(args) -> int:
 
 
 def run_preprocess(args) -> int:
+    import io
+
     import torch
 
+    from videochat.app_files import write_atomically
     from videochat.frames.pipeline import prepare
     from videochat.video.source import VideoSource
 
     check_family_frame_count(args.family, args.frames)
     with VideoSource.open(args.file, reader=args.reader) as source:
         prepared = prepare(source, args.family, args.frames, check_segment(args, source.info))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = args.out.with_name(args.out.name + ".partial")
-    torch.save(prepared.to_save(), temporary)
-    temporary.replace(args.out)
+    tensors = io.BytesIO()
+    torch.save(prepared.to_save(), tensors)
+    write_atomically(args.out, tensors.getvalue())
     shape = "x".join(str(n) for n in prepared.pixel_values.shape)
     print(shown(f"wrote {args.out}: pixel_values {shape} from {len(prepared.indices)} frames"))
     return 0
@@ -273,13 +179,6 @@ def run_ask(args) -> int:
         finally:
             backend.unload()
     return 0
-
-
-def quiet_library_logs() -> None:
-    """transformers' notices are for developers (deprecations, processor defaults): keep stderr for ours."""
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.set_verbosity_error()
 
 
 def _questions(args):

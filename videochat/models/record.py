@@ -15,7 +15,7 @@ import logging
 import threading
 from pathlib import Path
 
-from videochat import app_files
+from videochat import app_files, paths
 from videochat.models import hub_names
 from videochat.app_files import BadAppFile
 from videochat.errors import DownloadError, NotEnoughDisk, UnknownModel
@@ -25,9 +25,7 @@ MAX_RECORD_BYTES = 64 * app_files.MiB
 
 
 def record_path() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("videochat", appauthor=False) / "downloads.json"
+    return paths.downloads_record()
 
 
 _record_lock = threading.Lock()

@@ -26,7 +26,7 @@ import csv
 import io
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -35,7 +35,9 @@ from videochat.chat import Answer
 from videochat.errors import VideoChatError
 from videochat.safe_text import blank_secrets
 from videochat.app_files import write_atomically
-from videochat.sessions.store import Session, SessionStore
+from videochat.sessions.formats import FORMATS
+from videochat.sessions.session import Session
+from videochat.sessions.store import SessionStore
 from videochat.video.timecode import format_time, milliseconds
 
 if TYPE_CHECKING:
@@ -52,25 +54,6 @@ CSV_COLUMNS = [
 
 class NoSavedConversation(VideoChatError):
     pass
-
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    extension: str  # without the dot
-    title: str  # a save dialog's filter
-
-
-FORMATS: dict[str, Format] = {
-    chosen.name: chosen
-    for chosen in (
-        Format("markdown", "md", "Markdown report (*.md)"),
-        Format("json", "json", "JSON, everything (*.json)"),
-        Format("srt", "srt", "SubRip captions (*.srt)"),
-        Format("vtt", "vtt", "WebVTT captions (*.vtt)"),
-        Format("csv", "csv", "CSV table (*.csv)"),
-    )
-}
 
 
 def saved_session(video_path) -> Session:

@@ -26,7 +26,8 @@ from typing import Callable
 from videochat import app_files
 from videochat.file_lock import locked
 from videochat.app_files import write_atomically
-from videochat.sessions.store import NewerSession, Opened, Session, SessionStore, VideoIdentity, session_text
+from videochat.sessions.session import Session, VideoIdentity
+from videochat.sessions.store import NewerSession, Opened, SessionStore, session_text
 
 
 class SessionRecorder:

@@ -14,7 +14,7 @@ import numpy as np
 
 from videochat.errors import CorruptVideo, VideoTimeout
 from videochat.video.info import VideoInfo, open_container
-from videochat.video.plan import DecodeRun, plan_runs
+from videochat.video.decode_runs import DecodeRun, plan_runs
 
 
 class PyAVReader:

@@ -15,15 +15,14 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from videochat.errors import ReaderUnavailable
+from videochat.video import READER_ORDER
 from videochat.video.decord_reader import DecordReader
 from videochat.video.info import DEFAULT_OPEN_TIMEOUT_S, VideoInfo, probe
-from videochat.video.plan import frames_decoded, plan_runs
+from videochat.video.decode_runs import frames_decoded, plan_runs
 from videochat.video.pyav_reader import PyAVReader
 
 READERS = {"pyav": PyAVReader, "decord": DecordReader}
-# PyAV first: bench/sampling.py measured it faster than decord on every workload here, and it
-# reads VP9/WebM and files without timestamps, which decord does not.
-DEFAULT_READER_ORDER = ("pyav", "decord")
+DEFAULT_READER_ORDER = READER_ORDER
 
 # Time limit of one read: generous for slow disks and 4K HEVC, yet finite.
 DECODE_TIMEOUT_BASE_S = 30.0

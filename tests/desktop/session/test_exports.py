@@ -6,7 +6,7 @@ from PySide6.QtGui import QTextDocument
 
 from tests.sessions.test_export import HOSTILE_ANSWER, make_answer
 from videochat.sessions import export
-from videochat.sessions.store import Session, VideoIdentity
+from videochat.sessions.session import Session, VideoIdentity
 
 
 def test_a_markdown_reader_shows_hostile_answers_as_their_text_under_the_reports_headings(qapp, tmp_path):

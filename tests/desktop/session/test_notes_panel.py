@@ -13,7 +13,8 @@ from tests.desktop.windows.test_main_window import WAIT_MS
 from tests.desktop.session.test_sessions import make_window, open_and_wait_for_session, saved
 from videochat.chat import Answer
 from videochat.sessions.sentences import first_sentence
-from videochat.sessions.store import Session, SessionStore, VideoIdentity
+from videochat.sessions.session import Session, VideoIdentity
+from videochat.sessions.store import SessionStore
 
 
 @pytest.fixture
@@ -174,7 +175,7 @@ def test_a_note_that_looks_like_markup_shows_as_typed_in_its_tooltip(qtbot):
     from PySide6.QtGui import Qt as GuiQt, QTextDocument
 
     from desktop.session.notes_panel import NotesPanel
-    from videochat.sessions.store import Note
+    from videochat.sessions.session import Note
 
     panel = NotesPanel()
     qtbot.addWidget(panel)

@@ -333,7 +333,7 @@ def test_a_turn_asked_from_the_command_line_while_the_window_has_the_video_open_
 def test_a_saved_turn_with_provenance_of_the_wrong_type_still_shows(qtbot, window, clips):
     from tests.sessions.test_sessions import answer
     from videochat.sessions.recorder import SessionRecorder
-    from videochat.sessions.store import VideoIdentity
+    from videochat.sessions.session import VideoIdentity
     from videochat.video.info import probe
 
     clip = clips("short.mp4")
@@ -349,7 +349,7 @@ def test_a_saved_turn_with_provenance_of_the_wrong_type_still_shows(qtbot, windo
 
 
 def test_the_in_and_out_frames_kept_with_the_conversation_come_back_on_reopening(qtbot, window, clips):
-    from videochat.sessions.store import Mark
+    from videochat.sessions.session import Mark
 
     clip = clips("plain.mp4")
     open_and_wait_for_session(qtbot, window, clip)
@@ -361,7 +361,7 @@ def test_the_in_and_out_frames_kept_with_the_conversation_come_back_on_reopening
 
 
 def test_in_and_out_marked_in_the_player_are_kept_and_come_back_when_the_video_is_opened_again(qtbot, window, clips):
-    from videochat.sessions.store import Mark
+    from videochat.sessions.session import Mark
 
     clip, other = clips("plain.mp4"), clips("short.mp4")
     open_and_wait_for_session(qtbot, window, clip)

@@ -1,4 +1,4 @@
-"""Plan a decode by group of pictures: one seek per keyframe interval that holds wanted frames.
+"""Decode runs: the wanted frames grouped by the keyframe interval that holds them, one seek per group.
 
 Seeking separately for every wanted frame re-decodes the same group again and again, and
 decoding the whole clip decodes groups nobody asked for; a run starts at the keyframe that
