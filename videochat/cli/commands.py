@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_model_commands(commands)
     add_batch_commands(commands)
+    from videochat.cli.serve import add_command as add_serve_command
+
+    add_serve_command(commands)
     commands.choices["sample"].add_argument("--json", action="store_true")
     commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
     return parser
@@ -177,14 +180,14 @@ def generation_settings(args):
     return GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
 
 
-def load_backend(ref, args):
-    """The model of `ref`, loaded as the command's options say (after `check_consent`)."""
+def load_backend(ref, args, progress=None):
+    """The model of `ref`, loaded as the command's options say (after `check_consent`); `progress(stage, fraction)`."""
     from videochat.backends import create_backend
     from videochat.backends.base import LoadOptions
 
     backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
     print(shown(f"loading {ref.display_name}...{ref.hint}"), file=sys.stderr)
-    backend.load()
+    backend.load(progress)
     return backend
 
 
