@@ -9,6 +9,10 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -45,13 +49,13 @@ def served(tmp_path_factory):
         build_hub_extras(hub_cache, root / "scratch")
         llava = build_llava_onevision(root / "models" / "llava-onevision-tiny")
         main = ServeProcess("--model", str(llava), "--allowed-media-path", str(media), env={"VIDEOCHAT_API_KEY": KEY})
-        others = {}
+        others, folders = {}, {"llava-onevision": llava}
         for family, build in OTHER_FAMILIES.items():
-            folder = build(root / "models" / f"{family}-tiny")
+            folders[family] = build(root / "models" / f"{family}-tiny")
             consent = ["--trust-remote-code"] if family in REMOTE else []
-            others[family] = ServeProcess("--model", str(folder), "--allowed-media-path", str(media), *consent)
+            others[family] = ServeProcess("--model", str(folders[family]), "--allowed-media-path", str(media), *consent)
         try:
-            yield SimpleNamespace(main=main, others=others, clip=clip, outside=outside, media=media, root=root)
+            yield SimpleNamespace(main=main, others=others, folders=folders, clip=clip, outside=outside, media=media, root=root)
         finally:
             for server in [main, *others.values()]:
                 server.close()
@@ -241,3 +245,38 @@ def test_every_family_streams_an_answer_with_the_frames_it_saw(served, family):
     assert events[-2]["videochat"]["model"] == f"{family}-tiny" and events[-2]["videochat"]["family"] == rule
     follow_up = file_request(served.clip, "And then?", [("What happens?", answer_text(events))], num_frames=FRAMES)
     assert server.stream(follow_up)[-1] == "[DONE]"
+
+
+def test_requests_at_once_wait_their_turn_and_are_all_answered(server, served):
+    results = []
+
+    def ask(number):
+        results.append(server.post(file_request(served.clip, f"Question {number}?", num_frames=FRAMES), key=KEY)[0])
+
+    threads = [threading.Thread(target=ask, args=(number,)) for number in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results == [200, 200, 200]
+
+
+def test_a_model_whose_code_is_not_agreed_to_answers_every_question_with_consent_required(served, tmp_path):
+    refused = ServeProcess("--model", str(served.folders["internvl2"]), env={"XDG_DATA_HOME": str(tmp_path)})  # no remembered yes
+    try:
+        refused.wait_listening()
+        deadline = time.monotonic() + 120
+        while (health := refused.get("/health")[1])["loading"] is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert health["model"] is None and health["error"]["code"] == "consent_required"
+        status, body = refused.post(file_request(served.clip))
+        assert (status, body["error"]["code"]) == (409, "consent_required")
+        assert "--trust-remote-code" in body["error"]["message"]
+    finally:
+        refused.close()
+
+
+def test_the_command_line_imports_no_server_library_until_serve_runs():
+    code = "import sys; from videochat.cli.commands import build_parser; build_parser(); print(sorted(m for m in ('starlette', 'uvicorn', 'anyio') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr

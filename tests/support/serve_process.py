@@ -31,8 +31,9 @@ class ServeProcess:
         self.address: str | None = None
 
     def _drain(self) -> None:
-        for line in self.process.stderr:
-            self.stderr.append(line)
+        with self.process.stderr:
+            for line in self.process.stderr:
+                self.stderr.append(line)
 
     def wait_listening(self) -> str:
         if self.address is None:
@@ -102,6 +103,7 @@ class ServeProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.process.stdout.close()
 
 
 def _headers(key: str | None) -> dict:

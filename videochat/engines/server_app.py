@@ -106,6 +106,8 @@ class ServerApp:
     async def chat(self, request: Request) -> Response:
         if (refused := self._refused(request)) is not None:
             return refused
+        if (unready := self._unready()) is not None:
+            return unready  # before the body is read: frames decoded for a model that cannot answer are wasted
         body = await self._body(request)
         if isinstance(body, Response):
             return body
@@ -118,18 +120,9 @@ class ServerApp:
         if parsed.model and parsed.model not in self._names():
             return error_response(f"This server serves {shown(self.served_name)}, not {shown(parsed.model)}.", "model_not_found", param="model")
         runner = self.runner
-        if runner.load_error is not None:
-            return JSONResponse(*error_body(runner.load_error))
-        if runner.backend is None:
-            loading = runner.loading or {}
-            return error_response(
-                f"{self.served_name} is still loading ({loading.get('stage', '')}, {loading.get('fraction', 0):.0%}): ask again in a moment.",
-                "model_loading",
-                extra={"loading": loading},
-            )
         job = Job(parsed, asyncio.get_running_loop())
-        runner.submit(job)
         log.info("asked: %s", shown(parsed.question[:200]))
+        runner.submit(job)
         try:
             first = await self._next_event(job, request)
         except ClientDisconnect:
@@ -143,6 +136,19 @@ class ServerApp:
         return await self._whole(job, first, completion, request)
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _unready(self) -> Response | None:
+        runner = self.runner
+        if runner.load_error is not None:
+            return JSONResponse(*error_body(runner.load_error))
+        if runner.backend is None:
+            loading = runner.loading or {}
+            return error_response(
+                f"{self.served_name} is still loading ({loading.get('stage', '')}, {loading.get('fraction', 0):.0%}): ask again in a moment.",
+                "model_loading",
+                extra={"loading": loading},
+            )
+        return None
 
     def _names(self) -> set[str]:
         ref = self.runner.ref

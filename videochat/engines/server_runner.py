@@ -123,9 +123,10 @@ class ModelRunner:
                     break  # a stop that came before the backend cleared its flag
         finally:
             pieces.close()  # ends generation if it is still running; the turn is kept, marked stopped
-        if job.cancelled.is_set() or not conversation.turns or conversation.turns[-1].question != question:
-            if conversation.turns and job.cancelled.is_set():
-                log.info("answer stopped: the client went away after %d characters", len(conversation.turns[-1].answer))
+        turn = conversation.turns[-1] if conversation.turns else None
+        if job.cancelled.is_set() or turn is None or turn.question != question:
+            if turn is not None and turn.question == question and turn.stopped:
+                log.info("answer stopped: the client went away after %d characters", len(turn.answer))
             raise Cancelled("The client went away.")
         job.emit("done", self._provenance(request, conversation, asked_at, follow_up))
 
@@ -184,8 +185,11 @@ class ModelRunner:
             if (video_key, scope) == (request.video.key, request.scope) and [(t.question, t.answer) for t in conversation.turns] == request.history:
                 if request.history or not conversation.turns:
                     self._conversations.move_to_end(number)
+                    log.info("continues a kept conversation of %d turns", len(conversation.turns))
                     return conversation, bool(request.history)
         turns = [Turn(question, answer) for question, answer in request.history]
+        if turns:
+            log.info("resumes a conversation from the %d turns sent", len(turns))
         conversation = self.backend.resume(prepared, turns) if turns else self.backend.start(prepared)
         self._conversations[id(conversation)] = (request.video.key, request.scope, conversation)
         while len(self._conversations) > KEPT_CONVERSATIONS:
