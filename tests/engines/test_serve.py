@@ -244,7 +244,11 @@ def test_every_family_streams_an_answer_with_the_frames_it_saw(served, family):
     assert events[-2]["video_frames"] == {"indices": indices, "times": times}
     assert events[-2]["videochat"]["model"] == f"{family}-tiny" and events[-2]["videochat"]["family"] == rule
     follow_up = file_request(served.clip, "And then?", [("What happens?", answer_text(events))], num_frames=FRAMES)
-    assert server.stream(follow_up)[-1] == "[DONE]"
+    continued = server.stream(follow_up)
+    server.wait_for_log("continues a kept conversation of 1 turns")
+    # Sent again, it resumes from the history sent (the kept one has gone on): the same answer, greedily.
+    assert answer_text(server.stream(follow_up)) == answer_text(continued)
+    server.wait_for_log("resumes a conversation from the 1 turns sent")
 
 
 def test_requests_at_once_wait_their_turn_and_are_all_answered(server, served):
