@@ -195,6 +195,7 @@ def test_a_frame_count_the_family_does_not_take_is_refused_with_the_core_s_messa
 
 
 def test_a_client_that_disconnects_stops_generation(server, served):
+    since = len(server.stderr)
     body = json.dumps({**file_request(served.clip, num_frames=FRAMES, question="Tell me everything."), "max_tokens": 100000, "stream": True})
     connection = server.connection()
     connection.request("POST", "/v1/chat/completions", body=body.encode(), headers={"Authorization": f"Bearer {KEY}"})
@@ -203,9 +204,22 @@ def test_a_client_that_disconnects_stops_generation(server, served):
     assert response.readline().startswith(b"data: ")  # generation has begun
     connection.sock.shutdown(socket.SHUT_RDWR)
     connection.close()
-    server.wait_for_log("answer stopped: the client went away")
+    server.wait_for_log("stopped: the client went away after", since=since)
     status, _ = server.post(file_request(served.clip, num_frames=FRAMES), key=KEY)
     assert status == 200, "the next request is answered"
+
+
+def test_a_client_that_disconnects_before_a_whole_answer_stops_it_too(server, served):
+    since = len(server.stderr)
+    body = json.dumps({**file_request(served.clip, num_frames=FRAMES, question="Tell me all of it."), "max_tokens": 100000})
+    connection = server.connection()
+    connection.request("POST", "/v1/chat/completions", body=body.encode(), headers={"Authorization": f"Bearer {KEY}"})
+    server.wait_for_log("asked: Tell me all of it.", since=since)
+    connection.sock.shutdown(socket.SHUT_RDWR)
+    connection.close()
+    server.wait_for_log("stopped: the client went away", since=since)
+    status, _ = server.post(file_request(served.clip, num_frames=FRAMES), key=KEY)
+    assert status == 200
 
 
 def test_two_conversations_interleaved_each_keep_their_own_history(server, served):

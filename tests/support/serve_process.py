@@ -87,10 +87,11 @@ class ServeProcess:
                 events.append(payload if payload == "[DONE]" else json.loads(payload))
         return events
 
-    def wait_for_log(self, text: str, timeout: float = 60) -> str:
+    def wait_for_log(self, text: str, timeout: float = 60, since: int = 0) -> str:
+        """The first line of the server's stderr (from line `since` on) that holds `text`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in list(self.stderr):
+            for line in list(self.stderr)[since:]:
                 if text in line:
                     return line
             time.sleep(0.05)

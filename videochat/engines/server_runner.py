@@ -41,6 +41,7 @@ class Job:
         self.events: asyncio.Queue = asyncio.Queue()
         self._loop = loop
         self.cancelled = threading.Event()
+        self.stopped_after: int | None = None  # characters answered when the client went away
 
     def emit(self, kind: str, value: Any) -> None:
         self._loop.call_soon_threadsafe(self.events.put_nowait, (kind, value))
@@ -96,6 +97,9 @@ class ModelRunner:
             try:
                 self._answer(job)
             except (VideoChatError, RequestError) as error:
+                if job.cancelled.is_set():
+                    after = f" after {job.stopped_after} characters of the answer" if job.stopped_after is not None else ""
+                    log.info("stopped: the client went away%s", after)
                 job.emit("error", error)
             except Exception as error:  # shown as internal_error, with no traceback to the client
                 log.error("a request failed", exc_info=error)
@@ -126,7 +130,7 @@ class ModelRunner:
         turn = conversation.turns[-1] if conversation.turns else None
         if job.cancelled.is_set() or turn is None or turn.question != question:
             if turn is not None and turn.question == question and turn.stopped:
-                log.info("answer stopped: the client went away after %d characters", len(turn.answer))
+                job.stopped_after = len(turn.answer)
             raise Cancelled("The client went away.")
         job.emit("done", self._provenance(request, conversation, asked_at, follow_up))
 
