@@ -118,7 +118,9 @@ class ModelRunner:
         prepared = self._prepared_video(request, job.cancelled.is_set)
         conversation, follow_up = self._conversation(request, prepared)
         question = backend.check_question(request.question)
-        asked_at = time.time()
+        if job.cancelled.is_set():
+            raise Cancelled("The client went away.")
+        asked_at, turns_before = time.time(), len(conversation.turns)
         pieces = backend.stream(conversation, question, request.settings)
         try:
             for piece in pieces:
@@ -127,10 +129,10 @@ class ModelRunner:
                     break  # a stop that came before the backend cleared its flag
         finally:
             pieces.close()  # ends generation if it is still running; the turn is kept, marked stopped
-        turn = conversation.turns[-1] if conversation.turns else None
-        if job.cancelled.is_set() or turn is None or turn.question != question:
-            if turn is not None and turn.question == question and turn.stopped:
-                job.stopped_after = len(turn.answer)
+        answered = len(conversation.turns) == turns_before + 1
+        if job.cancelled.is_set() or not answered:
+            if answered and conversation.turns[-1].stopped:
+                job.stopped_after = len(conversation.turns[-1].answer)
             raise Cancelled("The client went away.")
         job.emit("done", self._provenance(request, conversation, asked_at, follow_up))
 
