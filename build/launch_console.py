@@ -1,7 +1,7 @@
 """The bundle's `videochat-console` program: with a terminal, for debugging and for the command line.
 
     videochat-console [FILE]             the app, with everything logged to this terminal
-    videochat-console COMMAND ...        the `videochat` command: probe, ask, batch, export, models, download…
+    videochat-console COMMAND ...        the `videochat` command: probe, ask, batch, serve, export, models, download…
 
 One program for both: each program of a bundle carries its own copy of the Python modules (60 MB).
 """
@@ -11,7 +11,7 @@ import sys
 
 from desktop.startup import run_app
 
-COMMANDS = {"probe", "sample", "preprocess", "ask", "export", "batch", "models", "download"}
+COMMANDS = {"probe", "sample", "preprocess", "ask", "export", "batch", "models", "download", "serve"}
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()

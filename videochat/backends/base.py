@@ -81,6 +81,13 @@ class Backend(ABC):
         self._conversations.add(conversation)
         return conversation
 
+    def resume(self, prepared: PreparedVideo, turns: list[Turn]) -> Conversation:
+        """A conversation on `prepared` that goes on from `turns` (said elsewhere: a saved conversation,
+        or the history a client of `videochat serve` sends); the next question sees them as its history."""
+        conversation = self.start(prepared)
+        conversation.turns = list(turns)
+        return conversation
+
     def _require_loaded(self) -> None:
         if self.model is None:
             raise ModelError(f"{self.ref.display_name} is not loaded: load it first.")

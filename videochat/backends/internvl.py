@@ -95,6 +95,10 @@ class InternVLBackend(RemoteChatBackend):
             raise UnsupportedSetting("flash attention needs the flash-attn package (pip install flash-attn), on a CUDA GPU.")
         return attention in ("auto", "flash") and flash_attn_installed()
 
+    def _asked(self, prepared: PreparedVideo, number: int, question: str) -> str:
+        pixels = self._chat_style != "video_path"
+        return frame_prefix(len(prepared.num_patches_list)) + question if pixels and number == 0 else question
+
     def _chat(self, prepared: PreparedVideo, state: RemoteChatState, question: str, settings: GenerationSettings):
         if self._chat_style == "video_path":
             return self._chat_by_path(prepared, state, question, settings)

@@ -278,6 +278,15 @@ class RemoteChatBackend(Backend):
                 state.history = list(history)
                 conversation.turns.append(Turn(question, str(response).strip(), stopped=self._stop.is_set()))
 
+    def resume(self, prepared: PreparedVideo, turns: list[Turn]) -> Conversation:
+        conversation = super().resume(prepared, turns)
+        conversation.state.history = [(self._asked(prepared, number, turn.question), turn.answer) for number, turn in enumerate(turns)]
+        return conversation
+
+    def _asked(self, prepared: PreparedVideo, number: int, question: str) -> str:
+        """The question as `_chat` passed it to chat(), which keeps it so in the history it returns."""
+        return question
+
     @abstractmethod
     def _chat(self, prepared: PreparedVideo, state: RemoteChatState, question: str, settings: GenerationSettings):
         """Call the model's chat() once (on the generation thread); return (response, history)."""

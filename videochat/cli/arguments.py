@@ -143,14 +143,14 @@ def generation_settings(args):
     return GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
 
 
-def load_backend(ref, args):
-    """The model of `ref`, loaded as the command's options say (after `check_consent`)."""
+def load_backend(ref, args, progress=None):
+    """The model of `ref`, loaded as the command's options say (after `check_consent`); `progress(stage, fraction)`."""
     from videochat.backends import create_backend
     from videochat.backends.base import LoadOptions
 
     backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
     print(shown(f"loading {ref.display_name}...{ref.hint}"), file=sys.stderr)
-    backend.load()
+    backend.load(progress)
     return backend
 
 

@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_model_commands(commands)
     add_batch_commands(commands)
+    from videochat.cli.serve import add_command as add_serve_command
+
+    add_serve_command(commands)
     commands.choices["sample"].add_argument("--json", action="store_true")
     commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
     return parser

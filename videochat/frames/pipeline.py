@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -78,8 +78,36 @@ def prepare(
 ) -> PreparedVideo:
     """Everything the family's model needs for this video (and which frames, at which times)."""
     family = get_family(family) if isinstance(family, str) else family
-    sample = sample_frames(source, family, num_frames, segment)
+    return prepare_sample(source, family, sample_frames(source, family, num_frames, segment), progress, should_stop)
+
+
+def prepare_sample(
+    source: VideoSource,
+    family: Family,
+    sample: FrameSample,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> PreparedVideo:
+    """The frames of a sample already chosen (a saved conversation's, or the family's rule's), prepared."""
     repeats = Counter(int(i) for i in sample.indices)
+
+    def in_order():
+        for index, frame in decoded_ahead(source.iter_frames(sample.indices), DECODE_AHEAD):
+            for _ in range(repeats[index]):  # the sample is ascending, so repeats sit together
+                yield frame
+
+    return prepare_frames(family, sample, in_order(), progress, should_stop, path=source.info.path)
+
+
+def prepare_frames(
+    family: Family,
+    sample: FrameSample,
+    frames: Iterable[np.ndarray],
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    path: Path | None = None,
+) -> PreparedVideo:
+    """`frames` (uint8 H x W x 3, one per entry of the sample, in its order) transformed as the family's model takes them."""
     total = len(sample.indices)
     outputs, patches, batch = [], [], []
 
@@ -93,10 +121,10 @@ def prepare(
         if progress is not None:
             progress(sum(o.shape[family.frame_axis] for o in outputs) if not family.has_patches else len(patches), total)
 
-    for index, frame in decoded_ahead(source.iter_frames(sample.indices), DECODE_AHEAD):
+    for frame in frames:
         if should_stop is not None and should_stop():
             raise Cancelled("Stopped while reading the video.")
-        batch.extend([frame] * repeats[index])  # the sample is ascending, so repeats sit together
+        batch.append(frame)
         if len(batch) >= TRANSFORM_BATCH:
             flush()
     if batch:
@@ -107,7 +135,7 @@ def prepare(
     pixel_values = torch.cat(outputs, dim=family.frame_axis)
     if family.batch_axis:
         pixel_values = pixel_values.unsqueeze(0)
-    return PreparedVideo(family.name, sample, pixel_values, patches if family.has_patches else None, path=source.info.path)
+    return PreparedVideo(family.name, sample, pixel_values, patches if family.has_patches else None, path=path)
 
 
 _END = object()

@@ -1,0 +1,80 @@
+"""`videochat serve`: one model behind the OpenAI-compatible protocol (docs/engine-protocol.md).
+
+The address is printed on stdout once the server listens; the model loads meanwhile, through the
+same consent check and loader as `videochat ask`. Loopback only unless an API key is set.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from videochat.safe_text import register_secret, shown
+
+KEY_VARIABLE = "VIDEOCHAT_API_KEY"
+
+
+def add_command(commands) -> None:
+    serve = commands.add_parser("serve", help="serve a model over an OpenAI-compatible HTTP API (chat completions with the frames' times)")
+    serve.add_argument(
+        "--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id (owner/name), or a model folder (./NAME or a full path)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; any other needs an API key)")
+    serve.add_argument("--port", type=port_number, default=8000, help="the port (0 picks a free one; the address is printed)")
+    serve.add_argument(
+        "--api-key", help=f"the key clients send as 'Authorization: Bearer KEY' (better: set {KEY_VARIABLE}, which other users cannot read)"
+    )
+    serve.add_argument(
+        "--allowed-media-path", type=Path, action="append", default=[], metavar="DIR",
+        help="a folder whose videos requests may name as file:// URLs (repeatable; without it, only frames sent in the request)",
+    )
+    serve.add_argument("--trust-remote-code", action="store_true", help="run the model's own Python code where nothing vouches for it")
+    serve.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    serve.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
+    serve.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
+    serve.set_defaults(run=run_serve)
+
+
+def port_number(text: str) -> int:
+    import argparse
+
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number, 0 to 65535, not {text!r}")
+    return int(text)
+
+
+def run_serve(args) -> int:
+    from videochat.engines.server import is_loopback, serve
+    from videochat.engines.server_runner import ModelRunner
+    from videochat.models.resolve import resolve_model
+
+    api_key = args.api_key or os.environ.get(KEY_VARIABLE) or None
+    register_secret(api_key)
+    if not is_loopback(args.host) and not api_key:
+        print(
+            shown(f"videochat: serving on {args.host} lets other machines ask this model: set an API key ({KEY_VARIABLE} or --api-key), or keep --host 127.0.0.1"),
+            file=sys.stderr,
+        )
+        return 2
+    folders = []
+    for folder in args.allowed_media_path:
+        if not folder.is_dir():
+            print(shown(f"videochat: --allowed-media-path {folder} is not a folder"), file=sys.stderr)
+            return 2
+        folders.append(folder.resolve())
+    ref = resolve_model(args.model, revision=args.revision)  # a name that means nothing ends here, before anything listens
+
+    def load(progress):
+        from videochat.backends.consent import check_consent
+        from videochat.cli.arguments import load_backend, quiet_library_logs
+
+        try:
+            check_consent(ref, args.trust_remote_code)
+            quiet_library_logs()
+            return load_backend(ref, args, progress)
+        except Exception as error:
+            print(shown(f"videochat: {error}"), file=sys.stderr, flush=True)
+            raise
+
+    return serve(ModelRunner(ref, load), args.host, args.port, api_key, folders)

@@ -1,0 +1,244 @@
+"""`videochat serve`: the routes (docs/engine-protocol.md), on Starlette.
+
+Every answer is JSON, errors included (`{"error": {message, type, code, param}}`, never a
+traceback); `/v1/*` needs the API key when the server has one (compared in constant time);
+bodies over the limit are refused before they are read whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+import uuid
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from videochat.engines.errors import CODES, code_for
+from videochat.engines.server_requests import RequestError, parse_chat_request
+from videochat.engines.server_runner import Job, ModelRunner
+from videochat.families import get_family
+from videochat.safe_text import shown
+
+log = logging.getLogger("videochat.serve")
+
+MAX_BODY_BYTES = 256 * 1024 * 1024  # 512 frames as JPEG
+DISCONNECT_POLL_S = 0.1
+
+
+def error_response(message: str, code: str, status: int | None = None, param: str | None = None, extra: dict | None = None) -> JSONResponse:
+    status = status or CODES.get(code, (500, None))[0]
+    body = {"error": {"message": message, "type": _error_type(status), "code": code, "param": param, **(extra or {})}}
+    return JSONResponse(body, status_code=status)
+
+
+def error_body(error: BaseException) -> tuple[dict, int]:
+    """The protocol's error object for an exception (the core's typed ones keep their message)."""
+    if isinstance(error, RequestError):
+        code, status, message, param = error.code, error.status, str(error), error.param
+    else:
+        code, status = code_for(error)
+        message, param = (str(error) if code != "internal_error" else "The server failed while answering; its log says why."), None
+    return {"error": {"message": shown(message), "type": _error_type(status), "code": code, "param": param}}, status
+
+
+def _error_type(status: int) -> str:
+    return "invalid_request_error" if status < 500 else "server_error"
+
+
+class ServerApp:
+    def __init__(self, runner: ModelRunner, api_key: str | None, allowed_folders: list[Path], max_body_bytes: int = MAX_BODY_BYTES):
+        self.runner = runner
+        self.api_key = api_key
+        self.allowed_folders = [Path(folder).resolve() for folder in allowed_folders]
+        self.max_body_bytes = max_body_bytes
+        self.served_name = runner.ref.display_name
+
+    def starlette(self) -> Starlette:
+        async def not_found(request: Request, error: HTTPException):
+            return error_response(f"No {request.method} {shown(request.url.path)} here: see /v1/models, /v1/chat/completions, /health.", "invalid_request", error.status_code)
+
+        async def failed(request: Request, error: Exception):
+            log.error("a request failed", exc_info=error)
+            return error_response("The server failed while answering; its log says why.", "internal_error", 500)
+
+        return Starlette(
+            routes=[
+                Route("/health", self.health, methods=["GET"]),
+                Route("/v1/models", self.models, methods=["GET"]),
+                Route("/v1/chat/completions", self.chat, methods=["POST"]),
+            ],
+            exception_handlers={HTTPException: not_found, Exception: failed},
+        )
+
+    # -- routes ------------------------------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        runner = self.runner
+        body = {"status": "ok", "model": self.served_name if runner.backend is not None else None, "loading": runner.loading}
+        if runner.load_error is not None:
+            body["error"] = error_body(runner.load_error)[0]["error"]
+        return JSONResponse(body)
+
+    async def models(self, request: Request) -> Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
+        ref = self.runner.ref
+        family = get_family(ref.family)
+        about = {
+            "repo_id": ref.entry.repo_id if ref.entry is not None else (None if ref.local_folder is not None else ref.source),
+            "revision": ref.revision,
+            "family": ref.family,
+            "label": ref.entry.label if ref.entry is not None and ref.entry.label else ref.display_name,
+            "default_frames": ref.default_frames,
+            "max_frames": family.max_frames,
+            "frame_multiple": family.frame_multiple,
+        }
+        return JSONResponse({"object": "list", "data": [{"id": self.served_name, "object": "model", "owned_by": "videochat", "videochat": about}]})
+
+    async def chat(self, request: Request) -> Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
+        if (unready := self._unready()) is not None:
+            return unready  # before the body is read: frames decoded for a model that cannot answer are wasted
+        body = await self._body(request)
+        if isinstance(body, Response):
+            return body
+        family = get_family(self.runner.ref.family)
+        try:
+            parsed = await asyncio.to_thread(parse_chat_request, body, self.allowed_folders, family.max_frames)
+        except RequestError as error:
+            log.info("refused: %s", shown(str(error)))
+            return JSONResponse(*error_body(error))
+        if parsed.model and parsed.model not in self._names():
+            return error_response(f"This server serves {shown(self.served_name)}, not {shown(parsed.model)}.", "model_not_found", param="model")
+        runner = self.runner
+        job = Job(parsed, asyncio.get_running_loop())
+        log.info("asked: %s", shown(parsed.question[:200]))
+        runner.submit(job)
+        try:
+            first = await self._next_event(job, request)
+        except ClientDisconnect:
+            runner.cancel(job)
+            return Response(status_code=499)
+        if first[0] == "error":
+            return JSONResponse(*error_body(first[1]))
+        completion = {"id": "chatcmpl-" + uuid.uuid4().hex, "created": int(time.time()), "model": self.served_name}
+        if parsed.stream:
+            return StreamingResponse(self._sse(job, first, completion), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return await self._whole(job, first, completion, request)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _unready(self) -> Response | None:
+        runner = self.runner
+        if runner.load_error is not None:
+            return JSONResponse(*error_body(runner.load_error))
+        if runner.backend is None:
+            loading = runner.loading or {}
+            return error_response(
+                f"{self.served_name} is still loading ({loading.get('stage', '')}, {loading.get('fraction', 0):.0%}): ask again in a moment.",
+                "model_loading",
+                extra={"loading": loading},
+            )
+        return None
+
+    def _names(self) -> set[str]:
+        ref = self.runner.ref
+        return {self.served_name, str(ref.source), *([ref.entry.repo_id] if ref.entry is not None else [])}
+
+    def _refused(self, request: Request) -> Response | None:
+        if self.api_key is None:
+            return None
+        given = request.headers.get("authorization", "")
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode("utf-8", "surrogateescape"), self.api_key.encode("utf-8")):
+            return None
+        return error_response("This server needs its API key as 'Authorization: Bearer <key>'.", "invalid_api_key", 401)
+
+    async def _body(self, request: Request) -> bytes | Response:
+        too_large = error_response(f"The request is larger than this server takes ({self.max_body_bytes // (1024 * 1024)} MiB).", "request_too_large", 413)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            return too_large
+        chunks, size = [], 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    return too_large
+                chunks.append(chunk)
+        except ClientDisconnect:
+            return Response(status_code=499)
+        return b"".join(chunks)
+
+    async def _next_event(self, job: Job, request: Request):
+        """The job's next event; `ClientDisconnect` once the client has gone away meanwhile."""
+        while True:
+            try:
+                return await asyncio.wait_for(job.events.get(), DISCONNECT_POLL_S)
+            except asyncio.TimeoutError:
+                if await request.is_disconnected():
+                    raise ClientDisconnect() from None
+
+    async def _whole(self, job: Job, event, completion: dict, request: Request) -> Response:
+        pieces = []
+        try:
+            while event[0] == "piece":
+                pieces.append(event[1])
+                event = await self._next_event(job, request)
+        except ClientDisconnect:
+            self.runner.cancel(job)
+            return Response(status_code=499)
+        if event[0] == "error":
+            return JSONResponse(*error_body(event[1]))
+        done = event[1]
+        body = {
+            **completion,
+            "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(pieces)}, "finish_reason": "stop"}],
+            **self._ending(done),
+        }
+        return JSONResponse(body)
+
+    async def _sse(self, job: Job, event, completion: dict):
+        finished = False
+        try:
+            delta = {"role": "assistant"}
+            while event[0] == "piece":
+                yield _sse_data({**completion, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {**delta, "content": event[1]}, "finish_reason": None}]})
+                delta = {}
+                event = await job.events.get()
+            if event[0] == "error":
+                yield _sse_data(error_body(event[1])[0])
+            else:
+                last = {"index": 0, "delta": {}, "finish_reason": "stop"}
+                yield _sse_data({**completion, "object": "chat.completion.chunk", "choices": [last], **self._ending(event[1])})
+            yield "data: [DONE]\n\n"
+            finished = True
+        finally:
+            if not finished:  # the client went away (Starlette cancels this generator)
+                self.runner.cancel(job)
+
+    def _ending(self, done: dict) -> dict:
+        answer = done["answer"]
+        videochat = {key: getattr(answer, key) for key in ("model", "revision", "family", "frames", "settings", "device", "precision", "stopped")}
+        videochat["segment"] = list(answer.segment) if answer.segment else None
+        tokens = done["completion_tokens"]
+        return {
+            "usage": {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens},
+            "video_frames": done["video_frames"],
+            "videochat": videochat,
+        }
+
+
+def _sse_data(payload: dict) -> str:
+    return "data: " + json.dumps(payload, ensure_ascii=False, allow_nan=False) + "\n\n"
+
