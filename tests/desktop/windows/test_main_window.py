@@ -339,11 +339,11 @@ def test_the_model_list_shows_labels_and_the_loaded_catalog_model_is_its_listed_
     window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
     qtbot.addWidget(window)
     try:
-        window._on_models_found([("InternVideo2-Chat-8B-HD", "OpenGVLab/InternVideo2_chat_8B_HD"), ("InternVL2-1B", "OpenGVLab/InternVL2-1B")])
+        window.model_loading._on_models_found([("InternVideo2-Chat-8B-HD", "OpenGVLab/InternVideo2_chat_8B_HD"), ("InternVL2-1B", "OpenGVLab/InternVL2-1B")])
         combo = window.chat.model_combo
         count = combo.count()
         assert combo.itemText(0) == "InternVideo2-Chat-8B-HD" and "2 model(s) on disk" in window.chat.status_label.text()
-        window._on_model_loaded(resolve_model("InternVideo2_chat_8B_HD"))  # the old name still loads it
+        window.model_loading._on_model_loaded(resolve_model("InternVideo2_chat_8B_HD"))  # the old name still loads it
         assert combo.currentIndex() == 0 and combo.count() == count
         assert window.chat.status_label.text().startswith("InternVideo2-Chat-8B-HD ready")
     finally:
