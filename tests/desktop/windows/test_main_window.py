@@ -372,3 +372,28 @@ def test_the_notes_panel_height_as_dragged_is_restored_at_the_next_start(qtbot, 
         assert again._notes_splitter.sizes()[1] == dragged
     finally:
         again.shutdown()
+
+
+WINDOW_CONTROLLERS = [
+    "desktop.chat.asking",
+    "desktop.session.marks_controller",
+    "desktop.session.notes_controller",
+    "desktop.windows.model_loading",
+    "desktop.windows.remote_code_dialog",
+    "desktop.windows.tool_windows",
+    "desktop.windows.window_settings",
+]
+
+
+def test_the_window_controllers_import_without_the_main_window_that_composes_them():
+    # The window imports its controllers; one that imported the window back would make a cycle.
+    code = textwrap.dedent(
+        f"""
+        import importlib, sys
+        for name in {WINDOW_CONTROLLERS!r}:
+            importlib.import_module(name)
+        assert "desktop.windows.main_window" not in sys.modules
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
