@@ -48,6 +48,16 @@ class ErrorPresenter(QObject):
     def report(self, error: BaseException) -> None:
         self._excepthook(type(error), error, error.__traceback__)
 
+    def message(self, error: BaseException) -> str:
+        """What a pane shows inline for `error`: an expected one's own message; an unexpected one is
+        reported in the dialog, and the pane points there."""
+        from videochat.errors import VideoChatError  # light: the window imports it already
+
+        if isinstance(error, VideoChatError):
+            return str(error)
+        self.report(error)
+        return f"Something unexpected went wrong ({type(error).__name__}); the details are in the error dialog."
+
     def _excepthook(self, kind, value, trace) -> None:
         details = shown("".join(traceback.format_exception(kind, value, trace)), keep="\n\t")
         sys.stderr.write(details)

@@ -53,7 +53,7 @@ def test_the_export_failed_warning_shows_a_file_name_that_looks_like_markup_as_t
     from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
 
     from desktop.session.exporting import export_with_dialog
-    from videochat.sessions.store import Session, VideoIdentity
+    from videochat.sessions.session import Session, VideoIdentity
 
     window = QMainWindow()
     qtbot.addWidget(window)

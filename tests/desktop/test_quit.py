@@ -48,7 +48,7 @@ DRIVER = textwrap.dedent(
         elif how == "close":
             shown.close()
         else:
-            shown._on_note_added()
+            shown.notes_control._on_note_added()
             print("ready", flush=True)
 
     QTimer.singleShot(100, act)

@@ -62,7 +62,7 @@ def test_add_scrolls_to_the_new_note_and_opens_its_text_for_typing_and_enter_kee
     clip = clips("long_gop.mp4")
     open_and_wait_for_session(qtbot, window, clip)
     window.sessions.change(clip, lambda session: [session.add_note(0.1 * n, 0.1 * n, f"earlier note {n}") for n in range(30)])
-    window._show_notes(window.sessions.current())
+    window.notes_control.show(window.sessions.current())
     window.player.set_in_point(4.0)
     window.player.set_out_point(4.5)
 

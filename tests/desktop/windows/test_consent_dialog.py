@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.windows.main_window import MainWindow, remote_code_box, remote_code_question
+from desktop.windows.main_window import MainWindow
+from desktop.windows.remote_code_dialog import remote_code_box, remote_code_question
 from tests.support.standins import build_marker_folder, isolate_hf_caches
 from tests.support.standins.builders import MARKER_ENV
 from videochat.settings import Settings
@@ -42,7 +43,7 @@ class Answers:
 
     def __init__(self, window, answer: bool):
         self.answer, self.asked = answer, []
-        window._ask_remote_code_consent = self
+        window.model_loading._ask_remote_code_consent = self
 
     def __call__(self, error) -> bool:
         self.asked.append(error.code)
@@ -121,7 +122,7 @@ def test_the_real_dialog_shows_the_files_and_only_its_run_button_is_a_yes(qtbot,
         chosen.click()
 
     QTimer.singleShot(50, answer)
-    assert window._ask_remote_code_consent(RemoteCodeRefused("refused", code=code)) is expected
+    assert window.model_loading._ask_remote_code_consent(RemoteCodeRefused("refused", code=code)) is expected
     assert "tokenization_marker.py" in shown[0]
 
 

@@ -339,11 +339,11 @@ def test_the_model_list_shows_labels_and_the_loaded_catalog_model_is_its_listed_
     window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
     qtbot.addWidget(window)
     try:
-        window._on_models_found([("InternVideo2-Chat-8B-HD", "OpenGVLab/InternVideo2_chat_8B_HD"), ("InternVL2-1B", "OpenGVLab/InternVL2-1B")])
+        window.model_loading._on_models_found([("InternVideo2-Chat-8B-HD", "OpenGVLab/InternVideo2_chat_8B_HD"), ("InternVL2-1B", "OpenGVLab/InternVL2-1B")])
         combo = window.chat.model_combo
         count = combo.count()
         assert combo.itemText(0) == "InternVideo2-Chat-8B-HD" and "2 model(s) on disk" in window.chat.status_label.text()
-        window._on_model_loaded(resolve_model("InternVideo2_chat_8B_HD"))  # the old name still loads it
+        window.model_loading._on_model_loaded(resolve_model("InternVideo2_chat_8B_HD"))  # the old name still loads it
         assert combo.currentIndex() == 0 and combo.count() == count
         assert window.chat.status_label.text().startswith("InternVideo2-Chat-8B-HD ready")
     finally:
@@ -372,3 +372,28 @@ def test_the_notes_panel_height_as_dragged_is_restored_at_the_next_start(qtbot, 
         assert again._notes_splitter.sizes()[1] == dragged
     finally:
         again.shutdown()
+
+
+WINDOW_CONTROLLERS = [
+    "desktop.chat.asking",
+    "desktop.session.marks_controller",
+    "desktop.session.notes_controller",
+    "desktop.windows.model_loading",
+    "desktop.windows.remote_code_dialog",
+    "desktop.windows.tool_windows",
+    "desktop.windows.window_settings",
+]
+
+
+def test_the_window_controllers_import_without_the_main_window_that_composes_them():
+    # The window imports its controllers; one that imported the window back would make a cycle.
+    code = textwrap.dedent(
+        f"""
+        import importlib, sys
+        for name in {WINDOW_CONTROLLERS!r}:
+            importlib.import_module(name)
+        assert "desktop.windows.main_window" not in sys.modules
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,137 @@
+"""Which model the window has: the models on disk, a suggestion when there is none, loading one,
+the remote-code consent, and InternVideo2-Chat's HD switch.
+
+The chat pane and the model manager ask for a model (`sig_model_chosen`, `sig_use_model`); the
+Model menu for a folder; this hands the choice to the model thread and draws what comes back in
+the chat pane's model status.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from desktop.chat.pane import NO_MODEL_TEXT
+from desktop.threads.background import run_in_background
+
+if TYPE_CHECKING:
+    from desktop.windows.main_window import MainWindow
+
+
+class ModelLoading(QObject):
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self._window = window
+        self._pending_model: str | None = None  # to load once the models on disk are known
+
+    def start(self, requested: str | None = None) -> None:
+        """After the first paint: list the models on disk (off the GUI thread) and load the chosen one."""
+        # What a first open imports on this thread, imported before a load can begin: while a model's
+        # libraries load, a first import waits for them (desktop/heavy_imports.py).
+        import desktop.session.exporting  # noqa: F401
+        import desktop.session.keeper  # noqa: F401
+
+        worker = self._window.worker
+        self._pending_model = requested or self._window.settings.last_model
+        worker.start()
+        worker.sig_models_found.connect(self._on_models_found)
+        worker.find_models()
+
+    def connect_worker(self, worker) -> None:
+        chat = self._window.chat
+        worker.sig_load_progress.connect(lambda what, fraction: chat.set_model_status(f"{what}… {fraction:.0%}"))
+        worker.sig_loaded.connect(self._on_model_loaded)
+        worker.sig_load_failed.connect(self._on_model_failed)
+
+    def _on_models_found(self, models: list) -> None:
+        """`models`: (label, repo id) of each catalog model on disk."""
+        chat, worker = self._window.chat, self._window.worker
+        chat.set_models(models)
+        loaded = worker.loaded_ref
+        if loaded is not None:  # the refilled list shows the loaded model again
+            chat.set_current_model(loaded.source, loaded.display_name)
+        if self._pending_model:
+            self.load(self._pending_model)
+        elif worker.loaded_ref is not None or worker.is_busy:
+            return  # a new download only adds to the list
+        elif models:
+            chat.set_model_status(f"{len(models)} model(s) on disk: choose one to load.")
+        else:
+            chat.set_model_status(NO_MODEL_TEXT)
+            run_in_background(_recommendation_job, receiver=self._on_recommendation)
+
+    def _on_recommendation(self, text: str | None) -> None:
+        if text and self._window.worker.loaded_ref is None and not self._window.chat.has_models():
+            self._window.chat.set_model_status(f"{NO_MODEL_TEXT} {text}")
+
+    def load(self, model: str, trust_remote_code: bool = False, approved_code: str | None = None) -> None:
+        """Load a catalog name, repo id or folder (a folder: a full path, or one starting with ./ ../ ~)."""
+        self._pending_model = None
+        self._window.chat.set_model_status(f"Loading {Path(model).name or model}…")
+        self._window.worker.load(model, trust_remote_code=trust_remote_code, approved_code=approved_code)
+
+    def _on_model_folder_requested(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self._window, "Choose a model folder")
+        if folder:
+            self.load(folder)
+
+    def _on_model_loaded(self, ref) -> None:
+        from videochat.families import get_family
+
+        chat = self._window.chat
+        chat.set_frame_rule(get_family(ref.family), ref.default_frames)
+        chat.set_current_model(ref.source, ref.display_name)
+        chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
+        chat.set_model_status(f"{ref.display_name} ready ({ref.family})")
+        self._window.settings.last_model = ref.source  # a folder's resolved path, or the repo id
+        self._window.window_settings.save()
+
+    def _on_hd_toggled(self, hd: bool) -> None:
+        """InternVideo2-Chat's HD variant is its own checkpoint: the switch loads the other one."""
+        ref = self._window.worker.loaded_ref
+        other = hd_counterpart(ref) if ref is not None else None
+        if other is not None and (ref.family == "internvideo2-hd") != hd:
+            self.load(other)
+
+    def _on_model_failed(self, error) -> None:
+        from videochat.errors import RemoteCodeRefused
+
+        chat = self._window.chat
+        if isinstance(error, RemoteCodeRefused) and error.code is not None:
+            if self._ask_remote_code_consent(error):
+                # The yes is for the code the dialog showed: code changed since is asked about again.
+                self.load(self._window.worker.last_requested_model, approved_code=error.code.digest)
+            else:
+                chat.set_model_status("No model loaded: its code was not run. Choose another model, or load it again to be asked again.")
+            return
+        chat.set_model_status(self._window.errors.message(error))
+
+    def _ask_remote_code_consent(self, error) -> bool:
+        """Ask, in a modal dialog, whether the model's own code may run; True for yes."""
+        from desktop.windows.remote_code_dialog import remote_code_box
+
+        box = remote_code_box(error.code, self._window.worker.last_requested_model or "", self._window)
+        box.exec()
+        return box.clickedButton() is box.run_button
+
+
+def _recommendation_job() -> str | None:
+    """On a pool thread: which model to suggest on this machine (nvidia-smi may take a moment)."""
+    try:
+        from videochat.sizes import format_bytes
+        from videochat.models.fit import machine_budget, recommend
+
+        budget = machine_budget()
+        entry = recommend(budget)
+        return f"Suggested for this machine ({budget.description}): {entry.label}, {format_bytes(entry.download_bytes)}."
+    except Exception:  # a suggestion only: without it the message above still says what to do
+        return None
+
+
+def hd_counterpart(ref) -> str | None:
+    """The repo id of the catalog model's HD (or plain) twin, if it has one; a folder has none."""
+    return (ref.entry.hd_twin or None) if ref.entry is not None else None

@@ -1,0 +1,62 @@
+"""The window's part of the settings: the controls as the user left them (generation values, volume,
+the notes panel's height as last dragged) saved with the rest, and, at quit, merged into the file as
+it is then, so that what another window saved meanwhile (recent files, last model) is kept."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from videochat.settings import NOTES_HEIGHT_LEAST, NOTES_HEIGHT_MOST, Settings, default_path as default_settings_path
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QSplitter
+
+    from desktop.windows.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+class WindowSettings:
+    def __init__(self, window: MainWindow, settings: Settings, path: Path | None, notes_splitter: QSplitter):
+        self._window = window
+        self.settings = settings
+        self._path = path  # None: the default file
+        self._notes_splitter = notes_splitter
+        self._notes_height = settings.notes_height
+        notes_splitter.splitterMoved.connect(self._on_notes_resized)
+
+    def save(self) -> None:
+        """The settings with the controls as they are now, into the file; a failure is said in the status bar."""
+        self._remember_controls(self.settings)
+        try:
+            self.settings.save(self._path)
+        except OSError as error:
+            self._window.statusBar().showMessage(f"Settings could not be saved: {error}", 5000)
+
+    def save_controls_if_changed(self) -> None:
+        """At quit: the controls changed since the last save go into the file as it is now."""
+        before = self.settings.copy()
+        self._remember_controls(self.settings)
+        if self.settings == before:
+            return
+        path = self._path or default_settings_path()
+        on_disk = Settings.load(path) if path.exists() else self.settings.copy()
+        self._remember_controls(on_disk)
+        try:
+            on_disk.save(path)
+        except OSError as error:
+            log.warning("settings could not be saved at quit: %s", error)
+
+    def _remember_controls(self, settings: Settings) -> None:
+        """The generation controls, the volume and the notes panel's height as the user left them, for the next start."""
+        settings.max_new_tokens, settings.temperature = self._window.chat.generation_values()
+        settings.volume = self._window.player.volume()
+        settings.notes_height = self._notes_height
+
+    def _on_notes_resized(self) -> None:
+        # Only a height the settings take back: a panel dragged shut keeps the height it had before.
+        height = self._notes_splitter.sizes()[1]
+        if NOTES_HEIGHT_LEAST <= height <= NOTES_HEIGHT_MOST:
+            self._notes_height = height
