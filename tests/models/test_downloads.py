@@ -464,6 +464,36 @@ def test_the_stored_token_files_are_readable_by_their_owner_only(fake_hub):
     assert get_stored_tokens() == {"older": "hf_older", "tests": ALICE}
 
 
+@pytest.mark.timeout(30)
+def test_a_stored_tokens_file_that_is_not_a_regular_file_neither_hangs_nor_keeps_the_token_out(fake_hub):
+    from huggingface_hub import constants, get_token
+
+    stored = Path(constants.HF_STORED_TOKENS_PATH)
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(stored)  # reading it would wait for a writer forever
+
+    assert hub.save_token(ALICE) == "alice"
+    assert stored.is_file() and stored.stat().st_mode & 0o777 == 0o600
+    assert get_token() == ALICE
+
+
+def test_the_app_uses_no_private_huggingface_hub_name():
+    """Underscored modules and names change without notice between releases."""
+    import ast
+
+    private = []
+    for path in sorted((ROOT / "videochat").rglob("*.py")) + sorted((ROOT / "desktop").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "huggingface_hub":
+                names = node.module.split(".") + [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [part for alias in node.names if alias.name.split(".")[0] == "huggingface_hub" for part in alias.name.split(".")]
+            else:
+                continue
+            private += [f"{path.relative_to(ROOT)}:{node.lineno}" for name in names if name.startswith("_")]
+    assert private == []
+
+
 def test_a_model_from_another_tool_with_a_fifo_index_or_a_bad_ref_neither_hangs_nor_counts(tmp_path, fake_hub):
     commit = "e" * 40
     folder = models_on_disk.repo_folder(LLAVA)

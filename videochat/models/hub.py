@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from videochat.models import hub_names
-from videochat.app_files import write_atomically
+from videochat.app_files import read_regular_file, write_atomically
 from videochat.errors import (
     AccessError,
     HubUnreachable,
@@ -32,6 +32,7 @@ from videochat.safe_text import register_secret
 
 REQUEST_TIMEOUT_S = 10.0
 CONNECT_CHECK_TIMEOUT_S = 1.5
+MAX_TOKEN_FILE_BYTES = 1 << 20
 TOKEN_HELP = "Create a read token at https://huggingface.co/settings/tokens and give it to the app (Model manager ▸ Token) or run `hf auth login`."
 
 
@@ -235,11 +236,10 @@ def _store_token(token: str, token_name: str) -> None:
     import io
 
     from huggingface_hub import constants
-    from huggingface_hub.utils import get_stored_tokens
 
-    stored = get_stored_tokens()
+    stored = _stored_tokens(constants.HF_STORED_TOKENS_PATH)
     stored[token_name] = token
-    config = configparser.ConfigParser()
+    config = configparser.ConfigParser(interpolation=None)
     for name in sorted(stored):
         config.add_section(name)
         config.set(name, "hf_token", stored[name])
@@ -247,6 +247,19 @@ def _store_token(token: str, token_name: str) -> None:
     config.write(text)
     write_atomically(constants.HF_STORED_TOKENS_PATH, text.getvalue(), mode=0o600)
     write_atomically(constants.HF_TOKEN_PATH, token, mode=0o600)
+
+
+def _stored_tokens(path: str) -> dict[str, str]:
+    """The named tokens of huggingface_hub's stored-tokens file (INI: a section per name, its
+    `hf_token`); {} for a missing or unreadable file, as huggingface_hub reads it."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(read_regular_file(path, MAX_TOKEN_FILE_BYTES).decode("utf-8"))
+        return {name: parser.get(name, "hf_token") for name in parser.sections()}
+    except (OSError, ValueError, configparser.Error):
+        return {}
 
 
 def remove_token() -> None:
