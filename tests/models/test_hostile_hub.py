@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.hub_server import serving_this_process
 from videochat.models import record as download_record, downloads, on_disk as models_on_disk
-from videochat.errors import UnsafeHubName
+from videochat.errors import HubUnreachable, UnsafeHubName
 from tests.support import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -263,5 +263,19 @@ def test_a_snapshot_folder_replaced_by_a_link_outside_is_not_written_through(tmp
     before = manifest(tmp_path)
 
     with pytest.raises(UnsafeHubName, match="outside"):
+        downloads.download(downloads.plan(EVIL))
+    assert_untouched(tmp_path, before)
+
+
+@pytest.mark.parametrize(("listed", "error", "message"), [
+    ({"lfs": "not an object"}, HubUnreachable, "not the hub's"),
+    ({"rfilename": None}, UnsafeHubName, "not a file name"),
+], ids=["lfs details not an object", "no file name"])
+def test_a_listing_of_the_wrong_shape_is_refused_before_anything_is_written(tmp_path, hostile_hub, listed, error, message):
+    hostile_hub.add_repo(EVIL, GOOD)
+    hostile_hub.misreport(EVIL, "model.safetensors", **listed)
+    before = manifest(tmp_path)
+
+    with pytest.raises(error, match=message):
         downloads.download(downloads.plan(EVIL))
     assert_untouched(tmp_path, before)
