@@ -519,3 +519,28 @@ def test_a_model_from_another_tool_with_a_fifo_index_or_a_bad_ref_neither_hangs_
     os.mkfifo(folder / "refs" / "main")
     listed = videochat("models", "--json", env=env, timeout=60)
     assert listed.returncode == 0, listed.stderr
+
+
+def test_a_model_fetched_by_another_tool_counts_beside_damaged_repo_folders(fake_hub):
+    from huggingface_hub import snapshot_download
+
+    shards = {"config.json": b"{}", "model.safetensors.index.json": b'{"weight_map": {"a": "model-1.safetensors", "b": "model-2.safetensors"}}',
+              "model-1.safetensors": b"1" * 100, "model-2.safetensors": b"2" * 100}
+    fake_hub.add_repo("other/sharded", shards)
+    cache = hub.cache_dir()
+    for repo in (BIG, "other/sharded"):
+        snapshot_download(repo, cache_dir=cache, endpoint=fake_hub.endpoint, token=False)
+    missing_shard = models_on_disk.repo_folder("other/sharded") / "snapshots" / fake_hub.head("other/sharded") / "model-2.safetensors"
+    missing_shard.unlink()
+    (cache / "models--stray-file").write_text("not a folder", encoding="utf-8")
+    (cache / "models--no--snapshots" / "blobs").mkdir(parents=True)
+    dangling = cache / "models--dangling--ref"
+    (dangling / "snapshots").mkdir(parents=True)
+    (dangling / "refs").mkdir()
+    (dangling / "refs" / "main").write_text("f" * 40, encoding="utf-8")  # no such snapshot
+
+    assert models_on_disk.status_of_repo(BIG).state == "ready"
+    assert models_on_disk.status_of_repo(BIG).revision == fake_hub.head(BIG)
+    assert models_on_disk.status_of_repo("other/sharded").state == "partial"  # a shard the index names is gone
+    assert models_on_disk.status_of_repo("dangling/ref").state == "not downloaded"
+    assert {state.state for _, state in models_on_disk.catalog_status()} == {"not downloaded"}  # no catalog model is there
