@@ -1,10 +1,10 @@
 """The app's calls to the Hugging Face Hub: listings, access checks and the token, errors told apart.
 
-Everything goes through huggingface_hub (its endpoint, session, headers, token store and error
-types), read at call time so that `HF_ENDPOINT`, `HF_HOME` and `HF_HUB_OFFLINE` work as in every
-other Hugging Face tool. Every request here has a short time limit and no retry loop: with the
-network gone, a call fails in seconds with `HubUnreachable`, never after huggingface_hub's own
-retries (about 24 s). In offline mode nothing here touches the network at all.
+Everything goes through huggingface_hub (HfApi's listing, its endpoint, session, headers, token
+files and error types), read at call time so that `HF_ENDPOINT`, `HF_HOME` and `HF_HUB_OFFLINE`
+work as in every other Hugging Face tool. Every request here has a short time limit and no retry
+loop: with the network gone, a call fails in seconds with `HubUnreachable`, not after
+huggingface_hub's own retries. In offline mode nothing here touches the network at all.
 """
 
 from __future__ import annotations
