@@ -52,15 +52,15 @@ def bytes_in(folder: Path, sizes: dict[str, int]) -> int:
     return sum(size if (blobs / etag).is_file() else min(_size(blobs / f"{etag}.incomplete"), size) for etag, size in sizes.items())
 
 
-def status(entry: CatalogEntry, scanned: dict | None = None) -> ModelStatus:
-    """The state of a catalog model from the disk alone (no network); `scanned`: a `scan()` to reuse."""
+def status(entry: CatalogEntry, scanned: CacheScan | None = None) -> ModelStatus:
+    """The state of a catalog model from the disk alone (no network); `scanned`: a scan to share."""
     main = status_of_repo(entry.repo_id, scanned)
     missing = [extra for extra in entry.extra_repos if status_of_repo(extra, scanned).state != "ready"]
     main.extras_missing = missing if main.state == "ready" else []
     return main
 
 
-def status_of_repo(repo_id: str, scanned: dict | None = None) -> ModelStatus:
+def status_of_repo(repo_id: str, scanned: CacheScan | None = None) -> ModelStatus:
     folder = repo_folder(repo_id)
     recorded = download_record.recorded(repo_id)
     on_disk = _folder_bytes(folder)
@@ -72,12 +72,26 @@ def status_of_repo(repo_id: str, scanned: dict | None = None) -> ModelStatus:
         fraction = _fraction_in(folder, wanted["files"])
         return ModelStatus("partial" if fraction > 0 else "not downloaded", min(fraction, 0.999), on_disk, revision)
     # Fetched by another tool: ready when the snapshot main names holds a config and all its weights.
-    cached = (scan() if scanned is None else scanned).get(repo_id)
+    if not folder.is_dir():  # spares the scan (and importing huggingface_hub's HTTP side) for a model never fetched
+        return ModelStatus("not downloaded", 0.0, 0, None)
+    cached = (scanned or CacheScan()).get(repo_id)
     main = next((r for r in cached.revisions if "main" in r.refs), None) if cached is not None else None
     revision = main.commit_hash if main is not None and hub_names.COMMIT.fullmatch(main.commit_hash) else None
     if main is not None and revision and _looks_complete(main) and not any((folder / "blobs").glob("*.incomplete")):
         return ModelStatus("ready", 1.0, on_disk, revision)
     return ModelStatus("partial" if on_disk else "not downloaded", 0.0, on_disk, revision)
+
+
+class CacheScan:
+    """One `scan()` of the cache, made when a model first needs it and shared by the rest."""
+
+    def __init__(self) -> None:
+        self._repos: dict | None = None
+
+    def get(self, repo_id: str):
+        if self._repos is None:
+            self._repos = scan()
+        return self._repos.get(repo_id)
 
 
 def scan() -> dict:
@@ -183,5 +197,5 @@ def update_available(repo_id: str, token: str | None = None) -> bool:
 
 
 def catalog_status() -> list[tuple[CatalogEntry, ModelStatus]]:
-    scanned = scan()  # once for the whole catalog: scan_cache_dir reads every repo of the cache
+    scanned = CacheScan()  # at most once for the whole catalog: scan_cache_dir reads every repo of the cache
     return [(entry, status(entry, scanned)) for entry in CATALOG]
