@@ -80,7 +80,7 @@ def test_a_downloaded_catalog_model_is_ready_recorded_and_loads_offline(tmp_path
 
     fetched = videochat("download", "llava-onevision-qwen2-0.5b-ov-hf", env=env)
     assert fetched.returncode == 0, fetched.stderr
-    assert "is ready" in fetched.stderr
+    assert "LLaVA-OneVision-Qwen2-0.5B-OV is ready" in fetched.stderr  # the label, not the repo's name it was asked by
     snapshot = tmp_path / "hf" / "hub" / f"models--{LLAVA.replace('/', '--')}" / "snapshots" / commit
     for path in tiny_llava.rglob("*"):
         if path.is_file():
@@ -174,6 +174,13 @@ def test_a_file_that_arrives_damaged_is_never_linked_into_the_snapshot(fake_hub,
     snapshot = models_on_disk.repo_folder(BIG) / "snapshots" / the_plan.repos[0].commit
     assert (snapshot / "config.json").exists() and not (snapshot / "model.safetensors").exists()
     assert not list((models_on_disk.repo_folder(BIG) / "blobs").glob("*.incomplete"))
+
+
+def test_a_plan_names_a_catalog_model_by_its_label_and_any_other_by_its_repo_id():
+    display, repos = planning.repos_of("InternVideo2_chat_8B_HD")  # the old name, still accepted
+    assert display == "InternVideo2-Chat-8B-HD"
+    assert repos[1] == ("mistralai/Mistral-7B-Instruct-v0.3", "read by InternVideo2-Chat-8B-HD's code at load time")
+    assert planning.repos_of("someone/Some_Model")[0] == "someone/Some_Model"
 
 
 def test_not_enough_disk_is_said_before_anything_is_fetched(fake_hub, monkeypatch):

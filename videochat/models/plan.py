@@ -61,7 +61,8 @@ class DownloadPlan:
 
 
 def repos_of(name: str) -> tuple[str, list[tuple[str, str]]]:
-    """(display name, [(repo id, reason)]) for a catalog name or a repo id."""
+    """(display name, [(repo id, reason)]) for a catalog name or a repo id: a catalog model's label
+    (whichever of its names was given), else the repo id. Messages print it escaped (`safe_text`)."""
     entry = find_entry(name)
     if entry is None:
         if name.count("/") != 1:
@@ -70,8 +71,8 @@ def repos_of(name: str) -> tuple[str, list[tuple[str, str]]]:
             raise UnknownModel(f"{hub_names.shown(name)} is neither a catalog model nor a repo id (owner/name).")
         return name, [(hub_names.check_repo_id(name), "the model")]
     repos = [(entry.repo_id, "the model")]
-    repos += [(extra, f"read by {entry.name}'s code at load time") for extra in entry.extra_repos]
-    return entry.name, repos
+    repos += [(extra, f"read by {entry.label}'s code at load time") for extra in entry.extra_repos]
+    return entry.label, repos
 
 
 def plan(name: str, revision: str | None = None, token: str | None = None, update: bool = False) -> DownloadPlan:
