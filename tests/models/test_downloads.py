@@ -552,33 +552,3 @@ def test_a_model_fetched_by_another_tool_counts_beside_damaged_repo_folders(fake
     assert models_on_disk.status_of_repo("dangling/ref").state == "not downloaded"
     assert {state.state for _, state in models_on_disk.catalog_status()} == {"not downloaded"}  # no catalog model is there
 
-
-def test_the_download_modules_import_one_another_without_a_cycle():
-    """Every import counts, those inside functions too: a cycle hidden in a function is still one."""
-    import ast
-
-    ours = {"hub", "hub_names", "plan", "downloads", "record", "on_disk", "fit"}
-    imports: dict[str, set[str]] = {}
-    for name in ours:
-        tree = ast.parse((ROOT / "videochat" / "models" / f"{name}.py").read_text(encoding="utf-8"))
-        found = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "videochat.models":
-                found |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("videochat.models."):
-                found.add(node.module.split(".")[2])
-            elif isinstance(node, ast.Import):
-                found |= {alias.name.split(".")[2] for alias in node.names if alias.name.startswith("videochat.models.")}
-        imports[name] = found & ours
-
-    def cycle_from(start: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
-        for following in imports[start]:
-            if following in path:
-                return path[path.index(following):] + (following,)
-            found = cycle_from(following, path + (following,))
-            if found:
-                return found
-        return None
-
-    assert [cycle for name in sorted(ours) if (cycle := cycle_from(name, (name,)))] == []
-    assert "plan" in imports["downloads"] and "downloads" not in imports["plan"]
