@@ -1,6 +1,6 @@
 """Downloads off the GUI thread: one at a time, in order, each pausable; progress arrives as signals.
 
-A Python thread (like the model thread) runs `downloads.plan` then `downloads.download` for each
+A Python thread (like the model thread) runs `plan.plan` then `downloads.download` for each
 queued model. Pause and cancel set a flag that the download reads between 1 MiB chunks, so they
 take effect at once; either way the partial file stays and the next start resumes from it
 (cancel also drops the model from the queue). The thread is a daemon: quitting the app mid-file
@@ -85,7 +85,7 @@ class DownloadWorker(QObject):
         self._jobs.put(None)
 
     def _run(self) -> None:
-        from videochat.models import downloads
+        from videochat.models import downloads, plan as planning
         from videochat.errors import Cancelled
 
         while (job := self._jobs.get()) is not None:
@@ -98,7 +98,7 @@ class DownloadWorker(QObject):
             self._paused = False
             self._emit(self.sig_started, job.model)
             try:
-                plan = downloads.plan(job.model, update=job.update)
+                plan = planning.plan(job.model, update=job.update)
                 self._emit(self.sig_planned, job.model, plan)
                 downloads.download(
                     plan,

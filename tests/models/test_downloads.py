@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.hub_server import FakeHub, serving_this_process
-from videochat.models import record as download_record, downloads, hub, on_disk as models_on_disk
+from videochat.models import record as download_record, downloads, hub, on_disk as models_on_disk, plan as planning
 from videochat.models.catalog import find_entry
 from videochat.errors import Cancelled, HubUnreachable, InvalidToken, LicenceNotAccepted, RepoNotFound, TokenRequired
 from tests.support import REPO_ROOT
@@ -129,7 +129,7 @@ def test_a_download_killed_half_way_resumes_with_only_the_remaining_bytes(tmp_pa
 
 
 def test_pause_keeps_the_partial_file_and_the_next_download_resumes(fake_hub, big_files):
-    plan = downloads.plan(BIG)
+    plan = planning.plan(BIG)
     seen = []
 
     def stop_after_some():
@@ -145,7 +145,7 @@ def test_pause_keeps_the_partial_file_and_the_next_download_resumes(fake_hub, bi
     fake_hub.wait_idle()
     fake_hub.reset_counters()
 
-    plan = downloads.plan(BIG)
+    plan = planning.plan(BIG)
     assert plan.on_disk_bytes >= BIG_SIZE // 4
     downloads.download(plan)
     assert fake_hub.bytes_sent(BIG) <= BIG_SIZE - plan.on_disk_bytes + len(big_files["config.json"]) + downloads.CHUNK_BYTES
@@ -154,21 +154,21 @@ def test_pause_keeps_the_partial_file_and_the_next_download_resumes(fake_hub, bi
 
 
 def test_a_corrupted_finished_file_is_fetched_again(fake_hub, big_files):
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     weights = blob(BIG, hashlib.sha256(big_files["model.safetensors"]).hexdigest())
     damaged = bytearray(weights.read_bytes())
     damaged[BIG_SIZE // 2] ^= 0xFF
     weights.write_bytes(bytes(damaged))
     fake_hub.reset_counters()
 
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     assert fake_hub.bytes_sent(BIG, "model.safetensors") == BIG_SIZE
     assert weights.read_bytes() == big_files["model.safetensors"]
 
 
 def test_a_file_that_arrives_damaged_is_never_linked_into_the_snapshot(fake_hub, monkeypatch):
     monkeypatch.setattr(downloads, "_content_matches", lambda path, file, *stop: file.path != "model.safetensors")
-    the_plan = downloads.plan(BIG)
+    the_plan = planning.plan(BIG)
     with pytest.raises(downloads.DownloadCorrupted):
         downloads.download(the_plan)
     snapshot = models_on_disk.repo_folder(BIG) / "snapshots" / the_plan.repos[0].commit
@@ -177,14 +177,14 @@ def test_a_file_that_arrives_damaged_is_never_linked_into_the_snapshot(fake_hub,
 
 
 def test_a_plan_names_a_catalog_model_by_its_label_and_any_other_by_its_repo_id():
-    display, repos = downloads.repos_of("InternVideo2_chat_8B_HD")  # the old name, still accepted
+    display, repos = planning.repos_of("InternVideo2_chat_8B_HD")  # the old name, still accepted
     assert display == "InternVideo2-Chat-8B-HD"
     assert repos[1] == ("mistralai/Mistral-7B-Instruct-v0.3", "read by InternVideo2-Chat-8B-HD's code at load time")
-    assert downloads.repos_of("someone/Some_Model")[0] == "someone/Some_Model"
+    assert planning.repos_of("someone/Some_Model")[0] == "someone/Some_Model"
 
 
 def test_not_enough_disk_is_said_before_anything_is_fetched(fake_hub, monkeypatch):
-    the_plan = downloads.plan(BIG)
+    the_plan = planning.plan(BIG)
     the_plan.free_bytes = 1000
     with pytest.raises(downloads.NotEnoughDisk, match="free"):
         downloads.download(the_plan)
@@ -196,22 +196,22 @@ def test_not_enough_disk_is_said_before_anything_is_fetched(fake_hub, monkeypatc
 
 def test_each_access_failure_has_its_own_error(fake_hub):
     with pytest.raises(TokenRequired, match="huggingface.co/mistralai/Mistral-7B-Instruct-v0.3"):
-        downloads.plan("mistralai/Mistral-7B-Instruct-v0.3", token="")
+        planning.plan("mistralai/Mistral-7B-Instruct-v0.3", token="")
     with pytest.raises(LicenceNotAccepted, match="accept its licence"):
-        downloads.plan("mistralai/Mistral-7B-Instruct-v0.3", token=BOB)
+        planning.plan("mistralai/Mistral-7B-Instruct-v0.3", token=BOB)
     with pytest.raises(InvalidToken, match="refused"):
-        downloads.plan(BIG, token="hf_" + "x" * 34)
+        planning.plan(BIG, token="hf_" + "x" * 34)
     with pytest.raises(RepoNotFound, match="nobody/nothing"):
-        downloads.plan("nobody/nothing", token=ALICE)
-    assert downloads.plan("mistralai/Mistral-7B-Instruct-v0.3", token=ALICE).repos[0].repo_id == "mistralai/Mistral-7B-Instruct-v0.3"
+        planning.plan("nobody/nothing", token=ALICE)
+    assert planning.plan("mistralai/Mistral-7B-Instruct-v0.3", token=ALICE).repos[0].repo_id == "mistralai/Mistral-7B-Instruct-v0.3"
 
 
 def test_internvideo2_chat_names_the_gate_that_is_missing(fake_hub):
     with pytest.raises(LicenceNotAccepted) as refused:
-        downloads.plan("InternVideo2-Chat-8B", token=BOB)
+        planning.plan("InternVideo2-Chat-8B", token=BOB)
     assert refused.value.repo_id == "mistralai/Mistral-7B-Instruct-v0.3"
     assert "InternVideo2-Chat-8B also needs mistralai/Mistral-7B-Instruct-v0.3" in str(refused.value)
-    repos = [repo.repo_id for repo in downloads.plan("InternVideo2-Chat-8B", token=ALICE).repos]
+    repos = [repo.repo_id for repo in planning.plan("InternVideo2-Chat-8B", token=ALICE).repos]
     assert repos == ["OpenGVLab/InternVideo2-Chat-8B", *find_entry("InternVideo2-Chat-8B").extra_repos]
 
 
@@ -229,7 +229,7 @@ def test_a_token_is_checked_then_stored_where_hf_auth_login_keeps_it_and_can_be_
     assert get_token() is None
     assert hub.save_token(f"  {ALICE}\n") == "alice"
     assert get_token() == ALICE
-    assert downloads.plan("mistralai/Mistral-7B-Instruct-v0.3").repos  # the stored token is used
+    assert planning.plan("mistralai/Mistral-7B-Instruct-v0.3").repos  # the stored token is used
     hub.remove_token()
     assert get_token() is None
 
@@ -255,17 +255,17 @@ def test_offline_mode_never_touches_the_network(fake_hub, monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     started = time.monotonic()
     with pytest.raises(HubUnreachable, match="Offline mode"):
-        downloads.plan(BIG)
+        planning.plan(BIG)
     assert time.monotonic() - started < 0.5
     assert fake_hub.requests == []
 
 
 def test_with_the_hub_gone_nothing_waits(fake_hub):
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     fake_hub.go_offline()
     started = time.monotonic()
     with pytest.raises(HubUnreachable, match="cannot be reached"):
-        downloads.plan(BIG)
+        planning.plan(BIG)
     with pytest.raises(HubUnreachable):
         models_on_disk.update_available(BIG)
     assert time.monotonic() - started < 1.0
@@ -273,19 +273,19 @@ def test_with_the_hub_gone_nothing_waits(fake_hub):
 
 
 def test_update_available_compares_the_hub_with_the_recorded_commit(fake_hub):
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     assert not models_on_disk.update_available(BIG)
     first = download_record.recorded_revision(BIG)
     fake_hub.update_repo(BIG, {"README.md": b"new"}, keep_others=True)
     assert models_on_disk.update_available(BIG)
-    assert downloads.plan(BIG).repos[0].commit == first  # a plain download keeps the recorded commit
-    newer = downloads.plan(BIG, update=True)
+    assert planning.plan(BIG).repos[0].commit == first  # a plain download keeps the recorded commit
+    newer = planning.plan(BIG, update=True)
     downloads.download(newer)
     assert download_record.recorded_revision(BIG) == newer.repos[0].commit != first
 
 
 def test_delete_frees_the_model_and_its_record(fake_hub):
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     assert models_on_disk.delete(BIG) >= BIG_SIZE
     assert models_on_disk.status_of_repo(BIG).state == "not downloaded"
     assert download_record.recorded_revision(BIG) is None
@@ -295,19 +295,19 @@ def test_a_half_downloaded_catalog_model_is_not_offered_for_loading(fake_hub, ti
     from videochat.models.resolve import downloaded_entries
 
     fake_hub.add_repo(LLAVA, tiny_llava)
-    the_plan = downloads.plan(LLAVA)
+    the_plan = planning.plan(LLAVA)
     answers = iter([False])  # go on for the first chunk (all of config.json), stop at the next
     with pytest.raises(Cancelled):
         downloads.download(the_plan, should_stop=lambda: next(answers, True))
     assert models_on_disk.status(find_entry(LLAVA)).state == "partial"
     assert find_entry(LLAVA) not in downloaded_entries()
-    downloads.download(downloads.plan(LLAVA))
+    downloads.download(planning.plan(LLAVA))
     assert find_entry(LLAVA) in downloaded_entries()
 
 
 
 def test_a_dropped_connection_keeps_the_partial_file_and_says_so(fake_hub):
-    the_plan = downloads.plan(BIG)
+    the_plan = planning.plan(BIG)
     fake_hub.bytes_per_second = 8 << 20
     seen = []
 
@@ -323,7 +323,7 @@ def test_a_dropped_connection_keeps_the_partial_file_and_says_so(fake_hub):
     assert models_on_disk.status_of_repo(BIG).state == "partial"
     fake_hub.go_online()
     fake_hub.bytes_per_second = None
-    resumed = downloads.plan(BIG)
+    resumed = planning.plan(BIG)
     assert resumed.on_disk_bytes > BIG_SIZE // 3
     downloads.download(resumed)
     assert models_on_disk.status_of_repo(BIG).state == "ready"
@@ -332,7 +332,7 @@ def test_a_dropped_connection_keeps_the_partial_file_and_says_so(fake_hub):
 def test_a_full_disk_keeps_the_partial_file_and_says_what_to_do(fake_hub, monkeypatch):
     import errno
 
-    the_plan = downloads.plan(BIG)
+    the_plan = planning.plan(BIG)
     real_fsync = os.fsync
     def full_while_streaming(fd):  # the record, written elsewhere, still fits
         if sys._getframe(1).f_code.co_name == "_stream_into":
@@ -344,14 +344,14 @@ def test_a_full_disk_keeps_the_partial_file_and_says_what_to_do(fake_hub, monkey
         downloads.download(the_plan)
     monkeypatch.setattr(downloads.os, "fsync", real_fsync)
     assert models_on_disk.status_of_repo(BIG).state == "partial"
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     assert models_on_disk.status_of_repo(BIG).state == "ready"
 
 
 def test_empty_files_and_files_with_the_same_content_download_and_count_once(fake_hub):
     same = b"s" * 5000
     fake_hub.add_repo("test/odd", {"config.json": b"{}", "__init__.py": b"", "a.safetensors": same, "b.safetensors": same})
-    the_plan = downloads.plan("test/odd")
+    the_plan = planning.plan("test/odd")
     assert the_plan.total_bytes == 2 + 5000
     seen = []
     downloads.download(the_plan, progress=seen.append)
@@ -363,15 +363,15 @@ def test_empty_files_and_files_with_the_same_content_download_and_count_once(fak
 
 
 def test_a_paused_update_leaves_the_downloaded_commit_loadable(fake_hub, big_files):
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     first = download_record.recorded_revision(BIG)
     fake_hub.update_repo(BIG, {"model.safetensors": os.urandom(BIG_SIZE)}, keep_others=True)
     answers = iter([False, False])
     with pytest.raises(Cancelled):
-        downloads.download(downloads.plan(BIG, update=True), should_stop=lambda: next(answers, True))
+        downloads.download(planning.plan(BIG, update=True), should_stop=lambda: next(answers, True))
     assert download_record.recorded_revision(BIG) == first
     assert models_on_disk.status_of_repo(BIG).state == "ready"
-    resumed = downloads.plan(BIG)  # a plain download now resumes the update it started
+    resumed = planning.plan(BIG)  # a plain download now resumes the update it started
     assert resumed.repos[0].commit == fake_hub.head(BIG) and resumed.on_disk_bytes > 0
     downloads.download(resumed)
     assert download_record.recorded_revision(BIG) == fake_hub.head(BIG)
@@ -380,15 +380,15 @@ def test_a_paused_update_leaves_the_downloaded_commit_loadable(fake_hub, big_fil
 def test_fetching_an_older_commit_by_hash_leaves_refs_main_alone(fake_hub):
     old = fake_hub.head(BIG)
     new = fake_hub.update_repo(BIG, {"README.md": b"new"}, keep_others=True)
-    downloads.download(downloads.plan(BIG))  # main: refs/main names the newest commit
+    downloads.download(planning.plan(BIG))  # main: refs/main names the newest commit
     assert (models_on_disk.repo_folder(BIG) / "refs" / "main").read_text() == new
-    downloads.download(downloads.plan(BIG, revision=old))
+    downloads.download(planning.plan(BIG, revision=old))
     assert (models_on_disk.repo_folder(BIG) / "refs" / "main").read_text() == new
     assert download_record.recorded_revision(BIG) == old
 
 
 def test_a_damaged_record_is_kept_aside_and_the_cache_still_counts(fake_hub):
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     download_record.record_path().write_text("{ not json", encoding="utf-8")
     assert models_on_disk.status_of_repo(BIG).state == "ready"  # from the cache's own refs and snapshot
     assert list(download_record.record_path().parent.glob("downloads.damaged-*.json"))
@@ -436,18 +436,18 @@ def test_a_record_with_wrong_fields_is_set_aside_and_nothing_raises(tmp_path, fa
 
 
 def test_a_recorded_commit_gone_from_the_hub_says_to_update(tmp_path, fake_hub):
-    downloads.download(downloads.plan(BIG))
+    downloads.download(planning.plan(BIG))
     old = download_record.recorded_revision(BIG)
     fake_hub.update_repo(BIG, {"README.md": b"history rewritten"}, keep_others=True)
     fake_hub.forget_commit(BIG, old)
 
     with pytest.raises(RepoNotFound) as gone:
-        downloads.plan(BIG)
+        planning.plan(BIG)
     assert "--update" in str(gone.value) and "Update in the model manager" in str(gone.value)
     result = videochat("download", BIG, env=child_env(fake_hub, tmp_path))
     assert result.returncode != 0 and f"videochat download {BIG} --update" in result.stderr
 
-    downloads.download(downloads.plan(BIG, update=True))
+    downloads.download(planning.plan(BIG, update=True))
     assert download_record.recorded_revision(BIG) == fake_hub.head(BIG)
 
 
@@ -469,6 +469,36 @@ def test_the_stored_token_files_are_readable_by_their_owner_only(fake_hub):
     from huggingface_hub.utils import get_stored_tokens
 
     assert get_stored_tokens() == {"older": "hf_older", "tests": ALICE}
+
+
+@pytest.mark.timeout(30)
+def test_a_stored_tokens_file_that_is_not_a_regular_file_neither_hangs_nor_keeps_the_token_out(fake_hub):
+    from huggingface_hub import constants, get_token
+
+    stored = Path(constants.HF_STORED_TOKENS_PATH)
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(stored)  # reading it would wait for a writer forever
+
+    assert hub.save_token(ALICE) == "alice"
+    assert stored.is_file() and stored.stat().st_mode & 0o777 == 0o600
+    assert get_token() == ALICE
+
+
+def test_the_app_uses_no_private_huggingface_hub_name():
+    """Underscored modules and names change without notice between releases."""
+    import ast
+
+    private = []
+    for path in sorted((ROOT / "videochat").rglob("*.py")) + sorted((ROOT / "desktop").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "huggingface_hub":
+                names = node.module.split(".") + [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [part for alias in node.names if alias.name.split(".")[0] == "huggingface_hub" for part in alias.name.split(".")]
+            else:
+                continue
+            private += [f"{path.relative_to(ROOT)}:{node.lineno}" for name in names if name.startswith("_")]
+    assert private == []
 
 
 def test_a_model_from_another_tool_with_a_fifo_index_or_a_bad_ref_neither_hangs_nor_counts(tmp_path, fake_hub):
@@ -496,3 +526,29 @@ def test_a_model_from_another_tool_with_a_fifo_index_or_a_bad_ref_neither_hangs_
     os.mkfifo(folder / "refs" / "main")
     listed = videochat("models", "--json", env=env, timeout=60)
     assert listed.returncode == 0, listed.stderr
+
+
+def test_a_model_fetched_by_another_tool_counts_beside_damaged_repo_folders(fake_hub):
+    from huggingface_hub import snapshot_download
+
+    shards = {"config.json": b"{}", "model.safetensors.index.json": b'{"weight_map": {"a": "model-1.safetensors", "b": "model-2.safetensors"}}',
+              "model-1.safetensors": b"1" * 100, "model-2.safetensors": b"2" * 100}
+    fake_hub.add_repo("other/sharded", shards)
+    cache = hub.cache_dir()
+    for repo in (BIG, "other/sharded"):
+        snapshot_download(repo, cache_dir=cache, endpoint=fake_hub.endpoint, token=False)
+    missing_shard = models_on_disk.repo_folder("other/sharded") / "snapshots" / fake_hub.head("other/sharded") / "model-2.safetensors"
+    missing_shard.unlink()
+    (cache / "models--stray-file").write_text("not a folder", encoding="utf-8")
+    (cache / "models--no--snapshots" / "blobs").mkdir(parents=True)
+    dangling = cache / "models--dangling--ref"
+    (dangling / "snapshots").mkdir(parents=True)
+    (dangling / "refs").mkdir()
+    (dangling / "refs" / "main").write_text("f" * 40, encoding="utf-8")  # no such snapshot
+
+    assert models_on_disk.status_of_repo(BIG).state == "ready"
+    assert models_on_disk.status_of_repo(BIG).revision == fake_hub.head(BIG)
+    assert models_on_disk.status_of_repo("other/sharded").state == "partial"  # a shard the index names is gone
+    assert models_on_disk.status_of_repo("dangling/ref").state == "not downloaded"
+    assert {state.state for _, state in models_on_disk.catalog_status()} == {"not downloaded"}  # no catalog model is there
+

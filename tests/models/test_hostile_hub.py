@@ -2,7 +2,7 @@
 the revision asked for never reach outside the repo's folder of the Hugging Face cache.
 
 Each case downloads from a hostile repo on the stand-in hub (tests/support/hub_server.py), through the real
-path (`downloads.plan` then `download`, and the `videochat download` command), with a canary file
+path (`plan.plan` then `downloads.download`, and the `videochat download` command), with a canary file
 outside the cache and another model's files inside it: nothing there may be created, changed or
 deleted, the download fails with `UnsafeHubName` naming the bad name escaped, and nothing is ready.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.hub_server import serving_this_process
-from videochat.models import record as download_record, downloads, on_disk as models_on_disk
-from videochat.errors import UnsafeHubName
+from videochat.models import record as download_record, downloads, on_disk as models_on_disk, plan as planning
+from videochat.errors import HubUnreachable, UnsafeHubName
 from tests.support import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -165,7 +165,7 @@ def hostile_hub(tmp_path, monkeypatch):
     """The stand-in hub with a victim model already downloaded, and a canary outside the cache."""
     with serving_this_process(tmp_path, monkeypatch) as server:
         server.add_repo(VICTIM, {"config.json": VICTIM_CONFIG, "model.safetensors": b"v" * 3000}, commit=VICTIM_COMMIT)
-        downloads.download(downloads.plan(VICTIM))
+        downloads.download(planning.plan(VICTIM))
         (tmp_path / "outside").mkdir()
         (tmp_path / "outside" / "canary.txt").write_bytes(CANARY)
         yield server
@@ -208,7 +208,7 @@ def test_a_hostile_listing_is_refused_and_nothing_outside_the_repo_changes(tmp_p
     before = manifest(tmp_path)
 
     with pytest.raises(UnsafeHubName) as refused:
-        downloads.download(downloads.plan(EVIL, **options))
+        downloads.download(planning.plan(EVIL, **options))
 
     message = str(refused.value)
     assert repr(bad_name) in message or repr(bad_name)[:100] in message  # named, escaped
@@ -240,11 +240,11 @@ def test_a_plan_made_by_hand_with_a_climbing_name_is_refused_before_anything_is_
     from videochat.models.hub import RemoteFile
 
     hostile_hub.add_repo(EVIL, GOOD)
-    the_plan = downloads.plan(EVIL)
+    the_plan = planning.plan(EVIL)
     repo = the_plan.repos[0]
     good = repo.files[0]
     bad = RemoteFile(EVIL, UP_FROM_SNAPSHOT + "outside/canary.txt", good.size, good.blob_id, good.sha256)
-    the_plan.repos[0] = downloads.RepoPlan(repo.repo_id, repo.commit, (*repo.files, bad), repo.reason, repo.branch)
+    the_plan.repos[0] = planning.RepoPlan(repo.repo_id, repo.commit, (*repo.files, bad), repo.reason, repo.branch)
     before = manifest(tmp_path)
 
     with pytest.raises(UnsafeHubName, match="canary"):
@@ -263,5 +263,19 @@ def test_a_snapshot_folder_replaced_by_a_link_outside_is_not_written_through(tmp
     before = manifest(tmp_path)
 
     with pytest.raises(UnsafeHubName, match="outside"):
-        downloads.download(downloads.plan(EVIL))
+        downloads.download(planning.plan(EVIL))
+    assert_untouched(tmp_path, before)
+
+
+@pytest.mark.parametrize(("listed", "error", "message"), [
+    ({"lfs": "not an object"}, HubUnreachable, "not the hub's"),
+    ({"rfilename": None}, UnsafeHubName, "not a file name"),
+], ids=["lfs details not an object", "no file name"])
+def test_a_listing_of_the_wrong_shape_is_refused_before_anything_is_written(tmp_path, hostile_hub, listed, error, message):
+    hostile_hub.add_repo(EVIL, GOOD)
+    hostile_hub.misreport(EVIL, "model.safetensors", **listed)
+    before = manifest(tmp_path)
+
+    with pytest.raises(error, match=message):
+        downloads.download(planning.plan(EVIL))
     assert_untouched(tmp_path, before)

@@ -80,6 +80,16 @@ def test_model_info_by_revision_and_gated_flag(hub):
         api.model_info(REPO, revision="no-such-branch")
 
 
+def test_a_misreported_listing_is_still_one_huggingface_hub_reads(hub):
+    hub.misreport(REPO, "model.safetensors", lfs={"sha256": "ab" * 32}, blobId="cd" * 20)
+
+    info = HfApi(endpoint=hub.endpoint, token=False).model_info(REPO, files_metadata=True)
+
+    weights = next(s for s in info.siblings if s.rfilename == "model.safetensors")
+    assert weights.lfs.sha256 == "ab" * 32 and weights.blob_id == "cd" * 20
+    assert weights.lfs.size == len(WEIGHTS) and weights.lfs.pointer_size > 0
+
+
 def test_list_repo_tree(hub):
     api = HfApi(endpoint=hub.endpoint, token=False)
 

@@ -187,7 +187,12 @@ class HubRequestHandler(BaseHTTPRequestHandler):
                 entry.update(size=f.size, blobId=f.blob_id)
                 if f.is_lfs:
                     entry["lfs"] = f.lfs_info("sha256")
-            entry.update(commit.listed.get(f.path, {}))
+            listed = dict(commit.listed.get(f.path, {}))
+            if isinstance(listed.get("lfs"), dict) and "lfs" in entry:
+                # A misreport changes fields of the LFS details; pointerSize, which every hub
+                # answer holds and huggingface_hub requires, stays.
+                entry["lfs"] = {**entry["lfs"], **listed.pop("lfs")}
+            entry.update(listed)
             return entry
 
         namespace, _, _ = repo.repo_id.rpartition("/")

@@ -163,7 +163,8 @@ class FakeHub:
 
     def misreport(self, repo_id: str, path: str, **listed) -> None:
         """Make the head commit's listing show other fields for `path` than the true ones (a hostile
-        or broken hub): `blobId="../x"`, `lfs={"sha256": ..., "size": ...}`; the bytes served stay."""
+        or broken hub): `blobId="../x"`, `lfs={"sha256": ...}` (fields of the LFS details, the rest kept;
+        a value that is not an object replaces them); the bytes served stay."""
         with self._lock:
             self._repos[repo_id].head.listed.setdefault(path, {}).update(listed)
 

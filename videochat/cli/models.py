@@ -67,12 +67,12 @@ def run_download(args) -> int:
     import logging
     import os
 
-    from videochat.models import downloads
+    from videochat.models import downloads, plan as planning
     from videochat.logs import start_logging
 
     start_logging(logging.DEBUG if os.environ.get("VIDEOCHAT_LOG_LEVEL", "").upper() == "DEBUG" else logging.INFO)
     try:
-        plan = downloads.plan(args.model, revision=args.revision, update=args.update)
+        plan = planning.plan(args.model, revision=args.revision, update=args.update)
     except AccessError as error:
         print(shown(f"videochat: {error}"), file=sys.stderr)
         return EXIT_ACCESS

@@ -74,7 +74,7 @@ def available_ram_bytes() -> int:
     """RAM that can be used without swapping: Linux's MemAvailable, psutil's reading elsewhere.
 
     Read from /proc where there is one: importing psutil loads its C extension with Python's lock
-    held, which stalls the desktop's GUI thread for tens of milliseconds (measured).
+    held, which stalls the desktop's GUI thread.
     """
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:

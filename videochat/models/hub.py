@@ -1,10 +1,10 @@
 """The app's calls to the Hugging Face Hub: listings, access checks and the token, errors told apart.
 
-Everything goes through huggingface_hub (its endpoint, session, headers, token store and error
-types), read at call time so that `HF_ENDPOINT`, `HF_HOME` and `HF_HUB_OFFLINE` work as in every
-other Hugging Face tool. Every request here has a short time limit and no retry loop: with the
-network gone, a call fails in seconds with `HubUnreachable`, never after huggingface_hub's own
-retries (about 24 s). In offline mode nothing here touches the network at all.
+Everything goes through huggingface_hub (HfApi's listing, its endpoint, session, headers, token
+files and error types), read at call time so that `HF_ENDPOINT`, `HF_HOME` and `HF_HUB_OFFLINE`
+work as in every other Hugging Face tool. Every request here has a short time limit and no retry
+loop: with the network gone, a call fails in seconds with `HubUnreachable`, not after
+huggingface_hub's own retries. In offline mode nothing here touches the network at all.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from videochat.models import hub_names
-from videochat.app_files import write_atomically
+from videochat.app_files import read_regular_file, write_atomically
 from videochat.errors import (
     AccessError,
     HubUnreachable,
@@ -32,6 +32,7 @@ from videochat.safe_text import register_secret
 
 REQUEST_TIMEOUT_S = 10.0
 CONNECT_CHECK_TIMEOUT_S = 1.5
+MAX_TOKEN_FILE_BYTES = 1 << 20
 TOKEN_HELP = "Create a read token at https://huggingface.co/settings/tokens and give it to the app (Model manager ▸ Token) or run `hf auth login`."
 
 
@@ -129,36 +130,46 @@ def list_files(repo_id: str, revision: str | None = None, token: str | None = No
     if revision is not None:
         hub_names.check_revision(repo_id, revision)
     ensure_reachable()
-    url = f"{endpoint()}/api/models/{repo_id}/revision/{quote(revision or 'main', safe='')}"
-    response = _request("GET", url, repo_id, token, params={"blobs": "true"})
-    try:
-        info = response.json()
-        siblings = info["siblings"]
-        commit = info["sha"]
-        if not isinstance(siblings, list):
-            raise TypeError
-    except (ValueError, KeyError, TypeError) as error:
-        raise HubUnreachable(
-            f"The answer from {endpoint()} about {repo_id} is not the hub's (a captive portal or a proxy?): {type(error).__name__}."
-        ) from None
-    hub_names.check_commit(repo_id, commit)
-    files = [_remote_file(repo_id, sibling) for sibling in siblings]
+    info = _model_info(repo_id, revision or "main", token)
+    if not isinstance(info.sha, str) or not isinstance(info.siblings, list):
+        raise HubUnreachable(_not_the_hubs(repo_id, "no commit or no files"))
+    hub_names.check_commit(repo_id, info.sha)
+    files = [_remote_file(repo_id, sibling) for sibling in info.siblings]
     _check_no_clash(repo_id, files)
-    return commit, files
+    return info.sha, files
 
 
-def _remote_file(repo_id: str, sibling: object) -> RemoteFile:
-    if not isinstance(sibling, dict):
-        raise UnsafeHubName(f"The hub listed {repo_id} with an entry that is not a file: {hub_names.shown(sibling)}. Try again later.")
-    path = hub_names.check_path(repo_id, sibling.get("rfilename"))
-    lfs = sibling.get("lfs")
-    if lfs is not None and not isinstance(lfs, dict):
-        raise UnsafeHubName(f"{repo_id} lists {hub_names.shown(path)} with LFS details that are not an object; nothing was written. Try again later.")
-    size = (lfs or {}).get("size", sibling.get("size"))
+def _model_info(repo_id: str, revision: str, token: str | None):
+    """huggingface_hub's listing with sizes and checksums: one request (model_info retries nothing),
+    with the app's time limit; its errors and an answer that is not the hub's told apart."""
+    import requests
+    from huggingface_hub import HfApi
+
+    register_secret(token)  # a token being tried is not stored yet; the hub's answer may echo it
+    api = HfApi(endpoint=endpoint(), library_name="videochat")
+    try:
+        return api.model_info(repo_id, revision=revision, files_metadata=True, timeout=REQUEST_TIMEOUT_S, token=token or False)
+    except requests.JSONDecodeError:  # before RequestException, which it also is
+        raise HubUnreachable(_not_the_hubs(repo_id, "not JSON")) from None
+    except requests.RequestException as error:
+        raise access_error(error, repo_id, token) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as error:  # huggingface_hub could not read the answer
+        raise HubUnreachable(_not_the_hubs(repo_id, type(error).__name__)) from None
+
+
+def _not_the_hubs(repo_id: str, why: str) -> str:
+    return f"The answer from {endpoint()} about {repo_id} is not the hub's (a captive portal or a proxy?): {why}."
+
+
+def _remote_file(repo_id: str, sibling) -> RemoteFile:
+    """A file of the listing (huggingface_hub's `RepoSibling`, its fields as the hub sent them)."""
+    path = hub_names.check_path(repo_id, sibling.rfilename)
+    lfs = sibling.lfs
+    size = lfs.size if lfs is not None else sibling.size
     if size is None:
         raise HubUnreachable(f"The hub listed {repo_id}/{hub_names.shown(path)} without a size; try again later.")
-    blob_id = hub_names.check_blob_id(repo_id, path, sibling.get("blobId"))
-    sha256 = hub_names.check_sha256(repo_id, path, lfs.get("sha256")) if lfs else None
+    blob_id = hub_names.check_blob_id(repo_id, path, sibling.blob_id)
+    sha256 = hub_names.check_sha256(repo_id, path, lfs.sha256) if lfs is not None else None
     return RemoteFile(repo_id, path, hub_names.check_size(repo_id, path, size), blob_id, sha256)
 
 
@@ -235,11 +246,10 @@ def _store_token(token: str, token_name: str) -> None:
     import io
 
     from huggingface_hub import constants
-    from huggingface_hub.utils import get_stored_tokens
 
-    stored = get_stored_tokens()
+    stored = _stored_tokens(constants.HF_STORED_TOKENS_PATH)
     stored[token_name] = token
-    config = configparser.ConfigParser()
+    config = configparser.ConfigParser(interpolation=None)
     for name in sorted(stored):
         config.add_section(name)
         config.set(name, "hf_token", stored[name])
@@ -247,6 +257,19 @@ def _store_token(token: str, token_name: str) -> None:
     config.write(text)
     write_atomically(constants.HF_STORED_TOKENS_PATH, text.getvalue(), mode=0o600)
     write_atomically(constants.HF_TOKEN_PATH, token, mode=0o600)
+
+
+def _stored_tokens(path: str) -> dict[str, str]:
+    """The named tokens of huggingface_hub's stored-tokens file (INI: a section per name, its
+    `hf_token`); {} for a missing or unreadable file, as huggingface_hub reads it."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(read_regular_file(path, MAX_TOKEN_FILE_BYTES).decode("utf-8"))
+        return {name: parser.get(name, "hf_token") for name in parser.sections()}
+    except (OSError, ValueError, configparser.Error):
+        return {}
 
 
 def remove_token() -> None:

@@ -2,18 +2,25 @@
 the bytes there, the commit; and deleting a model's repo.
 
 A model downloaded by this app is ready when its recorded commit's files are all in; one fetched
-by another tool, when the snapshot `refs/main` names holds a config and every weight it needs.
+by another tool, when the snapshot `refs/main` names (as huggingface_hub's `scan_cache_dir` reads
+the cache) holds a config and every weight it needs.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from videochat import app_files
 from videochat.models import record as download_record, hub, hub_names
 from videochat.models.catalog import CATALOG, CatalogEntry
+
+log = logging.getLogger(__name__)
+MAX_REF_BYTES = 4096
 
 
 @dataclass
@@ -45,15 +52,15 @@ def bytes_in(folder: Path, sizes: dict[str, int]) -> int:
     return sum(size if (blobs / etag).is_file() else min(_size(blobs / f"{etag}.incomplete"), size) for etag, size in sizes.items())
 
 
-def status(entry: CatalogEntry) -> ModelStatus:
-    """The state of a catalog model from the disk alone (no network)."""
-    main = status_of_repo(entry.repo_id)
-    missing = [extra for extra in entry.extra_repos if status_of_repo(extra).state != "ready"]
+def status(entry: CatalogEntry, scanned: CacheScan | None = None) -> ModelStatus:
+    """The state of a catalog model from the disk alone (no network); `scanned`: a scan to share."""
+    main = status_of_repo(entry.repo_id, scanned)
+    missing = [extra for extra in entry.extra_repos if status_of_repo(extra, scanned).state != "ready"]
     main.extras_missing = missing if main.state == "ready" else []
     return main
 
 
-def status_of_repo(repo_id: str) -> ModelStatus:
+def status_of_repo(repo_id: str, scanned: CacheScan | None = None) -> ModelStatus:
     folder = repo_folder(repo_id)
     recorded = download_record.recorded(repo_id)
     on_disk = _folder_bytes(folder)
@@ -65,12 +72,66 @@ def status_of_repo(repo_id: str) -> ModelStatus:
         fraction = _fraction_in(folder, wanted["files"])
         return ModelStatus("partial" if fraction > 0 else "not downloaded", min(fraction, 0.999), on_disk, revision)
     # Fetched by another tool: ready when the snapshot main names holds a config and all its weights.
-    revision = _read_text(folder / "refs" / "main")
-    if revision is not None and not hub_names.COMMIT.fullmatch(revision):
-        revision = None  # another tool's ref, but not a commit: no snapshot folder to look in
-    if revision and _snapshot_looks_complete(folder / "snapshots" / revision) and not any((folder / "blobs").glob("*.incomplete")):
+    if not folder.is_dir():  # spares the scan (and importing huggingface_hub's HTTP side) for a model never fetched
+        return ModelStatus("not downloaded", 0.0, 0, None)
+    cached = (scanned or CacheScan()).get(repo_id)
+    main = next((r for r in cached.revisions if "main" in r.refs), None) if cached is not None else None
+    revision = main.commit_hash if main is not None and hub_names.COMMIT.fullmatch(main.commit_hash) else None
+    if main is not None and revision and _looks_complete(main) and not any((folder / "blobs").glob("*.incomplete")):
         return ModelStatus("ready", 1.0, on_disk, revision)
     return ModelStatus("partial" if on_disk else "not downloaded", 0.0, on_disk, revision)
+
+
+class CacheScan:
+    """One `scan()` of the cache, made when a model first needs it and shared by the rest."""
+
+    def __init__(self) -> None:
+        self._repos: dict | None = None
+
+    def get(self, repo_id: str):
+        if self._repos is None:
+            self._repos = scan()
+        return self._repos.get(repo_id)
+
+
+def scan() -> dict:
+    """The cache's model repos as huggingface_hub reads them (repo id -> `CachedRepoInfo`).
+
+    A damaged repo folder is left out (scan_cache_dir reports it as a warning, logged here). A ref
+    that is not a small regular file (a FIFO would block the scan forever) or a scan that fails
+    outright leaves every repo out: then only this app's own downloads count.
+    """
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    cache = hub.cache_dir()
+    odd_ref = _odd_ref(cache)
+    if odd_ref is not None:
+        log.warning("the Hugging Face cache holds a ref that is not a small file (%s); models fetched by other tools are not counted", odd_ref)
+        return {}
+    try:
+        info = scan_cache_dir(cache)
+    except CacheNotFound:
+        return {}
+    except (OSError, ValueError, RuntimeError) as error:  # unreadable, undecodable, a link loop
+        log.warning("the Hugging Face cache %s could not be scanned (%s); models fetched by other tools are not counted", cache, error)
+        return {}
+    for warning in info.warnings:
+        log.info("left out of the cache scan: %s", warning)
+    return {repo.repo_id: repo for repo in info.repos if repo.repo_type == "model"}
+
+
+def _odd_ref(cache: Path) -> Path | None:
+    """The first ref of the cache that scan_cache_dir should not open, or None."""
+    for refs in cache.glob("*/refs"):
+        for path in refs.rglob("*"):
+            try:
+                status = os.stat(path)
+            except OSError:
+                return path
+            if not stat.S_ISDIR(status.st_mode) and not (stat.S_ISREG(status.st_mode) and status.st_size <= MAX_REF_BYTES):
+                return path
+    return None
 
 
 def _fraction_in(folder: Path, files: dict) -> float:
@@ -87,18 +148,21 @@ def _snapshot_has(snapshot: Path, files: dict) -> bool:
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 
 
-def _snapshot_looks_complete(snapshot: Path) -> bool:
-    """A config, and every weight shard its index names (or at least one weight file when there is no index)."""
-    if not (snapshot / "config.json").exists():
+def _looks_complete(revision) -> bool:
+    """A config, and every weight shard its index names (or at least one weight file when there is
+    no index), in a snapshot as scan_cache_dir lists it (every file there links to a blob present)."""
+    snapshot = revision.snapshot_path
+    names = {file.file_path.relative_to(snapshot).as_posix() for file in revision.files}
+    if "config.json" not in names:
         return False
-    indexes = list(snapshot.glob("*.index.json"))
+    indexes = [name for name in names if "/" not in name and name.endswith(".index.json")]
     if indexes:
         try:  # the index is the repo owner's file: a FIFO, a huge or deep one must not hang or raise
-            shards = {name for index in indexes for name in app_files.read_json(index)["weight_map"].values()}
+            shards = {shard for index in indexes for shard in app_files.read_json(snapshot / index)["weight_map"].values()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return False
-        return all(hub_names.path_problem(shard) is None and (snapshot / shard).exists() for shard in shards)
-    return any(path.suffix in WEIGHT_SUFFIXES and path.exists() for path in snapshot.iterdir())
+        return all(hub_names.path_problem(shard) is None and shard in names for shard in shards)
+    return any("/" not in name and name.endswith(WEIGHT_SUFFIXES) for name in names)
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -111,14 +175,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _read_text(path: Path) -> str | None:
-    """A ref's text; None for anything but a small regular UTF-8 file (a FIFO there would block)."""
-    try:
-        return app_files.read_regular_file(path, 4096).decode("utf-8").strip()
-    except (OSError, ValueError):
-        return None
 
 
 def delete(entry_or_repo: CatalogEntry | str) -> int:
@@ -141,4 +197,5 @@ def update_available(repo_id: str, token: str | None = None) -> bool:
 
 
 def catalog_status() -> list[tuple[CatalogEntry, ModelStatus]]:
-    return [(entry, status(entry)) for entry in CATALOG]
+    scanned = CacheScan()  # at most once for the whole catalog: scan_cache_dir reads every repo of the cache
+    return [(entry, status(entry, scanned)) for entry in CATALOG]

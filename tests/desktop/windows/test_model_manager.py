@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QInputDialog
 
 from desktop.windows.model_manager import ModelManager
 from tests.support.hub_server import serving_this_process
-from videochat.models import record as download_record, downloads
+from videochat.models import record as download_record, downloads, plan as planning
 
 WAIT_MS = 60_000
 LLAVA = "llava-hf/llava-onevision-qwen2-0.5b-ov-hf"
@@ -85,7 +85,7 @@ def test_pause_keeps_what_came_and_resume_fetches_only_the_rest(qtbot, manager, 
     manager.select(BIG)
     assert manager.download_button.text() == "Resume"
     fake_hub.wait_idle()
-    on_disk = downloads.plan(BIG).on_disk_bytes
+    on_disk = planning.plan(BIG).on_disk_bytes
     fake_hub.reset_counters()
     fake_hub.bytes_per_second = None
 
