@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.chat.bubbles import BUBBLE_STYLE, META_STYLE, AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
+from desktop.chat.bubbles import AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
 from desktop.plain_text import tooltip
+from desktop.style import BUBBLE_STYLE, META_STYLE
 from desktop.player.thumbnails import ThumbnailLoader
 from videochat.errors import VideoChatError
 from videochat.settings import Settings

@@ -42,6 +42,7 @@ from desktop.player.probes import probes
 from desktop.player.scrub_bar import ScrubBar
 from desktop.player.scrub_preview import ScrubPreview
 from desktop.player.transport_bar import TransportBar
+from desktop.style import ERROR_OVERLAY_STYLE, NOTICE_STYLE
 from videochat.errors import InvalidPosition, UnreadableVideo
 from videochat.video.timeline import InOut, Timeline
 from videochat.video.files import check_video_file
@@ -57,7 +58,6 @@ BACK_STEP_S = 1.0
 PLAYER_ERROR_GRACE_MS = 1000
 # The media objects start being made this long after the window first shows (desktop/media_objects.py).
 MEDIA_SETUP_DELAY_MS = 50
-ERROR_STYLE = "QLabel { background: #7a1f1f; color: white; padding: 12px; border-radius: 6px; }"
 
 
 class _PendingOpen:
@@ -326,12 +326,12 @@ class PlayerPane(QWidget):
 
     def _show_notice(self, text: str, is_error: bool) -> None:
         self._notice.setText(text)
-        self._notice.setStyleSheet(ERROR_STYLE if is_error else "QLabel { padding: 4px; }")
+        self._notice.setStyleSheet(ERROR_OVERLAY_STYLE if is_error else NOTICE_STYLE)
         self._notice.show()
 
     def _show_message(self, text: str, is_error: bool) -> None:
         self._message.setText(text)
-        self._message.setStyleSheet(ERROR_STYLE if is_error else "")
+        self._message.setStyleSheet(ERROR_OVERLAY_STYLE if is_error else "")
         self._stack.setCurrentIndex(0)
 
     def _set_video_controls_enabled(self, enabled: bool) -> None:

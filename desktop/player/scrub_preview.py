@@ -21,6 +21,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.player.thumbnails import ThumbnailLoader
+from desktop.style import POPUP_STYLE
 from videochat.video.timecode import format_time
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 PREVIEW_HEIGHT = 108
 CACHED_FRAMES = 120  # 192 x 108 RGB pictures: about 7 MB
 GAP_ABOVE_BAR = 6
-POPUP_STYLE = "QWidget#scrubPreview { background: #202020; border: 1px solid #505050; } QLabel { color: #f0f0f0; }"
 
 
 class FramePopup(QWidget):
