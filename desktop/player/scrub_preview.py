@@ -1,7 +1,7 @@
 """The frame under the mouse on the scrub bar: a small picture above the cursor, with its time.
 
 As mpv's thumbfast does: hovering the bar asks for the frame shown at that time, decoded at
-preview size by the thumbnail machinery (`desktop/thumbnails.py`) on a pool thread of its own,
+preview size by the thumbnail machinery (`desktop/player/thumbnails.py`) on a pool thread of its own,
 never on the GUI thread. Latest wins: while one frame decodes, only the newest hovered frame
 waits, so a fast sweep across the bar costs two decodes rather than a queue of hundreds. Decoded
 pictures are kept (`CACHED_FRAMES`, a few MB) so that going back over the bar is immediate. The
