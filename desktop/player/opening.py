@@ -1,55 +1,32 @@
-"""The player's open path: the FIFO refusal, the probe on a worker thread, the pending open.
+"""The player's open path: the pending open, the probe's and the player's answers, failures.
 
-`open(path)` hands the file to the core's `probe` on a worker thread, for the true frame times,
-and to QMediaPlayer (Qt's bundled FFmpeg backend); `sig_opened` comes when both are ready. With
-no video open the two run at once and a failure shows its message in place of the video. With
-a video open, the probe goes first and the video stays until the new file has passed it: a file
-that fails then leaves the video as it was, with the message in a notice above it. Either way
-`sig_open_failed` tells the window, and opening another file works. What is not a regular file
-(a FIFO, a device, a folder) fails at once and never reaches Qt's player.
+`PlayerPane.open(path)` hands the file to the core's `probe` on a worker thread, for the true
+frame times, and to QMediaPlayer (Qt's bundled FFmpeg backend); `sig_opened` comes when both are
+ready. With no video open the two run at once and a failure shows its message in place of the
+video. With a video open, the probe goes first and the video stays until the new file has passed
+it: a file that fails then leaves the video as it was, with the message in a notice above it.
+Either way `sig_open_failed` tells the window, and opening another file works. What is not a
+regular file (a FIFO, a device, a folder) fails at once and never reaches Qt's player.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QUrl
 
-from desktop.player.probes import probes
 from desktop.style import ERROR_OVERLAY_STYLE, NOTICE_STYLE
-from desktop.threads.background import run_in_background
 from videochat.errors import UnreadableVideo
-from videochat.video.files import check_video_file
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from PySide6.QtMultimedia import QMediaPlayer
 
     from videochat.video.info import VideoInfo
 
 # How long a QMediaPlayer error waits for the probe's clearer message before it is shown itself.
 PLAYER_ERROR_GRACE_MS = 1000
-
-
-class _PendingOpen:
-    """An open on its way: the probe's and the player's halves, tagged by serial (a plain class: no
-    dataclasses import at start-up)."""
-
-    def __init__(self, serial: int, path: Path, keeps_current: bool = False):
-        self.serial = serial
-        self.path = path
-        self.keeps_current = keeps_current  # a video is shown: the player switches only once the probe passed
-        self.info: VideoInfo | None = None
-        self.player_ready = False
-        self.player_error: str | None = None
-
-
-def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exception | None]:
-    """Runs on a worker thread; failures come back as objects, tagged with the open they belong to."""
-    try:
-        return serial, probes.info(path), None
-    except Exception as error:  # every failure is shown in the pane, expected or not
-        return serial, None, error
 
 
 NO_PLAYBACK_TEXT = (
@@ -68,24 +45,6 @@ class OpenPath:
     @property
     def path(self) -> Path | None:
         return self._info.path if self._info is not None else None
-
-    def open(self, path: str | Path) -> None:
-        """Start loading `path`; `sig_opened` or `sig_open_failed` follows. Returns at once."""
-        path = Path(path)
-        self._open_serial += 1
-        self._pending = _PendingOpen(self._open_serial, path, keeps_current=self._info is not None)
-        try:
-            # A stat, before Qt sees the path: Qt's player opens a FIFO on its loader thread and waits
-            # for a writer, and the next setSource then waits for that thread here, for good.
-            check_video_file(path)
-        except UnreadableVideo as error:
-            self._fail_open(str(error))
-            return
-        if self._pending.keeps_current:
-            self._show_notice(f"Opening {path.name} …", is_error=False)
-        else:
-            self._switch_player_to(path)
-        run_in_background(_probe_job, self._open_serial, path, receiver=self._on_probe_returned)
 
     def _switch_player_to(self, path: Path) -> None:
         self._info = None

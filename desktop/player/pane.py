@@ -9,6 +9,7 @@ in/out marks, go-to and loop (`marks.py`), the key commands (`key_commands.py`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Qt, Signal
@@ -19,17 +20,42 @@ from desktop.player.key_commands import KeyCommands
 from desktop.player.marks import SegmentMarks
 from desktop.player.media_objects import MediaObjects
 from desktop.player.opening import OpenPath
+from desktop.player.probes import probes
 from desktop.player.scrub_bar import ScrubBar
 from desktop.player.scrub_preview import ScrubPreview
 from desktop.player.seeking import last_shown_frame, seek_target
 from desktop.player.transport_bar import TransportBar
+from desktop.threads.background import run_in_background
+from videochat.errors import UnreadableVideo
+from videochat.video.files import check_video_file
 from videochat.video.timeline import InOut, Timeline
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QMediaPlayer
 
-    from desktop.player.opening import _PendingOpen
     from videochat.video.info import VideoInfo
+
+
+class _PendingOpen:
+    """An open on its way: the probe's and the player's halves, tagged by serial (a plain class: no
+    dataclasses import at start-up)."""
+
+    def __init__(self, serial: int, path: Path, keeps_current: bool = False):
+        self.serial = serial
+        self.path = path
+        self.keeps_current = keeps_current  # a video is shown: the player switches only once the probe passed
+        self.info: VideoInfo | None = None
+        self.player_ready = False
+        self.player_error: str | None = None
+
+
+def _probe_job(serial: int, path: Path) -> tuple[int, VideoInfo | None, Exception | None]:
+    """Runs on a worker thread; failures come back as objects, tagged with the open they belong to."""
+    try:
+        return serial, probes.info(path), None
+    except Exception as error:  # every failure is shown in the pane, expected or not
+        return serial, None, error
+
 
 # The media objects start being made this long after the window first shows (desktop/player/media_objects.py).
 MEDIA_SETUP_DELAY_MS = 50
@@ -51,7 +77,7 @@ class PlayerPane(OpenPath, SegmentMarks, KeyCommands, QWidget):
         self._looping = False
         self._resume_after_drag = False
 
-        # Made after the window shows, or for the first open (desktop/media_objects.py).
+        # Made after the window shows, or for the first open (desktop/player/media_objects.py).
         self._media = MediaObjects(self, on_made=self._wire_media)
         self._build_ui()
         self._connect_signals()
@@ -116,6 +142,26 @@ class PlayerPane(OpenPath, SegmentMarks, KeyCommands, QWidget):
         bar.sig_out_typed.connect(lambda text: self._on_mark_typed(text, bar.out_edit, self.set_out_frame))
         bar.sig_loop_toggled.connect(self.set_looping)
         bar.sig_done.connect(self._on_bar_edit_given_up)
+
+    # Opening (the rest of the open path: opening.py)
+
+    def open(self, path: str | Path) -> None:
+        """Start loading `path`; `sig_opened` or `sig_open_failed` follows. Returns at once."""
+        path = Path(path)
+        self._open_serial += 1
+        self._pending = _PendingOpen(self._open_serial, path, keeps_current=self._info is not None)
+        try:
+            # A stat, before Qt sees the path: Qt's player opens a FIFO on its loader thread and waits
+            # for a writer, and the next setSource then waits for that thread here, for good.
+            check_video_file(path)
+        except UnreadableVideo as error:
+            self._fail_open(str(error))
+            return
+        if self._pending.keeps_current:
+            self._show_notice(f"Opening {path.name} …", is_error=False)
+        else:
+            self._switch_player_to(path)
+        run_in_background(_probe_job, self._open_serial, path, receiver=self._on_probe_returned)
 
     def _set_video_controls_enabled(self, enabled: bool) -> None:
         self._scrub.setEnabled(enabled)
