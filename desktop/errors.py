@@ -30,7 +30,7 @@ class ErrorPresenter(QObject):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._parent = parent
-        self.shown: list[str] = []  # summaries shown, newest last (for tests and the log)
+        self.shown: list[str] = []  # summaries shown, newest last
         self.sig_unexpected.connect(self._on_unexpected, Qt.ConnectionType.QueuedConnection)
         self._previous_hooks = None
 
@@ -65,8 +65,10 @@ class ErrorPresenter(QObject):
 
     def _on_unexpected(self, summary: str, details: str) -> None:
         self.shown.append(summary)
-        if QApplication.platformName() == "offscreen":
-            return  # tests: no modal dialog to block the run
+        self.show_dialog(summary, details)
+
+    def show_dialog(self, summary: str, details: str) -> None:
+        """The modal dialog with "Copy details"; it returns when the user closes it."""
         from PySide6.QtWidgets import QMessageBox  # here, not at start-up: its enums cost the window's first appearance
 
         box = plain_box(QMessageBox(QMessageBox.Icon.Critical, "Something went wrong", summary, parent=self._parent))

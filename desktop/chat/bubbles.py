@@ -24,16 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.style import ERROR_TEXT_STYLE, META_STYLE
 from videochat.video.timecode import format_time
 
-ERROR_STYLE = "color: #b00020;"
-# Set on the widget that holds the bubbles; a selected answer (its times on the scrub bar) is outlined.
-BUBBLE_STYLE = """
-QFrame#question { background: palette(alternate-base); border: 1px solid palette(midlight); border-radius: 6px; }
-QFrame#answer { border: 1px solid palette(midlight); border-radius: 6px; }
-QFrame#answer[selected="true"] { border: 2px solid palette(highlight); }
-"""
-META_STYLE = "color: palette(mid); font-size: small;"
 
 
 def describe(answer) -> str:
@@ -149,7 +142,7 @@ class NoticeBubble(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         self.label = _text_label(message)
-        self.label.setStyleSheet(ERROR_STYLE)
+        self.label.setStyleSheet(ERROR_TEXT_STYLE)
         layout.addWidget(self.label)
 
 
@@ -174,7 +167,7 @@ class AnswerBubble(QFrame):
         layout.setContentsMargins(8, 6, 8, 6)
         self.text_label = _text_label("…", markdown=True)
         self.error_label = _text_label()
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setStyleSheet(ERROR_TEXT_STYLE)
         self.error_label.hide()
         self.meta_label = _text_label()
         self.meta_label.setStyleSheet(META_STYLE)

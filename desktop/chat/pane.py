@@ -3,7 +3,8 @@
 A view: it shows what the main window hands it (model list and status, the family's frame
 rule, streamed text, finished answers, errors) and turns clicks into `sig_*_requested`
 signals. It runs no model and reads no video itself, except for chip thumbnails, which a
-`ThumbnailLoader` decodes on its own thread.
+`ThumbnailLoader` decodes on its own thread. Its parts: the model list (`model_list.py`), the
+generation controls and their frame rule (`controls.py`), the bubbles (`bubbles.py`).
 """
 
 from __future__ import annotations
@@ -15,31 +16,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from desktop.chat.bubbles import BUBBLE_STYLE, META_STYLE, AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
-from desktop.plain_text import tooltip
+from desktop.chat.bubbles import AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
+from desktop.chat.controls import GenerationControls
+from desktop.chat.model_list import ModelList
 from desktop.player.thumbnails import ThumbnailLoader
-from videochat.errors import VideoChatError
-from videochat.settings import Settings
+from desktop.style import BUBBLE_STYLE, META_STYLE
 
 if TYPE_CHECKING:
     from videochat.generation import GenerationSettings
 
-MODEL_FOLDER_ITEM = "Model folder…"
-_FOLDER = "::model-folder::"  # the folder item's data: no model id or path looks like this
 SCROLL_MARGIN = 8  # around an answer brought into view
 NO_MODEL_TEXT = (
     "No model loaded. Choose a downloaded model above, or “Model folder…” for a folder holding one; "
@@ -84,37 +71,20 @@ class ChatPane(QWidget):
         self.thumbnails = ThumbnailLoader(self)
         self.thumbnails.sig_ready.connect(self.set_thumbnails)
 
-        self.model_combo = QComboBox()
-        self.model_combo.setPlaceholderText("Choose a model")
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(16)
-        self.model_combo.activated.connect(self._on_model_activated)
+        self.model_combo = ModelList()
+        self.model_combo.sig_model_chosen.connect(self.sig_model_chosen)
         self.status_label = WrappingLabel(NO_MODEL_TEXT)  # it names model folders: a long path wraps
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # and a folder named like markup is no markup
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.frames_spin = QSpinBox()
-        self.frames_spin.setToolTip("How many frames of the clip (or segment) the model sees")
-        self.frames_spin.setKeyboardTracking(False)  # typed values are checked when done, not per digit
-        self.frames_spin.valueChanged.connect(self._on_frames_changed)
-        self._frame_multiple = 1
-        self._default_frames = 8
-        self.hd_check = QCheckBox("HD")
-        self.hd_check.setToolTip("More detail per frame (the model's HD variant): slower")
-        self.hd_check.toggled.connect(self.sig_hd_toggled)
-        self.hd_check.setEnabled(False)
-        self.tokens_spin = QSpinBox()
-        self.tokens_spin.setRange(1, 8192)
-        self.tokens_spin.setValue(Settings.max_new_tokens)  # the app's defaults; the window shows the user's own
-        self.tokens_spin.setToolTip("The longest answer, in tokens")
-        self.temperature_spin = QDoubleSpinBox()
-        self.temperature_spin.setRange(0.0, 2.0)
-        self.temperature_spin.setSingleStep(0.1)
-        self.temperature_spin.setValue(Settings.temperature)
-        self.temperature_spin.setToolTip("0 answers the same way every time; higher values vary more")
-        self._set_frame_range(64, 1)  # until a model is loaded: the most common rule, 1 to 64
-        self.frames_spin.setValue(self._default_frames)
+        self.controls = GenerationControls()
+        self.controls.sig_hd_toggled.connect(self.sig_hd_toggled)
+        # The controls' widgets, as the window and its tests reach them.
+        self.frames_spin = self.controls.frames_spin
+        self.hd_check = self.controls.hd_check
+        self.tokens_spin = self.controls.tokens_spin
+        self.temperature_spin = self.controls.temperature_spin
 
         self.messages = QWidget()
         self.messages.setStyleSheet(BUBBLE_STYLE)
@@ -138,143 +108,54 @@ class ChatPane(QWidget):
         model_row = QHBoxLayout()
         model_row.addWidget(QLabel("Model"))
         model_row.addWidget(self.model_combo, 1)
-        sampling_row = QHBoxLayout()
-        for label, widget in (("Frames", self.frames_spin), (None, self.hd_check), ("Max tokens", self.tokens_spin), ("Temperature", self.temperature_spin)):
-            if label:
-                sampling_row.addWidget(QLabel(label))
-            sampling_row.addWidget(widget)
-        sampling_row.addStretch(1)
         input_row = QHBoxLayout()
         input_row.addWidget(self.question_box, 1)
         input_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         layout = QVBoxLayout(self)
         layout.addLayout(model_row)
         layout.addWidget(self.status_label)
-        layout.addLayout(sampling_row)
+        layout.addWidget(self.controls)
         layout.addWidget(self.scroll, 1)
         layout.addLayout(input_row)
 
     # -- settings -------------------------------------------------------------------------
 
     def set_models(self, models: list[tuple[str, str]]) -> None:
-        """(label, repo id or folder) for each model that can be chosen, the repo id its tooltip; "Model folder…" comes last."""
-        current = self.model_combo.currentData()
-        self.model_combo.clear()
-        for label, model_id in models:
-            self.model_combo.addItem(label, model_id)
-            self.model_combo.setItemData(self.model_combo.count() - 1, tooltip(model_id), Qt.ItemDataRole.ToolTipRole)
-        self.model_combo.insertSeparator(self.model_combo.count())
-        self.model_combo.addItem(MODEL_FOLDER_ITEM, _FOLDER)
-        self.model_combo.setCurrentIndex(self.model_combo.findData(current) if current is not None else -1)
+        self.model_combo.set_models(models)
 
     def has_models(self) -> bool:
-        return any(self.model_combo.itemData(index) not in (None, _FOLDER) for index in range(self.model_combo.count()))
+        return self.model_combo.has_models()
 
     def set_current_model(self, model_id: str, label: str | None = None) -> None:
-        """Show `model_id` (a repo id in any spelling, an old name, or a folder) as chosen, added if it
-        is not in the list; emits nothing. The list holds no revisions: the repo or folder decides."""
-        index = self._model_index(model_id)
-        if index < 0:
-            self.model_combo.insertItem(0, label or Path(model_id).name or model_id, model_id)
-            self.model_combo.setItemData(0, tooltip(model_id), Qt.ItemDataRole.ToolTipRole)
-            index = 0
-        self.model_combo.setCurrentIndex(index)
-
-    def _model_index(self, model_id: str) -> int:
-        from videochat.models.resolve import model_key
-
-        wanted = model_key(model_id, None)
-        for index in range(self.model_combo.count()):
-            data = self.model_combo.itemData(index)
-            if isinstance(data, str) and data != _FOLDER and model_key(data, None) == wanted:
-                return index
-        return -1
+        self.model_combo.set_current_model(model_id, label)
 
     def set_model_status(self, text: str) -> None:
         self.status_label.setText(text)
 
     def set_frame_rule(self, family, default: int) -> None:
-        """Take only the frame counts the loaded model's family takes (a `videochat.families.Family`):
-        from its multiple to its maximum, in steps of the multiple (InternVideo2.5: 4 to 512 in fours).
-
-        A count left at the last model's default follows the new model's default. A count the user
-        chose stays where the family takes it; where not, it becomes the nearest count the family
-        takes, and a note in the chat says so in the family's own words.
-        """
-        chosen = self.frames_spin.value()
-        untouched = chosen == self._default_frames
-        self._set_frame_range(family.max_frames, family.frame_multiple)
-        self._default_frames = self._snap(default)
-        if untouched:
-            self.frames_spin.setValue(self._default_frames)
-            return
-        try:
-            family.check_frame_count(chosen)
-        except VideoChatError as refusal:
-            adjusted = self._snap(chosen)
-            self.frames_spin.setValue(adjusted)
-            self.show_error(f"{refusal} Frames set to {adjusted}.")
-
-    def _set_frame_range(self, maximum: int, multiple: int) -> None:
-        """Frames from `multiple` to `maximum`, in steps of `multiple`; the value is left to the caller."""
-        self._frame_multiple = max(1, int(multiple))
-        top = max(self._frame_multiple, maximum - maximum % self._frame_multiple)
-        self.frames_spin.blockSignals(True)
-        self.frames_spin.setRange(self._frame_multiple, top)
-        self.frames_spin.setSingleStep(self._frame_multiple)
-        self.frames_spin.blockSignals(False)
+        """The loaded model's family's frame counts (`GenerationControls.set_frame_rule`); a count it
+        changed is noted in the chat."""
+        note = self.controls.set_frame_rule(family, default)
+        if note:
+            self.show_error(note)
 
     def set_hd_available(self, available: bool, checked: bool = False) -> None:
-        """Whether the model has an HD variant, and whether the loaded one is it (no `sig_hd_toggled`)."""
-        self.hd_check.setEnabled(available)
-        self.hd_check.blockSignals(True)
-        self.hd_check.setChecked(available and checked)
-        self.hd_check.blockSignals(False)
+        self.controls.set_hd_available(available, checked)
 
     def hd(self) -> bool:
-        return self.hd_check.isChecked()
+        return self.controls.hd()
 
     def frames(self) -> int:
-        self.frames_spin.interpretText()
-        return self._snap(self.frames_spin.value())
+        return self.controls.frames()
 
     def settings(self) -> GenerationSettings:
-        from videochat.generation import GenerationSettings
-
-        max_new_tokens, temperature = self.generation_values()
-        return GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature)
+        return self.controls.settings()
 
     def generation_values(self) -> tuple[int, float]:
-        """(max new tokens, temperature) as the controls show them."""
-        return self.tokens_spin.value(), round(self.temperature_spin.value(), 2)
+        return self.controls.generation_values()
 
     def set_generation_values(self, max_new_tokens: int, temperature: float) -> None:
-        self.tokens_spin.setValue(max_new_tokens)
-        self.temperature_spin.setValue(temperature)
-
-    def _snap(self, frames: int) -> int:
-        multiple = self._frame_multiple
-        snapped = int(round(frames / multiple)) * multiple
-        return min(max(snapped, self.frames_spin.minimum()), self.frames_spin.maximum())
-
-    def _on_frames_changed(self, value: int) -> None:
-        snapped = self._snap(value)
-        if snapped != value:
-            self.frames_spin.setValue(snapped)
-
-    def _on_model_activated(self, index: int) -> None:
-        model_id = self.model_combo.itemData(index)
-        if model_id != _FOLDER:
-            self.sig_model_chosen.emit(model_id)
-            return
-        from PySide6.QtWidgets import QFileDialog  # on first use: its enums cost the start-up a few ms
-
-        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
-        if folder:
-            self.set_current_model(folder)
-            self.sig_model_chosen.emit(folder)
-        else:
-            self.model_combo.setCurrentIndex(-1)
+        self.controls.set_generation_values(max_new_tokens, temperature)
 
     # -- the conversation -----------------------------------------------------------------
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
-from desktop.player.transport_bar import TIME_STYLE
+from desktop.style import ERROR_TEXT_STYLE, FIELD_ERROR_STYLE, TIME_STYLE
 from videochat.video.timecode import format_time
 from videochat.video.timeline import POSITION_HINT
 
 FIELD_WIDTH_CHARS = 13
-ERROR_FIELD_STYLE = TIME_STYLE + " border: 1px solid #c0392b;"
 
 
 class PositionEdit(QLineEdit):
@@ -55,7 +54,7 @@ class PositionEdit(QLineEdit):
         super().keyPressEvent(event)
 
     def show_error(self, message: str | None) -> None:
-        self.setStyleSheet(ERROR_FIELD_STYLE if message else TIME_STYLE)
+        self.setStyleSheet(FIELD_ERROR_STYLE if message else TIME_STYLE)
         self.setToolTip(message or self._tooltip)
 
 
@@ -78,7 +77,7 @@ class InOutBar(QWidget):
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # repeats what was typed
         self.message.setObjectName("playerPositionMessage")
-        self.message.setStyleSheet("QLabel { color: #c0392b; }")
+        self.message.setStyleSheet(ERROR_TEXT_STYLE)
         self.loop_button = QToolButton()
         self.loop_button.setObjectName("playerLoop")
         self.loop_button.setText("Loop")

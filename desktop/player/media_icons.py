@@ -1,8 +1,8 @@
 """The transport's icons, drawn: play, pause, one frame back or forward, sound on and muted.
 
 Drawn rather than taken from QStyle's standard icons, for the start-up: QStyle is the class with
-the most enums PySide6 builds in Python (about 6 ms of the window's first appearance, measured),
-and nothing else at start needs it. Drawn in the palette's button text colour; Qt greys them
+the most enums PySide6 builds in Python, which delays the window's first appearance, and nothing
+else at start needs it. Drawn in the palette's button text colour; Qt greys them
 itself when a button is disabled.
 """
 

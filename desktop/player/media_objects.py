@@ -1,9 +1,9 @@
 """The player's media objects (QMediaPlayer, its audio output, the video widget), made without stalling the GUI thread.
 
-Made at once they cost about 40 ms of the GUI thread: QtMultimedia's libraries, then Qt's FFmpeg
-plugin at the first QMediaPlayer. `prepare()` has a pool thread load those libraries first,
+Made at once they would stall the GUI thread: QtMultimedia's libraries, then Qt's FFmpeg plugin at
+the first QMediaPlayer (docs/architecture.md has the times). `prepare()` has a pool thread load those libraries first,
 without the GIL (`desktop.threads.heavy_imports.preload_multimedia_libraries`); then the modules are
-imported (about 10 ms) and, in the next turn of the event loop, the objects made (1–2 ms).
+imported and, in the next turn of the event loop, the objects made.
 `when_ready(callback)` runs the callback at once if they are there, or once they are. Should
 QtMultimedia not load at all (a library missing), `failed` says why and the callbacks still run,
 with `player` None: the pane then opens files for questions only.

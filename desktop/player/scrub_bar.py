@@ -14,16 +14,15 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from desktop import style
 from desktop.threads.throttle import Throttler
 
 # 20 seeks a second keeps up with the hand on short-GOP footage without flooding the decoder.
 SEEK_INTERVAL_MS = 50
 HANDLE_RADIUS = 7
 GROOVE_HEIGHT = 6
-# Amber stands apart from the highlight colour of the played part in light and dark themes.
-TICK_COLOR = QColor(232, 163, 23)
-# Timeline notes: a teal lane along the bottom edge, apart from the segment's band and the ticks.
-NOTE_COLOR = QColor(0, 150, 136)
+TICK_COLOR = QColor(style.TICK_COLOR)
+NOTE_COLOR = QColor(style.NOTE_COLOR)
 NOTE_LANE_HEIGHT = 4
 
 

@@ -1,7 +1,7 @@
 """The frame under the mouse on the scrub bar: a small picture above the cursor, with its time.
 
 As mpv's thumbfast does: hovering the bar asks for the frame shown at that time, decoded at
-preview size by the thumbnail machinery (`desktop/thumbnails.py`) on a pool thread of its own,
+preview size by the thumbnail machinery (`desktop/player/thumbnails.py`) on a pool thread of its own,
 never on the GUI thread. Latest wins: while one frame decodes, only the newest hovered frame
 waits, so a fast sweep across the bar costs two decodes rather than a queue of hundreds. Decoded
 pictures are kept (`CACHED_FRAMES`, a few MB) so that going back over the bar is immediate. The
@@ -11,7 +11,6 @@ when the mouse leaves the bar or starts dragging it (the player then shows the f
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from collections import OrderedDict
 from typing import TYPE_CHECKING
@@ -21,7 +20,9 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.player.thumbnails import ThumbnailLoader
+from desktop.style import POPUP_STYLE
 from videochat.video.timecode import format_time
+from videochat.video.timeline import Timeline
 
 if TYPE_CHECKING:
     from desktop.player.scrub_bar import ScrubBar
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 PREVIEW_HEIGHT = 108
 CACHED_FRAMES = 120  # 192 x 108 RGB pictures: about 7 MB
 GAP_ABOVE_BAR = 6
-POPUP_STYLE = "QWidget#scrubPreview { background: #202020; border: 1px solid #505050; } QLabel { color: #f0f0f0; }"
 
 
 class FramePopup(QWidget):
@@ -66,6 +66,7 @@ class ScrubPreview(QObject):
         self._loader.sig_ready.connect(self._on_decoded)
         self._loader.sig_failed.connect(self._on_failed)
         self._info: VideoInfo | None = None
+        self._timeline: Timeline | None = None
         self._pictures: OrderedDict[int, QImage] = OrderedDict()
         self._failed: set[int] = set()
         self._keys = itertools.count(1)
@@ -83,6 +84,7 @@ class ScrubPreview(QObject):
     def set_video(self, info: VideoInfo | None) -> None:
         self.hide()
         self._info = info
+        self._timeline = Timeline.of(info) if info is not None and info.frame_count > 0 else None
         self._pictures.clear()
         self._failed.clear()
         self._shown = None
@@ -98,12 +100,12 @@ class ScrubPreview(QObject):
         return self._shown if self._popup is not None and self._popup.isVisible() else None
 
     def hover(self, seconds: float) -> None:
-        info = self._info
-        if info is None or info.frame_count <= 0:
+        info, timeline = self._info, self._timeline
+        if info is None or timeline is None:
             return
-        index = min(max(bisect.bisect_right(info.times, seconds) - 1, 0), info.frame_count - 1)
+        index = timeline.frame_at(seconds)  # the frame on screen then, as the player names it
         popup = self._popup or self._make_popup(info)
-        popup.time_label.setText(f"{format_time(float(info.times[index]))}  ·  frame {index}")
+        popup.time_label.setText(f"{format_time(timeline.time_of(index))}  ·  frame {index}")
         self._wanted = index
         if index in self._pictures:
             self._show_picture(index)

@@ -12,14 +12,11 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
 from desktop.player.media_icons import media_icon
+from desktop.style import TIME_STYLE
 from videochat.settings import Settings
 from videochat.video.timecode import format_time
 
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
-# Fixed-width digits, so the label does not jitter as the time runs: the first of these the system
-# has (Windows, macOS, then Linux's usual ones). A style sheet costs the start-up a third of what
-# QFontDatabase.systemFont(FixedFont) does (measured), and the digits keep the interface's size.
-TIME_STYLE = 'font-family: "Cascadia Mono", Consolas, Menlo, "SF Mono", "DejaVu Sans Mono", "Noto Sans Mono", "Liberation Mono", monospace;'
 
 
 class TransportBar(QWidget):

@@ -33,12 +33,12 @@ from PySide6.QtWidgets import (
 
 from desktop.threads.background import run_in_background
 from desktop.plain_text import tooltip
+from desktop.style import ERROR_TEXT_STYLE
 
 if TYPE_CHECKING:
     from videochat.generation import GenerationSettings
 
 CLIP, STATUS, ANSWERS = range(3)
-ERROR_STYLE = "QLabel { color: #a01818; }"
 
 
 def _plan_job(source: Path, questions_text: str, out_path: Path, ref, frames: int | None):
@@ -366,7 +366,7 @@ class BatchWindow(QDialog):
 
     def _show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        self.message.setStyleSheet(ERROR_TEXT_STYLE if error else "")
 
     def _update_buttons(self) -> None:
         self.start_button.setEnabled(self.worker.loaded_ref is not None and not self.worker.batch_running and not self._planning)

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.style import ERROR_TEXT_STYLE
 from desktop.threads.background import run_in_background
 from desktop.threads.download_worker import DownloadWorker
 from videochat.sizes import format_bytes
 
 COLUMNS = ("Model", "Download", "Gated", "Fits here", "Status")
-ERROR_STYLE = "QLabel { color: #a01818; }"
 
 
 def _job(function, *args):
@@ -460,7 +460,7 @@ class ModelManager(QDialog):
 
             text = error_text(text)
         self.message_label.setText(text)
-        self.message_label.setStyleSheet(ERROR_STYLE if error else "")
+        self.message_label.setStyleSheet(ERROR_TEXT_STYLE if error else "")
 
 
 def _check_hub() -> None:

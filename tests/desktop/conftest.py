@@ -23,6 +23,14 @@ def fresh_probe_cache():
 
 
 @pytest.fixture(autouse=True)
+def no_error_dialog(monkeypatch):
+    """An unexpected error is recorded in `ErrorPresenter.shown`; its modal dialog would block the run."""
+    from desktop.errors import ErrorPresenter
+
+    monkeypatch.setattr(ErrorPresenter, "show_dialog", lambda self, summary, details: None)
+
+
+@pytest.fixture(autouse=True)
 def own_app_data(tmp_path, monkeypatch):
     """Each test has its own sessions (and download records): a clip asked about in one test is new in the next."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "app-data"))

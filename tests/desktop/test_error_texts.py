@@ -27,6 +27,19 @@ def test_the_error_dialog_and_its_details_never_show_a_known_secret(qtbot, capsy
     assert KEY not in capsys.readouterr().err
 
 
+def test_an_unexpected_error_opens_the_dialog_with_its_summary_and_details(qtbot, monkeypatch):
+    dialogs = []
+    monkeypatch.setattr(ErrorPresenter, "show_dialog", lambda self, summary, details: dialogs.append((summary, details)))
+    presenter = ErrorPresenter()
+    try:
+        raise ValueError("unexpected")
+    except ValueError as error:
+        presenter.report(error)
+    qtbot.waitUntil(lambda: bool(dialogs))
+    summary, details = dialogs[0]
+    assert summary == "ValueError: unexpected" and "Traceback" in details and 'raise ValueError("unexpected")' in details
+
+
 def test_an_inline_error_text_blanks_secrets_and_escapes_controls():
     safe_text.register_secret(KEY)
     assert error_text(OSError(f"{KEY} \u202efdp.exe")) == "*** \\u202efdp.exe"

@@ -11,7 +11,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from desktop.chat.bubbles import NoticeBubble
-from desktop.chat.pane import MODEL_FOLDER_ITEM, ChatPane
+from desktop.chat.model_list import MODEL_FOLDER_ITEM
+from desktop.chat.pane import ChatPane
 from videochat.backends.base import GenerationSettings
 from videochat.chat import Answer
 from videochat.families import get_family

@@ -382,7 +382,7 @@ def test_a_bad_file_opened_over_a_video_leaves_that_video_as_it_was(qtbot, pane,
 def test_without_a_media_backend_the_clip_still_opens_for_questions_and_says_why_it_does_not_play(qtbot, clips, monkeypatch):
     from PySide6.QtMultimedia import QMediaPlayer
 
-    from desktop.player.pane import NO_PLAYBACK_TEXT
+    from desktop.player.opening import NO_PLAYBACK_TEXT
 
     monkeypatch.setattr(QMediaPlayer, "isAvailable", lambda self: False)
     pane = PlayerPane()
@@ -428,7 +428,7 @@ def test_files_opened_while_the_player_is_still_being_made_are_handled_once_it_i
 def test_when_qts_multimedia_module_cannot_load_a_clip_still_opens_for_questions(qtbot, clips, monkeypatch):
     import sys
 
-    from desktop.player.pane import NO_PLAYBACK_TEXT
+    from desktop.player.opening import NO_PLAYBACK_TEXT
 
     monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # `import PySide6.QtMultimedia` now fails
     pane = PlayerPane()

@@ -5,7 +5,6 @@ The clips code each frame's index in its picture, so "the popup shows frame 46" 
 
 from __future__ import annotations
 
-import bisect
 import threading
 
 import numpy as np
@@ -21,6 +20,7 @@ from desktop.player.scrub_preview import ScrubPreview
 from tests.desktop.player.test_player_pane import open_clip, pane  # noqa: F401 (pane is a fixture)
 from tests.support.clips import read_frame_code
 from videochat.video.timecode import format_time
+from videochat.video.timeline import Timeline
 
 WAIT_MS = 10_000
 
@@ -57,11 +57,11 @@ def bar(qtbot, clips):
 
 
 def hover(bar: ScrubBar, x: float) -> int:
-    """Move the mouse over the bar at `x`; returns the frame shown at the time there."""
+    """Move the mouse over the bar at `x`; returns the frame on screen at the time there (the core's `Timeline`)."""
     position = QPointF(x, bar.height() / 2)
     event = QMouseEvent(QEvent.Type.MouseMove, position, bar.mapToGlobal(position), Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(bar, event)
-    return bisect.bisect_right(bar.info.times, bar.seconds_at_x(x)) - 1
+    return Timeline.of(bar.info).frame_at(bar.seconds_at_x(x))
 
 
 def pictured_frame(preview: ScrubPreview) -> int:
@@ -116,12 +116,12 @@ def test_the_popup_hides_when_the_mouse_leaves_the_bar_or_starts_dragging_it(qtb
     assert not preview.popup().isVisible()
 
 
-def test_the_players_scrub_bar_previews_the_open_video(qtbot, pane, clips, decodes):  # noqa: F811 (the fixture)
+def test_the_players_scrub_bar_previews_the_frame_a_click_there_shows(qtbot, pane, clips, decodes):  # noqa: F811 (the fixture)
     info = open_clip(qtbot, pane, clips("plain.mp4"))
     scrub = pane._scrub
     x = scrub.x_for_seconds(info.duration * 0.6)
     position = QPointF(x, scrub.height() / 2)
     with qtbot.waitSignal(pane.scrub_preview.sig_shown, timeout=WAIT_MS) as shown:
         QApplication.sendEvent(scrub, QMouseEvent(QEvent.Type.MouseMove, position, scrub.mapToGlobal(position), Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
-    expected = bisect.bisect_right(info.times, scrub.seconds_at_x(x)) - 1
+    expected = pane.timeline.frame_at(scrub.seconds_at_x(x))  # a click there seeks to this frame
     assert shown.args == [expected] and pictured_frame(pane.scrub_preview) == expected
