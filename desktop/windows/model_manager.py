@@ -28,20 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 from desktop.threads.download_worker import DownloadWorker
 from videochat.sizes import format_bytes
 
 COLUMNS = ("Model", "Download", "Gated", "Fits here", "Status")
 ERROR_STYLE = "QLabel { color: #a01818; }"
-
-
-def _job(function, *args):
-    """Run on a pool thread: (result, None) or (None, error); never raises."""
-    try:
-        return function(*args), None
-    except Exception as error:  # shown in the window
-        return None, error
 
 
 def _table_states(models: list[str]) -> dict[str, object]:
@@ -227,25 +219,23 @@ class ModelManager(QDialog):
 
     def refresh(self) -> None:
         """Read the states from the disk, the machine's memory and the hub's reachability, off this thread."""
-        run_in_background(_job, _table_states, self.models(), receiver=self._on_states, pool=self._pool)
+        run_job(_table_states, self.models(), returned=self._on_states, errored=self._on_states_failed, pool=self._pool)
         if not self._verdicts:
-            run_in_background(_job, _machine, receiver=self._on_machine, pool=self._pool)
-        run_in_background(_job, _check_hub, receiver=self._on_hub_checked, pool=self._pool)
+            run_job(_machine, returned=self._on_machine, errored=self._on_machine_failed, pool=self._pool)
+        run_job(_check_hub, returned=self._on_hub_checked, errored=self._on_hub_checked, pool=self._pool)
 
-    def _on_states(self, outcome) -> None:
-        states, error = outcome
-        if error is not None:
-            self._show_message(f"Reading the Hugging Face cache failed: {error}", error=True)
-            return
+    def _on_states_failed(self, error: Exception) -> None:
+        self._show_message(f"Reading the Hugging Face cache failed: {error}", error=True)
+
+    def _on_states(self, states: dict) -> None:
         self._states.update(states)
         self._redraw_statuses()
         self._check_updates()
 
-    def _on_machine(self, outcome) -> None:
-        result, error = outcome
-        if error is not None:
-            self.machine_label.setText(f"This machine: unknown ({error})")
-            return
+    def _on_machine_failed(self, error: Exception) -> None:
+        self.machine_label.setText(f"This machine: unknown ({error})")
+
+    def _on_machine(self, result: tuple) -> None:
         budget, recommended, verdicts = result
         self._verdicts = verdicts
         self.machine_label.setText(f"This machine: {budget.description}; models run in {budget.precision}.")
@@ -255,8 +245,8 @@ class ModelManager(QDialog):
         for row, model in enumerate(self.models()):
             self.table.item(row, 3).setText(verdicts.get(model, "?"))
 
-    def _on_hub_checked(self, outcome) -> None:
-        _, error = outcome
+    def _on_hub_checked(self, error: Exception | None) -> None:
+        """`_check_hub` returned None, or raised `error`."""
         self._online = error is None
         if self._online:
             self.hub_label.setText("Hugging Face Hub: online.")
@@ -268,13 +258,11 @@ class ModelManager(QDialog):
         """Once online and the states are read: which downloaded models have a newer commit on the hub."""
         ready = [model for model, state in self._states.items() if getattr(state, "state", "") == "ready"]
         if self._online and ready:
-            run_in_background(_job, _updates, ready, receiver=self._on_updates, pool=self._pool)
+            run_job(_updates, ready, returned=self._on_updates, errored=_ignored, pool=self._pool)
 
-    def _on_updates(self, outcome) -> None:
-        behind, error = outcome
-        if error is None:
-            self._updates = set(behind)
-            self._redraw_statuses()
+    def _on_updates(self, behind: list[str]) -> None:
+        self._updates = set(behind)
+        self._redraw_statuses()
 
     def _redraw_statuses(self) -> None:
         for row, model in enumerate(self.models()):
@@ -433,14 +421,14 @@ class ModelManager(QDialog):
         from videochat.models import hub
 
         self._show_message("Checking the token…")
-        run_in_background(_job, hub.save_token, token, receiver=self._on_token_checked, pool=self._pool)
+        run_job(hub.save_token, token, returned=self._on_token_checked, errored=self._on_token_refused, pool=self._pool)
 
-    def _on_token_checked(self, outcome) -> None:
-        name, error = outcome
+    def _on_token_refused(self, error: Exception) -> None:
+        self._retry_after_token = None
+        self._show_message(str(error), error=True)  # the hub's words, never the token
+
+    def _on_token_checked(self, name: str) -> None:
         retry, self._retry_after_token = self._retry_after_token, None
-        if error is not None:
-            self._show_message(str(error), error=True)  # the hub's words, never the token
-            return
         if retry is not None:
             self._start(retry)
         self._show_message(f"Token of {name} saved." + (f" Downloading {retry} again." if retry else ""))
@@ -467,6 +455,10 @@ def _check_hub() -> None:
     from videochat.models import hub
 
     hub.ensure_reachable()
+
+
+def _ignored(_error: Exception) -> None:
+    """The update check is a hint: offline or refused, the statuses stay as they are."""
 
 
 def _escape(text: str) -> str:
