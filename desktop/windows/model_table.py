@@ -49,8 +49,8 @@ class ModelTable(QTableWidget):
                 entry.shown_name if entry else model,
                 format_bytes(entry.download_bytes) if entry else "?",
                 "yes" if entry and (entry.gated or entry.extra_repos) else ("no" if entry else "?"),
-                "",
-                "",
+                self.verdicts.get(model, "?") if self.verdicts else "",
+                self._status_label(model),
             )
             for column, text in enumerate(cells):
                 self.setItem(row, column, QTableWidgetItem(text))
