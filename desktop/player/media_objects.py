@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
@@ -58,7 +58,7 @@ class MediaObjects(QObject):
         from PySide6.QtCore import QLibraryInfo
 
         plugins = QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)
-        run_in_background(_preload_media_job, plugins, receiver=self._on_libraries_loaded)
+        run_job(_preload_media_job, plugins, returned=self._on_libraries_loaded)
 
     def _on_libraries_loaded(self, _loaded: bool) -> None:
         try:

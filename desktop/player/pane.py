@@ -25,7 +25,7 @@ from desktop.player.scrub_bar import ScrubBar
 from desktop.player.scrub_preview import ScrubPreview
 from desktop.player.seeking import last_shown_frame, seek_target
 from desktop.player.transport_bar import TransportBar
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 from videochat.errors import UnreadableVideo
 from videochat.video.files import check_video_file
 from videochat.video.timeline import InOut, Timeline
@@ -161,7 +161,7 @@ class PlayerPane(OpenPath, SegmentMarks, KeyCommands, QWidget):
             self._show_notice(f"Opening {path.name} …", is_error=False)
         else:
             self._switch_player_to(path)
-        run_in_background(_probe_job, self._open_serial, path, receiver=self._on_probe_returned)
+        run_job(_probe_job, self._open_serial, path, returned=self._on_probe_returned)
 
     def _set_video_controls_enabled(self, enabled: bool) -> None:
         self._scrub.setEnabled(enabled)

@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 from desktop.player.probes import probes
 
 THUMBNAIL_HEIGHT = 54
@@ -39,6 +39,8 @@ class ThumbnailLoader(QObject):
         super().__init__(parent)
         self._height = height
         self._closed = threading.Event()
+        closed = self._closed  # not self: once the object is gone, a failure's receiver only sees this
+        self.destroyed.connect(lambda *_: closed.set())
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
 
@@ -46,7 +48,7 @@ class ThumbnailLoader(QObject):
         if self._closed.is_set() or not indices:
             return
         job = (key, Path(video_path), [int(i) for i in indices], self._height, self._closed)
-        run_in_background(_decode_job, *job, receiver=self._on_done, pool=self._pool)
+        run_job(_decode_job, *job, returned=self._on_done, errored=lambda error: self._on_failed(key, error), pool=self._pool)
 
     def shutdown(self, timeout_s: float = 1.0) -> bool:
         """Drop what is waiting, stop between two frames, and wait; True if the running one ended in time."""
@@ -55,21 +57,18 @@ class ThumbnailLoader(QObject):
         return self._pool.waitForDone(round(timeout_s * 1000))
 
     def _on_done(self, result: tuple) -> None:
-        key, images, error = result
-        if self._closed.is_set():
-            return
-        if error is not None:
-            self.sig_failed.emit(key, error)
-        elif images is not None:
+        key, images = result
+        if not self._closed.is_set() and images is not None:
             self.sig_ready.emit(key, images)
+
+    def _on_failed(self, key: int, error: Exception) -> None:
+        if not self._closed.is_set():
+            self.sig_failed.emit(key, error)
 
 
 def _decode_job(key: int, path: Path, indices: list[int], height: int, closed: threading.Event) -> tuple:
-    """(key, images or None if closed meanwhile, error or None): on the pool's thread; never raises."""
-    try:
-        return key, _decode(path, indices, height, closed), None
-    except Exception as error:  # reported, never lost
-        return key, None, error
+    """On the pool's thread: (key, the pictures in the order of `indices`, or None if closed meanwhile)."""
+    return key, _decode(path, indices, height, closed)
 
 
 def _decode(path: Path, indices: list[int], height: int, closed: threading.Event) -> list[QImage] | None:

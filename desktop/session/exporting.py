@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 from videochat.sessions.formats import FORMATS
 
 # The menu's entries, made without importing videochat.sessions.export (that waits for export_with_dialog).
@@ -31,28 +31,23 @@ def export_with_dialog(window, session, format_name: str) -> None:
         path += extension
     snapshot = Session.from_dict(session.to_dict())  # the window may change the session while this writes
 
-    def report(error: str | None) -> None:
-        if error is None:
-            window.statusBar().showMessage(f"Exported to {path}", 8000)
-        else:
-            # Plain text: the file name is the user's and the reason the system's, either may look like markup.
-            box = plain_box(QMessageBox(QMessageBox.Icon.Warning, "Export failed", error_text(f"{Path(path).name} could not be written: {error}"), parent=window))
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()  # the GUI thread goes on; the box is modal to the window
+    def exported(_result) -> None:
+        window.statusBar().showMessage(f"Exported to {path}", 8000)
+
+    def failed(error: Exception) -> None:
+        reason = (error.strerror or str(error)) if isinstance(error, OSError) else f"{type(error).__name__}: {error}"
+        # Plain text: the file name is the user's and the reason the system's, either may look like markup.
+        box = plain_box(QMessageBox(QMessageBox.Icon.Warning, "Export failed", error_text(f"{Path(path).name} could not be written: {reason}"), parent=window))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # the GUI thread goes on; the box is modal to the window
 
     player = window.player
     same_video = player.info is not None and Path(player.info.path).resolve() == video.resolve()
     timeline = player.timeline if same_video else None  # answers' spans end where their last frames do
-    run_in_background(_write, snapshot, format_name, Path(path), timeline, receiver=report)
+    run_job(_write, snapshot, format_name, Path(path), timeline, returned=exported, errored=failed)
 
 
-def _write(session, format_name: str, path: Path, timeline=None) -> str | None:
+def _write(session, format_name: str, path: Path, timeline=None) -> None:
     from videochat.sessions.export import write_export
 
-    try:
-        write_export(session, format_name, path, timeline)
-    except OSError as error:
-        return error.strerror or str(error)
-    except Exception as error:  # on a pool thread: anything unreported here would be lost
-        return f"{type(error).__name__}: {error}"
-    return None
+    write_export(session, format_name, path, timeline)

@@ -17,7 +17,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 
 
 def _key(path) -> str:
@@ -71,7 +71,7 @@ class SessionKeeper(QObject):
         if key not in self._waiting:
             self._waiting[key] = []
             self._recorders.pop(key, None)
-            run_in_background(_open_job, key, self._store, info, self._writer, receiver=self._on_read)
+            run_job(_open_job, key, self._store, info, self._writer, returned=self._on_read)
 
     def _on_read(self, result: tuple) -> None:
         key, recorder, store = result

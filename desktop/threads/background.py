@@ -1,21 +1,27 @@
-"""Short jobs off the GUI thread (probing a file), with the result delivered back on the GUI thread.
+"""Short jobs off the GUI thread (probing a file, reading the cache), reported back on the GUI thread.
 
-A plain QThreadPool job rather than superqt's workers: importing superqt pulls in all of its
-widgets and qtpy, which tripled the window's start-up time.
+`run_job` mirrors superqt's worker signals: the job returns or raises, and `returned(result)` or
+`errored(exception)`, then `finished()`, run on the GUI thread. superqt itself is not imported:
+its import pulls in all of its widgets and qtpy, which tripled the window's start-up time.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
 if TYPE_CHECKING:
     import queue
 
 
 class _Relay(QObject):
-    sig_done = Signal(object)
+    """Lives on the GUI thread; its signals, emitted from the pool thread, are delivered there."""
+
+    sig_returned = Signal(object)
+    sig_errored = Signal(object)
+    sig_finished = Signal()
 
 
 class _Job(QRunnable):
@@ -24,26 +30,52 @@ class _Job(QRunnable):
         self._function, self._args, self._relay = function, args, relay
 
     def run(self) -> None:
-        # `function` must not raise: it returns its failure as a value (see the callers).
-        result = self._function(*self._args)
         try:
-            self._relay.sig_done.emit(result)
-        except RuntimeError:  # the app quit while this ran (the relay is gone): nobody waits for the result
+            result = self._function(*self._args)
+        except Exception as error:  # delivered to `errored`, never lost on the pool thread
+            self._emit(self._relay.sig_errored, error)
+        else:
+            self._emit(self._relay.sig_returned, result)
+        self._emit(self._relay.sig_finished)
+
+    @staticmethod
+    def _emit(signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the app quit while this ran (the relay is gone): nobody waits for it
             pass
 
 
-_running: set[_Relay] = set()  # relays live until their job reports
+_running: set[_Relay] = set()  # relays live until their job has finished
 
 
-def run_in_background(function: Callable[..., Any], *args: Any, receiver: Callable[[Any], None], pool: QThreadPool | None = None) -> None:
-    """Run `function(*args)` on `pool` (default: Qt's global pool); `receiver(result)` runs on the GUI thread.
+def _unexpected(error: Exception) -> None:
+    """A job without `errored` that raised: shown as any uncaught exception is (desktop.errors)."""
+    sys.excepthook(type(error), error, error.__traceback__)
 
-    `receiver` should be a method of a QObject: if that object is gone by then, nothing is called.
+
+def run_job(
+    function: Callable[..., Any],
+    *args: Any,
+    returned: Callable[[Any], None],
+    errored: Callable[[Exception], None] | None = None,
+    finished: Callable[[], None] | None = None,
+    pool: QThreadPool | None = None,
+) -> None:
+    """Run `function(*args)` on `pool` (default: Qt's global pool).
+
+    On the GUI thread, in this order: `returned(result)` or `errored(exception)`, then `finished()`.
+    Receivers that are methods of a QObject are not called once that object is gone. Without
+    `errored`, an exception goes to `sys.excepthook` (the unexpected-error dialog in the app).
     """
     relay = _Relay()
     _running.add(relay)
-    relay.sig_done.connect(receiver)
-    relay.sig_done.connect(lambda _result: _running.discard(relay))
+    queued = Qt.ConnectionType.QueuedConnection  # on the GUI thread even for plain functions
+    relay.sig_returned.connect(returned, queued)
+    relay.sig_errored.connect(errored or _unexpected, queued)
+    if finished is not None:
+        relay.sig_finished.connect(finished, queued)
+    relay.sig_finished.connect(lambda: _running.discard(relay), queued)
     (pool or QThreadPool.globalInstance()).start(_Job(function, args, relay))
 
 

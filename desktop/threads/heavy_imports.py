@@ -1,25 +1,12 @@
 """Importing torch and transformers on the model thread without stalling the GUI thread.
 
-An import on another thread still stops the GUI thread wherever the importing thread holds
-the GIL for long. Measured here (fresh process, a 2-core machine, the GUI thread ticking every
-few ms while the model thread imported torch and transformers and loaded a tiny model): the
-GUI thread stood still for up to 280 ms, for two reasons, each handled below.
-
-- Loading torch's native libraries (`import torch._C` runs `dlopen` of libtorch_cpu, hundreds
-  of MB, with the GIL held): about 250 ms. `dlopen` called through ctypes releases the GIL, so
-  the libraries are loaded that way first; the import then finds them in place.
-- Full garbage collections while the imports create hundreds of thousands of objects: four
-  pauses of 30 to 135 ms. Automatic collection is off during the imports, and what they created
-  is then frozen (`gc.freeze`): those objects live as long as the process anyway, and later
-  collections no longer walk them. The model itself is loaded afterwards, unfrozen, so that its
-  memory is freed again on unload.
-
-With both, the longest stall measured was about 35 ms. Both steps are best effort: where they
-do not apply (Windows, torch already imported) the import simply happens as usual.
-
-Qt's multimedia module gets the same first step (`preload_multimedia_libraries`): its libraries
-and the FFmpeg media plugin, loaded without the GIL, take `import PySide6.QtMultimedia` and
-the first QMediaPlayer on the GUI thread from about 40 ms to about 10.
+An import on another thread still stops the GUI thread wherever the importing thread holds the
+GIL for long: torch's native libraries are therefore loaded first through ctypes (`dlopen`
+without the GIL), and automatic garbage collection is off during the imports, whose objects are
+then frozen (`gc.freeze`: they live as long as the process; the model, loaded afterwards, is not
+frozen, so that unloading frees it). Both steps are best effort: where they do not apply
+(Windows, torch already imported) the import simply happens as usual. Qt's multimedia module
+gets the first step too (`preload_multimedia_libraries`). Measurements: docs/architecture.md, Threads.
 """
 
 from __future__ import annotations
@@ -72,13 +59,11 @@ def preload_torch_libraries() -> bool:
         return False
     if spec is None or spec.origin is None:
         return False
-    # The dynamic loader's own lock stays held for the whole load, static initializers included:
-    # libtorch's register its operators, about 200 ms here. A thread importing an extension module
-    # meanwhile would wait for that lock with the GIL held, and so stop every thread, the GUI's
-    # included (seen: a video opened while a model loaded stalled the window for 170 ms, its
-    # session job importing `uuid`). With Python's import lock held for the load, such an import
-    # waits for it instead, without the GIL. The GUI thread's own first imports wait too, so
-    # `MainWindow.start_models` imports what a first open needs before any load can begin.
+    # The dynamic loader's lock stays held for the whole load, static initializers included; a
+    # thread importing an extension module meanwhile would wait for it with the GIL held, stopping
+    # every thread. With Python's import lock held for the load, such an import waits without the
+    # GIL. The GUI thread's first imports wait too, so `MainWindow.start_models` imports what a
+    # first open needs before any load can begin.
     with _import_lock():
         return dlopen_without_gil(Path(spec.origin).parent / "lib" / f"libtorch_python{SHARED_LIBRARY_SUFFIX}")
 

@@ -1,20 +1,15 @@
 """The model thread: one long-lived thread owns the loaded model and runs every request to it in order.
 
-The GUI thread only enqueues requests and receives signals; it never waits. torch,
-transformers and the backends are imported on the model thread at the first load, so that
-the window appears at once, and in a way that keeps the GUI thread's stalls short
-(`desktop.threads.heavy_imports`).
+The GUI thread only enqueues requests and receives signals; it never waits. torch and the
+backends are imported on the model thread at the first load (`desktop.threads.heavy_imports`).
 
-The thread is a Python daemon thread, not a QThread: `from_pretrained` cannot be interrupted,
-and a QThread still running when its object is destroyed aborts the process ("QThread:
-Destroyed while thread is still running"). `shutdown()` stops what can be stopped, joins
-for at most `timeout_s`, and otherwise leaves the thread behind; being a daemon it never
-keeps the process alive, and once shut down it no longer touches Qt.
+A Python daemon thread, not a QThread: `from_pretrained` cannot be interrupted, and a QThread
+still running when its object is destroyed aborts the process. `shutdown()` stops what it can,
+joins for at most `timeout_s`, and otherwise leaves the thread behind, no longer touching Qt.
 
-Everything the thread reports goes through one queued private signal to this object on the
-GUI thread, which emits the public signals there: slots connected to them always run on the
-GUI thread, whatever they are. Streamed text is coalesced on the way: at most one emission
-of `sig_text` every `TEXT_INTERVAL_MS`, and a final flush before the answer's end.
+The thread reports through one queued private signal; the public signals are emitted from it
+on the GUI thread. Streamed text is coalesced (a `Throttler`): at most one `sig_text` every
+`TEXT_INTERVAL_MS`, and a final flush before the answer's end.
 """
 
 from __future__ import annotations
@@ -22,16 +17,15 @@ from __future__ import annotations
 import collections
 import itertools
 import queue
-import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop.threads.background import drain
+from desktop.threads.throttle import Throttler
 
 if TYPE_CHECKING:
     from videochat.generation import GenerationSettings
@@ -104,11 +98,8 @@ class ModelWorker(QObject):
         self._text_lock = threading.Lock()
         self._text_pieces: list[str] = []
         self._text_posted = False
-        self._last_text_emit = 0.0
-        self._text_timer = QTimer(self)
-        self._text_timer.setSingleShot(True)
-        self._text_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._text_timer.timeout.connect(self._flush_text)
+        self._text_throttler = Throttler(TEXT_INTERVAL_MS, self)
+        self._text_throttler.triggered.connect(self._emit_text)
         self._sig_post.connect(self._on_post, Qt.ConnectionType.QueuedConnection)
 
     # -- the GUI thread's API ---------------------------------------------------------------
@@ -186,7 +177,6 @@ class ModelWorker(QObject):
         own (it is a daemon, so the process can still exit) and reports nothing more.
         """
         self._closed = True
-        self._text_timer.stop()
         self._batch_stopping.set()
         if self._thread is None:
             return True
@@ -222,7 +212,7 @@ class ModelWorker(QObject):
         if self._closed:
             return
         if event == "text":
-            self._schedule_text()
+            self._text_throttler.throttle()
         elif event == "load_progress":
             self.sig_load_progress.emit(*payload)
         elif event == "loaded":
@@ -258,28 +248,24 @@ class ModelWorker(QObject):
             if self._outstanding == 0:
                 self.sig_busy_changed.emit(False)
 
-    def _schedule_text(self) -> None:
-        if self._text_timer.isActive():
-            return
-        wait_ms = TEXT_INTERVAL_MS - (time.monotonic() - self._last_text_emit) * 1000
-        if wait_ms <= 0:
-            self._flush_text()
-        else:
-            self._text_timer.start(int(wait_ms) + 1)
-
     def _flush_text(self) -> None:
-        self._text_timer.stop()
+        """Before an answer's end: what is still waiting goes now."""
+        self._text_throttler.flush()
+        self._emit_text()
+
+    def _emit_text(self) -> None:
         with self._text_lock:
             text = "".join(self._text_pieces)
             self._text_pieces.clear()
             self._text_posted = False
-        if text:
-            self._last_text_emit = time.monotonic()
+        if text and not self._closed:
             self.sig_text.emit(text)
 
     # -- the model thread -------------------------------------------------------------------
 
     def _run(self) -> None:
+        from desktop.threads.priority import yield_to_the_gui
+
         yield_to_the_gui()
         handlers = {"load": self._do_load, "unload": self._do_unload, "ask": self._do_ask, "find_models": self._do_find_models, "batch": self._do_batch}
         failures = {"ask": "answer_failed", "batch": "batch_failed"}
@@ -296,9 +282,9 @@ class ModelWorker(QObject):
         self._backend = None
 
     def _do_find_models(self, job: _Job) -> tuple:
-        from videochat.models.resolve import downloaded_entries
+        from desktop.threads.model_choices import models_on_disk
 
-        return "models_found", [(entry.label, entry.repo_id) for entry in downloaded_entries()]
+        return "models_found", models_on_disk()
 
     def _do_load(self, job: _Job) -> tuple:
         model, trust_remote_code, device, precision, approved_code = job.payload
@@ -411,20 +397,3 @@ class ModelWorker(QObject):
             self._text_posted = True
         self._post("text")
 
-
-MODEL_THREAD_NICENESS = 5
-
-
-def yield_to_the_gui() -> None:
-    """Lower this thread's scheduling priority (Linux: per thread), before torch starts its own threads.
-
-    torch's compute threads inherit it, so when generation keeps every core busy the GUI thread
-    still gets a core within a few milliseconds; when the GUI is idle the model loses nothing.
-    """
-    import os
-
-    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MODEL_THREAD_NICENESS)
-        except OSError:
-            pass  # not allowed here: the app works as before

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 from desktop.plain_text import tooltip
 from desktop.style import ERROR_TEXT_STYLE
 
@@ -42,19 +42,23 @@ CLIP, STATUS, ANSWERS = range(3)
 
 
 def _plan_job(source: Path, questions_text: str, out_path: Path, ref, frames: int | None):
-    """On a pool thread: the plan, or the reason there is none (never raises)."""
+    """On a pool thread: the plan; raises why there is none."""
     from videochat.batch.inputs import find_clips, parse_questions
     from videochat.batch.plan import plan_batch
+
+    clips = find_clips(source)
+    questions = parse_questions(questions_text)
+    return plan_batch(clips, questions, out_path, ref.display_name, frames, ref.revision, ref.source)
+
+
+def _no_plan_text(error: Exception, source: Path) -> str:
     from videochat.errors import VideoChatError
 
-    try:
-        clips = find_clips(source)
-        questions = parse_questions(questions_text)
-        return plan_batch(clips, questions, out_path, ref.display_name, frames, ref.revision, ref.source), None
-    except VideoChatError as error:
-        return None, str(error)
-    except OSError as error:
-        return None, f"{error.filename or source}: {error.strerror or error}"
+    if isinstance(error, VideoChatError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"{error.filename or source}: {error.strerror or error}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _shown_name(clip: Path, clips: list[Path]) -> str:
@@ -80,6 +84,7 @@ class BatchWindow(QDialog):
         self._generation_settings = generation_settings
         self._plan = None
         self._planning = False
+        self._planned_source: Path | None = None  # the clips being planned, for an error that names no file
         self._rows: dict[str, int] = {}  # clip path -> row
         self._answered_per_clip: dict[str, int] = {}
 
@@ -268,10 +273,13 @@ class BatchWindow(QDialog):
         self._planning = True
         self._update_buttons()
         self._show_message("Looking at the clips and the results so far…")
-        run_in_background(_plan_job, Path(source).expanduser(), self.questions_edit.toPlainText(), Path(out).expanduser(), ref, frames, receiver=self._on_planned)
+        self._planned_source = Path(source).expanduser()
+        run_job(_plan_job, self._planned_source, self.questions_edit.toPlainText(), Path(out).expanduser(), ref, frames, returned=self._on_planned, errored=self._on_not_planned)
 
-    def _on_planned(self, result) -> None:
-        plan, error = result
+    def _on_not_planned(self, error: Exception) -> None:
+        self._on_planned(None, _no_plan_text(error, self._planned_source))
+
+    def _on_planned(self, plan, error: str | None = None) -> None:
         self._planning = False
         ref = self.worker.loaded_ref
         if plan is not None and (ref is None or not plan.is_for(ref)):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from desktop.chat.pane import NO_MODEL_TEXT
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 
 if TYPE_CHECKING:
     from desktop.windows.main_window import MainWindow
@@ -60,7 +60,9 @@ class ModelLoading(QObject):
             chat.set_model_status(f"{len(models)} model(s) on disk: choose one to load.")
         else:
             chat.set_model_status(NO_MODEL_TEXT)
-            run_in_background(_recommendation_job, receiver=self._on_recommendation)
+            from desktop.threads.model_choices import recommendation
+
+            run_job(recommendation, returned=self._on_recommendation)
 
     def _on_recommendation(self, text: str | None) -> None:
         if text and self._window.worker.loaded_ref is None and not self._window.chat.has_models():
@@ -117,19 +119,6 @@ class ModelLoading(QObject):
         box = remote_code_box(error.code, self._window.worker.last_requested_model or "", self._window)
         box.exec()
         return box.clickedButton() is box.run_button
-
-
-def _recommendation_job() -> str | None:
-    """On a pool thread: which model to suggest on this machine (nvidia-smi may take a moment)."""
-    try:
-        from videochat.sizes import format_bytes
-        from videochat.models.fit import machine_budget, recommend
-
-        budget = machine_budget()
-        entry = recommend(budget)
-        return f"Suggested for this machine ({budget.description}): {entry.label}, {format_bytes(entry.download_bytes)}."
-    except Exception:  # a suggestion only: without it the message above still says what to do
-        return None
 
 
 def hd_counterpart(ref) -> str | None:

@@ -1,76 +1,24 @@
 """The model manager window: what each model needs and whether it fits here, downloads, the token.
 
 A view of the core's `downloads` (what is on disk, read from the disk alone) and of the download
-thread (`DownloadWorker`). Nothing here waits: the table's states, the hub's reachability, the
-update check, the machine's memory and the token's check all come from background jobs, and a
-download streams on its own thread. The manager emits `sig_use_model` for the main window to
-load a model, and `sig_models_changed` when the set of models on disk changed.
+thread (`DownloadWorker`); the table of models and their states is `model_table.ModelTable`.
+Nothing here waits: the table's states, the hub's reachability, the update check, the machine's
+memory and the token's check all come from background jobs, and a download streams on its own
+thread. The manager emits `sig_use_model` for the main window to load a model, and
+`sig_models_changed` when the set of models on disk changed.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QFileDialog,
-    QHBoxLayout,
-    QHeaderView,
-    QInputDialog,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from desktop.style import ERROR_TEXT_STYLE
-from desktop.threads.background import run_in_background
+from desktop.threads.background import run_job
 from desktop.threads.download_worker import DownloadWorker
+from desktop.windows.model_table import ModelTable, read_machine, read_states, read_updates
 from videochat.sizes import format_bytes
 
-COLUMNS = ("Model", "Download", "Gated", "Fits here", "Status")
-
-
-def _job(function, *args):
-    """Run on a pool thread: (result, None) or (None, error); never raises."""
-    try:
-        return function(*args), None
-    except Exception as error:  # shown in the window
-        return None, error
-
-
-def _table_states(models: list[str]) -> dict[str, object]:
-    from videochat.models import on_disk as models_on_disk
-    from videochat.models.catalog import find_entry
-
-    return {model: models_on_disk.status(entry) if (entry := find_entry(model)) else models_on_disk.status_of_repo(model) for model in models}
-
-
-def _machine() -> tuple[object, object, dict[str, str]]:
-    from videochat.models.catalog import CATALOG
-    from videochat.models.fit import fits, machine_budget, recommend
-
-    budget = machine_budget()
-    return budget, recommend(budget), {entry.name: fits(entry, budget).verdict for entry in CATALOG}
-
-
-def _updates(models: list[str]) -> list[str]:
-    """The models whose recorded commit is behind the hub's main (online only)."""
-    from videochat.models import hub, on_disk as models_on_disk
-    from videochat.models.catalog import find_entry
-
-    hub.ensure_reachable()
-    behind = []
-    for model in models:
-        entry = find_entry(model)
-        if models_on_disk.update_available(entry.repo_id if entry else model):
-            behind.append(model)
-    return behind
 
 
 class ModelManager(QDialog):
@@ -86,10 +34,6 @@ class ModelManager(QDialog):
         # GUI thread for Python's lock, and two at once (importing requests, psutil) stall it longer.
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._states: dict[str, object] = {}
-        self._verdicts: dict[str, str] = {}
-        self._updates: set[str] = set()
-        self._live: dict[str, str] = {}  # model -> "downloading 43%", "paused", ... while this window runs
         self._extra_models: list[str] = []  # repo ids added by hand
         self._retry_after_token: str | None = None
         self._online: bool | None = None  # unknown until the check returns
@@ -105,17 +49,7 @@ class ModelManager(QDialog):
         self.hub_label = QLabel("Hugging Face Hub: checking…")
         self.recommendation_label = QLabel("")
         self.recommendation_label.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(70)
+        self.table = ModelTable(self.worker.queued)
         self.progress_label = QLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -184,40 +118,22 @@ class ModelManager(QDialog):
     def _fill_rows(self) -> None:
         from videochat.models.catalog import CATALOG
 
-        models = [entry.name for entry in CATALOG] + self._extra_models
-        self.table.setRowCount(len(models))
-        for row, model in enumerate(models):
-            entry = self._entry(model)
-            cells = (
-                entry.shown_name if entry else model,
-                format_bytes(entry.download_bytes) if entry else "?",
-                "yes" if entry and (entry.gated or entry.extra_repos) else ("no" if entry else "?"),
-                "",
-                "",
-            )
-            for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
-            # The label is what people read; the name stays the row's key, and the repo id is shown on hover.
-            self.table.item(row, 0).setData(Qt.ItemDataRole.UserRole, model)
-            self.table.item(row, 0).setToolTip(entry.repo_id if entry else model)
-            if entry and entry.extra_repos:
-                self.table.item(row, 2).setToolTip("Also needs " + ", ".join(entry.extra_repos) + " (gated: accept their licences on huggingface.co)")
+        self.table.fill([entry.name for entry in CATALOG] + self._extra_models)
         self._update_buttons()
 
     # -- state --------------------------------------------------------------------------------
 
     def models(self) -> list[str]:
-        return [self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) for row in range(self.table.rowCount())]
+        return self.table.models()
 
     def selected_model(self) -> str | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole) if rows else None
+        return self.table.selected_model()
 
     def select(self, model: str) -> None:
-        self.table.selectRow(self.models().index(model))
+        self.table.select(model)
 
     def status_text(self, model: str) -> str:
-        return self.table.item(self.models().index(model), 4).text()
+        return self.table.status_text(model)
 
     @staticmethod
     def _entry(model: str):
@@ -227,36 +143,32 @@ class ModelManager(QDialog):
 
     def refresh(self) -> None:
         """Read the states from the disk, the machine's memory and the hub's reachability, off this thread."""
-        run_in_background(_job, _table_states, self.models(), receiver=self._on_states, pool=self._pool)
-        if not self._verdicts:
-            run_in_background(_job, _machine, receiver=self._on_machine, pool=self._pool)
-        run_in_background(_job, _check_hub, receiver=self._on_hub_checked, pool=self._pool)
+        run_job(read_states, self.models(), returned=self._on_states, errored=self._on_states_failed, pool=self._pool)
+        if not self.table.verdicts:
+            run_job(read_machine, returned=self._on_machine, errored=self._on_machine_failed, pool=self._pool)
+        run_job(_check_hub, returned=self._on_hub_checked, errored=self._on_hub_checked, pool=self._pool)
 
-    def _on_states(self, outcome) -> None:
-        states, error = outcome
-        if error is not None:
-            self._show_message(f"Reading the Hugging Face cache failed: {error}", error=True)
-            return
-        self._states.update(states)
+    def _on_states_failed(self, error: Exception) -> None:
+        self._show_message(f"Reading the Hugging Face cache failed: {error}", error=True)
+
+    def _on_states(self, states: dict) -> None:
+        self.table.states.update(states)
         self._redraw_statuses()
         self._check_updates()
 
-    def _on_machine(self, outcome) -> None:
-        result, error = outcome
-        if error is not None:
-            self.machine_label.setText(f"This machine: unknown ({error})")
-            return
+    def _on_machine_failed(self, error: Exception) -> None:
+        self.machine_label.setText(f"This machine: unknown ({error})")
+
+    def _on_machine(self, result: tuple) -> None:
         budget, recommended, verdicts = result
-        self._verdicts = verdicts
         self.machine_label.setText(f"This machine: {budget.description}; models run in {budget.precision}.")
         self.recommendation_label.setText(
             f"Recommended here: <b>{recommended.shown_name}</b> ({format_bytes(recommended.download_bytes)} to download)."
         )
-        for row, model in enumerate(self.models()):
-            self.table.item(row, 3).setText(verdicts.get(model, "?"))
+        self.table.set_verdicts(verdicts)
 
-    def _on_hub_checked(self, outcome) -> None:
-        _, error = outcome
+    def _on_hub_checked(self, error: Exception | None) -> None:
+        """`_check_hub` returned None, or raised `error`."""
         self._online = error is None
         if self._online:
             self.hub_label.setText("Hugging Face Hub: online.")
@@ -266,52 +178,32 @@ class ModelManager(QDialog):
 
     def _check_updates(self) -> None:
         """Once online and the states are read: which downloaded models have a newer commit on the hub."""
-        ready = [model for model, state in self._states.items() if getattr(state, "state", "") == "ready"]
+        ready = [model for model in self.table.states if self.table.state_of(model) == "ready"]
         if self._online and ready:
-            run_in_background(_job, _updates, ready, receiver=self._on_updates, pool=self._pool)
+            run_job(read_updates, ready, returned=self._on_updates, errored=_ignored, pool=self._pool)
 
-    def _on_updates(self, outcome) -> None:
-        behind, error = outcome
-        if error is None:
-            self._updates = set(behind)
-            self._redraw_statuses()
+    def _on_updates(self, behind: list[str]) -> None:
+        self.table.updates = set(behind)
+        self._redraw_statuses()
 
     def _redraw_statuses(self) -> None:
-        for row, model in enumerate(self.models()):
-            self.table.item(row, 4).setText(self._status_label(model))
+        self.table.redraw_statuses()
         self._update_buttons()
 
-    def _status_label(self, model: str) -> str:
-        if model in self._live:
-            return self._live[model]
-        if model in self.worker.queued():
-            return "queued"
-        state = self._states.get(model)
-        if state is None:
-            return "…"
-        if state.state == "ready" and model in self._updates:
-            return "ready · update available"
-        return state.label
-
     def _set_live(self, model: str, text: str | None) -> None:
-        if text is None:
-            self._live.pop(model, None)
-        else:
-            self._live[model] = text
-        if model in self.models():
-            self.table.item(self.models().index(model), 4).setText(self._status_label(model))
+        self.table.set_live(model, text)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
         model = self.selected_model()
-        state = getattr(self._states.get(model), "state", None)
+        state = self.table.state_of(model)
         running = model is not None and model == self.worker.current
         waiting = model in self.worker.queued()
         self.download_button.setEnabled(model is not None and not running and not waiting and state != "ready")
         self.download_button.setText("Resume" if state == "partial" else "Download")
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running or waiting)
-        self.update_button.setEnabled(model in self._updates and not running)
+        self.update_button.setEnabled(model in self.table.updates and not running)
         self.delete_button.setEnabled(model is not None and not running and state in ("ready", "partial"))
         self.use_button.setEnabled(state == "ready")
 
@@ -341,7 +233,7 @@ class ModelManager(QDialog):
 
     def _on_finished(self, model: str) -> None:
         self._set_live(model, None)
-        self._updates.discard(model)
+        self.table.updates.discard(model)
         self.progress_bar.hide()
         self.progress_label.setText(f"{model} is downloaded and verified.")
         self.refresh()
@@ -389,7 +281,7 @@ class ModelManager(QDialog):
 
     def _on_use(self) -> None:
         model = self.selected_model()
-        if model is not None and getattr(self._states.get(model), "state", None) == "ready":
+        if model is not None and self.table.state_of(model) == "ready":
             self.sig_use_model.emit(model)
 
     def _on_folder(self) -> None:
@@ -433,14 +325,14 @@ class ModelManager(QDialog):
         from videochat.models import hub
 
         self._show_message("Checking the token…")
-        run_in_background(_job, hub.save_token, token, receiver=self._on_token_checked, pool=self._pool)
+        run_job(hub.save_token, token, returned=self._on_token_checked, errored=self._on_token_refused, pool=self._pool)
 
-    def _on_token_checked(self, outcome) -> None:
-        name, error = outcome
+    def _on_token_refused(self, error: Exception) -> None:
+        self._retry_after_token = None
+        self._show_message(str(error), error=True)  # the hub's words, never the token
+
+    def _on_token_checked(self, name: str) -> None:
         retry, self._retry_after_token = self._retry_after_token, None
-        if error is not None:
-            self._show_message(str(error), error=True)  # the hub's words, never the token
-            return
         if retry is not None:
             self._start(retry)
         self._show_message(f"Token of {name} saved." + (f" Downloading {retry} again." if retry else ""))
@@ -467,6 +359,10 @@ def _check_hub() -> None:
     from videochat.models import hub
 
     hub.ensure_reachable()
+
+
+def _ignored(_error: Exception) -> None:
+    """The update check is a hint: offline or refused, the statuses stay as they are."""
 
 
 def _escape(text: str) -> str:

@@ -141,7 +141,7 @@ def test_the_frame_box_takes_what_the_loaded_models_family_takes_as_the_chat_doe
 def test_a_frame_count_the_model_does_not_take_is_refused_with_its_range_before_any_work(qtbot, window, clip_folder, tmp_path, monkeypatch):
     batch = batch_window(window, clip_folder, tmp_path / "results.jsonl")
     planned = []
-    monkeypatch.setattr("desktop.windows.batch_window.run_in_background", lambda *args, **kwargs: planned.append(args))
+    monkeypatch.setattr("desktop.windows.batch_window.run_job", lambda *args, **kwargs: planned.append(args))
     monkeypatch.setattr(batch.frames_spin, "value", lambda: 80)  # a count the box let through
     QTest.mouseClick(batch.start_button, Qt.MouseButton.LeftButton)
     assert planned == [] and batch.message.text() == "A transformers video model takes 1 to 64 frames, not 80."

@@ -149,3 +149,16 @@ def test_the_manager_shows_each_catalog_model_by_its_label_with_the_repo_id_on_h
     assert shown["InternVideo2-Chat-8B-HD"] == "OpenGVLab/InternVideo2_chat_8B_HD"
     assert shown["InternVideo2.5-Chat-8B"] == "OpenGVLab/InternVideo2_5_Chat_8B"
     assert set(shown) >= {entry.label for entry in CATALOG}
+
+
+def test_adding_a_repo_keeps_the_other_rows_fit_and_status(qtbot, manager, monkeypatch):
+    from desktop.windows.model_table import FITS
+
+    fits = lambda: [manager.table.item(row, FITS).text() for row in range(manager.table.rowCount())]  # noqa: E731
+    qtbot.waitUntil(lambda: all(fits()), timeout=WAIT_MS)
+    before = fits()
+    answers(monkeypatch, BIG)
+    with qtbot.waitSignal(manager.worker.sig_finished, timeout=WAIT_MS):
+        manager.add_button.click()
+        assert fits() == before + ["?"]
+        assert manager.status_text(LLAVA_NAME) == "not downloaded"

@@ -1,0 +1,89 @@
+"""run_job: a pool job whose result or exception, then its end, reach the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, QThreadPool
+
+from desktop.threads.background import run_job
+
+WAIT_MS = 5_000
+
+
+class Receiver(QObject):
+    def __init__(self, events: list):
+        super().__init__()
+        self.events = events
+
+    def on_returned(self, result) -> None:
+        self.events.append(("returned", result))
+
+
+def test_the_result_then_finished_reach_the_gui_thread_in_order(qtbot):
+    events = []
+
+    def returned(result):
+        events.append(("returned", result, threading.current_thread() is threading.main_thread()))
+
+    def finished():
+        events.append(("finished", threading.current_thread() is threading.main_thread()))
+
+    run_job(lambda a, b: a + b, 2, 3, returned=returned, finished=finished)
+    qtbot.waitUntil(lambda: len(events) == 2, timeout=WAIT_MS)
+    assert events == [("returned", 5, True), ("finished", True)]
+
+
+def test_a_raising_job_delivers_the_exception_object_then_finished(qtbot):
+    error = ValueError("the file went away")
+    events = []
+
+    def fail():
+        raise error
+
+    run_job(fail, returned=lambda result: events.append("returned"), errored=events.append, finished=lambda: events.append("finished"))
+    qtbot.waitUntil(lambda: len(events) == 2, timeout=WAIT_MS)
+    assert events == [error, "finished"]
+
+
+def test_a_raising_job_without_errored_goes_to_the_excepthook(qtbot, monkeypatch):
+    caught = []
+    monkeypatch.setattr("sys.excepthook", lambda kind, value, trace: caught.append(value))
+    finished = []
+
+    def fail():
+        raise KeyError("gone")
+
+    run_job(fail, returned=lambda result: None, finished=lambda: finished.append(True))
+    qtbot.waitUntil(lambda: bool(finished), timeout=WAIT_MS)
+    assert len(caught) == 1 and isinstance(caught[0], KeyError)
+
+
+def test_a_receiver_whose_object_is_gone_is_not_called(qtbot):
+    events = []
+    release = threading.Event()
+    receiver = Receiver(events)
+    finished = []
+    run_job(lambda: release.wait(WAIT_MS / 1000) and "late", returned=receiver.on_returned, finished=lambda: finished.append(True))
+    receiver.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(receiver), timeout=WAIT_MS)
+    release.set()
+    qtbot.waitUntil(lambda: bool(finished), timeout=WAIT_MS)
+    assert events == []
+
+
+def test_jobs_run_on_the_pool_given(qtbot):
+    pool = QThreadPool()
+    release = threading.Event()
+    results = []
+    run_job(lambda: release.wait(WAIT_MS / 1000), returned=results.append, pool=pool)
+    assert pool.activeThreadCount() == 1
+    release.set()
+    qtbot.waitUntil(lambda: bool(results), timeout=WAIT_MS)
+    assert results == [True] and pool.waitForDone(WAIT_MS)
+
+
+def _alive(obj: QObject) -> bool:
+    from shiboken6 import isValid
+
+    return isValid(obj)
