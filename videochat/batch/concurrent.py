@@ -1,0 +1,187 @@
+"""`videochat batch --engine`: the same batch, with N questions in flight on an engine.
+
+A GPU server answers many requests at once (vLLM batches them continuously), so one question at
+a time would leave it idle. Here N workers take the plan's pairs in order; each clip is sampled,
+decoded and encoded once (the first worker to reach it does it, the others wait for it) and its
+frames are dropped when its last question is answered. Results go to the same JSON Lines file
+through `run.py`'s writer, each line on disk as soon as its answer is complete, so resuming is
+exactly as for a local batch: what is in the file is not asked again. A stop closes every stream
+in flight; answers cut short are not written and are asked again by the next run.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from videochat.batch.run import (
+    CLIP_ERRORS,
+    BatchPlan,
+    BatchSummary,
+    ClipFailed,
+    ClipFinished,
+    ClipStarted,
+    QuestionAnswered,
+    _answered_pairs,
+    _clip_state,
+    _ResultsFile,
+    read_results,
+)
+from videochat.errors import Cancelled, VideoChatError
+
+DEFAULT_CONCURRENCY = 4
+
+
+@dataclass
+class _Clip:
+    path: Path
+    number: int
+    questions: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    video: object = None  # the SentVideo, once encoded
+    frame_count: int = 0
+    failed: bool = False
+    remaining: int = 0
+
+
+def run_engine_batch(
+    engine,
+    plan: BatchPlan,
+    settings,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_event: Callable[[object], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    reader: str = "auto",
+) -> BatchSummary:
+    """Ask the plan's pending questions of `engine` (an `EngineModel`), `concurrency` at a time."""
+    for question in dict.fromkeys(question for _clip, question in plan.pending):
+        engine.check_question(question)
+    batch = _EngineBatch(engine, plan, settings, on_event or (lambda event: None), should_stop or (lambda: False), reader)
+    results = _ResultsFile(plan.out_path)
+    try:
+        batch.run(results, max(1, concurrency))
+    finally:
+        results.close()
+    return batch.summary
+
+
+class _EngineBatch:
+    def __init__(self, engine, plan, settings, on_event, should_stop, reader):
+        self.engine, self.plan, self.settings, self.reader = engine, plan, settings, reader
+        self._on_event, self.should_stop = on_event, should_stop
+        self.summary = BatchSummary(answered=0, failed_clips={}, skipped_pairs=plan.skipped_pairs, stopped=False, out_path=plan.out_path)
+        self.frames = plan.frames if plan.frames is not None else engine.default_frames
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()  # the results file, the counters and the events, one writer at a time
+        self.settled = 0
+        self.error: BaseException | None = None
+
+    def emit(self, event) -> None:
+        self._on_event(event)
+
+    def run(self, results: _ResultsFile, concurrency: int) -> None:
+        # Under the lock: what a batch that held the file before this one answered since the plan is not asked again.
+        done = _answered_pairs(read_results(self.plan.out_path), self.plan.model_name, self.plan.revision, self.plan.model_source, self.plan.frames)
+        pending = [(clip, question) for clip, question in self.plan.pending if (str(clip), question) not in done]
+        self.settled = len(self.plan.pending) - len(pending)
+        clips: dict[Path, _Clip] = {}
+        for clip, _question in pending:
+            clips.setdefault(clip, _Clip(clip, len(clips) + 1, 0)).questions += 1
+        for work in clips.values():
+            work.remaining = work.questions
+        self.total_clips = len(clips)
+        pool = ThreadPoolExecutor(concurrency, thread_name_prefix="videochat-batch")
+        try:
+            futures = {pool.submit(self.pair, clips[clip], question, results) for clip, question in pending}
+            while futures:
+                finished, futures = wait(futures, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    future.result()  # the workers keep their errors in self.error
+                if not self.stopping.is_set() and self.should_stop():
+                    self.summary.stopped = True
+                    self._stop()
+        except BaseException:  # a second Ctrl-C: close the streams, leave at once
+            self._stop()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        if self.error is not None:
+            raise self.error
+
+    def _stop(self) -> None:
+        self.stopping.set()
+        self.engine.client.stop()
+
+    def pair(self, work: _Clip, question: str, results: _ResultsFile) -> None:
+        from videochat.engines.remote import ask_engine, make_answer
+
+        if self.stopping.is_set():
+            return
+        try:
+            video = self._video(work, results)
+            if video is None:
+                return
+            import time
+
+            asked_at = time.time()
+            video, text, end = ask_engine(self.engine, video, [], question, self.settings, work.frame_count)
+            if end.stopped or self.stopping.is_set():
+                return  # cut short: asked again by the next run
+            answer = make_answer(self.engine, video, question, text, end, self.settings, asked_at, False, False)
+        except Cancelled:
+            return
+        except BaseException as error:  # the engine failed: the batch ends, saying why
+            with self._lock:
+                if self.error is None and not self.stopping.is_set():
+                    self.error = error
+            self._stop()
+            return
+        fields = answer.to_dict()
+        fields.pop("id")
+        record = {"clip": str(work.path), "question": fields.pop("question"), "answer": fields.pop("answer"), "status": "ok"}
+        record.update(fields, asked_frames=self.plan.frames, model_source=self.plan.model_source)
+        with self._lock:
+            results.write(record)
+            self.summary.answered += 1
+            self.settled += 1
+            self.emit(QuestionAnswered(work.path, question, record, self.settled, len(self.plan.pending)))
+            work.remaining -= 1
+            if work.remaining == 0:
+                work.video = None  # its frames are no longer needed
+                self.emit(ClipFinished(work.path))
+
+    def _video(self, work: _Clip, results: _ResultsFile):
+        """The clip's frames, encoded once by the first worker that needs them; None when the clip failed."""
+        from videochat.engines.remote import send_video
+        from videochat.video.source import VideoSource
+
+        with work.lock:
+            if work.failed:
+                return None
+            if work.video is not None:
+                return work.video
+            with self._lock:
+                self.emit(ClipStarted(work.path, work.number, self.total_clips))
+            try:
+                with VideoSource.open(work.path, reader=self.reader) as source:
+                    work.frame_count = source.info.frame_count
+                    work.video = send_video(self.engine, source, self.frames, None, self.stopping.is_set)
+                    if work.video.indices is None:  # handed as a file: our server samples, and may refuse it
+                        work.video = work.video.fallback()
+            except CLIP_ERRORS as error:
+                work.failed = True
+                self._fail(work, error, results)
+                return None
+            return work.video
+
+    def _fail(self, work: _Clip, error: Exception, results: _ResultsFile) -> None:
+        message = str(error) if isinstance(error, VideoChatError) else f"{work.path.name} cannot be read: {error.strerror or error}."
+        size, mtime = _clip_state(work.path)
+        with self._lock:
+            results.write({"clip": str(work.path), "status": "error", "error": message, "error_type": type(error).__name__, "clip_size": size, "clip_mtime": mtime})
+            self.summary.failed_clips[str(work.path)] = message
+            self.settled += work.remaining
+            self.emit(ClipFailed(work.path, message))
