@@ -55,7 +55,7 @@ class EngineStandIn:
     api_key: str | None = None
     num_frames: int = 32  # vLLM's VideoMediaIO default; -1 keeps every frame
     version: str = "0.22.1"
-    seconds_per_answer: float = 0.0  # before the first piece
+    seconds_per_answer: float = 0.0  # from the request's arrival to the first piece, checking included
     seconds_per_piece: float = 0.0  # between pieces (an answer slow to stream, to stop)
     break_after_pieces: int | None = None  # close the connection after this many pieces, without [DONE]
     raw_stream: bytes | None = None  # sent verbatim as the SSE body (hostile bodies)
@@ -213,6 +213,7 @@ def _handler(standin: EngineStandIn):
                 self._json(404, {"error": {"message": "Not Found", "type": "NotFoundError", "param": None, "code": 404}})
 
         def do_POST(self) -> None:
+            arrived = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
                 self._json(413, {"error": {"message": "Request too large", "type": "BadRequestError", "param": None, "code": 413}})
@@ -231,7 +232,7 @@ def _handler(standin: EngineStandIn):
                 except json.JSONDecodeError:
                     raise Refused(400, "Invalid JSON") from None
                 standin.received.append(received)
-                time.sleep(standin.seconds_per_answer)
+                time.sleep(max(0.0, standin.seconds_per_answer - (time.monotonic() - arrived)))
                 if body.get("stream"):
                     self._stream(received)
                 else:
@@ -277,3 +278,18 @@ def _handler(standin: EngineStandIn):
             self.wfile.flush()
 
     return Handler
+
+
+if __name__ == "__main__":
+    # A stand-in in its own process (bench/engine.py): prints its address, serves until stdin closes,
+    # then prints the most requests it had in flight at once.
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=0.2)
+    options = parser.parse_args()
+    with EngineStandIn(seconds_per_answer=options.seconds) as standin:
+        print(standin.url, flush=True)
+        sys.stdin.read()
+        print(standin.most_in_flight, len(standin.received), flush=True)

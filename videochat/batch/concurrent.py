@@ -2,8 +2,9 @@
 
 A GPU server answers many requests at once (vLLM batches them continuously), so one question at
 a time would leave it idle. Here N workers take the plan's pairs in order; each clip is sampled,
-decoded and encoded once (the first worker to reach it does it, the others wait for it) and its
-frames are dropped when its last question is answered. Results go to the same JSON Lines file
+decoded and encoded once, on one thread of its own that keeps `PREPARED_AHEAD` clips ready ahead of
+the workers (so that decoding overlaps the engine's answers instead of stalling every worker on
+each new clip), and its frames are dropped when its last question is answered. Results go to the same JSON Lines file
 through `run.py`'s writer, each line on disk as soon as its answer is complete, so resuming is
 exactly as for a local batch: what is in the file is not asked again. A stop closes every stream
 in flight; answers cut short are not written and are asked again by the next run.
@@ -12,6 +13,7 @@ in flight; answers cut short are not written and are asked again by the next run
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ from videochat.batch.run import (
 from videochat.errors import Cancelled, VideoChatError
 
 DEFAULT_CONCURRENCY = 4
+PREPARED_AHEAD = 2  # clips encoded ahead of the one being asked about: a few MB of JPEG each
 
 
 @dataclass
@@ -40,8 +43,7 @@ class _Clip:
     path: Path
     number: int
     questions: int
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    video: object = None  # the SentVideo, once encoded
+    ready: object = None  # a Future of its SentVideo (None: the clip could not be read)
     frame_count: int = 0
     failed: bool = False
     remaining: int = 0
@@ -93,6 +95,11 @@ class _EngineBatch:
         for work in clips.values():
             work.remaining = work.questions
         self.total_clips = len(clips)
+        self.clips = list(clips.values())
+        self.preparer = ThreadPoolExecutor(1, thread_name_prefix="videochat-batch-frames")
+        # One writer: each line is synced before the next, while the workers go on to their next question.
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="videochat-batch-results")
+        self._submitted = 0
         pool = ThreadPoolExecutor(concurrency, thread_name_prefix="videochat-batch")
         try:
             futures = {pool.submit(self.pair, clips[clip], question, results) for clip, question in pending}
@@ -106,8 +113,12 @@ class _EngineBatch:
         except BaseException:  # a second Ctrl-C: close the streams, leave at once
             self._stop()
             pool.shutdown(wait=False, cancel_futures=True)
+            self.preparer.shutdown(wait=False, cancel_futures=True)
+            self.writer.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown()
+        self.preparer.shutdown()
+        self.writer.shutdown()
         if self.error is not None:
             raise self.error
 
@@ -121,11 +132,9 @@ class _EngineBatch:
         if self.stopping.is_set():
             return
         try:
-            video = self._video(work, results)
+            video = self._prepared(work, results).result()
             if video is None:
                 return
-            import time
-
             asked_at = time.time()
             video, text, end = ask_engine(self.engine, video, [], question, self.settings, work.frame_count)
             if end.stopped or self.stopping.is_set():
@@ -143,45 +152,62 @@ class _EngineBatch:
         fields.pop("id")
         record = {"clip": str(work.path), "question": fields.pop("question"), "answer": fields.pop("answer"), "status": "ok"}
         record.update(fields, asked_frames=self.plan.frames, model_source=self.plan.model_source)
+        self.writer.submit(self._written, self._write_answer, work, question, record, results)
+
+    def _written(self, write, *args) -> None:
+        try:
+            write(*args)
+        except BaseException as error:  # the results file cannot be written: the batch ends, saying why
+            with self._lock:
+                if self.error is None:
+                    self.error = error
+            self._stop()
+
+    def _write_answer(self, work: _Clip, question: str, record: dict, results: _ResultsFile) -> None:
+        results.write(record)
         with self._lock:
-            results.write(record)
             self.summary.answered += 1
             self.settled += 1
             self.emit(QuestionAnswered(work.path, question, record, self.settled, len(self.plan.pending)))
             work.remaining -= 1
             if work.remaining == 0:
-                work.video = None  # its frames are no longer needed
+                work.ready = None  # its frames are no longer needed
                 self.emit(ClipFinished(work.path))
 
+    def _prepared(self, work: _Clip, results: _ResultsFile):
+        """The Future of the clip's frames; this clip's and the next `PREPARED_AHEAD` clips' are submitted in order."""
+        with self._lock:
+            while self._submitted < min(len(self.clips), work.number + PREPARED_AHEAD):
+                clip = self.clips[self._submitted]
+                clip.ready = self.preparer.submit(self._video, clip, results)
+                self._submitted += 1
+            return work.ready
+
     def _video(self, work: _Clip, results: _ResultsFile):
-        """The clip's frames, encoded once by the first worker that needs them; None when the clip failed."""
+        """The clip's frames, sampled, decoded and encoded once; None when the clip cannot be read."""
         from videochat.engines.remote import send_video
         from videochat.video.source import VideoSource
 
-        with work.lock:
-            if work.failed:
-                return None
-            if work.video is not None:
-                return work.video
-            with self._lock:
-                self.emit(ClipStarted(work.path, work.number, self.total_clips))
-            try:
-                with VideoSource.open(work.path, reader=self.reader) as source:
-                    work.frame_count = source.info.frame_count
-                    work.video = send_video(self.engine, source, self.frames, None, self.stopping.is_set)
-                    if work.video.indices is None:  # handed as a file: our server samples, and may refuse it
-                        work.video = work.video.fallback()
-            except CLIP_ERRORS as error:
-                work.failed = True
-                self._fail(work, error, results)
-                return None
-            return work.video
+        if self.stopping.is_set():
+            raise Cancelled("Stopped before this clip was read.")
+        with self._lock:
+            self.emit(ClipStarted(work.path, work.number, self.total_clips))
+        try:
+            with VideoSource.open(work.path, reader=self.reader) as source:
+                work.frame_count = source.info.frame_count
+                video = send_video(self.engine, source, self.frames, None, self.stopping.is_set)
+                if video.indices is None:  # handed as a file: our server samples, and may refuse it; send the frames
+                    video = video.fallback()
+                return video
+        except CLIP_ERRORS as error:
+            self.writer.submit(self._written, self._fail, work, error, results)
+            return None
 
     def _fail(self, work: _Clip, error: Exception, results: _ResultsFile) -> None:
         message = str(error) if isinstance(error, VideoChatError) else f"{work.path.name} cannot be read: {error.strerror or error}."
         size, mtime = _clip_state(work.path)
+        results.write({"clip": str(work.path), "status": "error", "error": message, "error_type": type(error).__name__, "clip_size": size, "clip_mtime": mtime})
         with self._lock:
-            results.write({"clip": str(work.path), "status": "error", "error": message, "error_type": type(error).__name__, "clip_size": size, "clip_mtime": mtime})
             self.summary.failed_clips[str(work.path)] = message
             self.settled += work.remaining
             self.emit(ClipFailed(work.path, message))
