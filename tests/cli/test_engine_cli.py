@@ -143,3 +143,33 @@ def test_concurrency_must_be_a_positive_number(folder, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["batch", str(folder), "--questions", "q", "--out", "o", "--engine", "http://127.0.0.1:9", "--model", MODEL, "--concurrency", "0"])
     assert exit_.value.code == 2 and "--concurrency" in capsys.readouterr().err
+
+
+def test_a_stopped_engine_batch_writes_no_cut_answer_and_the_next_run_finishes_without_duplicates(folder, tmp_path):
+    from videochat.batch.concurrent import run_engine_batch
+    from videochat.batch.run import QuestionAnswered, find_clips, plan
+    from videochat.engines.client import EngineClient
+    from videochat.engines.remote import EngineModel
+    from videochat.generation import GenerationSettings
+
+    out = tmp_path / "results.jsonl"
+    questions = ["What is shown?", "Where?"]
+    stop = []
+
+    def on_event(event):
+        if isinstance(event, QuestionAnswered):
+            stop.append(True)  # stop once the first answer is written, with others still streaming
+
+    with EngineStandIn(seconds_per_piece=0.05) as standin:
+        engine = EngineModel.connect(EngineClient(standin.url), MODEL)
+        todo = plan(find_clips(folder), questions, out, MODEL, None, None, f"engine:{MODEL}")
+        summary = run_engine_batch(engine, todo, GenerationSettings(), 3, on_event, lambda: bool(stop))
+        assert summary.stopped and 1 <= summary.answered < 8
+        written = [r for r in read_results(out) if r["status"] == "ok"]
+        assert all(r["answer"] == f"I saw 8 frames: {' '.join(map(str, r['indices']))}." for r in written)  # whole answers only
+        engine.client.reset_stop()
+        todo = plan(find_clips(folder), questions, out, MODEL, None, None, f"engine:{MODEL}")
+        assert len(todo.pending) == 8 - summary.answered
+        run_engine_batch(engine, todo, GenerationSettings(), 3)
+    pairs = [(r["clip"], r["question"]) for r in read_results(out) if r["status"] == "ok"]
+    assert len(pairs) == len(set(pairs)) == 8
