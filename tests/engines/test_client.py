@@ -215,3 +215,16 @@ def test_the_client_imports_neither_torch_nor_an_http_library():
     code = "import sys, videochat.engines.client, videochat.engines.remote; print(sorted(m for m in ('torch', 'transformers', 'httpx', 'requests', 'PIL') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_an_engine_silent_past_the_read_limit_is_a_typed_error_saying_so():
+    with EngineStandIn(seconds_per_answer=3.0) as standin:
+        client = EngineClient(standin.url, read_timeout=0.3)
+        with pytest.raises(EngineError, match="did not answer for"):
+            list(client.stream({"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}))
+
+
+def test_a_form_the_engine_does_not_take_is_refused_with_vllms_error(clip):
+    with EngineStandIn(form="images", owned_by="lmdeploy") as standin:
+        with pytest.raises(EngineError, match="Unknown part type: video_url"):
+            ask(standin, clip, form="vllm", key=None)
