@@ -99,7 +99,9 @@ class EngineClient:
         if parts.password:
             safe_text.register_secret(parts.password)
         self.connect_timeout, self.read_timeout, self.answer_timeout = connect_timeout, read_timeout, answer_timeout
-        self._open: set[http.client.HTTPConnection] = set()
+        # The sockets of the requests in flight: http.client drops `connection.sock` once a response
+        # says Connection: close (the response reads on), so stop() keeps its own reference.
+        self._open: dict[http.client.HTTPConnection, socket.socket | None] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
 
@@ -202,14 +204,12 @@ class EngineClient:
         """From any thread: close every request in flight now; their streams end marked stopped."""
         self._stopped.set()
         with self._lock:
-            connections = list(self._open)
-        for connection in connections:
-            sock = connection.sock
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            sockets = [sock for sock in self._open.values() if sock is not None]
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def reset_stop(self) -> None:
         """Before the next question: a stop applies to what was in flight when it came."""
@@ -232,10 +232,14 @@ class EngineClient:
         connection = cls(self.host, self.port, timeout=self.connect_timeout)
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         with self._lock:
-            self._open.add(connection)
+            self._open[connection] = None
         try:
             connection.connect()
             connection.sock.settimeout(self.read_timeout)
+            with self._lock:
+                self._open[connection] = connection.sock
+            if self._stopped.is_set() and expect_stream:  # a stop that came while connecting
+                raise OSError("stopped")
             connection.request(method, self.base_path + path, body=payload, headers=self._headers(payload is not None))
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as error:
@@ -381,5 +385,5 @@ class EngineClient:
 
     def _close(self, connection) -> None:
         with self._lock:
-            self._open.discard(connection)
+            self._open.pop(connection, None)
         connection.close()
