@@ -173,3 +173,14 @@ def test_a_stopped_engine_batch_writes_no_cut_answer_and_the_next_run_finishes_w
         run_engine_batch(engine, todo, GenerationSettings(), 3)
     pairs = [(r["clip"], r["question"]) for r in read_results(out) if r["status"] == "ok"]
     assert len(pairs) == len(set(pairs)) == 8
+
+
+def test_batch_progress_lines_name_each_clip_with_its_own_answers_while_clips_overlap(folder, tmp_path, capsys):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("What is shown?\nWhere?\n")
+    out = tmp_path / "results.jsonl"
+    with EngineStandIn(seconds_per_answer=0.05) as standin:
+        assert main(["batch", str(folder), "--questions", str(questions), "--out", str(out), "--engine", standin.url, "--model", MODEL, "--concurrency", "8"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    finished = sorted(line.split(" ", 2)[2] for line in lines if line.endswith(" answers"))
+    assert finished == [f"clip{n}.mp4: 2 answers" for n in range(4)]

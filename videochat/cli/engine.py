@@ -90,7 +90,7 @@ def run_engine_batch(args) -> int:
     if not todo.pending:
         print(shown(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}"), file=sys.stderr)
         return 0
-    bar = _BatchProgress(sys.stderr, len(todo.pending))
+    bar = _overlapping_clips(_BatchProgress)(sys.stderr, len(todo.pending))
     try:
         with _ctrl_c_stops() as interrupted:
             summary = run_batch(engine, todo, generation_settings(args), args.concurrency, bar.show, interrupted.is_set, args.reader)
@@ -110,6 +110,33 @@ def run_engine_batch(args) -> int:
         return 130
     print(shown(written + _unreadable({**todo.failed_clips, **summary.failed_clips})), file=sys.stderr)
     return 0
+
+
+def _overlapping_clips(progress_class):
+    """The batch's progress display, told which clip each event is about: with questions in flight
+    (and clips prepared ahead) the events of several clips interleave, where a local batch finishes
+    one clip before it starts the next."""
+    from videochat.batch.run import ClipStarted
+
+    class OverlappingClips(progress_class):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self._names: dict = {}
+            self._counts: dict = {}
+
+        def show(self, event) -> None:
+            clip = getattr(event, "clip", None)
+            if isinstance(event, ClipStarted):
+                super().show(event)
+                self._names[clip], self._counts[clip] = self._clip, 0
+                return
+            if clip in self._names:
+                self._clip, self._answers_in_clip = self._names[clip], self._counts[clip]
+            super().show(event)
+            if clip in self._names:
+                self._counts[clip] = self._answers_in_clip
+
+    return OverlappingClips
 
 
 def _read_questions(args):
