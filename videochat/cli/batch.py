@@ -32,7 +32,7 @@ def run_batch_command(args) -> int:
     if getattr(args, "engine", None):
         from videochat.cli.engine import run_engine_batch
 
-        return run_engine_batch(args)
+        return run_engine_batch(args, progress=_BatchProgress, ctrl_c_stops=_ctrl_c_stops, unreadable=_unreadable)
     from videochat.backends.consent import check_consent
     from videochat.batch.run import find_clips, plan, read_questions, run_batch
     from videochat.models.catalog import resolve_model

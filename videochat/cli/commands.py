@@ -258,7 +258,7 @@ def run_ask(args) -> int:
     if getattr(args, "engine", None):
         from videochat.cli.engine import run_engine_ask
 
-        return run_engine_ask(args)
+        return run_engine_ask(args, ask_one=_ask_one, questions=_questions, open_session=open_session, check_segment=check_segment)
     from videochat.backends.consent import check_consent
     from videochat.models.catalog import resolve_model
     from videochat.chat import VideoChat

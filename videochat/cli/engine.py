@@ -4,6 +4,10 @@ The server is `videochat serve` or any OpenAI-compatible engine (vLLM, SGLang, L
 frames are sampled and decoded here and sent to it (videochat/engines/remote.py). The key comes
 from --api-key, OPENAI_API_KEY or the one stored for that address (--save-api-key), and is never
 printed: every message passes through safe_text, which blanks it.
+
+The local commands' own pieces (the question loop, the session recorder, the progress bar, Ctrl-C)
+are handed in by `cli/commands.py` and `cli/batch.py`, which dispatch here: importing them from
+here would make a cycle of the three modules.
 """
 
 from __future__ import annotations
@@ -55,29 +59,32 @@ def connect(args):
     return engine
 
 
-def run_engine_ask(args) -> int:
-    from videochat.cli.commands import _ask_one, _questions, check_segment, generation_settings, open_session
+def _settings(args):
+    from videochat.generation import GenerationSettings
+
+    return GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+
+
+def run_engine_ask(args, *, ask_one, questions, open_session, check_segment) -> int:
     from videochat.engines.remote import EngineChat
     from videochat.video.source import VideoSource
 
     engine = connect(args)
     if args.frames is not None:
         engine.check_frame_count(args.frames)
-    settings = generation_settings(args)
+    settings = _settings(args)
     with VideoSource.open(args.file, reader=args.reader) as source:
         segment = check_segment(args, source.info)
         chat = EngineChat(source, engine)
         session = None if args.no_save else open_session(source.info)
-        for question in _questions(args):
-            _ask_one(chat, question, args.frames, segment, settings, args.json, session)
+        for question in questions(args):
+            ask_one(chat, question, args.frames, segment, settings, args.json, session)
     return 0
 
 
-def run_engine_batch(args) -> int:
+def run_engine_batch(args, *, progress, ctrl_c_stops, unreadable) -> int:
     from videochat.batch.concurrent import run_engine_batch as run_batch
     from videochat.batch.run import find_clips, plan
-    from videochat.cli.batch import _BatchProgress, _ctrl_c_stops, _unreadable
-    from videochat.cli.commands import generation_settings
 
     clips, questions = find_clips(args.clips), _read_questions(args)
     engine = connect(args)
@@ -88,12 +95,12 @@ def run_engine_batch(args) -> int:
     if todo.skipped_lines:
         print(f"videochat: {todo.skipped_lines} lines of {args.out} are not batch results and were left out; what they held is done again", file=sys.stderr)
     if not todo.pending:
-        print(shown(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}"), file=sys.stderr)
+        print(shown(f"nothing to do: all {todo.answered} answers are in {args.out}{unreadable(todo.failed_clips)}"), file=sys.stderr)
         return 0
-    bar = _overlapping_clips(_BatchProgress)(sys.stderr, len(todo.pending))
+    bar = _overlapping_clips(progress)(sys.stderr, len(todo.pending))
     try:
-        with _ctrl_c_stops() as interrupted:
-            summary = run_batch(engine, todo, generation_settings(args), args.concurrency, bar.show, interrupted.is_set, args.reader)
+        with ctrl_c_stops() as interrupted:
+            summary = run_batch(engine, todo, _settings(args), args.concurrency, bar.show, interrupted.is_set, args.reader)
     except KeyboardInterrupt:
         bar.end()
         print(shown(f"videochat: interrupted; run the same command again to go on where it stopped ({args.out})"), file=sys.stderr)
@@ -108,7 +115,7 @@ def run_engine_batch(args) -> int:
     if summary.stopped:
         print(shown(f"videochat: stopped; {written}. Run the same command again to go on where it stopped."), file=sys.stderr)
         return 130
-    print(shown(written + _unreadable({**todo.failed_clips, **summary.failed_clips})), file=sys.stderr)
+    print(shown(written + unreadable({**todo.failed_clips, **summary.failed_clips})), file=sys.stderr)
     return 0
 
 
