@@ -42,6 +42,7 @@ class Answer:
     asked_at: float
     follow_up: bool
     answered_at: float | None = None  # when the answer ended (None in files saved before it was recorded)
+    engine: str | None = None  # the engine's address (no credentials, no query) when a server answered; None: in-process
     # Names the turn in its session, so that two writers of one session merge their turns (schema 2).
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
@@ -88,6 +89,7 @@ class Answer:
             asked_at=float(optional("asked_at", (int, float), 0.0)),
             follow_up=optional("follow_up", bool, False),
             answered_at=None if answered_at is None else float(answered_at),
+            engine=optional("engine", str, None),
             id=optional("id", str, None) or fallback_id or uuid.uuid4().hex[:16],
         )
 

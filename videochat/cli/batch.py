@@ -21,10 +21,17 @@ def add_commands(commands) -> None:
     batch.add_argument("--questions", type=Path, required=True, metavar="FILE", help="one question per line; # starts a comment line")
     batch.add_argument("--out", type=Path, required=True, help="the results file (JSON Lines), appended to; what it holds is not asked again")
     add_model_arguments(batch)
+    from videochat.cli.engine import add_engine_arguments
+
+    add_engine_arguments(batch, batch=True)
     batch.set_defaults(run=run_batch_command)
 
 
 def run_batch_command(args) -> int:
+    if getattr(args, "engine", None):
+        from videochat.cli.engine import run_engine_batch
+
+        return run_engine_batch(args, progress=_BatchProgress, ctrl_c_stops=_ctrl_c_stops, unreadable=_unreadable)
     from videochat.backends.consent import check_consent
     from videochat.batch.inputs import find_clips, read_questions
     from videochat.batch.plan import plan_batch

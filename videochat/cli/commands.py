@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--interactive", action="store_true", help="then read more questions from the terminal, one per line")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer instead of streaming text")
     ask.add_argument("--no-save", action="store_true", help="do not add the answers to the video's saved conversation (the app shows it)")
+    from videochat.cli.engine import add_engine_arguments
+
+    add_engine_arguments(ask)
     ask.set_defaults(run=run_ask)
     export = commands.add_parser("export", help="write a video's saved conversation and notes as a report, JSON, captions or a table")
     export.add_argument("file", type=Path)
@@ -161,6 +164,10 @@ def run_preprocess(args) -> int:
 
 
 def run_ask(args) -> int:
+    if getattr(args, "engine", None):
+        from videochat.cli.engine import run_engine_ask
+
+        return run_engine_ask(args, ask_one=_ask_one, questions=_questions, open_session=open_session, check_segment=check_segment)
     from videochat.backends.consent import check_consent
     from videochat.models.resolve import resolve_model
     from videochat.chat import VideoChat

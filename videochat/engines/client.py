@@ -1,0 +1,389 @@
+"""An OpenAI-compatible chat client for `videochat serve` and other engines (vLLM, SGLang, LMDeploy ...).
+
+Built on the standard library's http.client: the window's process will drive engines through it,
+so it must import in milliseconds and pull in nothing heavy (no torch, no numpy, no HTTP library
+that brings its own event loop). One connection per request, so that several can be in flight
+from several threads (`videochat batch --concurrency`) and `stop()` can shut every socket at once:
+a reader blocked in `recv` wakes within milliseconds.
+
+Everything an engine sends is hostile until checked: sizes are capped (per line, per event, per
+answer, per error body), lines that are not SSE or not JSON are refused as typed errors, an error
+answer is mapped back to the core's exception through `engines/errors.py`, and its text is passed
+through `safe_text` (secrets blanked, control characters escaped) before anyone shows it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from videochat import safe_text
+from videochat.app_files import BadAppFile, parse_json
+from videochat.engines.errors import EngineError, error_from
+
+MAX_LINE_BYTES = 1024 * 1024  # one SSE line: a chunk holds a few tokens, or the last one's frame lists
+MAX_EVENT_BYTES = 2 * 1024 * 1024  # one event (its data lines together)
+MAX_STREAM_BYTES = 64 * 1024 * 1024  # a whole streamed answer, framing included
+MAX_ANSWER_CHARS = 4 * 1024 * 1024  # the answer's text
+MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole (non-streamed) answer or a model list
+MAX_ERROR_BYTES = 64 * 1024  # an error answer: only its message is wanted
+MAX_MESSAGE_CHARS = 1000  # a server's error message as shown
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 300.0  # silence between two pieces (a large model's first token on a busy server)
+ANSWER_TIMEOUT_S = 1800.0  # one whole answer
+
+
+class EngineUnreachable(EngineError):
+    """No connection to the engine (not running, wrong address, network down)."""
+
+
+def _shown(text: object) -> str:
+    """A server's text, as the user may see it: capped, secrets blanked, control characters escaped."""
+    return safe_text.shown(str(text)[:MAX_MESSAGE_CHARS], keep="")
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    id: str
+    owned_by: str = ""
+    videochat: dict | None = None  # our server's extension: repo_id, revision, family, frame limits
+
+
+@dataclass
+class StreamEnd:
+    """What came with the answer beyond its text: the last chunk's extensions, and how it ended."""
+
+    finish_reason: str | None = None
+    video_frames: dict | None = None
+    videochat: dict | None = None
+    model: str | None = None
+    stopped: bool = False  # `stop()` closed the stream before the engine finished
+
+
+@dataclass
+class _Stream:
+    pieces: list[str] = field(default_factory=list)
+    end: StreamEnd = field(default_factory=StreamEnd)
+
+
+class EngineClient:
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+        read_timeout: float = READ_TIMEOUT_S,
+        answer_timeout: float = ANSWER_TIMEOUT_S,
+    ):
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise EngineError(f"{_shown(url)} is not an engine address: give one like http://127.0.0.1:8000 (http or https).", "invalid_request", 400)
+        try:
+            port = parts.port
+        except ValueError:
+            raise EngineError(f"{_shown(url)} has a port that is not a number.", "invalid_request", 400) from None
+        self.scheme, self.host = parts.scheme, parts.hostname
+        self.port = port or (443 if parts.scheme == "https" else 80)
+        path = parts.path.rstrip("/")
+        self.base_path = path[: -len("/v1")] if path.endswith("/v1") else path  # http://host/v1 and http://host both work
+        self.api_key = api_key or None
+        safe_text.register_secret(api_key)
+        if parts.password:
+            safe_text.register_secret(parts.password)
+        self.connect_timeout, self.read_timeout, self.answer_timeout = connect_timeout, read_timeout, answer_timeout
+        # The sockets of the requests in flight: http.client drops `connection.sock` once a response
+        # says Connection: close (the response reads on), so stop() keeps its own reference.
+        self._open: dict[http.client.HTTPConnection, socket.socket | None] = {}
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+
+    @property
+    def display_url(self) -> str:
+        """The address as recorded and shown: no user, password, query or fragment."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return f"{self.scheme}://{host}{'' if self.port == default else f':{self.port}'}{self.base_path}"
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the engine runs on this machine (loopback): only then may it be handed file:// paths."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def models(self) -> list[ServedModel]:
+        """GET /v1/models: what the engine serves."""
+        body = self._json(*self._request("GET", "/v1/models"))
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise EngineError(f"{self.display_url} did not answer /v1/models with a model list: is it an OpenAI-compatible server?")
+        models = []
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
+                extension = item.get("videochat")
+                owner = item.get("owned_by")
+                models.append(ServedModel(item["id"], owner if isinstance(owner, str) else "", extension if isinstance(extension, dict) else None))
+        return models
+
+    def version(self) -> str | None:
+        """GET /version (vLLM's): the engine's version, or None when it does not say."""
+        body = self._json(*self._request("GET", "/version"))
+        version = body.get("version") if isinstance(body, dict) else None
+        return version if isinstance(version, str) and len(version) < 64 else None
+
+    def complete(self, body: dict) -> tuple[str, StreamEnd]:
+        """A whole answer (`"stream": false`): its text and what came with it."""
+        answer = self._json(*self._request("POST", "/v1/chat/completions", {**body, "stream": False}))
+        if not isinstance(answer, dict):
+            raise self._malformed("an answer that is not a JSON object")
+        if "error" in answer:
+            raise self._error_from_body(answer, 500)
+        choices = answer.get("choices")
+        message = choices[0].get("message") if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
+        text = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(text, str):
+            raise self._malformed("an answer without choices[0].message.content")
+        if len(text) > MAX_ANSWER_CHARS:
+            raise self._malformed(f"an answer longer than {MAX_ANSWER_CHARS} characters")
+        return text, self._end_from(answer, choices[0])
+
+    def stream(self, body: dict, end: StreamEnd | None = None) -> Iterator[str]:
+        """The answer in pieces as the engine streams it (SSE); `end` is filled in when it ends.
+
+        A `stop()` ends the pieces at once with `end.stopped` set; an engine that closes the
+        connection before `[DONE]` is an `EngineError`, as is anything that is not a well-formed chunk.
+        """
+        end = end if end is not None else StreamEnd()
+        started = time.monotonic()
+        connection, response = self._request("POST", "/v1/chat/completions", {**body, "stream": True}, expect_stream=True)
+        received = chars = 0
+        try:
+            for data in self._events(response):
+                received += len(data)
+                if received > MAX_STREAM_BYTES:
+                    raise self._malformed(f"a streamed answer larger than {MAX_STREAM_BYTES // (1024 * 1024)} MiB")
+                if time.monotonic() - started > self.answer_timeout:
+                    raise EngineError(f"{self.display_url} took more than {self.answer_timeout:.0f} s for one answer.", "internal_error", 504)
+                if data == "[DONE]":
+                    return
+                chunk = self._parse(data, "a stream chunk")
+                if "error" in chunk:
+                    raise self._error_from_body(chunk, 500)
+                piece = self._chunk_piece(chunk, end)
+                if piece:
+                    chars += len(piece)
+                    if chars > MAX_ANSWER_CHARS:
+                        raise self._malformed(f"an answer longer than {MAX_ANSWER_CHARS} characters")
+                    yield piece
+            if self._stopped.is_set():
+                end.stopped = True
+                return
+            raise EngineError(f"{self.display_url} closed the connection before the answer was complete: the engine may have stopped or crashed.")
+        except (OSError, http.client.HTTPException) as error:
+            if self._stopped.is_set():
+                end.stopped = True
+                return
+            raise self._connection_error(error) from None
+        finally:
+            self._close(connection)
+
+    def stop(self) -> None:
+        """From any thread: close every request in flight now; their streams end marked stopped."""
+        self._stopped.set()
+        with self._lock:
+            sockets = [sock for sock in self._open.values() if sock is not None]
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def reset_stop(self) -> None:
+        """Before the next question: a stop applies to what was in flight when it came."""
+        self._stopped.clear()
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _headers(self, has_body: bool) -> dict:
+        headers = {"Accept": "application/json, text/event-stream", "User-Agent": "videochat"}
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _request(self, method: str, path: str, body: dict | None = None, expect_stream: bool = False):
+        if self._stopped.is_set() and expect_stream:
+            raise self._stopped_error()
+        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        connection = cls(self.host, self.port, timeout=self.connect_timeout)
+        payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        with self._lock:
+            self._open[connection] = None
+        try:
+            connection.connect()
+            connection.sock.settimeout(self.read_timeout)
+            with self._lock:
+                self._open[connection] = connection.sock
+            if self._stopped.is_set() and expect_stream:  # a stop that came while connecting
+                raise OSError("stopped")
+            connection.request(method, self.base_path + path, body=payload, headers=self._headers(payload is not None))
+            response = connection.getresponse()
+        except (OSError, http.client.HTTPException) as error:
+            self._close(connection)
+            if self._stopped.is_set():
+                raise self._stopped_error() from None
+            raise self._connection_error(error) from None
+        if response.status != 200:
+            try:
+                data = response.read(MAX_ERROR_BYTES)
+            except (OSError, http.client.HTTPException):
+                data = b""
+            self._close(connection)
+            raise self._error_from_status(response.status, data)
+        content_type = (response.getheader("Content-Type") or "").lower()
+        if expect_stream and "text/event-stream" not in content_type:
+            self._close(connection)
+            raise self._malformed(f"a stream of type {content_type or 'unknown'}, not text/event-stream")
+        return connection, response
+
+    def _json(self, connection, response) -> object:
+        try:
+            data = response.read(MAX_BODY_BYTES + 1)
+        except (OSError, http.client.HTTPException) as error:
+            raise self._connection_error(error) from None
+        finally:
+            self._close(connection)
+        if len(data) > MAX_BODY_BYTES:
+            raise self._malformed(f"an answer larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+        return self._parse(data, "an answer")
+
+    def _events(self, response) -> Iterator[str]:
+        """The data of each SSE event; comments and other fields (event:, id:, retry:) are skipped."""
+        data_lines: list[str] = []
+        size = 0
+        while True:
+            raw = response.readline(MAX_LINE_BYTES + 1)  # through http.client: chunked bodies are decoded
+            if not raw:
+                return
+            if len(raw) > MAX_LINE_BYTES:
+                raise self._malformed(f"a line longer than {MAX_LINE_BYTES // 1024} KiB")
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise self._malformed("a line that is not UTF-8") from None
+            if not line:
+                if data_lines:
+                    yield "\n".join(data_lines)
+                data_lines, size = [], 0
+                continue
+            if line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            if name == "data":
+                value = value[1:] if value.startswith(" ") else value
+                size += len(value)
+                if size > MAX_EVENT_BYTES:
+                    raise self._malformed(f"an event larger than {MAX_EVENT_BYTES // (1024 * 1024)} MiB")
+                data_lines.append(value)
+            elif name not in ("event", "id", "retry"):
+                raise self._malformed(f"a line that is not server-sent events ({_shown(line[:60])})")
+
+    def _parse(self, data: bytes | str, what: str) -> dict:
+        try:
+            value = parse_json(data, source=self.display_url)
+        except BadAppFile:
+            raise self._malformed(f"{what} that is not JSON") from None
+        if not isinstance(value, dict):
+            raise self._malformed(f"{what} that is not a JSON object")
+        return value
+
+    def _chunk_piece(self, chunk: dict, end: StreamEnd) -> str:
+        choices = chunk.get("choices", [])
+        if not isinstance(choices, list):
+            raise self._malformed("a chunk whose choices are not a list")
+        if isinstance(chunk.get("model"), str):
+            end.model = chunk["model"]
+        for key in ("video_frames", "videochat"):
+            if isinstance(chunk.get(key), dict):
+                setattr(end, key, chunk[key])
+        if not choices:
+            return ""  # a usage-only chunk (vLLM's stream_options)
+        choice = choices[0]
+        if not isinstance(choice, dict):
+            raise self._malformed("a chunk whose choice is not an object")
+        if isinstance(choice.get("finish_reason"), str):
+            end.finish_reason = choice["finish_reason"]
+        delta = choice.get("delta", {})
+        if not isinstance(delta, dict):
+            raise self._malformed("a chunk whose delta is not an object")
+        content = delta.get("content")
+        if content is not None and not isinstance(content, str):
+            raise self._malformed("a chunk whose content is not text")
+        return content or ""
+
+    def _end_from(self, answer: dict, choice: dict) -> StreamEnd:
+        end = StreamEnd(model=answer["model"] if isinstance(answer.get("model"), str) else None)
+        if isinstance(choice.get("finish_reason"), str):
+            end.finish_reason = choice["finish_reason"]
+        for key in ("video_frames", "videochat"):
+            if isinstance(answer.get(key), dict):
+                setattr(end, key, answer[key])
+        return end
+
+    def _error_from_status(self, status: int, data: bytes) -> Exception:
+        try:
+            body = parse_json(data) if data else None
+        except BadAppFile:
+            body = None
+        if isinstance(body, dict):
+            return self._error_from_body(body, status)
+        if status == 401:
+            return self._key_refused(status)
+        return EngineError(f"{self.display_url} answered with HTTP status {status}.", "internal_error", status)
+
+    def _error_from_body(self, body: dict, status: int) -> Exception:
+        """OpenAI's `{"error": {...}}`, or vLLM's older flat `{"object": "error", "message": ...}`."""
+        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        code, message = error.get("code"), error.get("message")
+        if isinstance(code, int) and not isinstance(code, bool):  # vLLM puts the HTTP status there
+            status, code = code, None
+        if code == "invalid_api_key" or status == 401:
+            return self._key_refused(status)
+        return error_from(code, _shown(message) if isinstance(message, str) else None, status)
+
+    def _key_refused(self, status: int) -> EngineError:
+        given = "refused the API key given" if self.api_key else "needs an API key"
+        return EngineError(f"{self.display_url} {given}: give its key with --api-key or OPENAI_API_KEY (or store it).", "invalid_api_key", status)
+
+    def _malformed(self, what: str) -> EngineError:
+        return EngineError(f"{self.display_url} sent {what}: it is not an OpenAI-compatible answer.", "internal_error", 502)
+
+    def _connection_error(self, error: BaseException) -> EngineError:
+        if isinstance(error, (socket.timeout, TimeoutError)):
+            return EngineError(f"{self.display_url} did not answer for {self.read_timeout:.0f} s: it may be overloaded or stuck.", "internal_error", 504)
+        reason = getattr(error, "strerror", None) or error.__class__.__name__
+        return EngineUnreachable(f"Cannot reach the engine at {self.display_url} ({_shown(reason)}): is it running, and is the address right?", "internal_error", 503)
+
+    def _stopped_error(self):
+        from videochat.errors import Cancelled
+
+        return Cancelled("Stopped before the engine answered.")
+
+    def _close(self, connection) -> None:
+        with self._lock:
+            self._open.pop(connection, None)
+        connection.close()

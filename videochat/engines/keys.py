@@ -1,0 +1,62 @@
+"""Engine API keys: from --api-key, OPENAI_API_KEY, or the key stored for that engine's address.
+
+Stored keys live in one 0600 JSON file in the config folder (`engine-keys.json`, written through
+`app_files.write_atomically(mode=0o600)`), never in settings, sessions, exports or logs. A key
+file that others can read is not used: it says so, as ssh does. Every key in use is registered
+with `safe_text` so that a server echoing it back shows `***`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from videochat import app_files, safe_text
+from videochat.errors import VideoChatError
+
+KEYS_FILE = "engine-keys.json"
+MAX_KEYS_BYTES = 256 * 1024
+
+
+class KeyFileError(VideoChatError):
+    """The stored keys cannot be used (readable by others, damaged)."""
+
+
+def keys_path() -> Path:
+    from videochat.settings import default_path
+
+    return default_path().parent / KEYS_FILE
+
+
+def _stored(path: Path) -> dict:
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return {}
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyFileError(f"{path} can be read by other users, so its keys are not used: run chmod 600 on it (or delete it and store the keys again).")
+    try:
+        data = app_files.read_json(path, max_bytes=MAX_KEYS_BYTES)
+    except app_files.BadAppFile as error:
+        raise KeyFileError(f"The stored engine keys ({path}) {error.reason}: delete the file and store the keys again.") from None
+    return {url: key for url, key in data.items() if isinstance(url, str) and isinstance(key, str)} if isinstance(data, dict) else {}
+
+
+def api_key_for(display_url: str, given: str | None = None, path: Path | None = None) -> str | None:
+    """The key to send: the one given, else OPENAI_API_KEY, else the one stored for this address."""
+    key = given or os.environ.get("OPENAI_API_KEY") or _stored(path or keys_path()).get(display_url)
+    safe_text.register_secret(key)
+    return key or None
+
+
+def store_key(display_url: str, key: str, path: Path | None = None) -> Path:
+    """Remember `key` for the engine at `display_url` (0600)."""
+    import json
+
+    path = path or keys_path()
+    keys = _stored(path)
+    keys[display_url] = key
+    safe_text.register_secret(key)
+    app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
+    return path
