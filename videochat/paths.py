@@ -51,6 +51,11 @@ def downloads_record() -> Path:
     return data_folder() / "downloads.json"
 
 
+def engine_keys_file() -> Path:
+    """API keys of engines, stored 0600 (`engines/keys.py`)."""
+    return config_folder() / "engine-keys.json"
+
+
 def consent_file() -> Path:
     """The remembered yeses to running a model's own code."""
     return data_folder() / "remote-code-consent.json"

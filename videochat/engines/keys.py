@@ -15,7 +15,6 @@ from pathlib import Path
 from videochat import app_files, safe_text
 from videochat.errors import VideoChatError
 
-KEYS_FILE = "engine-keys.json"
 MAX_KEYS_BYTES = 256 * 1024
 
 
@@ -24,9 +23,9 @@ class KeyFileError(VideoChatError):
 
 
 def keys_path() -> Path:
-    from videochat.settings import default_path
+    from videochat.paths import engine_keys_file
 
-    return default_path().parent / KEYS_FILE
+    return engine_keys_file()
 
 
 def _stored(path: Path) -> dict:
