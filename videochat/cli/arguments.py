@@ -26,18 +26,23 @@ READER_CHOICES = ("auto", *READER_ORDER)
 
 def add_model_arguments(command) -> None:
     """The options of a command that loads a model and asks it (`ask`, `batch`)."""
-    command.add_argument(
-        "--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id (owner/name), or a model folder (./NAME or a full path)"
-    )
+    add_model_choice(command)
     command.add_argument("--frames", type=int, help="number of frames (default: the model's)")
     add_load_arguments(command)
     add_generation_arguments(command)
+    add_reader_argument(command)
+
+
+def add_model_choice(command) -> None:
+    """Which model, at which revision, and the yes to running its own code (`ask`, `batch`, `serve`)."""
+    command.add_argument(
+        "--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id (owner/name), or a model folder (./NAME or a full path)"
+    )
     command.add_argument(
         "--trust-remote-code", action="store_true",
         help="run the model's own Python code where nothing vouches for it (a folder, a repo not downloaded by this app); remembered for that code",
     )
     command.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
-    add_reader_argument(command)
 
 
 def add_load_arguments(command) -> None:

@@ -16,10 +16,10 @@ KEY_VARIABLE = "VIDEOCHAT_API_KEY"
 
 
 def add_command(commands) -> None:
+    from videochat.cli.arguments import add_load_arguments, add_model_choice
+
     serve = commands.add_parser("serve", help="serve a model over an OpenAI-compatible HTTP API (chat completions with the frames' times)")
-    serve.add_argument(
-        "--model", required=True, help="a catalog name (InternVL2-1B), a hub repo id (owner/name), or a model folder (./NAME or a full path)"
-    )
+    add_model_choice(serve)
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; any other needs an API key)")
     serve.add_argument("--port", type=port_number, default=8000, help="the port (0 picks a free one; the address is printed)")
     serve.add_argument(
@@ -29,10 +29,7 @@ def add_command(commands) -> None:
         "--allowed-media-path", type=Path, action="append", default=[], metavar="DIR",
         help="a folder whose videos requests may name as file:// URLs (repeatable; without it, only frames sent in the request)",
     )
-    serve.add_argument("--trust-remote-code", action="store_true", help="run the model's own Python code where nothing vouches for it")
-    serve.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    serve.add_argument("--precision", default="auto", help="auto, float32, bfloat16, float16, 8bit or 4bit")
-    serve.add_argument("--revision", help="the model revision to load (default: the one downloaded)")
+    add_load_arguments(serve)
     serve.set_defaults(run=run_serve)
 
 
