@@ -31,7 +31,7 @@ def run_batch_command(args) -> int:
     if getattr(args, "engine", None):
         from videochat.cli.engine import run_engine_batch
 
-        return run_engine_batch(args, progress=_BatchProgress, ctrl_c_stops=_ctrl_c_stops, unreadable=_unreadable)
+        return run_engine_batch(args, progress=_BatchProgress, say_plan=say_plan, run_with_progress=run_with_progress)
     from videochat.backends.consent import check_consent
     from videochat.batch.inputs import find_clips, read_questions
     from videochat.batch.plan import plan_batch
@@ -42,19 +42,37 @@ def run_batch_command(args) -> int:
     ref = resolve_model(args.model, revision=args.revision)  # no loading: the plan needs the name answers are recorded under
     check_frame_count(ref, args.frames)
     todo = plan_batch(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
-    if todo.skipped_lines:
-        print(f"videochat: {todo.skipped_lines} lines of {args.out} are not batch results and were left out; what they held is done again", file=sys.stderr)
-    if not todo.pending:
-        print(shown(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}"), file=sys.stderr)
+    if not say_plan(args, todo):
         return 0
     check_consent(ref, args.trust_remote_code)
     quiet_library_logs()
     settings = generation_settings(args)
     backend = load_backend(ref, args)
-    bar = _BatchProgress(sys.stderr, len(todo.pending))
+    try:
+        return run_with_progress(
+            args, todo, _BatchProgress(sys.stderr, len(todo.pending)),
+            lambda on_event, should_stop: run_batch(backend, todo, settings, on_event=on_event, should_stop=should_stop, reader=args.reader),
+        )
+    finally:
+        backend.unload()
+
+
+def say_plan(args, todo) -> bool:
+    """Say what the plan found in the results file; False when nothing is left to ask."""
+    if todo.skipped_lines:
+        print(f"videochat: {todo.skipped_lines} lines of {args.out} are not batch results and were left out; what they held is done again", file=sys.stderr)
+    if not todo.pending:
+        print(shown(f"nothing to do: all {todo.answered} answers are in {args.out}{_unreadable(todo.failed_clips)}"), file=sys.stderr)
+        return False
+    return True
+
+
+def run_with_progress(args, todo, bar, run) -> int:
+    """`run(on_event, should_stop)` (a local or an engine batch) with its progress shown, Ctrl-C as a
+    stop, the results file's errors and the summary said; the exit status."""
     try:
         with _ctrl_c_stops() as interrupted:
-            summary = run_batch(backend, todo, settings, on_event=bar.show, should_stop=interrupted.is_set, reader=args.reader)
+            summary = run(bar.show, interrupted.is_set)
     except KeyboardInterrupt:  # a second Ctrl-C: out at once; a line cut short is repaired by the next run
         bar.end()
         print(shown(f"videochat: interrupted; run the same command again to go on where it stopped ({args.out})"), file=sys.stderr)
@@ -65,7 +83,6 @@ def run_batch_command(args) -> int:
         return 1
     finally:
         bar.end()
-        backend.unload()
     written = f"{summary.answered} answers written to {args.out}"
     if summary.stopped:
         print(shown(f"videochat: stopped; {written}. Run the same command again to go on where it stopped."), file=sys.stderr)

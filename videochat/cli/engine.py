@@ -82,7 +82,7 @@ def run_engine_ask(args, *, ask_one, questions, open_session, check_segment) -> 
     return 0
 
 
-def run_engine_batch(args, *, progress, ctrl_c_stops, unreadable) -> int:
+def run_engine_batch(args, *, progress, say_plan, run_with_progress) -> int:
     from videochat.batch.concurrent import run_engine_batch as run_batch
     from videochat.batch.inputs import find_clips
     from videochat.batch.plan import plan_batch as plan
@@ -93,31 +93,12 @@ def run_engine_batch(args, *, progress, ctrl_c_stops, unreadable) -> int:
     # Recorded under the served name; compared as "engine:<model>", so that a restarted engine (another
     # port) resumes the file, and a local model's answers are not taken for the engine's.
     todo = plan(clips, questions, args.out, engine.model_id, args.frames, None, f"engine:{engine.model_id}")
-    if todo.skipped_lines:
-        print(f"videochat: {todo.skipped_lines} lines of {args.out} are not batch results and were left out; what they held is done again", file=sys.stderr)
-    if not todo.pending:
-        print(shown(f"nothing to do: all {todo.answered} answers are in {args.out}{unreadable(todo.failed_clips)}"), file=sys.stderr)
+    if not say_plan(args, todo):
         return 0
-    bar = _overlapping_clips(progress)(sys.stderr, len(todo.pending))
-    try:
-        with ctrl_c_stops() as interrupted:
-            summary = run_batch(engine, todo, _settings(args), args.concurrency, bar.show, interrupted.is_set, args.reader)
-    except KeyboardInterrupt:
-        bar.end()
-        print(shown(f"videochat: interrupted; run the same command again to go on where it stopped ({args.out})"), file=sys.stderr)
-        return 130
-    except OSError as error:
-        bar.end()
-        print(shown(f"videochat: {args.out} could not be written: {error.strerror or error}"), file=sys.stderr)
-        return 1
-    finally:
-        bar.end()
-    written = f"{summary.answered} answers written to {args.out}"
-    if summary.stopped:
-        print(shown(f"videochat: stopped; {written}. Run the same command again to go on where it stopped."), file=sys.stderr)
-        return 130
-    print(shown(written + unreadable({**todo.failed_clips, **summary.failed_clips})), file=sys.stderr)
-    return 0
+    return run_with_progress(
+        args, todo, _overlapping_clips(progress)(sys.stderr, len(todo.pending)),
+        lambda on_event, should_stop: run_batch(engine, todo, _settings(args), args.concurrency, on_event, should_stop, args.reader),
+    )
 
 
 def _overlapping_clips(progress_class):
