@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from functools import cache
 
 from videochat.errors import UnknownModel
@@ -23,14 +24,28 @@ __all__ = ["Backend", "Family", "ModelConfig", "all_backends", "all_families", "
 def all_families() -> dict[str, Family]:
     """Every family module's `FAMILY` by name, in module-name order."""
     found: dict[str, Family] = {}
-    for module in sorted(pkgutil.iter_modules(__path__, f"{__name__}."), key=lambda info: info.name):
-        family = getattr(importlib.import_module(module.name), "FAMILY", None)
+    for name in _module_names():
+        family = getattr(importlib.import_module(name), "FAMILY", None)
         if family is None:
             continue
         if family.name in found:
-            raise ValueError(f"two family modules declare {family.name!r}: {module.name} and another")
+            raise ValueError(f"two family modules declare {family.name!r}: {name} and another")
         found[family.name] = family
     return found
+
+
+def _module_names() -> list[str]:
+    """This package's modules, sorted: listed by pkgutil, or in the bundle by PyInstaller's archive table
+    (its pkgutil hook is not always installed, and then pkgutil lists nothing in a frozen app)."""
+    names = {info.name for info in pkgutil.iter_modules(__path__, f"{__name__}.")}
+    if not names and getattr(sys, "frozen", False):
+        import pyimod02_importers  # PyInstaller's bootstrap module, present only in its bundles
+
+        node = pyimod02_importers.get_pyz_toc_tree()
+        for part in __name__.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        names = {f"{__name__}.{name}" for name in node} if isinstance(node, dict) else set()
+    return sorted(names)
 
 
 @cache
