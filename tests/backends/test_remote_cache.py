@@ -1,4 +1,5 @@
-"""InternVL2 (each backbone's template) and InternVideo2.5 follow-ups reuse the key/value cache, and answer as chat() does.
+"""Follow-ups of InternVL2 (each backbone's template), InternVideo2.5 and InternVideo2-Chat (and HD) reuse the
+key/value cache, and answer as chat() does.
 
 The reference is the checkpoint's own `chat()` called directly with the history it returned, which
 reads the whole prompt every time. The stand-ins' language models are built with wide weights
@@ -12,9 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.support.standins import build_internvideo25, build_internvl2, isolate_hf_caches
+from tests.support.standins import build_hub_extras, build_internvideo2, build_internvideo25, build_internvl2, isolate_hf_caches
 from videochat.backends import chat_cache, create_backend
 from videochat.backends.base import GenerationSettings, LoadOptions, Turn
+from videochat.backends.internvideo2 import chat_generation_config
 from videochat.backends.internvl import frame_prefix
 from videochat.frames.pipeline import prepare
 from videochat.models.resolve import resolve_model
@@ -25,16 +27,21 @@ FRAMES = 8
 QUESTIONS = ["What is happening in this video?", "What is she wearing?", "How many people appear in the video?"]
 WIDE = 0.3  # the language models' init range: answers that depend on every token of the prompt
 
-# The prompt formats of the seed checkpoints: InternVL2's three backbones' templates, and InternVideo2.5's.
-FORMATS = ["Hermes-2", "internlm2-chat", "phi3-chat", "internvideo2.5"]
+# The prompt formats of the seed checkpoints: InternVL2's three backbones' templates, InternVideo2.5's,
+# InternVideo2-Chat's [INST] turns (HD: the same with a video of several views).
+FORMATS = ["Hermes-2", "internlm2-chat", "phi3-chat", "internvideo2.5", "internvideo2", "internvideo2-hd"]
+FAMILY = {"internvideo2.5": "internvideo2.5", "internvideo2": "internvideo2", "internvideo2-hd": "internvideo2-hd"}
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("hf-cache-tests")
-    with isolate_hf_caches(root):
+    with isolate_hf_caches(root) as (hub_cache, _):
+        build_hub_extras(hub_cache, root / "scratch", init_range=WIDE)  # InternVideo2-Chat's language model comes from here
         folders = {name: build_internvl2(root / f"InternVL2-{name}", template=name, init_range=WIDE) for name in FORMATS[:3]}
         folders["internvideo2.5"] = build_internvideo25(root / "InternVideo2_5-wide", init_range=WIDE)
+        folders["internvideo2"] = build_internvideo2(root / "InternVideo2-Chat-wide")
+        folders["internvideo2-hd"] = build_internvideo2(root / "InternVideo2-Chat-HD-wide", hd=True)
         backends = {}
         for name, folder in folders.items():
             backend = create_backend(resolve_model(str(folder)), LoadOptions(trust_remote_code=True))
@@ -46,12 +53,12 @@ def models(tmp_path_factory):
 @pytest.fixture(scope="module")
 def videos(clips):
     with VideoSource.open(clips("plain.mp4")) as source:
-        return {family: prepare(source, family, FRAMES) for family in ("internvl2", "internvideo2.5")}
+        return {family: prepare(source, family, FRAMES) for family in ("internvl2", "internvideo2.5", "internvideo2", "internvideo2-hd")}
 
 
 @pytest.fixture(params=FORMATS)
 def case(request, models, videos):
-    family = "internvideo2.5" if request.param == "internvideo2.5" else "internvl2"
+    family = FAMILY.get(request.param, "internvl2")
     return SimpleNamespace(backend=models.backends[request.param], video=videos[family])
 
 
@@ -59,6 +66,14 @@ def reference_answers(backend, video, questions, history=None):
     """chat() itself, as the card calls it, with the history it returned: the whole prompt read every time."""
     media = video.pixel_values.to(backend.device, backend.dtype)
     history, answers = list(history or []), []
+    if backend.name == "internvideo2":
+        for question in questions:
+            answer, history = backend.model.chat(
+                backend.tokenizer, video.sample.message or "", question, media_type="video", media_tensor=media,
+                chat_history=list(history), return_history=True, generation_config=chat_generation_config(SETTINGS),
+            )
+            answers.append(answer)
+        return answers
     for question in questions:
         asked = question if history else frame_prefix(FRAMES) + question
         answer, history = backend.model.chat(
@@ -76,6 +91,8 @@ def answer(backend, conversation, question):
 
 
 def frame_tokens(backend, video) -> int:
+    if backend.name == "internvideo2":
+        return backend.model.media_tokens * backend.model.clips(video.pixel_values).shape[0]
     return backend.model.num_image_token * sum(video.num_patches_list)
 
 
@@ -88,6 +105,8 @@ def test_follow_ups_read_only_the_new_tokens_and_answer_as_chat_with_history_doe
         read.append(conversation.state.memory.read)
         reused.append(conversation.state.memory.reused)
 
+    # As chat() returned them (InternVideo2-Chat's keep their leading space; the turns shown are stripped).
+    answers = [said for _, said in conversation.state.history]
     assert answers == reference_answers(backend, video, QUESTIONS)
     # The first question reads the frames; the follow-ups take them, and the earlier turns, from the cache.
     assert reused[0] == 0 and read[0] > frame_tokens(backend, video)
@@ -163,8 +182,12 @@ def test_unload_drops_the_cache_and_after_a_new_load_the_conversation_reads_ever
 def test_the_cache_is_not_reused_where_the_rest_would_hold_frames():
     import torch
 
+    def call(ids):
+        ids = torch.tensor([ids])
+        return chat_cache.GenerateCall(ids, ids == 9, {})
+
     memory = chat_cache.PromptCache(cached_ids=torch.tensor([[1, 2, 9, 9, 3, 4]]), cache=object())
-    assert chat_cache.reusable_length(memory, torch.tensor([[1, 2, 9, 9, 3, 5, 6]]), image_token_id=9) == 5
-    assert chat_cache.reusable_length(memory, torch.tensor([[1, 2, 9, 7, 9, 5]]), image_token_id=9) == 0
-    assert chat_cache.reusable_length(memory, torch.tensor([[1, 2, 9, 9, 3, 4]]), image_token_id=9) == 5  # one token left to read
-    assert chat_cache.reusable_length(chat_cache.PromptCache(), torch.tensor([[1, 2]]), image_token_id=9) == 0
+    assert chat_cache.reusable_length(memory, call([1, 2, 9, 9, 3, 5, 6])) == 5
+    assert chat_cache.reusable_length(memory, call([1, 2, 9, 7, 9, 5])) == 0
+    assert chat_cache.reusable_length(memory, call([1, 2, 9, 9, 3, 4])) == 5  # one token left to read
+    assert chat_cache.reusable_length(chat_cache.PromptCache(), call([1, 2])) == 0

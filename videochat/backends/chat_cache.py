@@ -1,35 +1,34 @@
-"""Follow-ups that reuse the key/value cache under a checkpoint's own InternVL-style `chat()`.
+"""Follow-ups that reuse the key/value cache under a checkpoint's own `chat()` (InternVL2, InternVideo2.5, InternVideo2-Chat).
 
-`chat()` builds its prompt from the checkpoint's own conversation template with the whole history
-as text, expands each `<image>` into `<img><IMG_CONTEXT>*n</img>`, tokenizes it, and hands the ids
-to the model's `generate`, which puts the frames' features where the `<IMG_CONTEXT>` tokens are
-and calls the language model's `generate` on the embeddings. Left alone, it reads the whole prompt
-(every frame's tokens, the vision tower included) again on every follow-up.
+`chat()` builds its prompt with the whole history as text (InternVL: the checkpoint's conversation
+template, each `<image>` expanded to `<img><IMG_CONTEXT>*n</img>`; InternVideo2-Chat: `[INST] ...
+[/INST]` turns around a video placeholder), tokenizes it, and hands the ids to the model's own
+generate method (`generate`; `generate_caption`), which runs the vision encoder, puts the frames'
+features into the slots and calls the language model's `generate` on the embeddings. Left alone,
+it reads the whole prompt (every frame's tokens, the vision tower included) on every follow-up.
 
 Here `chat()` still builds the prompt, so the ids are exactly the ones it reads, whatever the
-template or the code's version. Its call of the model's `generate` is taken over for the time of
-the call:
+template or the code's version. Its call of the generate method is taken over meanwhile:
 
 - with nothing reusable (a first question, a resumed conversation, a cache dropped by unload or a
-  failure), the checkpoint's own `generate` runs as it would, with a fresh cache that it fills;
+  failure), the checkpoint's own method runs as it would, and the cache its language model fills
+  is kept;
 - otherwise the cache is cut to the longest common token prefix of what it holds (the prompt and
-  the tokens generated) and what `chat()` now reads. `chat()` keeps the answer stripped and
-  tokenizes the history text again, so its tokens may part from the generated ones before the
-  answer's end: the rest is read as text ids (it holds no frame: the frames come first in the
-  first question), and the vision tower does not run.
+  the tokens generated) and what `chat()` now reads. `chat()` keeps the answer stripped (InternVL)
+  and tokenizes the history text again, so its tokens may part from the generated ones before the
+  answer's end: the rest is read as text ids with the settings the method would have passed (it
+  holds no frame: the frames come first), and the vision encoder does not run.
 
-Either way `chat()` gets the new token ids as the checkpoint's `generate` returns them (without
-the prompt), and goes on to decode, strip and record the answer itself.
+Either way `chat()` gets the new token ids as the method returns them (without the prompt), and
+goes on to decode and record the answer itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
-
-IMAGE_CONTEXT_TOKEN = "<IMG_CONTEXT>"  # chat()'s default IMG_CONTEXT_TOKEN: the frames' feature slots
-
 
 @dataclass
 class PromptCache:
@@ -51,14 +50,23 @@ def common_prefix_length(first, second) -> int:
     return int(differ[0]) if len(differ) else length
 
 
-def reusable_length(memory: PromptCache, input_ids, image_token_id: int) -> int:
-    """How many leading tokens of `input_ids` the cache can supply: 0 where the rest would hold frames."""
+@dataclass
+class GenerateCall:
+    """What the checkpoint's code hands its own generate method: the prompt's ids, where the frames go, the settings."""
+
+    input_ids: Any  # 1 x L
+    frames: Any  # 1 x L bool: the slots the frames' features fill
+    settings: dict  # generation settings it passes on to the language model's generate
+
+
+def reusable_length(memory: PromptCache, call: GenerateCall) -> int:
+    """How many leading tokens of the call's prompt the cache can supply: 0 where the rest would hold frames."""
     if memory.cache is None or memory.cached_ids is None:
         return 0
-    ids = input_ids[0].cpu()
+    ids = call.input_ids[0].cpu()
     common = min(common_prefix_length(memory.cached_ids[0], ids), len(ids) - 1)  # generate needs one token to read
-    if bool((ids[common:] == image_token_id).any()):
-        return 0  # the rest needs the frames' features, which only the checkpoint's generate puts in
+    if bool(call.frames[0, common:].any()):
+        return 0  # the rest needs the frames' features, which only the checkpoint's own method puts in
     return common
 
 
@@ -72,48 +80,64 @@ def as_cache(past_key_values):
 
 
 @contextlib.contextmanager
-def generation_reusing(model, language_model, memory: PromptCache, image_token_id: int):
-    """Meanwhile, `model.generate` (what chat() calls) keeps `memory` and reads only what it does not hold."""
-    import torch
-    from transformers import DynamicCache
-
-    had_own = "generate" in vars(model)
-    previous = vars(model).get("generate")
-    own_generate = model.generate
-
-    def generate(pixel_values=None, input_ids=None, attention_mask=None, **kwargs):
-        # chat() sets the id it expands `<image>` with just before this call.
-        reused = reusable_length(memory, input_ids, getattr(model, "img_context_token_id", None) or image_token_id)
-        cache = memory.cache
-        # Cropped in place, and a failed generate may leave layers of unequal length: kept again only on success.
-        memory.drop()
-        memory.read, memory.reused = input_ids.shape[1] - reused, reused
-        if reused:
-            cache.crop(reused)
-            ids = input_ids.to(language_model.device)
-            output = language_model.generate(
-                input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, use_cache=True, return_dict_in_generate=True, **kwargs
-            )
-            new_ids = output.sequences[:, ids.shape[1] :]
-        else:
-            output = own_generate(
-                pixel_values=pixel_values, input_ids=input_ids, attention_mask=attention_mask, past_key_values=DynamicCache(),
-                return_dict_in_generate=True, **kwargs,
-            )
-            # Fed embeddings only, the language model's generate returns just the new tokens.
-            new_ids = output.sequences
-        cache = as_cache(output.past_key_values)
-        if cache is not None:
-            # The last token generated was never fed back, so the cache ends one short of the sequence.
-            everything = torch.cat([input_ids.cpu(), new_ids.cpu()], dim=1)
-            memory.cached_ids, memory.cache = everything[:, : cache.get_seq_length()], cache
-        return new_ids
-
-    model.generate = generate
+def instance_attribute(owner, name: str, value):
+    """`owner.name` is `value` meanwhile (on the instance), then what it was."""
+    had_own, previous = name in vars(owner), vars(owner).get(name)
+    setattr(owner, name, value)
     try:
         yield
     finally:
         if had_own:
-            model.generate = previous
+            setattr(owner, name, previous)
         else:
-            del model.generate
+            delattr(owner, name)
+
+
+@contextlib.contextmanager
+def generation_reusing(model, method: str, language_model, memory: PromptCache, read_call: Callable[..., GenerateCall]):
+    """Meanwhile `model.<method>` (the generate method chat() calls) keeps `memory` and reads only what it does not hold.
+
+    `read_call(*args, **kwargs)` says what a call of that method asks for. The method returns what the
+    checkpoint's own returns: the new token ids only (its language model is fed embeddings).
+    """
+    import torch
+    from transformers import DynamicCache
+
+    own = getattr(model, method)
+    inner_generate = language_model.generate  # with the streamer and the stop criterion added (remote_code.generate_with)
+
+    def generate(*args, **kwargs):
+        call = read_call(*args, **kwargs)
+        reused = reusable_length(memory, call)
+        cache = memory.cache
+        # Cropped in place, and a failed generate may leave layers of unequal length: kept again only on success.
+        memory.drop()
+        memory.read, memory.reused = call.input_ids.shape[1] - reused, reused
+        outputs = []
+        if reused:
+            cache.crop(reused)
+            ids = call.input_ids.to(language_model.device)
+            output = inner_generate(
+                input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, use_cache=True, return_dict_in_generate=True,
+                **call.settings,
+            )
+            new_ids = output.sequences[:, ids.shape[1] :]
+        else:
+
+            def first_generate(*inner_args, **inner_kwargs):
+                inner_kwargs.update(past_key_values=DynamicCache(), return_dict_in_generate=True)
+                outputs.append(inner_generate(*inner_args, **inner_kwargs))
+                return outputs[-1].sequences  # fed embeddings only: the new tokens
+
+            with instance_attribute(language_model, "generate", first_generate):
+                new_ids = own(*args, **kwargs)
+            output = outputs[-1]
+        cache = as_cache(output.past_key_values)
+        if cache is not None:
+            # The last token generated was never fed back, so the cache ends one short of the sequence.
+            everything = torch.cat([call.input_ids.cpu(), new_ids.cpu()], dim=1)
+            memory.cached_ids, memory.cache = everything[:, : cache.get_seq_length()], cache
+        return new_ids
+
+    with instance_attribute(model, method, generate):
+        yield

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from videochat.backends.base import Capabilities, GenerationSettings, Progress
-from videochat.backends.chat_cache import IMAGE_CONTEXT_TOKEN, generation_reusing
+from videochat.backends.chat_cache import GenerateCall, generation_reusing
 from videochat.backends.consent import check_consent
 from videochat.backends.loading import model_location, quantization_config, resolve_device, resolve_precision
 from videochat.backends.remote_code import (
@@ -54,6 +55,11 @@ def chat_style(model) -> str:
     if "video_path" in parameters:
         return "video_path"
     raise ModelLoadError(f"{type(model).__name__}.chat() takes neither pixel_values nor video_path: this app cannot call it.")
+
+
+def generate_call(model, pixel_values=None, input_ids=None, attention_mask=None, visual_features=None, **settings) -> GenerateCall:
+    """What chat() asks of the model's generate: the frames go where chat() wrote its IMG_CONTEXT token (it sets the id first)."""
+    return GenerateCall(input_ids, input_ids == model.img_context_token_id, settings)
 
 
 class InternVLBackend(RemoteChatBackend):
@@ -108,8 +114,7 @@ class InternVLBackend(RemoteChatBackend):
         patches = list(prepared.num_patches_list)
         prompt = question if state.history else frame_prefix(len(patches)) + question
         language_model = getattr(self.model, self.inner_language_model)
-        image_token_id = self.tokenizer.convert_tokens_to_ids(IMAGE_CONTEXT_TOKEN)
-        with generation_reusing(self.model, language_model, state.memory, image_token_id):
+        with generation_reusing(self.model, "generate", language_model, state.memory, partial(generate_call, self.model)):
             return self.model.chat(
                 self.tokenizer,
                 state.media,

@@ -139,8 +139,11 @@ def videochat2_tokenizer(folder: str | Path):
     return build_tokenizer(folder, VIDEOCHAT2_SPECIAL_TOKENS)
 
 
-def build_hub_extras(hub_cache: str | Path, scratch: str | Path, bert: bool = True, mistral: bool = True) -> None:
-    """Tiny stand-ins of bert-base-uncased (tokenizer + config) and the Mistral-7B-Instruct-v0.3 config."""
+def build_hub_extras(hub_cache: str | Path, scratch: str | Path, bert: bool = True, mistral: bool = True, init_range: float = 0.02) -> None:
+    """Tiny stand-ins of bert-base-uncased (tokenizer + config) and the Mistral-7B-Instruct-v0.3 config.
+
+    `init_range` is the Mistral config's: InternVideo2-Chat builds its language model from it (see build_internvl2).
+    """
     from transformers import BertConfig, BertTokenizer, MistralConfig
 
     scratch = Path(scratch)
@@ -163,7 +166,7 @@ def build_hub_extras(hub_cache: str | Path, scratch: str | Path, bert: bool = Tr
         MistralConfig(
             vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, max_position_embeddings=4096, bos_token_id=tokenizer.convert_tokens_to_ids("<s>"),
-            eos_token_id=tokenizer.convert_tokens_to_ids("</s>"), sliding_window=None,
+            eos_token_id=tokenizer.convert_tokens_to_ids("</s>"), sliding_window=None, initializer_range=init_range,
         ).save_pretrained(str(source))
         write_hub_repo(hub_cache, MISTRAL_REPO, source)
 
