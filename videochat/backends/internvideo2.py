@@ -4,7 +4,9 @@
 return_history=True, generation_config=...)` with the card's "The video contains N frames
 sampled at ..." as `msg`, the frames as the card's `load_video` returns them (T x 3 x 224 x
 224; HD: 1 x 3 x T x 3 x 224 x 224), and the history passed every time: its default is a
-shared mutable list that would carry one conversation into the next.
+shared mutable list that would carry one conversation into the next. Its prompt puts the video
+first and appends each turn, so follow-ups reuse the key/value cache: its call of
+`generate_caption` is taken over (chat_cache.py) and a follow-up skips the vision encoder.
 
 Loading handles what this code needs (measured on the real checkpoints): every code file
 copied into the module cache first (transformers copies only the entry module's direct
@@ -16,9 +18,11 @@ it builds itself from read offline from the Hugging Face cache, and no `low_cpu_
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from videochat.backends.base import Capabilities, GenerationSettings, Progress
+from videochat.backends.chat_cache import GenerateCall, generation_reusing
 from videochat.backends.remote_code import RemoteChatBackend, RemoteChatState, check_model_files, no_progress, remote_code_loading
 from videochat.backends.consent import check_consent
 from videochat.backends.loading import model_location, resolve_device, resolve_precision
@@ -54,10 +58,29 @@ def chat_generation_config(settings: GenerationSettings) -> dict[str, Any]:
     return config
 
 
+def caption_call_reader(generate_caption):
+    """What chat() asks of generate_caption(input_ids, attention_mask, image_idx, video_idx, image, video, <settings>)."""
+    import torch
+
+    signature = inspect.signature(generate_caption)
+
+    def read(*args, **kwargs) -> GenerateCall:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = bound.arguments
+        input_ids = arguments["input_ids"]
+        slots = arguments.get("video_idx") if arguments.get("video") is not None else arguments.get("image_idx")
+        frames = torch.zeros_like(input_ids, dtype=torch.bool) if slots is None else slots.to(torch.bool)
+        # Its own min_length=1 changes nothing either way: transformers counts the prompt in it.
+        return GenerateCall(input_ids, frames, {key: arguments[key] for key in CHAT_GENERATION_KEYS if key in arguments})
+
+    return read
+
+
 class InternVideo2Backend(RemoteChatBackend):
     name = "internvideo2"
     # 8-bit/4-bit loading builds the model on the meta device, which its constructor cannot survive.
-    capabilities = Capabilities(streaming=True, multi_turn=True, reuses_kv_cache=False, quantization=())
+    capabilities = Capabilities(streaming=True, multi_turn=True, reuses_kv_cache=True, quantization=())
     inner_language_model = "lm"
     media_markers = ("[<VID_PLH>]", "[<IMG_PLH>]")  # where chat() splits the prompt to put the video in
 
@@ -86,6 +109,12 @@ class InternVideo2Backend(RemoteChatBackend):
         report("Ready", 1.0)
 
     def _chat(self, prepared: PreparedVideo, state: RemoteChatState, question: str, settings: GenerationSettings):
+        language_model = getattr(self.model, self.inner_language_model)
+        read_call = caption_call_reader(self.model.generate_caption)
+        with generation_reusing(self.model, "generate_caption", language_model, state.memory, read_call):
+            return self._chat_as_card(prepared, state, question, settings)
+
+    def _chat_as_card(self, prepared: PreparedVideo, state: RemoteChatState, question: str, settings: GenerationSettings):
         return self.model.chat(
             self.tokenizer,
             prepared.sample.message or "",

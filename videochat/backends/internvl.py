@@ -3,18 +3,21 @@
 The first question goes to `chat(tokenizer, pixel_values, question, generation_config,
 num_patches_list=..., history=..., return_history=True)` as `Frame1: <image>\\nFrame2: ...` +
 the question; follow-ups are the plain question with the same frames and the history `chat`
-returned (the earlier questions keep their `<image>` places, which `chat` fills again). A
-checkpoint whose class has only `chat(video_path=..., user_prompt=..., max_num_frames=...)`
-(VideoChat-Flash style) is called that way instead.
+returned (the earlier questions keep their `<image>` places, which `chat` fills again). Its call
+of the model's `generate` is taken over (chat_cache.py) so that a follow-up reads only what the
+conversation's key/value cache does not hold: the prompt is still chat()'s own. A checkpoint whose class has only `chat(video_path=..., user_prompt=..., max_num_frames=...)`
+(VideoChat-Flash style) is called that way instead, without the cache.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from videochat.backends.base import Capabilities, GenerationSettings, Progress
+from videochat.backends.chat_cache import GenerateCall, generation_reusing
 from videochat.backends.consent import check_consent
 from videochat.backends.loading import model_location, quantization_config, resolve_device, resolve_precision
 from videochat.backends.remote_code import (
@@ -54,9 +57,15 @@ def chat_style(model) -> str:
     raise ModelLoadError(f"{type(model).__name__}.chat() takes neither pixel_values nor video_path: this app cannot call it.")
 
 
+def generate_call(model, pixel_values=None, input_ids=None, attention_mask=None, visual_features=None, **settings) -> GenerateCall:
+    """What chat() asks of the model's generate: the frames go where chat() wrote its IMG_CONTEXT token (it sets the id first)."""
+    return GenerateCall(input_ids, input_ids == model.img_context_token_id, settings)
+
+
 class InternVLBackend(RemoteChatBackend):
     name = "internvl"
-    capabilities = Capabilities(streaming=True, multi_turn=True, reuses_kv_cache=False, quantization=("8bit", "4bit"))
+    # The cache is reused through chat(pixel_values, ...); the video_path form reads the file itself on every call.
+    capabilities = Capabilities(streaming=True, multi_turn=True, reuses_kv_cache=True, quantization=("8bit", "4bit"))
     inner_language_model = "language_model"
     media_markers = ("<image>",)  # chat() turns each into a frame's tokens, left to right
 
@@ -104,15 +113,17 @@ class InternVLBackend(RemoteChatBackend):
             return self._chat_by_path(prepared, state, question, settings)
         patches = list(prepared.num_patches_list)
         prompt = question if state.history else frame_prefix(len(patches)) + question
-        return self.model.chat(
-            self.tokenizer,
-            state.media,
-            prompt,
-            settings.as_kwargs(),  # fresh: chat() writes eos_token_id into it
-            history=list(state.history),
-            return_history=True,
-            num_patches_list=patches,
-        )
+        language_model = getattr(self.model, self.inner_language_model)
+        with generation_reusing(self.model, "generate", language_model, state.memory, partial(generate_call, self.model)):
+            return self.model.chat(
+                self.tokenizer,
+                state.media,
+                prompt,
+                settings.as_kwargs(),  # fresh: chat() writes eos_token_id into it
+                history=list(state.history),
+                return_history=True,
+                num_patches_list=patches,
+            )
 
     def _chat_by_path(self, prepared: PreparedVideo, state: RemoteChatState, question: str, settings: GenerationSettings):
         # This form reads and samples the file itself: it needs the path, and the frames it sees

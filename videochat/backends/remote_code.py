@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from videochat.backends.consent import ModelCode
 from videochat.backends.base import Backend, Conversation, GenerationSettings, LoadOptions, Turn
+from videochat.backends.chat_cache import PromptCache
 from videochat.backends.streaming import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
 from videochat.backends.loading import hub_offline
 from videochat.models.model_json import read_config
@@ -219,10 +220,12 @@ def trimmed(pieces: Iterator[str]) -> Iterator[str]:
 
 @dataclass
 class RemoteChatState:
-    """A conversation's state: the frames on the model's device, and the history in the family's format."""
+    """A conversation's state: the frames on the model's device, the history in the family's format, and
+    (for the families that reuse it) the key/value cache of everything said."""
 
     media: Any
     history: list = field(default_factory=list)
+    memory: PromptCache = field(default_factory=PromptCache)
 
 
 class RemoteChatBackend(Backend):
@@ -294,6 +297,7 @@ class RemoteChatBackend(Backend):
     def _forget_device_state(self, conversation: Conversation) -> None:
         if conversation.state is not None:
             conversation.state.media = None  # the history stays: it is text
+            conversation.state.memory.drop()
 
     def _release(self) -> None:
         self.model = None

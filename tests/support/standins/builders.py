@@ -46,8 +46,24 @@ def _rewrite_config(folder: Path, config: dict) -> None:
 # -- InternVL2 and InternVideo2.5 --------------------------------------------------------
 
 
-def build_internvl2(folder: str | Path, seed: int = 0, template: str = "Hermes-2") -> Path:
-    """An InternVL2 checkpoint (Qwen2 backbone, as InternVL2-1B): 448 tiles, 16 tokens a tile."""
+# The seed checkpoints' chat templates (config.json's `template`) and the backbone each comes with:
+# (LLM class, tokens the tokenizer adds for the template, the token that ends a turn).
+INTERNVL_BACKBONES = {
+    "Hermes-2": ("Qwen2ForCausalLM", [], "<|im_end|>"),  # InternVL2-1B
+    "internlm2-chat": ("LlamaForCausalLM", [], "<|im_end|>"),  # InternVL2-2B/8B/26B (InternLM2, a Llama)
+    "phi3-chat": ("Phi3ForCausalLM", ["<|system|>", "<|user|>", "<|assistant|>", "<|end|>"], "<|end|>"),  # InternVL2-4B
+    "internvl2_5": ("Qwen2ForCausalLM", [], "<|im_end|>"),  # InternVideo2.5 (InternVL2.5)
+}
+
+
+def build_internvl2(folder: str | Path, seed: int = 0, template: str = "Hermes-2", hidden: int = 32, layers: int = 2,
+                    patch_size: int = 56, vision_hidden: int = 16, init_range: float = 0.02) -> Path:
+    """An InternVL2 checkpoint with `template`'s backbone (default: Qwen2, as InternVL2-1B): 448 tiles.
+
+    A tile is (448 / patch_size / 2)^2 tokens: 16 by default, 256 (the real models' count) at patch_size=14.
+    A wider `init_range` gives the language model weights whose answers follow every token of the prompt
+    (at the default most random models say the same whatever they are asked).
+    """
     import torch
 
     from tests.support.standins.internvl_code.configuration_internvl_chat import (
@@ -58,17 +74,20 @@ def build_internvl2(folder: str | Path, seed: int = 0, template: str = "Hermes-2
     )
 
     folder = Path(folder)
-    tokenizer = build_tokenizer(folder, INTERNVL_SPECIAL_TOKENS)
+    architecture, template_tokens, end_of_turn = INTERNVL_BACKBONES[template]
+    tokenizer = build_tokenizer(folder, INTERNVL_SPECIAL_TOKENS + template_tokens)
     config = InternVLChatConfig(
         vision_config=dict(
-            architectures=["InternVisionModel"], image_size=448, patch_size=56, hidden_size=16, num_attention_heads=2,
-            intermediate_size=32, num_hidden_layers=1, norm_type="layer_norm",
+            architectures=["InternVisionModel"], image_size=448, patch_size=patch_size, hidden_size=vision_hidden, num_attention_heads=2,
+            intermediate_size=2 * vision_hidden, num_hidden_layers=1, norm_type="layer_norm",
         ),
         llm_config=dict(
-            architectures=["Qwen2ForCausalLM"], vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-            num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-            bos_token_id=tokenizer.convert_tokens_to_ids("<|im_start|>"), eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-            tie_word_embeddings=False,
+            architectures=[architecture], vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
+            num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32768,
+            bos_token_id=tokenizer.convert_tokens_to_ids("<|im_start|>"), eos_token_id=tokenizer.convert_tokens_to_ids(end_of_turn),
+            tie_word_embeddings=False, initializer_range=init_range,
+            # Phi-3's default pad id (32000) lies outside the tiny vocabulary.
+            **({"pad_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>")} if architecture == "Phi3ForCausalLM" else {}),
         ),
         force_image_size=448, downsample_ratio=0.5, template=template, ps_version="v2", select_layer=-1,
         dynamic_image_size=True, use_thumbnail=True, max_dynamic_patch=12,
@@ -86,9 +105,9 @@ def build_internvl2(folder: str | Path, seed: int = 0, template: str = "Hermes-2
     return folder
 
 
-def build_internvideo25(folder: str | Path, seed: int = 0) -> Path:
+def build_internvideo25(folder: str | Path, seed: int = 0, **sizes) -> Path:
     """An InternVideo2.5 checkpoint: InternVL's code as modeling_internvl_chat_hico2.py, groups of 4 frames."""
-    folder = build_internvl2(folder, seed=seed, template="internvl2_5")
+    folder = build_internvl2(folder, seed=seed, template="internvl2_5", **sizes)
     entry = (folder / "modeling_internvl_chat.py").read_text(encoding="utf-8")
     assert "LOCAL_NUM_FRAMES = None" in entry
     (folder / "modeling_internvl_chat_hico2.py").write_text(entry.replace("LOCAL_NUM_FRAMES = None", "LOCAL_NUM_FRAMES = 4"), encoding="utf-8")
@@ -120,8 +139,11 @@ def videochat2_tokenizer(folder: str | Path):
     return build_tokenizer(folder, VIDEOCHAT2_SPECIAL_TOKENS)
 
 
-def build_hub_extras(hub_cache: str | Path, scratch: str | Path, bert: bool = True, mistral: bool = True) -> None:
-    """Tiny stand-ins of bert-base-uncased (tokenizer + config) and the Mistral-7B-Instruct-v0.3 config."""
+def build_hub_extras(hub_cache: str | Path, scratch: str | Path, bert: bool = True, mistral: bool = True, init_range: float = 0.02) -> None:
+    """Tiny stand-ins of bert-base-uncased (tokenizer + config) and the Mistral-7B-Instruct-v0.3 config.
+
+    `init_range` is the Mistral config's: InternVideo2-Chat builds its language model from it (see build_internvl2).
+    """
     from transformers import BertConfig, BertTokenizer, MistralConfig
 
     scratch = Path(scratch)
@@ -144,7 +166,7 @@ def build_hub_extras(hub_cache: str | Path, scratch: str | Path, bert: bool = Tr
         MistralConfig(
             vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, max_position_embeddings=4096, bos_token_id=tokenizer.convert_tokens_to_ids("<s>"),
-            eos_token_id=tokenizer.convert_tokens_to_ids("</s>"), sliding_window=None,
+            eos_token_id=tokenizer.convert_tokens_to_ids("</s>"), sliding_window=None, initializer_range=init_range,
         ).save_pretrained(str(source))
         write_hub_repo(hub_cache, MISTRAL_REPO, source)
 

@@ -1,9 +1,9 @@
 # Stand-in for InternVL's configuration code. As in the real checkpoints, config.json holds a
 # `vision_config` and an `llm_config` (whose `architectures` picks the LLM class) next to the
 # fields the model reads: template, force_image_size, downsample_ratio, select_layer.
-from transformers import LlamaConfig, PretrainedConfig, Qwen2Config
+from transformers import LlamaConfig, Phi3Config, PretrainedConfig, Qwen2Config
 
-LLM_CONFIGS = {"Qwen2ForCausalLM": Qwen2Config, "LlamaForCausalLM": LlamaConfig}
+LLM_CONFIGS = {"Qwen2ForCausalLM": Qwen2Config, "LlamaForCausalLM": LlamaConfig, "Phi3ForCausalLM": Phi3Config}
 
 
 class InternVisionConfig(PretrainedConfig):

@@ -1,39 +1,25 @@
 # Stand-in for InternVL2's modeling_internvl_chat.py, written from what a caller can observe:
-# - chat() renders the config's chat template, turns the n-th `<image>` of the whole prompt into
-#   <img> + <IMG_CONTEXT> x (tokens per tile x tiles of the n-th num_patches_list entry) + </img>,
-#   writes eos_token_id into the generation config it was given, and returns (answer, history);
+# - chat() renders the config's `template` with conversation.py (history as earlier user/assistant
+#   messages), turns the n-th `<image>` of the whole prompt into <img> + <IMG_CONTEXT> x (tokens per
+#   tile x tiles of the n-th num_patches_list entry) + </img>, writes eos_token_id (the template's
+#   separator) into the generation config it was given, and returns (answer stripped, history);
 # - generate() embeds the prompt, puts the frames' features where the <IMG_CONTEXT> tokens are,
 #   and calls self.language_model.generate(inputs_embeds=...).
 # InternVideo2.5's modeling_internvl_chat_hico2.py is this file with LOCAL_NUM_FRAMES = 4.
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import LlamaForCausalLM, PreTrainedModel, Qwen2ForCausalLM
+from transformers import LlamaForCausalLM, Phi3ForCausalLM, PreTrainedModel, Qwen2ForCausalLM
 
 from .configuration_internvl_chat import InternVLChatConfig
+from .conversation import conv_templates, get_conv_template
 from .modeling_intern_vit import InternVisionModel, has_flash_attn
 
 # HiCo (InternVideo2.5) treats frames in groups of this many; None: each frame on its own.
 LOCAL_NUM_FRAMES = None
 
-LANGUAGE_MODELS = {"Qwen2ForCausalLM": Qwen2ForCausalLM, "LlamaForCausalLM": LlamaForCausalLM}
-
-# The ChatML-style templates the tiny checkpoints name: (system message, text that ends a turn).
-TEMPLATES = {
-    "Hermes-2": ("You are InternVL, a helpful multimodal assistant.", "<|im_end|>"),
-    "internvl2_5": ("You are InternVL, a multimodal assistant that answers questions about images and videos.", "<|im_end|>\n"),
-}
-
-
-def render_prompt(template, history, question):
-    """System turn, one user/assistant pair per earlier exchange, the question, an open assistant turn."""
-    system, end = TEMPLATES[template]
-    turns = [("system", system)]
-    for asked, answered in history:
-        turns += [("user", asked), ("assistant", answered)]
-    turns.append(("user", question))
-    return "".join(f"<|im_start|>{role}\n{text}{end}" for role, text in turns) + "<|im_start|>assistant\n"
-
+# InternLM2 (InternVL2-2B/8B/26B) is a Llama with its own remote code: LlamaForCausalLM stands in for it.
+LANGUAGE_MODELS = {"Qwen2ForCausalLM": Qwen2ForCausalLM, "LlamaForCausalLM": LlamaForCausalLM, "Phi3ForCausalLM": Phi3ForCausalLM}
 
 def mix_frame_groups(features, group):
     """HiCo as far as a caller can tell: frames come in groups of `group`, and each frame's tokens
@@ -50,13 +36,15 @@ class InternVLChatModel(PreTrainedModel):
 
     def __init__(self, config, use_flash_attn=True):
         super().__init__(config)
-        if config.template not in TEMPLATES:
+        if config.template not in conv_templates:
             raise ValueError(f"unknown chat template {config.template!r}")
         vision, llm = config.vision_config, config.llm_config
         use_flash_attn = use_flash_attn and has_flash_attn
         vision.use_flash_attn = use_flash_attn
         llm._attn_implementation = "flash_attention_2" if use_flash_attn else "eager"
         self.template = config.template
+        self.conv_template = get_conv_template(self.template)
+        self.system_message = self.conv_template.system_message
         self.select_layer = config.select_layer
         self.merge = int(1 / config.downsample_ratio)  # neighbouring patches merged per side
         image_size = config.force_image_size or vision.image_size
@@ -91,19 +79,26 @@ class InternVLChatModel(PreTrainedModel):
         history = [] if history is None else history
         self.img_context_token_id = tokenizer.convert_tokens_to_ids(IMG_CONTEXT_TOKEN)
 
-        prompt = render_prompt(self.template, history, question)
+        template = get_conv_template(self.template)
+        template.system_message = self.system_message
+        eos_token_id = tokenizer.convert_tokens_to_ids(template.sep.strip())
+        for old_question, old_answer in history:
+            template.append_message(template.roles[0], old_question)
+            template.append_message(template.roles[1], old_answer)
+        template.append_message(template.roles[0], question)
+        template.append_message(template.roles[1], None)
+        prompt = template.get_prompt()
         for patches in num_patches_list:
             image = IMG_START_TOKEN + IMG_CONTEXT_TOKEN * (self.num_image_token * patches) + IMG_END_TOKEN
             prompt = prompt.replace("<image>", image, 1)
         if verbose:
             print(prompt)
-        end_of_turn = TEMPLATES[self.template][1].strip()
-        generation_config["eos_token_id"] = tokenizer.convert_tokens_to_ids(end_of_turn)  # into the caller's dict
+        generation_config["eos_token_id"] = eos_token_id  # into the caller's dict
 
         inputs = tokenizer(prompt, return_tensors="pt")
         output_ids = self.generate(pixel_values=pixel_values, input_ids=inputs["input_ids"].to(self.device),
                                    attention_mask=inputs["attention_mask"].to(self.device), **generation_config)
-        response = tokenizer.batch_decode(output_ids, skip_special_tokens=True)[0].split(end_of_turn)[0].strip()
+        response = tokenizer.batch_decode(output_ids, skip_special_tokens=True)[0].split(template.sep.strip())[0].strip()
         history.append((question, response))
         return (response, history) if return_history else response
 
