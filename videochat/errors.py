@@ -91,6 +91,10 @@ class OutOfMemory(ModelError):
     """The GPU (or the machine) ran out of memory; the model stays loaded."""
 
 
+class ModelProcessEnded(ModelError):
+    """The window's model process ended unexpectedly (killed, crashed, out of memory); the next question starts a new one."""
+
+
 class UnsupportedSetting(ModelError):
     """A device, precision or option this model or machine cannot use."""
 

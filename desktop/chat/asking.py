@@ -135,5 +135,9 @@ class Asking(QObject):
         message = window.errors.message(error)
         if window.is_current_video(video):
             window.chat.fail_answer(message)
+            from videochat.errors import ModelProcessEnded
+
+            if isinstance(error, ModelProcessEnded) and not window.chat.question_box.toPlainText().strip():
+                window.chat.question_box.setPlainText(self.last_request.question)  # as its message says: kept, to send again
         else:
             window.statusBar().showMessage(f"The question about {video.name} got no answer: {message}", 8000)

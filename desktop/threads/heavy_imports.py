@@ -1,71 +1,21 @@
-"""Importing torch and transformers on the model thread without stalling the GUI thread.
+"""Loading large native libraries on a worker thread without stalling the GUI thread.
 
 An import on another thread still stops the GUI thread wherever the importing thread holds the
-GIL for long: torch's native libraries are therefore loaded first through ctypes (`dlopen`
-without the GIL), and automatic garbage collection is off during the imports, whose objects are
-then frozen (`gc.freeze`: they live as long as the process; the model, loaded afterwards, is not
-frozen, so that unloading frees it). Both steps are best effort: where they do not apply
-(Windows, torch already imported) the import simply happens as usual. Qt's multimedia module
-gets the first step too (`preload_multimedia_libraries`). Measurements: docs/architecture.md, Threads.
+GIL for long: Qt's multimedia modules and its FFmpeg plugin are therefore loaded first through
+ctypes (`dlopen` without the GIL). Best effort: where it does not apply (Windows) the import
+simply happens as usual. (torch, which needed the same and more, no longer loads in the window's
+process: the model runs in its own, `desktop.threads.model_process`.) Measurements: docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import ctypes
-import gc
 import importlib.util
 import os
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 SHARED_LIBRARY_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
-_done = False
-
-
-def import_model_libraries(backend: str | None = None) -> None:
-    """Import torch, transformers and the module of `backend` (a videochat.backends name), keeping the GUI thread's stalls short."""
-    global _done
-    from videochat.backends import backend_class
-
-    if _done:
-        if backend:
-            backend_class(backend)
-        return
-    if "torch" not in sys.modules:
-        preload_torch_libraries()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-        # transformers imports its parts on first use: these are the ones every load uses.
-        from transformers import AutoConfig, AutoProcessor, AutoTokenizer, TextIteratorStreamer  # noqa: F401
-
-        if backend:
-            backend_class(backend)
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
-    _done = True
-
-
-def preload_torch_libraries() -> bool:
-    """`dlopen` torch's Python binding library (and with it libtorch) without holding the GIL."""
-    try:
-        spec = importlib.util.find_spec("torch")
-    except (ImportError, ValueError):
-        return False
-    if spec is None or spec.origin is None:
-        return False
-    # The dynamic loader's lock stays held for the whole load, static initializers included; a
-    # thread importing an extension module meanwhile would wait for it with the GIL held, stopping
-    # every thread. With Python's import lock held for the load, such an import waits without the
-    # GIL. The GUI thread's first imports wait too, so `MainWindow.start_models` imports what a
-    # first open needs before any load can begin.
-    with _import_lock():
-        return dlopen_without_gil(Path(spec.origin).parent / "lib" / f"libtorch_python{SHARED_LIBRARY_SUFFIX}")
 
 
 def preload_multimedia_libraries(plugins_folder: str) -> bool:
@@ -99,15 +49,3 @@ def dlopen_without_gil(library: Path, flags: int | None = None) -> bool:
         return bool(libc.dlopen(os.fsencode(library), sys.getdlopenflags() if flags is None else flags))
     except (OSError, AttributeError, ValueError):
         return False
-
-
-@contextmanager
-def _import_lock():
-    """Python's global import lock: a thread that starts an import waits for it, without the GIL."""
-    import _imp
-
-    _imp.acquire_lock()
-    try:
-        yield
-    finally:
-        _imp.release_lock()

@@ -1,11 +1,14 @@
-"""The model thread: one long-lived thread owns the loaded model and runs every request to it in order.
+"""The model thread: one long-lived thread talks to the window's model process and runs every request in order.
 
-The GUI thread only enqueues requests and receives signals; it never waits. torch and the
-backends are imported on the model thread at the first load (`desktop.threads.heavy_imports`).
+The model itself runs in a child process (`desktop.threads.model_process`: `videochat serve` on
+loopback); this thread starts it at a load, ends it at an unload or the next load, and asks it
+questions (`desktop.threads.process_chat`). torch and transformers are never imported here. A
+process that died (killed, crashed, out of memory) fails the answer with `ModelProcessEnded`; the
+next question starts a new one for the same model.
 
-A Python daemon thread, not a QThread: `from_pretrained` cannot be interrupted, and a QThread
-still running when its object is destroyed aborts the process. `shutdown()` stops what it can,
-joins for at most `timeout_s`, and otherwise leaves the thread behind, no longer touching Qt.
+The GUI thread only enqueues requests and receives signals; it never waits. A Python daemon
+thread, not a QThread (a QThread still running when its object is destroyed aborts the process).
+`shutdown()` closes the stream, ends the process, and joins for at most `timeout_s`.
 
 The thread reports through one queued private signal; the public signals are emitted from it
 on the GUI thread. Streamed text is coalesced (a `Throttler`): at most one `sig_text` every
@@ -14,7 +17,6 @@ on the GUI thread. Streamed text is coalesced (a `Throttler`): at most one `sig_
 
 from __future__ import annotations
 
-import collections
 import itertools
 import queue
 import threading
@@ -31,9 +33,6 @@ if TYPE_CHECKING:
     from videochat.generation import GenerationSettings
 
 TEXT_INTERVAL_MS = 30
-# Each open video keeps its decoder and its prepared frames (up to hundreds of MB for 128
-# frames); follow-ups need only the current one, switching back and forth a few more.
-MAX_OPEN_VIDEOS = 3
 NO_MODEL_MESSAGE = "No model is loaded: choose a model and wait until it is ready, then ask again."
 
 
@@ -88,9 +87,12 @@ class ModelWorker(QObject):
         self._closed = False
         self._loaded_ref = None
         self.last_requested_model: str | None = None
-        # Owned by the model thread; read here only to reach stop() of the running answer.
-        self._backend = None
-        self._chats: collections.OrderedDict = collections.OrderedDict()
+        # Owned by the model thread; read here only to reach stop() of the running answer and, at
+        # shutdown, to end the process.
+        self._process = None
+        self._load_args: tuple | None = None  # how the loaded model's process is started again after it died
+        self._ref = None  # the loaded model, as the model thread knows it
+        self._chats = None  # desktop.threads.process_chat.Conversations, made on the model thread
         self._current_chat = None
         self._batch_stopping = threading.Event()
         self._batch_running = False
@@ -162,7 +164,7 @@ class ModelWorker(QObject):
     def stop(self) -> None:
         """Stop the running answer and any asked before now; from any thread, without waiting.
 
-        A load cannot be stopped (`from_pretrained` offers no way); a load asked after a
+        A load is not stopped (unload or load another model to end it); a load asked after a
         running answer starts as soon as Stop has ended that answer.
         """
         self._stop_upto = self._last_ask_seq
@@ -173,8 +175,8 @@ class ModelWorker(QObject):
     def shutdown(self, timeout_s: float = 2.0) -> bool:
         """Stop everything and end the thread; True if it ended within `timeout_s`.
 
-        A model still loading cannot be interrupted: the thread is then left to finish on its
-        own (it is a daemon, so the process can still exit) and reports nothing more.
+        The model process ends first (a load in it is simply killed); a thread still busy after
+        `timeout_s` is left behind (a daemon) and reports nothing more.
         """
         self._closed = True
         self._batch_stopping.set()
@@ -182,6 +184,9 @@ class ModelWorker(QObject):
             return True
         drain(self._requests)
         self.stop()
+        process = self._process
+        if process is not None:
+            process.kill(grace_s=min(0.6, timeout_s / 3))  # whatever the thread is waiting for ends with it
         self._requests.put(_SHUTDOWN)
         self._thread.join(timeout_s)
         return not self._thread.is_alive()
@@ -264,22 +269,20 @@ class ModelWorker(QObject):
     # -- the model thread -------------------------------------------------------------------
 
     def _run(self) -> None:
-        from desktop.threads.priority import yield_to_the_gui
-
-        yield_to_the_gui()
-        handlers = {"load": self._do_load, "unload": self._do_unload, "ask": self._do_ask, "find_models": self._do_find_models, "batch": self._do_batch}
+        handlers = {"load": self._do_load, "unload": lambda job: self._drop_model(), "ask": self._do_ask, "find_models": self._do_find_models, "batch": self._do_batch}
         failures = {"ask": "answer_failed", "batch": "batch_failed"}
-        while True:
-            job = self._requests.get()
-            if job is _SHUTDOWN:
-                break
-            try:
-                outcome = handlers[job.kind](job)
-            except BaseException as error:  # every failure reaches a signal, none ends the thread
-                outcome = (failures.get(job.kind, "load_failed"), error)
-            self._post("end", outcome)
-        self._close_chats()
-        self._backend = None
+        try:
+            while True:
+                job = self._requests.get()
+                if job is _SHUTDOWN:
+                    break
+                try:
+                    outcome = handlers[job.kind](job)
+                except BaseException as error:  # every failure reaches a signal, none ends the thread
+                    outcome = (failures.get(job.kind, "load_failed"), error)
+                self._post("end", outcome)
+        finally:
+            self._end_process()
 
     def _do_find_models(self, job: _Job) -> tuple:
         from desktop.threads.model_choices import models_on_disk
@@ -289,67 +292,62 @@ class ModelWorker(QObject):
     def _do_load(self, job: _Job) -> tuple:
         model, trust_remote_code, device, precision, approved_code = job.payload
         self._drop_model()
-        self._post("load_progress", ("Loading the libraries", 0.0))
-        from desktop.threads.heavy_imports import import_model_libraries
+        self._post("load_progress", ("Starting the model process", 0.0))
         from videochat.backends.consent import check_consent
         from videochat.models.resolve import resolve_model
 
         ref = resolve_model(model)  # a bare name is the catalog's or the hub's, never a folder of the current directory
-        check_consent(ref, trust_remote_code, approved_code)  # before the libraries: a no needs none of them
-        import_model_libraries(ref.backend)
-        from videochat.backends import create_backend
-        from videochat.backends.base import LoadOptions
-
-        options = LoadOptions(device=device, precision=precision, trust_remote_code=trust_remote_code, approved_code=approved_code)
-        backend = create_backend(ref, options)
-        backend.load(lambda what, fraction: self._post("load_progress", (what, float(fraction))))
-        self._backend = backend
+        # Asked here, where the dialog can follow; the process is handed the yes for exactly that code.
+        code = check_consent(ref, trust_remote_code, approved_code)
+        self._load_args = (str(ref.local_folder or ref.source), device, precision, code.digest if code is not None else None, ref.revision)
+        self._start_process()
+        self._ref = ref
         return "loaded", ref
 
-    def _do_unload(self, job: _Job) -> None:
-        self._drop_model()
+    def _start_process(self) -> None:
+        from desktop.threads.model_process import ModelProcess
+
+        model, device, precision, approved, revision = self._load_args
+        process = self._process = ModelProcess(model, device=device, precision=precision, approved_code=approved, revision=revision)
+        try:
+            process.start()
+            process.wait_loaded(lambda what, fraction: self._post("load_progress", (what, fraction)))
+        except BaseException:
+            self._end_process()
+            raise
 
     def _drop_model(self) -> None:
-        self._close_chats()
-        if self._backend is not None:
-            backend, self._backend = self._backend, None
-            try:
-                backend.unload()
-            finally:
-                self._post("unloaded")
+        self._chats = None
+        had_model = self._ref is not None
+        self._ref, self._load_args = None, None
+        self._end_process()
+        if had_model:
+            self._post("unloaded")
 
-    def _close_chats(self) -> None:
-        while self._chats:
-            _, chat = self._chats.popitem()
-            chat.source.close()
+    def _end_process(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
 
-    def _chat_for(self, path: Path):
-        from desktop.player.probes import probes
-        from videochat.chat import VideoChat
-        from videochat.video.source import VideoSource
-
-        key = str(Path(path).resolve())
-        chat = self._chats.get(key)
-        if chat is None:
-            chat = VideoChat(VideoSource.from_info(probes.info(path)), self._backend)
-            self._chats[key] = chat
-            while len(self._chats) > MAX_OPEN_VIDEOS:
-                _, evicted = self._chats.popitem(last=False)
-                evicted.source.close()
-        self._chats.move_to_end(key)
-        return chat
+    def _ready_process(self):
+        """The loaded model's process; a new one if the last one died (its load progress shown as a load's)."""
+        process = self._process
+        if process is None or process.died:
+            self._end_process()
+            self._start_process()
+        return self._process
 
     def _do_batch(self, job: _Job) -> tuple:
-        from videochat.batch.run import run_batch
+        from desktop.threads.process_batch import run_process_batch
         from videochat.errors import ModelLoadError
 
-        if self._backend is None:
+        if self._ref is None:
             raise ModelLoadError(NO_MODEL_MESSAGE)
         plan, settings = job.payload
-        if not plan.is_for(self._backend.ref):  # a load queued before this job
-            raise ModelLoadError(f"The batch was planned for {plan.model_name}, but {self._backend.ref.display_name} is loaded now: start it again.")
-        summary = run_batch(
-            self._backend, plan, settings, on_event=lambda event: self._post("batch_event", event), should_stop=self._batch_stopping.is_set
+        if not plan.is_for(self._ref):  # a load queued before this job
+            raise ModelLoadError(f"The batch was planned for {plan.model_name}, but {self._ref.display_name} is loaded now: start it again.")
+        summary = run_process_batch(
+            self._ready_process(), self._ref, plan, settings, on_event=lambda event: self._post("batch_event", event), should_stop=self._batch_stopping.is_set
         )
         return "batch_finished", summary
 
@@ -362,32 +360,36 @@ class ModelWorker(QObject):
             self._current_chat = None
 
     def _answer(self, seq: int, request: AskRequest):
-        from videochat.generation import GenerationSettings
         from videochat.errors import Cancelled, ModelLoadError
+        from videochat.generation import GenerationSettings
+        from videochat.video.files import check_video_file
 
-        if self._backend is None:
+        if self._ref is None:
             raise ModelLoadError(NO_MODEL_MESSAGE)
         if seq <= self._stop_upto:
             raise Cancelled("Stopped before the answer began.")
-        chat = self._chat_for(request.video_path)
+        check_video_file(request.video_path)  # a FIFO or a folder is named for what it is, before the process is asked
+        if self._chats is None:
+            from desktop.threads.process_chat import Conversations
+
+            self._chats = Conversations(self._ref.default_frames)
+        chat = self._chats.chat_for(request.video_path)
         if request.new_conversation:
             chat.new_conversation()
         self._current_chat = chat
+        process = self._ready_process()
+        if seq <= self._stop_upto:  # a Stop pressed while a dead process was replaced
+            raise Cancelled("Stopped before the answer began.")
 
-        # VideoChat.ask clears its stop flags as it starts: a Stop pressed just before is applied again.
-        def keep_stopped() -> None:
+        def on_piece(piece: str) -> None:
             if seq <= self._stop_upto:
                 chat.stop()
-
-        def progress(done: int, total: int) -> None:
-            keep_stopped()
-            self._post("frames_progress", (done, total))
-
-        pieces = chat.ask(request.question, request.frames, request.segment, request.settings or GenerationSettings(), progress=progress)
-        for piece in pieces:
-            keep_stopped()
             self._add_text(piece)
-        return chat.answers[-1]
+
+        return chat.ask(
+            process, request.question, request.frames, request.segment, request.settings or GenerationSettings(),
+            on_frames=lambda count: self._post("frames_progress", (count, count)), on_piece=on_piece,
+        )
 
     def _add_text(self, piece: str) -> None:
         with self._text_lock:
@@ -396,4 +398,3 @@ class ModelWorker(QObject):
                 return
             self._text_posted = True
         self._post("text")
-

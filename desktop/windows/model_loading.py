@@ -2,8 +2,9 @@
 the remote-code consent, and InternVideo2-Chat's HD switch.
 
 The chat pane and the model manager ask for a model (`sig_model_chosen`, `sig_use_model`); the
-Model menu for a folder; this hands the choice to the model thread and draws what comes back in
-the chat pane's model status.
+Model menu for a folder; this hands the choice to the model thread (which runs the model in its
+own process) and draws what comes back in the chat pane's model status. The remote-code consent is
+asked here, before the process starts; the process is handed the yes for exactly the code shown.
 """
 
 from __future__ import annotations
@@ -28,11 +29,6 @@ class ModelLoading(QObject):
 
     def start(self, requested: str | None = None) -> None:
         """After the first paint: list the models on disk (off the GUI thread) and load the chosen one."""
-        # What a first open imports on this thread, imported before a load can begin: while a model's
-        # libraries load, a first import waits for them (desktop/heavy_imports.py).
-        import desktop.session.exporting  # noqa: F401
-        import desktop.session.keeper  # noqa: F401
-
         worker = self._window.worker
         self._pending_model = requested or self._window.settings.last_model
         worker.start()

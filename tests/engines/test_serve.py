@@ -100,7 +100,7 @@ def test_a_whole_answer_carries_the_frames_seen_and_their_provenance(server, ser
     assert about["settings"]["max_new_tokens"] == 6 and body["usage"]["completion_tokens"] > 0
 
 
-def test_a_stream_ends_with_the_frames_and_provenance_then_done(server, served):
+def test_a_stream_begins_and_ends_with_the_frames_and_provenance_then_done(server, served):
     events = server.stream(file_request(served.clip, num_frames=FRAMES, segment=[0.2, 0.8]), key=KEY)
     assert events[-1] == "[DONE]"
     last = events[-2]
@@ -109,7 +109,11 @@ def test_a_stream_ends_with_the_frames_and_provenance_then_done(server, served):
     assert last["video_frames"] == {"indices": indices, "times": times}
     assert last["videochat"]["segment"] == [0.2, 0.8] and last["videochat"]["model"] == "llava-onevision-tiny"
     assert answer_text(events).strip()
-    assert all("video_frames" not in event for event in events[:-2])
+    # The first chunk says it too (before any text), so that a stream cut short still knows its frames.
+    first = events[0]
+    assert first["video_frames"] == last["video_frames"] and first["choices"][0]["delta"] == {"role": "assistant"}
+    assert first["videochat"]["model"] == "llava-onevision-tiny" and first["videochat"]["stopped"] is False
+    assert all("video_frames" not in event for event in events[1:-2])
 
 
 def test_frame_indices_continue_on_the_very_same_frames(server, served):

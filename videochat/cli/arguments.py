@@ -153,7 +153,10 @@ def load_backend(ref, args, progress=None):
     from videochat.backends import create_backend
     from videochat.backends.base import LoadOptions
 
-    backend = create_backend(ref, LoadOptions(device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code))
+    options = LoadOptions(
+        device=args.device, precision=args.precision, trust_remote_code=args.trust_remote_code, approved_code=getattr(args, "approved_code", None)
+    )
+    backend = create_backend(ref, options)
     print(shown(f"loading {ref.display_name}...{ref.hint}"), file=sys.stderr)
     backend.load(progress)
     return backend

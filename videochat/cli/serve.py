@@ -30,6 +30,14 @@ def add_command(commands) -> None:
         help="a folder whose videos requests may name as file:// URLs (repeatable; without it, only frames sent in the request)",
     )
     add_load_arguments(serve)
+    serve.add_argument(
+        "--approved-code", metavar="SHA256",
+        help="run the model's own code only if it is exactly the code of this digest (the window passes the yes of its consent dialog)",
+    )
+    serve.add_argument(
+        "--exit-with-stdin", action="store_true",
+        help="end when standard input closes (the window's model process: it ends with the window, even one that was killed)",
+    )
     serve.set_defaults(run=run_serve)
 
 
@@ -67,11 +75,29 @@ def run_serve(args) -> int:
         from videochat.cli.arguments import load_backend, quiet_library_logs
 
         try:
-            check_consent(ref, args.trust_remote_code)
+            check_consent(ref, args.trust_remote_code, args.approved_code)
             quiet_library_logs()
             return load_backend(ref, args, progress)
         except Exception as error:
             print(shown(f"videochat: {error}"), file=sys.stderr, flush=True)
             raise
 
+    if args.exit_with_stdin:
+        exit_when_stdin_closes()
     return serve(ModelRunner(ref, load), args.host, args.port, api_key, folders)
+
+
+def exit_when_stdin_closes() -> None:
+    """A thread that ends the server (as SIGTERM does) once standard input closes: its parent is gone."""
+    import signal
+    import threading
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="videochat-stdin-watch", daemon=True).start()

@@ -11,6 +11,8 @@ import asyncio
 import hmac
 import json
 import logging
+import os
+import stat
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +25,7 @@ from starlette.routing import Route
 
 from videochat.engines.errors import CODES, code_for
 from videochat.engines.server_requests import RequestError, parse_chat_request
-from videochat.engines.server_runner import Job, ModelRunner
+from videochat.engines.server_runner import Job, ModelRunner, provenance
 from videochat.families import get_family
 from videochat.safe_text import shown
 
@@ -60,6 +62,9 @@ class ServerApp:
         self.allowed_folders = [Path(folder).resolve() for folder in allowed_folders]
         self.max_body_bytes = max_body_bytes
         self.served_name = runner.ref.display_name
+        # Single files the key's holder granted (the window grants each video its user opens): a
+        # frozenset replaced whole, so a request parsed on another thread sees one or the other.
+        self.granted_files: frozenset[Path] = frozenset()
 
     def starlette(self) -> Starlette:
         async def not_found(request: Request, error: HTTPException):
@@ -74,6 +79,7 @@ class ServerApp:
                 Route("/health", self.health, methods=["GET"]),
                 Route("/v1/models", self.models, methods=["GET"]),
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                Route("/v1/videochat/grants", self.grant, methods=["POST"]),
             ],
             exception_handlers={HTTPException: not_found, Exception: failed},
         )
@@ -103,6 +109,36 @@ class ServerApp:
         }
         return JSONResponse({"object": "list", "data": [{"id": self.served_name, "object": "model", "owned_by": "videochat", "videochat": about}]})
 
+    async def grant(self, request: Request) -> Response:
+        """`{"path": "/abs/clip.mp4"}`: let requests name this one file (resolved, a regular file) as file://.
+
+        Only a server with a key takes grants: without one, any local user could make it read the
+        files of the user it runs as.
+        """
+        if self.api_key is None:
+            return error_response("This server takes no grants: it has no API key.", "media_path_not_allowed", 403)
+        if (refused := self._refused(request)) is not None:
+            return refused
+        body = await self._body(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            data = None
+        path = data.get("path") if isinstance(data, dict) else None
+        if not isinstance(path, str) or not os.path.isabs(path) or "\x00" in path:
+            return error_response("Send {\"path\": \"/absolute/path\"} of a video file.", "invalid_request", param="path")
+        resolved = Path(os.path.realpath(path))
+        try:
+            regular = stat.S_ISREG(os.stat(resolved).st_mode)
+        except OSError:
+            return error_response("That file does not exist or cannot be read.", "unreadable_video")
+        if not regular:
+            return error_response("Only a regular file can be granted.", "media_path_not_allowed", param="path")
+        self.granted_files = self.granted_files | {resolved}
+        return JSONResponse({"granted": str(resolved)})
+
     async def chat(self, request: Request) -> Response:
         if (refused := self._refused(request)) is not None:
             return refused
@@ -113,7 +149,7 @@ class ServerApp:
             return body
         family = get_family(self.runner.ref.family)
         try:
-            parsed = await asyncio.to_thread(parse_chat_request, body, self.allowed_folders, family.max_frames)
+            parsed = await asyncio.to_thread(parse_chat_request, body, self.allowed_folders, family.max_frames, self.granted_files)
         except RequestError as error:
             log.info("refused: %s", shown(str(error)))
             return JSONResponse(*error_body(error))
@@ -191,8 +227,9 @@ class ServerApp:
     async def _whole(self, job: Job, event, completion: dict, request: Request) -> Response:
         pieces = []
         try:
-            while event[0] == "piece":
-                pieces.append(event[1])
+            while event[0] in ("piece", "frames"):
+                if event[0] == "piece":
+                    pieces.append(event[1])
                 event = await self._next_event(job, request)
         except ClientDisconnect:
             self.runner.cancel(job)
@@ -212,8 +249,11 @@ class ServerApp:
         finished = False
         try:
             delta = {"role": "assistant"}
-            while event[0] == "piece":
-                yield _sse_data({**completion, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {**delta, "content": event[1]}, "finish_reason": None}]})
+            while event[0] in ("piece", "frames"):
+                if event[0] == "frames":  # before the first piece: a stream cut short still says which frames were seen
+                    yield _sse_data({**completion, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}], **event[1]})
+                else:
+                    yield _sse_data({**completion, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {**delta, "content": event[1]}, "finish_reason": None}]})
                 delta = {}
                 event = await job.events.get()
             if event[0] == "error":
@@ -228,15 +268,8 @@ class ServerApp:
                 self.runner.cancel(job)
 
     def _ending(self, done: dict) -> dict:
-        answer = done["answer"]
-        videochat = {key: getattr(answer, key) for key in ("model", "revision", "family", "frames", "settings", "device", "precision", "stopped")}
-        videochat["segment"] = list(answer.segment) if answer.segment else None
         tokens = done["completion_tokens"]
-        return {
-            "usage": {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens},
-            "video_frames": done["video_frames"],
-            "videochat": videochat,
-        }
+        return {"usage": {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens}, **provenance(done)}
 
 
 def _sse_data(payload: dict) -> str:

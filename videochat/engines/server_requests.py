@@ -56,7 +56,7 @@ class ChatRequest:
     scope: tuple = field(default=())  # with `video.key`, what makes two requests' frames the same
 
 
-def parse_chat_request(body: bytes, allowed_folders: list[Path], max_frames: int) -> ChatRequest:
+def parse_chat_request(body: bytes, allowed_folders: list[Path], max_frames: int, granted_files: frozenset[Path] = frozenset()) -> ChatRequest:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
@@ -66,7 +66,7 @@ def parse_chat_request(body: bytes, allowed_folders: list[Path], max_frames: int
     messages = _field(data, "messages", list)
     if not messages:
         raise RequestError("messages is empty: send at least one user message.", param="messages")
-    video, turns = _read_messages(messages, allowed_folders, max_frames)
+    video, turns = _read_messages(messages, (allowed_folders, granted_files), max_frames)
     request = ChatRequest(
         model=_field(data, "model", str, None),
         video=video,
@@ -171,7 +171,7 @@ def _client_frames(video: VideoInput, given) -> None:
 # -- messages ------------------------------------------------------------------------------------
 
 
-def _read_messages(messages: list, allowed_folders: list[Path], max_frames: int) -> tuple[VideoInput, list[str]]:
+def _read_messages(messages: list, allowed: tuple, max_frames: int) -> tuple[VideoInput, list[str]]:
     """The video (from the first user message) and the texts of user, assistant, ..., user, in turn."""
     video, texts, expected = None, [], "user"
     for number, message in enumerate(messages):
@@ -189,7 +189,7 @@ def _read_messages(messages: list, allowed_folders: list[Path], max_frames: int)
             continue
         if not isinstance(content, list):
             raise RequestError("A message's content must be text or a list of parts.", param=f"messages[{number}].content")
-        found, text = _read_parts(content, number, allowed_folders, max_frames)
+        found, text = _read_parts(content, number, allowed, max_frames)
         if found is not None:
             if video is not None or texts:
                 raise RequestError("The video belongs in the first user message, once.", param=f"messages[{number}]")
@@ -210,7 +210,7 @@ def _text_of(content, number: int) -> str:
     raise RequestError("An assistant message must be text.", param=f"messages[{number}].content")
 
 
-def _read_parts(parts: list, number: int, allowed_folders: list[Path], max_frames: int) -> tuple[VideoInput | None, str]:
+def _read_parts(parts: list, number: int, allowed: tuple, max_frames: int) -> tuple[VideoInput | None, str]:
     texts, images, video = [], [], None
     for part in parts:
         kind = part.get("type") if isinstance(part, dict) else None
@@ -240,7 +240,7 @@ def _read_parts(parts: list, number: int, allowed_folders: list[Path], max_frame
         if video.count(",") > max_frames:
             raise RequestError(f"More than the {max_frames} frames this model takes.", "invalid_frame_count")
         return _frames_input(_decoded(lambda: media.decode_video_data_url(video, max_frames))), text
-    path, key = allowed_file(video, allowed_folders)
+    path, key = allowed_file(video, *allowed)
     return VideoInput(key=key, path=path), text
 
 
@@ -263,11 +263,12 @@ def _frames_input(frames: list) -> VideoInput:
 # -- files -----------------------------------------------------------------------------------------
 
 
-def allowed_file(url: str, allowed_folders: list[Path]) -> tuple[Path, str]:
-    """The regular file a `file://` URL names, resolved, if it lies under an allowed folder (else 403), and its identity."""
+def allowed_file(url: str, allowed_folders: list[Path], granted_files: frozenset[Path] = frozenset()) -> tuple[Path, str]:
+    """The regular file a `file://` URL names, resolved, if it lies under an allowed folder or is a
+    granted file (else 403), and its identity."""
     rule = (
-        "this server reads only files under the folders it was started with (--allowed-media-path)"
-        if allowed_folders
+        "this server reads only files under the folders it was started with (--allowed-media-path) and the files its owner granted"
+        if allowed_folders or granted_files
         else "this server was started without --allowed-media-path, so it reads no files: send the frames as data URLs"
     )
     parts = urlsplit(url)
@@ -277,7 +278,7 @@ def allowed_file(url: str, allowed_folders: list[Path]) -> tuple[Path, str]:
     if not os.path.isabs(path) or "\x00" in path:
         raise RequestError(f"A file:// URL needs an absolute path; {rule}.", "media_path_not_allowed", 403)
     resolved = Path(os.path.realpath(path))
-    if not any(resolved.is_relative_to(folder) for folder in allowed_folders):
+    if resolved not in granted_files and not any(resolved.is_relative_to(folder) for folder in allowed_folders):
         raise RequestError(f"That video is not under an allowed folder (after following links): {rule}.", "media_path_not_allowed", 403)
     try:
         status = os.stat(resolved)

@@ -120,6 +120,7 @@ class ModelRunner:
         if job.cancelled.is_set():
             raise Cancelled("The client went away.")
         asked_at, turns_before = time.time(), len(conversation.turns)
+        job.emit("frames", self._frames_seen(request, conversation.prepared.sample))
         pieces = backend.stream(conversation, question, request.settings)
         try:
             for piece in pieces:
@@ -201,15 +202,19 @@ class ModelRunner:
             self._conversations.popitem(last=False)
         return conversation, False
 
-    def _provenance(self, request: ChatRequest, conversation: Conversation, asked_at: float, follow_up: bool) -> dict:
+    def _frames_seen(self, request: ChatRequest, sample) -> dict:
+        """What the answer will be based on, known before its first token (the stream's first chunk carries it)."""
+        answer = self._answer_record(request, sample, "", "", False, time.time(), False)
+        return provenance({"answer": answer, "video_frames": self._video_frames(request, answer)})
+
+    def _answer_record(self, request: ChatRequest, sample, question: str, text: str, stopped: bool, asked_at: float, follow_up: bool):
         from videochat.chat import Answer
 
-        backend, turn, sample = self.backend, conversation.turns[-1], conversation.prepared.sample
-        video = request.video
-        answer = Answer(
-            question=turn.question,
-            text=turn.answer,
-            stopped=turn.stopped,
+        backend, video = self.backend, request.video
+        return Answer(
+            question=question,
+            text=text,
+            stopped=stopped,
             indices=[int(i) for i in sample.indices],
             times=[round(float(t), 6) if np.isfinite(t) else 0.0 for t in sample.times],
             model=backend.ref.display_name,
@@ -224,8 +229,25 @@ class ModelRunner:
             follow_up=follow_up,
             answered_at=time.time(),
         )
+
+    @staticmethod
+    def _video_frames(request: ChatRequest, answer) -> dict:
+        # Frames sent without their times: the server cannot know them, and says so with null.
+        times = None if request.video.frames is not None and request.video.times is None else answer.times
+        return {"indices": answer.indices, "times": times}
+
+    def _provenance(self, request: ChatRequest, conversation: Conversation, asked_at: float, follow_up: bool) -> dict:
+        backend, turn = self.backend, conversation.turns[-1]
+        answer = self._answer_record(request, conversation.prepared.sample, turn.question, turn.answer, turn.stopped, asked_at, follow_up)
         tokenizer = backend.tokenizer_for_text
         tokens = len(tokenizer.encode(turn.answer, add_special_tokens=False)) if tokenizer is not None else 0
-        # Frames sent without their times: the server cannot know them, and says so with null.
-        times = None if video.frames is not None and video.times is None else answer.times
-        return {"answer": answer, "video_frames": {"indices": answer.indices, "times": times}, "completion_tokens": tokens}
+        return {"answer": answer, "video_frames": self._video_frames(request, answer), "completion_tokens": tokens}
+
+
+def provenance(done: dict) -> dict:
+    """The response's extensions: the frames the model saw and how it was asked."""
+    answer = done["answer"]
+    videochat = {key: getattr(answer, key) for key in ("model", "revision", "family", "frames", "settings", "device", "precision", "stopped")}
+    videochat["segment"] = list(answer.segment) if answer.segment else None
+    return {"video_frames": done["video_frames"], "videochat": videochat}
+

@@ -7,6 +7,7 @@ from the picture on screen, not assumed.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -153,19 +154,23 @@ QUIT_DURING_ANSWER = textwrap.dedent(
         window.chat.sig_ask_requested.emit("Talk for a long time.")
     def quit_now(_text):
         window.worker.sig_text.disconnect()
-        global started
+        global started, child
+        child = window.worker._process.process
         started = time.perf_counter()
         window.close()
         app.quit()
     window.worker.sig_text.connect(quit_now)
     window.player.sig_opened.connect(lambda info: window.load_model(sys.argv[1]))
     app.exec()
-    print(f"closed in {time.perf_counter() - started:.3f}", flush=True)
+    closed = time.perf_counter() - started
+    heavy = sorted(name for name in ("torch", "transformers") if name in sys.modules)
+    print(f"model_process_ended={child.poll() is not None} heavy={','.join(heavy) or 'none'}", flush=True)
+    print(f"closed in {closed:.3f}", flush=True)
     """
 )
 
 
-def test_quitting_during_an_answer_exits_cleanly_within_two_seconds(tiny_model, clips, tmp_path):
+def test_quitting_during_an_answer_ends_the_model_process_and_exits_cleanly_within_two_seconds(tiny_model, clips, tmp_path):
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-c", QUIT_DURING_ANSWER, str(tiny_model), str(clips("plain.mp4")), str(tmp_path / "settings.json")],
@@ -176,9 +181,41 @@ def test_quitting_during_an_answer_exits_cleanly_within_two_seconds(tiny_model, 
     )
     assert result.returncode == 0, result.stderr
     closed_in = float(result.stdout.split("closed in ")[1])
+    print(f"quit during an answer: {closed_in:.3f} s")
     assert closed_in < 2.0
+    # The model ran in its own process, which the quit ended; the window's process never imported torch.
+    assert "model_process_ended=True heavy=none" in result.stdout
     assert "QThread" not in result.stderr and "Traceback" not in result.stderr
     assert time.perf_counter() - started < 120
+
+
+def test_a_model_process_killed_mid_answer_is_said_in_the_chat_the_question_is_kept_and_the_next_one_works(qtbot, window, clips):
+    open_clip(qtbot, window, clips("plain.mp4"))
+    first = ask(qtbot, window, "What happens?")
+    child = window.worker._process.process
+    window.chat.tokens_spin.setValue(4000)
+    window.worker.sig_text.connect(lambda _text: child.poll() is None and os.kill(child.pid, signal.SIGKILL))
+    with qtbot.waitSignal(window.worker.sig_answer_failed, timeout=WAIT_MS):
+        window.chat.question_box.setPlainText("Talk for a long time.")
+        QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
+    window.worker.sig_text.disconnect()
+    shown = "\n".join(label.text() for label in window.chat.findChildren(QLabel))
+    assert "SIGKILL" in shown and "Talk for a long time." in shown
+    assert window.chat.question_box.toPlainText() == "Talk for a long time."  # kept, to send again
+    assert window.chat.answer_bubbles()[0].answer is first  # the conversation stays
+    assert window.worker.loaded_ref is not None and window.player.info is not None
+    answer = ask(qtbot, window, "Talk for a long time.")  # a new model process answers
+    assert answer.text and window.worker._process.process.pid != child.pid
+
+
+def test_unloading_the_model_ends_its_process_and_the_next_load_starts_another(qtbot, window, tiny_model):
+    child = window.worker._process.process
+    with qtbot.waitSignal(window.worker.sig_unloaded, timeout=WAIT_MS):
+        window.worker.unload()
+    assert child.poll() is not None
+    with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS):
+        window.load_model(str(tiny_model))
+    assert window.worker._process.process.pid != child.pid
 
 
 def test_a_dropped_file_opens_and_joins_the_saved_recent_files(qtbot, window, clips, tmp_path):

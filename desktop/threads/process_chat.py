@@ -1,0 +1,154 @@
+"""One video's conversation with the window's model process: `VideoChat`'s ask, answers and stop, over HTTP.
+
+The request hands the model process the file (`file://`, granted first) with the frame count and
+segment; the process samples with the family's rule and says which frames its model saw (the
+stream's first chunk, and again in its last). The `Answer` is built from those frames and that
+provenance exactly as an in-process answer was (no `engine`: it is the window's own model). A
+follow-up on the same scope sends the earlier turns, which the process matches to the
+conversation it keeps (frames and key/value cache reused); after a new process, it resumes from them.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Callable
+
+from videochat.engines.client import StreamEnd
+from videochat.engines.errors import EngineError
+from videochat.errors import Cancelled, ModelProcessEnded
+
+MAX_FRAMES = 4096
+# The conversations of the last few videos asked about (the model process keeps their frames).
+MAX_OPEN_VIDEOS = 3
+
+
+class Conversations:
+    """One `ProcessChat` per video, by resolved path, for the last `MAX_OPEN_VIDEOS` videos asked about."""
+
+    def __init__(self, default_frames: int):
+        self.default_frames = default_frames
+        self._chats: OrderedDict[str, ProcessChat] = OrderedDict()
+
+    def chat_for(self, path: Path) -> ProcessChat:
+        key = str(Path(path).resolve())
+        chat = self._chats.get(key)
+        if chat is None:
+            chat = self._chats[key] = ProcessChat(path, self.default_frames)
+            while len(self._chats) > MAX_OPEN_VIDEOS:
+                self._chats.popitem(last=False)
+        self._chats.move_to_end(key)
+        return chat
+
+
+class ProcessChat:
+    def __init__(self, video_path: Path, default_frames: int):
+        self.video_path = Path(video_path)
+        self.default_frames = default_frames
+        self.answers: list = []
+        self._scope: tuple | None = None
+        self._history: list[tuple[str, str]] = []
+        self._stopping = threading.Event()
+        self._process = None
+
+    def new_conversation(self) -> None:
+        self._scope = None
+        self._history = []
+
+    def ask(self, process, question: str, num_frames: int | None, segment, settings, on_frames: Callable[[int], None], on_piece: Callable[[str], None]):
+        """Stream the answer from `process` (a started `ModelProcess`); returns the `Answer`.
+
+        A stop before the process said which frames it uses is `Cancelled`; a stop after that ends the
+        answer early and keeps it, marked stopped. The process ending meanwhile is `ModelProcessEnded`.
+        """
+        self._stopping.clear()
+        self._process = process
+        client = process.client
+        client.reset_stop()
+        question = question.strip()
+        num_frames = self.default_frames if num_frames is None else num_frames
+        scope = (num_frames, tuple(segment) if segment else None)
+        follow_up = scope == self._scope
+        history = self._history if follow_up else []
+        process.grant(self.video_path)
+        if self._stopping.is_set():
+            raise Cancelled("Stopped before the answer began.")
+        body = request_body(self.video_path, history, question, num_frames, scope[1], settings)
+        end, pieces, asked_at = StreamEnd(), [], time.time()
+        try:
+            for piece in client.stream(body, end):
+                if not pieces and end.video_frames is not None:
+                    on_frames(len(end.video_frames.get("indices") or []))
+                pieces.append(piece)
+                on_piece(piece)
+        except (EngineError, OSError) as error:
+            if process.died_within(1.0):
+                raise ModelProcessEnded(process.ended_message("while it answered")) from None
+            raise error
+        stopped = end.stopped or self._stopping.is_set()
+        if end.video_frames is None:
+            if stopped:
+                raise Cancelled("Stopped before the answer began.")
+            if process.died_within(1.0):
+                raise ModelProcessEnded(process.ended_message("while it answered"))
+        indices, times = seen_frames(end)
+        text = "".join(pieces)
+        self._scope, self._history = scope, [*history, (question, text)]
+        self.answers.append(make_answer(question, text, stopped, indices, times, end.videochat or {}, num_frames, scope[1], settings, asked_at, follow_up))
+        return self.answers[-1]
+
+    def stop(self) -> None:
+        """From any thread: close the answer's stream now (the process stops generating within a token)."""
+        self._stopping.set()
+        process = self._process
+        if process is not None and process.client is not None:
+            process.client.stop()
+
+
+def request_body(video_path: Path, history, question: str, num_frames: int, segment, settings) -> dict:
+    url = Path(video_path).resolve().as_uri()
+    turns = [*history, (question, None)]
+    messages = []
+    for number, (asked, answered) in enumerate(turns):
+        content = [{"type": "video_url", "video_url": {"url": url}}, {"type": "text", "text": asked}] if number == 0 else asked
+        messages.append({"role": "user", "content": content})
+        if answered is not None:
+            messages.append({"role": "assistant", "content": answered})
+    return {
+        "messages": messages, "num_frames": num_frames, "segment": list(segment) if segment else None,
+        "max_tokens": settings.max_new_tokens, "temperature": settings.temperature, "top_p": settings.top_p,
+        "repetition_penalty": settings.repetition_penalty,
+    }
+
+
+def seen_frames(end: StreamEnd) -> tuple[list[int], list[float]]:
+    """The frames the process says its model saw, checked: indices and finite times, one each."""
+    frames = end.video_frames or {}
+    indices, times = frames.get("indices"), frames.get("times")
+    valid = (
+        isinstance(indices, list) and isinstance(times, list) and 0 < len(indices) == len(times) <= MAX_FRAMES
+        and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in indices)
+        and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in times)
+    )
+    if not valid:
+        raise EngineError("The model process did not say which frames its model saw.", "internal_error", 502)
+    return list(indices), [round(float(t), 6) for t in times]
+
+
+def make_answer(question, text, stopped, indices, times, provenance: dict, num_frames, segment, settings, asked_at, follow_up):
+    from videochat.chat import Answer
+
+    def reported(key: str, kind, default):
+        value = provenance.get(key)
+        return value if isinstance(value, kind) and not isinstance(value, bool) else default
+
+    return Answer(
+        question=question, text=text, stopped=stopped or provenance.get("stopped") is True, indices=indices, times=times,
+        model=reported("model", str, ""), revision=reported("revision", str, None), family=reported("family", str, ""),
+        frames=reported("frames", int, num_frames), segment=segment, settings=settings.as_dict(),
+        device=reported("device", str, ""), precision=reported("precision", str, ""),
+        asked_at=asked_at, follow_up=follow_up, answered_at=time.time(),
+    )
