@@ -77,6 +77,17 @@ def test_a_model_loads_in_half_precision_on_the_device_and_streams_its_answer(lo
     assert (turn.question, turn.stopped) == (QUESTION, False)
 
 
+@gpu
+@pytest.mark.parametrize("family", FAMILIES)
+def test_auto_settings_choose_the_gpu_in_bfloat16(checkpoints, family):
+    backend = load(checkpoints[family])  # device and precision "auto", as the app's settings start
+    try:
+        assert (backend.device.type, backend.dtype) == ("cuda", torch.bfloat16)
+        assert {weight.device.type for weight in backend.model.parameters()} == {"cuda"}
+    finally:
+        backend.unload()
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("family", FAMILIES)
 def test_stop_ends_the_answer_within_one_token_and_the_model_answers_the_next_question(loaded, prepared, family, device):
