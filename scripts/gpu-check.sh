@@ -73,7 +73,8 @@ for name in ("transformers", "tokenizers", "huggingface_hub", "peft", "accelerat
 try:
     cases = ElementTree.parse(sys.argv[1]).getroot().iter("testcase")
 except (OSError, ElementTree.ParseError) as error:
-    sys.exit(f"no JUnit report: {error}")
+    print(f"no JUnit report ({error}): pytest ended before writing it; gpu-check.log holds what it printed")
+    sys.exit(1)
 counts = {}
 for case in cases:
     outcome, reason = "passed", ""
