@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from videochat.backends.consent import ModelCode
 from videochat.backends.base import Backend, Conversation, GenerationSettings, LoadOptions, Turn
 from videochat.backends.chat_cache import PromptCache
-from videochat.backends.streaming import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory
+from videochat.backends.streaming import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory, map_generation_error
 from videochat.backends.loading import hub_offline
 from videochat.models.model_json import read_config
 from videochat.models.resolve import ModelRef
@@ -247,7 +247,12 @@ class RemoteChatBackend(Backend):
                 f"The video was prepared for {prepared.family} models, and {self.ref.display_name} is a {self.ref.family} model: "
                 "prepare it again for this model."
             )
-        return prepared.pixel_values.to(device=self.device, dtype=self.dtype)
+        try:
+            return prepared.pixel_values.to(device=self.device, dtype=self.dtype)
+        except RuntimeError as error:  # torch.cuda.OutOfMemoryError is one; this runs before generation's own mapping
+            if is_out_of_memory(error):
+                raise map_generation_error(error) from error
+            raise
 
     def start(self, prepared: PreparedVideo) -> Conversation:
         self._require_loaded()
