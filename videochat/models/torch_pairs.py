@@ -66,15 +66,31 @@ def local_label(torch_version: str) -> str:
     return torch_version.split("+", 1)[1] if "+" in torch_version else ""
 
 
+def torchvision_requirement(torch_version: str) -> str | None:
+    """The torchvision to install beside this torch; None where no release pairs with it.
+
+    A plain torch gets the series, and pip picks the patch release whose own `torch==` pin matches.
+    A labelled torch gets the one build of its label: that pin cannot tell 2.13.0+cpu from PyPI's
+    2.13.0, whose torchvision (a CUDA build on Linux) installs beside it and then fails to import.
+    Patch releases pair by number (torch 2.Y.Z with torchvision 0.(Y+15).Z).
+    """
+    series = torchvision_series(torch_version)
+    label = local_label(torch_version)
+    if series is None or not label:
+        return f"torchvision=={series}" if series else None
+    patch = torch_version.split("+", 1)[0].split(".")[2:3] or ["0"]
+    return f"torchvision=={series[:-1]}{patch[0]}+{label}"
+
+
 def install_arguments(torch_version: str, with_index: bool = False) -> list[str] | None:
     """pip's arguments for the packages the remote code imports, torch held where it is; None without a pair.
 
     `with_index`: add PyTorch's index of the torch's label (the fix for a labelled torch).
     """
-    series = torchvision_series(torch_version)
-    if series is None:
+    torchvision = torchvision_requirement(torch_version)
+    if torchvision is None:
         return None
-    arguments = [f"torch=={torch_version}", f"torchvision=={series}", TIMM_REQUIREMENT, *OTHER_PACKAGES]
+    arguments = [f"torch=={torch_version}", torchvision, TIMM_REQUIREMENT, *OTHER_PACKAGES]
     label = local_label(torch_version)
     if with_index and label:
         arguments += ["--extra-index-url", PYTORCH_INDEX + label]
