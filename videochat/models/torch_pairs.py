@@ -153,10 +153,9 @@ def import_problem() -> str | None:
         except (ImportError, ValueError) as error:
             return f"{name} does not import ({type(error).__name__}: {error})"
     try:
-        import torch  # noqa: F401
-        import torchvision  # noqa: F401
-        from timm.models.layers import DropPath  # noqa: F401
-        import transformers  # noqa: F401
+        # A probe of what the remote code imports, by name: the core itself uses neither timm nor torchvision.
+        for name in ("torch", "torchvision", "timm.models.layers", "transformers"):
+            importlib.import_module(name)
     except Exception as error:  # a torchvision for another torch fails in several ways (RuntimeError, AttributeError, ...)
         return f"timm/torchvision do not import ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
     return None
