@@ -168,8 +168,8 @@ def missing_timm(ref: ModelRef, error: Exception) -> MissingPackages | None:
     else:
         return None
     return MissingPackages(
-        f"{ref.display_name} {NEEDS} ({reason} in {sys.executable}, which runs the model). Install the torchvision "
-        f"built for this torch, with timm: {fix_command(sys.executable, installed_torch())}"
+        f"{ref.display_name} {NEEDS} ({reason} in {sys.executable}, which runs the model; its torchvision must be the "
+        f"build made for its torch). Fix: {fix_command(sys.executable, installed_torch())}"
     )
 
 
