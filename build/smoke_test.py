@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,11 @@ def main() -> int:
     if not program.exists():
         print(f"no bundle at {bundle}: build it with scripts/build-app.sh", file=sys.stderr)
         return 2
+    from videochat.models.torch_pairs import NEEDS, check_interpreter
+
+    # What the spec saw: the bundle carries timm/torchvision exactly where they import in this venv
+    # (asked before the stand-ins' builders put the tests' stand-in of timm on the path).
+    timm_bundled = check_interpreter(sys.executable).ok
     from tests.support.standins import build_internvl2
     from tests.support.tiny_native import build_llava_onevision
     from tests.support.clips import write_clip
@@ -36,8 +42,16 @@ def main() -> int:
         scratch = Path(scratch)
         clip = write_clip(scratch / "smoke clip.mp4", frames=48, width=160, height=120)
         # One model transformers knows, and one that runs its own code (as the InternVL cards do).
+        internvl2 = build_internvl2(scratch / "tiny-internvl2")
         checks = [("LLaVA-OneVision (transformers' own code)", build_llava_onevision(scratch / "tiny-llava"), []),
-                  ("InternVL2 stand-in (the checkpoint's own code)", build_internvl2(scratch / "tiny-internvl2"), ["--trust-remote-code"])]  # fmt: skip
+                  ("InternVL2 stand-in (the checkpoint's own code)", internvl2, ["--trust-remote-code"])]  # fmt: skip
+        if not timm_bundled:
+            # The stand-in imports timm as the real code does: this bundle must refuse it with the typed
+            # error, then answer with the same code once the timm import is taken out of it.
+            if not _says_timm_is_missing(program, clip, internvl2, scratch / "home-no-timm", NEEDS):
+                return 1
+            checks[1] = ("InternVL2 stand-in (its own code, its timm import taken out: this bundle has no timm)",
+                         _without_timm_import(internvl2, scratch / "tiny-internvl2-no-timm"), ["--trust-remote-code"])
         for number, (what, model, extra) in enumerate(checks):
             home = scratch / f"home-{number}"
             answer, elapsed = _self_test(program, clip, model, extra, home)
@@ -72,8 +86,8 @@ def _command_line_works(bundle: Path, clip: Path) -> bool:
     return True
 
 
-def _self_test(program: Path, clip: Path, model: Path, extra: list[str], home: Path):
-    """Run the bundle's self-test in an empty home, offline: (the answer, seconds), or (None, seconds) after saying why."""
+def _run_self_test(program: Path, clip: Path, model: Path, extra: list[str], home: Path) -> subprocess.CompletedProcess:
+    """The bundle's self-test in an empty home, offline, with nothing of this checkout on its path."""
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
@@ -85,9 +99,14 @@ def _self_test(program: Path, clip: Path, model: Path, extra: list[str], home: P
         "HF_HUB_OFFLINE": "1",
     }
     env.pop("PYTHONPATH", None)
-    started = time.perf_counter()
     command = [str(program), str(clip), "--model", str(model), "--self-test", "--timeout", "240", *extra]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+
+def _self_test(program: Path, clip: Path, model: Path, extra: list[str], home: Path):
+    """Run the bundle's self-test in an empty home, offline: (the answer, seconds), or (None, seconds) after saying why."""
+    started = time.perf_counter()
+    result = _run_self_test(program, clip, model, extra, home)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         print(result.stdout[-3000:], result.stderr[-6000:], sep="\n", file=sys.stderr)
@@ -98,6 +117,28 @@ def _self_test(program: Path, clip: Path, model: Path, extra: list[str], home: P
         print(f"FAILED: unexpected answer {answer}", file=sys.stderr)
         return None, elapsed
     return answer, elapsed
+
+
+def _says_timm_is_missing(program: Path, clip: Path, model: Path, home: Path, needs: str) -> bool:
+    """A bundle without timm answers a model whose code imports it with the typed error (MissingPackages)."""
+    result = _run_self_test(program, clip, model, ["--trust-remote-code"], home)
+    said = [line for line in result.stderr.splitlines() if needs in line]
+    if result.returncode == 0 or not said:
+        print(result.stdout[-3000:], result.stderr[-6000:], sep="\n", file=sys.stderr)
+        print(f"FAILED: the bundle has no timm, and loading {model.name} did not say '{needs}'", file=sys.stderr)
+        return False
+    print(f"OK: the bundle has no timm/torchvision (none imports beside this torch here), and says so: {said[0].strip()}")
+    return True
+
+
+def _without_timm_import(model: Path, copy: Path) -> Path:
+    """A copy of the InternVL2 stand-in whose vision tower takes DropPath (the identity at inference) from torch."""
+    shutil.copytree(model, copy)
+    vision = copy / "modeling_intern_vit.py"
+    code = vision.read_text(encoding="utf-8")
+    assert "from timm.models.layers import DropPath" in code
+    vision.write_text(code.replace("from timm.models.layers import DropPath", "from torch.nn import Identity as DropPath"), encoding="utf-8")
+    return copy
 
 
 def _size(path: Path) -> int:

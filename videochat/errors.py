@@ -79,6 +79,10 @@ class ModelLoadError(ModelError):
     """The model's files are there but do not load (broken folder, wrong config, missing package)."""
 
 
+class MissingPackages(ModelLoadError):
+    """The model's own code imports packages that are missing, or do not import, where the model runs; the message has the command that installs them."""
+
+
 class BadModelFolder(ModelLoadError):
     """A local folder that does not hold a loadable model (no config.json, or one that cannot be read)."""
 

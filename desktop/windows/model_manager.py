@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QInputDialog, Q
 from desktop.style import ERROR_TEXT_STYLE
 from desktop.threads.background import run_job
 from desktop.threads.download_worker import DownloadWorker
-from desktop.windows.model_table import ModelTable, read_machine, read_states, read_updates
+from desktop.windows.model_table import ModelTable, read_machine, read_packages, read_states, read_updates
 from videochat.sizes import format_bytes
 
 
@@ -97,6 +97,7 @@ class ModelManager(QDialog):
 
     def _connect(self) -> None:
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemSelectionChanged.connect(self._show_packages_fix)
         self.table.itemDoubleClicked.connect(lambda _item: self._on_use())
         self.download_button.clicked.connect(lambda: self._start(self.selected_model()))
         self.pause_button.clicked.connect(self.worker.pause)
@@ -147,6 +148,18 @@ class ModelManager(QDialog):
         if not self.table.verdicts:
             run_job(read_machine, returned=self._on_machine, errored=self._on_machine_failed, pool=self._pool)
         run_job(_check_hub, returned=self._on_hub_checked, errored=self._on_hub_checked, pool=self._pool)
+        if self.table.packages is None:
+            run_job(read_packages, returned=self._on_packages, errored=_ignored, pool=self._pool)
+
+    def _on_packages(self, check) -> None:
+        self.table.set_packages(check)
+        self._show_packages_fix()
+
+    def _show_packages_fix(self) -> None:
+        """A selected model whose code would not import here: what to run, in words that can be copied."""
+        fix = self.table.packages_fix(self.selected_model())
+        if fix is not None:
+            self._show_message(f"{self._entry(self.selected_model()).shown_name} needs timm/torchvision: {fix}", error=True)
 
     def _on_states_failed(self, error: Exception) -> None:
         self._show_message(f"Reading the Hugging Face cache failed: {error}", error=True)

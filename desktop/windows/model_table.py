@@ -1,9 +1,11 @@
 """The model manager's table: one row per model (the catalog's, then repo ids added by hand) with
 its download size, whether it is gated, whether it fits this machine, and its status.
 
-The states come from the disk, the machine and the hub through the `read_*` jobs below, which the
-manager runs off the GUI thread. A row's key is the model's name (catalog name or repo id), kept
-in the first cell, never its shown label.
+The states come from the disk, the machine, the hub and the model process's interpreter through
+the `read_*` jobs below, which the manager runs off the GUI thread. A row's key is the model's name
+(catalog name or repo id), kept in the first cell, never its shown label. A model whose family's
+code imports timm is marked "needs timm/torchvision" where they do not import beside the models'
+torch, with the command that fixes it on hover.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class ModelTable(QTableWidget):
         self.verdicts: dict[str, str] = {}  # model -> whether it fits this machine
         self.updates: set[str] = set()  # ready models whose hub has a newer commit
         self._live: dict[str, str] = {}  # model -> "downloading 43%", "paused", ... while the window runs
+        self.packages = None  # videochat.models.torch_pairs.PackageCheck of the models' interpreter, once read
         self.setHorizontalHeaderLabels(COLUMNS)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -89,6 +92,21 @@ class ModelTable(QTableWidget):
     def redraw_statuses(self) -> None:
         for row, model in enumerate(self.models()):
             self.item(row, STATUS).setText(self._status_label(model))
+            self.item(row, STATUS).setToolTip(self.packages_fix(model) or "")
+
+    def set_packages(self, check) -> None:
+        self.packages = check
+        self.redraw_statuses()
+
+    def packages_fix(self, model: str | None) -> str | None:
+        """Why `model` would not load here and the command that fixes it, or None: its code imports nothing missing."""
+        from videochat.models.catalog import find_entry
+        from videochat.models.torch_pairs import TIMM_FAMILIES
+
+        entry = find_entry(model) if model else None
+        if self.packages is None or self.packages.ok or entry is None or entry.family not in TIMM_FAMILIES:
+            return None
+        return f"{self.packages.problem} in {self.packages.python}, which runs the models. Fix: {self.packages.fix}"
 
     def set_live(self, model: str, text: str | None) -> None:
         """What the download thread is doing with `model`; None: back to what the disk says."""
@@ -107,9 +125,8 @@ class ModelTable(QTableWidget):
         state = self.states.get(model)
         if state is None:
             return "…"
-        if state.state == "ready" and model in self.updates:
-            return "ready · update available"
-        return state.label
+        label = "ready · update available" if state.state == "ready" and model in self.updates else state.label
+        return f"{label} · needs timm/torchvision" if self.packages_fix(model) else label
 
 
 # -- what the table shows, read off the GUI thread ---------------------------------------------
@@ -130,6 +147,15 @@ def read_machine() -> tuple[object, object, dict[str, str]]:
 
     budget = machine_budget()
     return budget, recommend(budget), {entry.name: fits(entry, budget).verdict for entry in CATALOG}
+
+
+def read_packages():
+    """Whether timm and torchvision import beside torch where the models run: a subprocess of the model process's
+    interpreter (the window never imports torch), once per interpreter."""
+    from desktop.threads.model_process import serve_command
+    from videochat.models.torch_pairs import check_interpreter
+
+    return check_interpreter(serve_command()[0])
 
 
 def read_updates(models: list[str]) -> list[str]:

@@ -21,3 +21,9 @@ def test_an_unexpected_error_is_internal_and_an_unknown_code_is_an_engine_error(
     assert code_for(RuntimeError("x")) == ("internal_error", 500)
     back = error_from("<script>", "", 502)
     assert isinstance(back, EngineError) and back.code == "internal_error" and "502" in str(back)
+
+
+def test_missing_packages_travels_as_itself_and_is_still_a_load_error():
+    code, status = code_for(errors.MissingPackages("run this"))
+    back = error_from(code, "run this", status)
+    assert code == "missing_packages" and type(back) is errors.MissingPackages and isinstance(back, errors.ModelLoadError)

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import traceback
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,9 +32,11 @@ from videochat.backends.streaming import StreamedCall, free_cached_memory, is_ou
 from videochat.backends.loading import hub_offline
 from videochat.models.model_json import read_config
 from videochat.models.resolve import ModelRef
-from videochat.errors import ModelError, ModelLoadError, ModelNotDownloaded, UnsupportedSetting, VideoChatError
+from videochat.models.torch_pairs import NEEDS, fix_command, installed_torch
+from videochat.errors import MissingPackages, ModelError, ModelLoadError, ModelNotDownloaded, UnsupportedSetting, VideoChatError
 from videochat.frames.pipeline import PreparedVideo
 
+TIMM_PACKAGES = frozenset({"timm", "torchvision"})  # what the OpenGVLab code imports that must match torch
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
@@ -143,6 +146,33 @@ def _missing_packages(error: ImportError) -> list[str]:
     return [name.split(".")[0]] if name and not name.startswith("transformers_modules") else []
 
 
+def _raised_in(error: BaseException, packages: frozenset[str]) -> bool:
+    """Whether `error`, or an error it was raised from, came out of one of these packages' own files."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if any(packages & set(Path(frame.filename).parts[:-1]) for frame in traceback.extract_tb(error.__traceback__)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def missing_timm(ref: ModelRef, error: Exception) -> MissingPackages | None:
+    """The typed error, with the one command that fixes it, when timm or torchvision is missing or does not import."""
+    missing = [name for name in _missing_packages(error) if name in TIMM_PACKAGES] if isinstance(error, ImportError) else []
+    if missing:
+        reason = f"{' and '.join(missing)} {'are' if len(missing) > 1 else 'is'} not installed"
+    elif _raised_in(error, TIMM_PACKAGES):
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        reason = f"timm/torchvision do not import ({type(error).__name__}: {first_line})"
+    else:
+        return None
+    return MissingPackages(
+        f"{ref.display_name} {NEEDS} ({reason} in {sys.executable}, which runs the model; its torchvision must be the "
+        f"build made for its torch). Fix: {fix_command(sys.executable, installed_torch())}"
+    )
+
+
 def load_error(ref: ModelRef, location: str, error: Exception, needs: tuple[str, ...] = ()) -> ModelError:
     """The typed error, with what to do, for an exception raised while loading a model."""
     name = ref.display_name
@@ -155,6 +185,9 @@ def load_error(ref: ModelRef, location: str, error: Exception, needs: tuple[str,
                 f"{name} builds part of itself from {repo} when it loads, and {repo} is not downloaded. Download it "
                 f"(videochat download {repo}), then load the model again."
             )
+    timm_error = missing_timm(ref, error)
+    if timm_error is not None:
+        return timm_error
     packages = _missing_packages(error) if isinstance(error, ImportError) else []
     if packages:
         return ModelLoadError(

@@ -21,6 +21,7 @@ CODES: dict[str, tuple[int, type[Exception] | None]] = {
     "unreadable_video": (422, errors.UnreadableVideo),
     "cancelled": (499, errors.Cancelled),
     "model_load_error": (500, errors.ModelLoadError),
+    "missing_packages": (500, errors.MissingPackages),
     "internal_error": (500, None),
     "model_loading": (503, None),
     "out_of_memory": (507, errors.OutOfMemory),

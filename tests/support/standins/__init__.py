@@ -15,6 +15,9 @@ from tests.support.standins.builders import (
     build_internvl2,
     build_marker_folder,
     isolate_hf_caches,
+    provide_test_timm,
+    without_timm,
 )
 
-__all__ = ["build_hub_extras", "build_internvideo2", "build_internvideo25", "build_internvl2", "build_marker_folder", "isolate_hf_caches"]
+__all__ = ["build_hub_extras", "build_internvideo2", "build_internvideo25", "build_internvl2", "build_marker_folder", "isolate_hf_caches",
+           "provide_test_timm", "without_timm"]

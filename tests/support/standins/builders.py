@@ -9,7 +9,9 @@ time; `build_hub_extras` puts tiny stand-ins of those into a hub cache, in the h
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +23,7 @@ INTERNVL_CODE = CODE / "internvl_code"
 VIDEOCHAT2_CODE = CODE / "videochat2_code"
 MARKER_CODE = CODE / "marker_code"
 MARKER_ENV = "VIDEOCHAT_TEST_MARKER"  # the file marker_code's modules append to when imported
+TIMM_STUB = CODE.parent / "timm_stub"  # a test-only timm: see its __init__.py
 
 INTERNVL_SPECIAL_TOKENS = ["<img>", "</img>", "<IMG_CONTEXT>", "<quad>", "</quad>", "<ref>", "</ref>", "<box>", "</box>"]
 VIDEOCHAT2_SPECIAL_TOKENS = ["<s>", "</s>"]
@@ -41,6 +44,30 @@ def _copy_code(package: Path, folder: Path) -> None:
 
 def _rewrite_config(folder: Path, config: dict) -> None:
     (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def provide_test_timm() -> None:
+    """Where no timm is installed, make the test-only stub importable here and in every subprocess started from now on.
+
+    The stand-ins import timm as the real code does; in CI no torchvision imports beside the CPU
+    torch, so no real timm can be installed (scripts/setup-venv.sh takes it out again). The stub's
+    folder goes last on sys.path and PYTHONPATH: a real timm, where there is one, is the one used.
+    """
+    folder = str(TIMM_STUB)
+    if folder not in sys.path:
+        if importlib.util.find_spec("timm") is not None:
+            return
+        sys.path.append(folder)
+        importlib.invalidate_caches()
+    parts = [part for part in os.environ.get("PYTHONPATH", "").split(os.pathsep) if part]
+    if folder not in parts:  # again after a test's monkeypatch put PYTHONPATH back
+        os.environ["PYTHONPATH"] = os.pathsep.join([*parts, folder])
+
+
+def without_timm(environment: dict, mode: str = "absent") -> dict:
+    """`environment` for a subprocess in which timm is missing (`mode="absent"`) or fails to import ("broken"), real or not."""
+    path = [str(TIMM_STUB)] + [part for part in environment.get("PYTHONPATH", "").split(os.pathsep) if part and part != str(TIMM_STUB)]
+    return {**environment, "PYTHONPATH": os.pathsep.join(path), "VIDEOCHAT_TEST_TIMM": mode}
 
 
 # -- InternVL2 and InternVideo2.5 --------------------------------------------------------
@@ -66,6 +93,7 @@ def build_internvl2(folder: str | Path, seed: int = 0, template: str = "Hermes-2
     """
     import torch
 
+    provide_test_timm()
     from tests.support.standins.internvl_code.configuration_internvl_chat import (
         InternVLChatConfig,
     )
@@ -200,6 +228,7 @@ def build_internvideo2(folder: str | Path, hd: bool = False, seed: int = 0) -> P
     """An InternVideo2-Chat(-HD) checkpoint; the hub cache in use must hold `build_hub_extras`' repos."""
     import torch
 
+    provide_test_timm()
     from tests.support.standins.videochat2_code.model_config import VideoChat2Config
     from tests.support.standins.videochat2_code.modeling_videochat2 import (
         InternVideo2_VideoChat2,

@@ -1,7 +1,9 @@
 # Stand-in for InternVL's vision tower (modeling_intern_vit.py): a tiny ViT that returns, as the
 # real one does, a class token followed by one token per patch. Like the real file, it tries to
-# import flash-attn when imported and remembers whether it could.
+# import flash-attn when imported and remembers whether it could, and imports timm's DropPath
+# (as the real file does: a model whose timm is missing is refused by transformers' import check).
 import torch
+from timm.models.layers import DropPath
 from torch import nn
 from transformers import PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPooling
@@ -30,13 +32,14 @@ class InternVisionModel(PreTrainedModel):
                                        activation="gelu", layer_norm_eps=config.layer_norm_eps, batch_first=True, norm_first=True)
             for _ in range(config.num_hidden_layers)
         )
+        self.drop_path = DropPath(0.0)  # no weights; the identity, as at the real checkpoints' inference
 
     def forward(self, pixel_values, output_hidden_states=False, return_dict=True):
         patches = self.patch_embedding(pixel_values.to(self.patch_embedding.weight.dtype)).flatten(2).transpose(1, 2)
         cls = self.class_embedding.expand(len(patches), -1, -1).to(patches.dtype)
         states = [torch.cat([cls, patches], dim=1) + self.position_embedding.to(patches.dtype)]
         for layer in self.layers:
-            states.append(layer(states[-1]))
+            states.append(self.drop_path(layer(states[-1])))
         return BaseModelOutputWithPooling(
             last_hidden_state=states[-1], pooler_output=states[-1][:, 0], hidden_states=tuple(states) if output_hidden_states else None
         )

@@ -1,7 +1,9 @@
 # Stand-in for InternVideo2-Chat's vision encoder: (batch, 3, frames, H, W) -> (batch, frames x
-# patches, width): a patch embedding, a per-frame position and one self-attention block.
+# patches, width): a patch embedding, a per-frame position and one self-attention block. Like the
+# real file it imports timm's DropPath (transformers refuses it where timm is missing).
 import torch
 import torch.nn.functional as F
+from timm.models.layers import DropPath
 from torch import nn
 
 try:
@@ -21,6 +23,7 @@ class VisionEncoder(nn.Module):
         self.norm = nn.LayerNorm(width)
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
+        self.drop_path = DropPath(0.0)  # no weights; the identity, as at the real checkpoint's inference
 
     def forward(self, video):
         x = self.patch_embed(video.to(self.patch_embed.weight.dtype))  # batch, width, frames, h, w
@@ -32,7 +35,7 @@ class VisionEncoder(nn.Module):
         else:
             q, k, v = qkv.unbind(2)
             attended = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)).transpose(1, 2)
-        return x + self.proj(attended.reshape(batch, -1, width))
+        return x + self.drop_path(self.proj(attended.reshape(batch, -1, width)))
 
 
 def build_vision_encoder(model_config):

@@ -1,0 +1,1 @@
+"""timm.models of the test-only stub (see timm/__init__.py)."""
