@@ -35,8 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-BAR_MS = 50.0
+BAR_MS = 16.0  # one frame at 60 Hz
 TICK_MS = 2
+FIRST_SECOND = "the window's first second (media objects made)"
 
 PREPARE = """
 import sys
@@ -121,6 +122,7 @@ def download_in_the_manager(app, window, heartbeat: Heartbeat, scratch: Path) ->
     from tests.support.hub_server import FakeHub
 
     constants.HF_HUB_CACHE = str(scratch / "hf" / "hub")
+    heartbeat.enter("bench setup")  # the stand-in's 64 MB are made and hashed on this thread: not the app's
     with FakeHub(bytes_per_second=32 << 20) as hub, hub.patch_huggingface_hub(scratch / "hf"):
         hub.add_repo("bench/weights", {"config.json": b"{}", "model.safetensors": os.urandom(64 << 20)})  # the bench's own work
         heartbeat.enter("the model manager opens")
@@ -156,8 +158,9 @@ def run_once() -> dict[str, float]:
         window = MainWindow(Settings(), settings_path=Path(scratch) / "settings.json")
         window.show()
         heartbeat = Heartbeat()
+        heartbeat.enter(FIRST_SECOND)
         window.start_models()  # as the app does after its first paint: the models on disk (none here)
-        run_for(0.5)
+        run_for(1.0)
 
         heartbeat.enter("a video opens as a model loads (torch import included)")
         opened, loaded = [], []
@@ -183,7 +186,7 @@ def run_once() -> dict[str, float]:
         heartbeat.enter("done")
         window.shutdown()
 
-    return {phase: gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "done")} | {"answer characters": len(answer.text)}
+    return {phase: gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "bench setup", "done")} | {"answer characters": len(answer.text)}
 
 
 def main(argv=None) -> int:
@@ -211,9 +214,10 @@ def main(argv=None) -> int:
     print(f"GUI heartbeat every {TICK_MS} ms; longest gap per phase in each of {len(runs)} fresh runs (platform {env['QT_QPA_PLATFORM']}):")
     for phase in phases:
         print(f"  {phase:55s} " + "  ".join(f"{run[phase]:6.1f} ms" for run in runs))
-    worst = sorted(max(run[phase] for phase in phases) for run in runs)
-    median = worst[len(worst) // 2]
-    print(f"longest stall per run: {', '.join(f'{w:.1f}' for w in worst)} ms; median {median:.1f} ms (bar < {BAR_MS:.0f} ms: {'met' if median < BAR_MS else 'NOT met'})")
+    for title, chosen in (("after the first second", [p for p in phases if p != FIRST_SECOND]), ("every phase", phases)):
+        worst = sorted(max(run[phase] for phase in chosen) for run in runs)
+        median = worst[len(worst) // 2]
+        print(f"longest stall per run, {title}: {', '.join(f'{w:.1f}' for w in worst)} ms; median {median:.1f} ms (bar < {BAR_MS:.0f} ms: {'met' if median < BAR_MS else 'NOT met'})")
     return 0
 
 
