@@ -84,7 +84,7 @@ def _run(argv: list[str]) -> int:
 
 def _show_and_run(app, window, args: argparse.Namespace, listening: list) -> int:
     window.show()
-    window.after_first_paint(gc.enable)
+    window.after_first_paint(_collect_from_now_on)
 
     def listen_for_signals() -> None:
         # SIGTERM (a logout, `kill`) and Ctrl+C quit as File ▸ Quit does: sessions written, status 0.
@@ -130,6 +130,14 @@ def _shut_down(window) -> None:
     # A closed window deleted itself (closeEvent); its shutdown has run.
     if isValid(window):
         window.shutdown()
+
+
+def _collect_from_now_on() -> None:
+    """Automatic garbage collection, once the window is painted. What the start-up made (modules,
+    Qt's types and enums, the widgets) lives as long as the app: frozen, no collection walks it again,
+    where a full one on the GUI thread (while an answer streams) walked it all."""
+    gc.freeze()
+    gc.enable()
 
 
 def _answer_pyside_feature_scan() -> None:

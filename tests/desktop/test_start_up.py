@@ -27,3 +27,18 @@ def test_the_app_modules_are_answered_without_reading_their_source_and_others_ar
     assert feature._mod_uses_pyside(videochat.video.timeline) is False
     assert read == []
     assert feature._mod_uses_pyside(inspect) is False and read == ["inspect"]
+
+
+def test_after_the_first_paint_collection_resumes_without_walking_the_start_ups_objects_again():
+    import gc
+
+    from desktop.app import _collect_from_now_on
+
+    gc.disable()
+    gc.unfreeze()
+    try:
+        _collect_from_now_on()
+        assert gc.isenabled() and gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
+        gc.enable()
