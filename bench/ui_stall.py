@@ -25,6 +25,9 @@ first open (desktop/player/media_objects.py), per-phase medians:
     the model manager opens                   27.8        21.8          20.7             20.2
     a model downloads (64 MB)                  9.0        10.4           9.4              7.6
 
+With the driver preloaded but the widget not shown before (a variant run once): the first open
+76.6/83.7/103.3 ms, another 2.6/2.5/9.4 ms. Showing it once moves the rest of its start out of
+the open but makes a later open re-show its native window (~15 ms, still under the bar).
 The open's stall under xcb was the video widget's OpenGL start (perf on the GUI thread: Mesa's
 driver and LLVM loaded, ~60 ms; the native window, ~20 ms; two GL contexts and the shaders,
 ~80 ms). What is left above 16 ms: the answer's bubble (desktop/chat/bubbles.py: the whole
