@@ -15,6 +15,11 @@ PySide6 builds in Python on first access) already costs a good part of the bar.
     python bench/startup.py              # offscreen, 5 starts each
     python bench/startup.py --repeats 9  # steadier on a busy machine
 
+Measured here (one run each, best of 5 starts; load 3 to 7 from other work) before (c61cd0b) and
+after PySide6's feature scan was answered for the app's modules (desktop/app.py): offscreen
+app / bare 1.64 -> 1.56, xcb 1.66 -> 1.60 (the goal of issue 15, 1.3, is not met: the least real
+window, a QMainWindow with a menu and a label, is already 1.21-1.28).
+
 The app starts with empty settings in a temporary folder (no recent file, no model to load),
 with Python's bytecode cached as an installed app has it (the first, unmeasured starts write it).
 The exit status is 0 whatever the numbers: this is a measurement.

@@ -6,8 +6,34 @@ with a clip and the model used last (torch's libraries load then, holding the dy
 lock, while the open imports what it needs); a second video opens on its own; the last phase
 downloads a model in the model manager from a local stand-in of the hub. The tiny checkpoint
 and the clips are made in a child process first, so that torch, transformers and PyAV are first
-imported by the app itself (on its worker threads), as on a user's first question. Bar: the
-longest stall under 50 ms.
+imported by the app itself (on its worker threads), as on a user's first question. The window's
+first second (the media objects are made then, and the video widget shown once) is a row of its
+own; the bench's own set-up of the stand-in hub (64 MB made and hashed on this thread) belongs to
+no phase. Bar (issue 15, torch out of the window's process): the longest stall under 16 ms, one
+frame at 60 Hz.
+
+Measured on this shared 2-core machine (load 3 to 10 from other work, so single gaps are noisy),
+3 fresh runs each, before (c61cd0b) and after the video widget's first showing moved out of the
+first open (desktop/player/media_objects.py), per-phase medians:
+
+    phase                                  xcb before  xcb after   offscreen before  offscreen after
+    the window's first second                 31.5        26.3          13.3             14.1
+    a video opens as a model loads           147.7        26.1          45.7             22.3
+    another video opens                        7.1        15.5           4.2              3.4
+    answer streams                            58.7        18.9          55.6             63.6
+    follow-up streams                         53.4        21.2          25.1             27.2
+    the model manager opens                   27.8        21.8          20.7             20.2
+    a model downloads (64 MB)                  9.0        10.4           9.4              7.6
+
+With the driver preloaded but the widget not shown before (a variant run once): the first open
+76.6/83.7/103.3 ms, another 2.6/2.5/9.4 ms. Showing it once moves the rest of its start out of
+the open but makes a later open re-show its native window (~15 ms, still under the bar).
+The open's stall under xcb was the video widget's OpenGL start (perf on the GUI thread: Mesa's
+driver and LLVM loaded, ~60 ms; the native window, ~20 ms; two GL contexts and the shaders,
+~80 ms). What is left above 16 ms: the answer's bubble (desktop/chat/bubbles.py: the whole
+answer re-laid out as Markdown at each streamed piece, Python enums PySide6 builds at their
+first use when the answer finishes), Qt's FFmpeg decoder set-up and first frame at an open, and
+this machine's other load (gaps with the GUI thread runnable but not running).
 
     python bench/ui_stall.py                  # offscreen, 3 runs, each in a fresh process
     python bench/ui_stall.py --repeats 5
@@ -35,8 +61,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-BAR_MS = 50.0
+BAR_MS = 16.0  # one frame at 60 Hz
 TICK_MS = 2
+FIRST_SECOND = "the window's first second (media objects made)"
 
 PREPARE = """
 import sys
@@ -121,6 +148,7 @@ def download_in_the_manager(app, window, heartbeat: Heartbeat, scratch: Path) ->
     from tests.support.hub_server import FakeHub
 
     constants.HF_HUB_CACHE = str(scratch / "hf" / "hub")
+    heartbeat.enter("bench setup")  # the stand-in's 64 MB are made and hashed on this thread: not the app's
     with FakeHub(bytes_per_second=32 << 20) as hub, hub.patch_huggingface_hub(scratch / "hf"):
         hub.add_repo("bench/weights", {"config.json": b"{}", "model.safetensors": os.urandom(64 << 20)})  # the bench's own work
         heartbeat.enter("the model manager opens")
@@ -156,8 +184,9 @@ def run_once() -> dict[str, float]:
         window = MainWindow(Settings(), settings_path=Path(scratch) / "settings.json")
         window.show()
         heartbeat = Heartbeat()
+        heartbeat.enter(FIRST_SECOND)
         window.start_models()  # as the app does after its first paint: the models on disk (none here)
-        run_for(0.5)
+        run_for(1.0)
 
         heartbeat.enter("a video opens as a model loads (torch import included)")
         opened, loaded = [], []
@@ -183,7 +212,7 @@ def run_once() -> dict[str, float]:
         heartbeat.enter("done")
         window.shutdown()
 
-    return {phase: gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "done")} | {"answer characters": len(answer.text)}
+    return {phase: gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "bench setup", "done")} | {"answer characters": len(answer.text)}
 
 
 def main(argv=None) -> int:
@@ -211,9 +240,10 @@ def main(argv=None) -> int:
     print(f"GUI heartbeat every {TICK_MS} ms; longest gap per phase in each of {len(runs)} fresh runs (platform {env['QT_QPA_PLATFORM']}):")
     for phase in phases:
         print(f"  {phase:55s} " + "  ".join(f"{run[phase]:6.1f} ms" for run in runs))
-    worst = sorted(max(run[phase] for phase in phases) for run in runs)
-    median = worst[len(worst) // 2]
-    print(f"longest stall per run: {', '.join(f'{w:.1f}' for w in worst)} ms; median {median:.1f} ms (bar < {BAR_MS:.0f} ms: {'met' if median < BAR_MS else 'NOT met'})")
+    for title, chosen in (("after the first second", [p for p in phases if p != FIRST_SECOND]), ("every phase", phases)):
+        worst = sorted(max(run[phase] for phase in chosen) for run in runs)
+        median = worst[len(worst) // 2]
+        print(f"longest stall per run, {title}: {', '.join(f'{w:.1f}' for w in worst)} ms; median {median:.1f} ms (bar < {BAR_MS:.0f} ms: {'met' if median < BAR_MS else 'NOT met'})")
     return 0
 
 

@@ -4,7 +4,9 @@ An import on another thread still stops the GUI thread wherever the importing th
 GIL for long: Qt's multimedia modules and its FFmpeg plugin are therefore loaded first through
 ctypes (`dlopen` without the GIL). Best effort: where it does not apply (Windows) the import
 simply happens as usual. (torch, which needed the same and more, no longer loads in the window's
-process: the model runs in its own, `desktop.threads.model_process`.) Measurements: docs/architecture.md.
+process: the model runs in its own, `desktop.threads.model_process`.) On X11 the same goes for
+Mesa's OpenGL driver, which the video widget's first native window loads (with LLVM) otherwise.
+Measurements: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ def dlopen_without_gil(library: Path, flags: int | None = None) -> bool:
 
     `ctypes.CDLL` holds the GIL while it loads; a foreign function call through ctypes releases it.
     """
-    if os.name != "posix" or not library.is_file():
-        return False
+    if os.name != "posix" or (library.is_absolute() and not library.is_file()):
+        return False  # a bare name is looked up by the dynamic loader
     try:
         libc = ctypes.CDLL(None)
         libc.dlopen.restype = ctypes.c_void_p
@@ -49,3 +51,37 @@ def dlopen_without_gil(library: Path, flags: int | None = None) -> bool:
         return bool(libc.dlopen(os.fsencode(library), sys.getdlopenflags() if flags is None else flags))
     except (OSError, AttributeError, ValueError):
         return False
+
+
+def preload_opengl_libraries() -> bool:
+    """On a worker thread, under Qt's X11 platform: Mesa's GLX library and its DRI driver, which the
+    video widget's first native window (an OpenGL surface) loads otherwise on the GUI thread, LLVM
+    and its static initialisers included (about 60 ms measured under Xvfb). Mesa builds its DRI
+    drivers as one file under many names (hard links), so loading the software one loads the one a
+    GPU uses too. Under another vendor's GLX (NVIDIA's) this only costs the worker's time. Never raises."""
+    if not sys.platform.startswith("linux"):
+        return False
+    if not dlopen_without_gil(Path("libGLX_mesa.so.0"), os.RTLD_LAZY):  # as libglvnd opens a vendor
+        return False
+    folders = os.environ.get("LIBGL_DRIVERS_PATH", "").split(os.pathsep) if os.environ.get("LIBGL_DRIVERS_PATH") else []
+    glx = _loaded_library_path("libGLX_mesa.so.0")
+    if glx is not None:
+        folders.append(str(glx.parent / "dri"))
+    for folder in folders:
+        driver = Path(folder) / "swrast_dri.so"
+        if driver.is_file():
+            return dlopen_without_gil(driver, os.RTLD_NOW | os.RTLD_GLOBAL)  # Mesa's loader's flags
+    return False
+
+
+def _loaded_library_path(name: str) -> Path | None:
+    """Where the loaded library `name` lives, from this process's memory map."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                path = line.rstrip("\n").split(maxsplit=5)[-1]
+                if path.startswith("/") and Path(path).name.startswith(name):
+                    return Path(path)
+    except OSError:
+        pass
+    return None

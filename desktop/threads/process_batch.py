@@ -4,7 +4,8 @@ The same results file, lines and events as `videochat.batch.run.run_batch` (whic
 in this process): each answer or unreadable clip is a line, synced as it comes; what the file
 already answers is not asked again; a stop drops the answer in progress (the next run asks it).
 The process keeps each clip's frames between its questions (same file, same scope), so a clip is
-still decoded once.
+still decoded once. Every question is checked against what the loaded model cannot take (the
+process's `question_marks`) before the first request, as the in-process batch does.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from pathlib import Path
 from typing import Callable
 
 from desktop.threads.process_chat import ProcessChat
+from videochat.backends.base import check_question_text
+from videochat.batch.plan import check_batch_questions
 from videochat.batch.results import ResultsFile, answered_pairs, clip_state, read_results
 from videochat.batch.run import CLIP_ERRORS, BatchSummary, ClipFailed, ClipFinished, ClipStarted, QuestionAnswered
 from videochat.errors import Cancelled, VideoChatError
 
 
 def run_process_batch(process, ref, plan, settings, on_event: Callable[[object], None], should_stop: Callable[[], bool]) -> BatchSummary:
+    marks = _question_marks(process)
+    check_batch_questions((question for _clip, question in plan.pending), lambda question: check_question_text(question, marks, ref.display_name))
     summary = BatchSummary(answered=0, failed_clips={}, skipped_pairs=plan.skipped_pairs, stopped=False, out_path=plan.out_path)
     results = ResultsFile(plan.out_path)
     try:
@@ -80,3 +85,12 @@ def _ask(process, chat: ProcessChat, question: str, frames, settings, should_sto
     except Cancelled:
         return None
     return None if answer.stopped or should_stop() else answer
+
+
+def _question_marks(process) -> tuple[str, ...]:
+    """What the process's model cannot take in a question (`/v1/models`), as text marks only."""
+    for model in process.client.models():
+        marks = (model.videochat or {}).get("question_marks")
+        if isinstance(marks, list):
+            return tuple(mark for mark in marks if isinstance(mark, str) and mark)
+    return ()

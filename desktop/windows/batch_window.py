@@ -367,7 +367,10 @@ class BatchWindow(QDialog):
         self.sig_finished.emit()
 
     def _on_failed(self, error) -> None:
-        self._show_message(f"The batch stopped: {error}", error=True)
+        from videochat.errors import InvalidQuestion
+
+        # A refused question comes before any answer: its message says the batch did not start.
+        self._show_message(str(error) if isinstance(error, InvalidQuestion) else f"The batch stopped: {error}", error=True)
         self.cancel_button.setEnabled(False)
         self._update_buttons()
         self.sig_finished.emit()

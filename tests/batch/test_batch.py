@@ -286,3 +286,19 @@ def test_two_batches_with_the_same_results_file_ask_each_pair_once(backend, clip
     assert len(refusals) == 2 and str(out) in refusals[0]
     assert run_batch(backend, second, SETTINGS).answered == 0  # its plan is stale: what the first wrote is not asked again
     assert sorted(ok_pairs(out)) == sorted(("a.mp4", question) for question in QUESTIONS)
+
+
+def test_every_question_is_checked_before_any_work_and_the_refused_one_is_named():
+    from videochat.backends.base import check_question_text
+    from videochat.batch.plan import check_batch_questions
+    from videochat.errors import InvalidQuestion
+
+    checked = []
+
+    def check(question):
+        checked.append(question)
+        return check_question_text(question, ("<image>",), "Tiny")
+
+    with pytest.raises(InvalidQuestion, match='the question "Where is <image> here\\?" cannot be asked.*Tiny reads as a control mark'):
+        check_batch_questions(["What is shown?", "What is shown?", "Where is <image> here?", "Last?"], check)
+    assert checked == ["What is shown?", "Where is <image> here?"]  # each once, stopping at the first refused

@@ -97,20 +97,15 @@ class Backend(ABC):
         """The loaded tokenizer (None before load): its special tokens may not appear in a question."""
         return None
 
+    def question_marks(self) -> tuple[str, ...]:
+        """What a question may not hold: the prompt code's media markers and the tokenizer's special tokens."""
+        tokenizer = self.tokenizer_for_text
+        special = [token for token in getattr(tokenizer, "all_special_tokens", ()) if isinstance(token, str) and len(token) > 1]
+        return (*self.media_markers, *special)
+
     def check_question(self, question: str) -> str:
         """The question, stripped; an `InvalidQuestion` when it is empty or holds a marker the prompt code would misread."""
-        text = question.strip()
-        if not text:
-            raise InvalidQuestion("The question is empty: type what you want to know about the video.")
-        tokenizer = self.tokenizer_for_text
-        special = [token for token in getattr(tokenizer, "all_special_tokens", ()) if token and len(token) > 1]
-        for marker in (*self.media_markers, *special):
-            if marker in text:
-                raise InvalidQuestion(
-                    f"The question contains {marker}, which {self.ref.display_name} reads as a control mark, not as text: "
-                    "ask it without that mark."
-                )
-        return text
+        return check_question_text(question, self.question_marks(), self.ref.display_name)
 
     @abstractmethod
     def stream(self, conversation: Conversation, question: str, settings: GenerationSettings = GenerationSettings()) -> Iterator[str]:
@@ -135,3 +130,15 @@ class Backend(ABC):
     @abstractmethod
     def _release(self) -> None:
         """Drop the model, tokenizer or processor, and free the memory they held."""
+
+
+def check_question_text(question: str, marks, model_name: str) -> str:
+    """The question, stripped; an `InvalidQuestion` when it is empty or holds one of `marks`
+    (`Backend.question_marks`), which `model_name` would read as a control mark."""
+    text = question.strip()
+    if not text:
+        raise InvalidQuestion("The question is empty: type what you want to know about the video.")
+    for marker in marks:
+        if marker in text:
+            raise InvalidQuestion(f"The question contains {marker}, which {model_name} reads as a control mark, not as text: ask it without that mark.")
+    return text

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from videochat.batch.plan import BatchPlan
+from videochat.batch.plan import BatchPlan, check_batch_questions
 from videochat.batch.results import ResultsFile, answered_pairs, clip_state, read_results
 from videochat.batch.run import CLIP_ERRORS, BatchSummary, ClipFailed, ClipFinished, ClipStarted, QuestionAnswered
 from videochat.errors import Cancelled, VideoChatError
@@ -49,8 +49,7 @@ def run_engine_batch(
     reader: str = "auto",
 ) -> BatchSummary:
     """Ask the plan's pending questions of `engine` (an `EngineModel`), `concurrency` at a time."""
-    for question in dict.fromkeys(question for _clip, question in plan.pending):
-        engine.check_question(question)
+    check_batch_questions((question for _clip, question in plan.pending), engine.check_question)
     batch = _EngineBatch(engine, plan, settings, on_event or (lambda event: None), should_stop or (lambda: False), reader)
     results = ResultsFile(plan.out_path)
     try:

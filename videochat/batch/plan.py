@@ -1,16 +1,18 @@
 """A batch's plan: what the results file still lacks for this model and frame count (`plan_batch`),
 so that a batch run again asks only what is missing, and a clip that failed for a lasting reason
-is skipped until it changes."""
+is skipped until it changes; and the check of every question before the first is asked
+(`check_batch_questions`)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from videochat.batch.inputs import absolute
 from videochat.batch.results import answered_pairs, check_not_busy, clip_state, read_result_lines
+from videochat.errors import InvalidQuestion
 
 # Failures that stay while the file stays the same: such a clip is not tried again until it changes.
 # Others (a time limit, a file not allowed or not there yet) are tried again by the next run.
@@ -93,3 +95,15 @@ def plan_batch(
         model_source=model_source,
         skipped_lines=skipped_lines,
     )
+
+
+def check_batch_questions(questions: Iterable[str], check: Callable[[str], object]) -> None:
+    """Every question through `check` (a backend's or an engine's `check_question`) before any work,
+    so that a question the model cannot take fails the batch at once, not when its turn comes after
+    hours of answers: an `InvalidQuestion` that names the first refused."""
+    for question in dict.fromkeys(questions):
+        try:
+            check(question)
+        except InvalidQuestion as refusal:
+            shown = question if len(question) <= 80 else question[:79] + "…"
+            raise InvalidQuestion(f"The batch was not started: the question \"{shown}\" cannot be asked. {refusal}") from refusal

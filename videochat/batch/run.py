@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from videochat.batch.plan import BatchPlan
+from videochat.batch.plan import BatchPlan, check_batch_questions
 from videochat.batch.results import ResultsFile, answered_pairs, clip_state, read_results
 from videochat.errors import Cancelled, ReaderUnavailable, UnreadableVideo, VideoChatError
 
@@ -76,8 +76,7 @@ def run_batch(
     in progress is then dropped, to be asked again by the next run.
     """
     run = _Run(backend, plan, plan.out_path, settings, on_event or (lambda event: None), should_stop or (lambda: False), reader)
-    for question in dict.fromkeys(question for _clip, question in plan.pending):
-        backend.check_question(question)  # a question the model would misread fails the batch before any work
+    check_batch_questions((question for _clip, question in plan.pending), backend.check_question)
     results = ResultsFile(run.summary.out_path)
     try:
         # Under the lock: what a batch that held the file before this one answered since the plan is not asked again.

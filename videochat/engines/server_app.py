@@ -96,7 +96,8 @@ class ServerApp:
     async def models(self, request: Request) -> Response:
         if (refused := self._refused(request)) is not None:
             return refused
-        ref = self.runner.ref
+        runner = self.runner
+        ref = runner.ref
         family = get_family(ref.family)
         about = {
             "repo_id": ref.entry.repo_id if ref.entry is not None else (None if ref.local_folder is not None else ref.source),
@@ -106,6 +107,8 @@ class ServerApp:
             "default_frames": ref.default_frames,
             "max_frames": family.max_frames,
             "frame_multiple": family.frame_multiple,
+            # What a question may not hold, so that a client can refuse a batch before its first request.
+            "question_marks": list(runner.backend.question_marks()) if runner.backend is not None else [],
         }
         return JSONResponse({"object": "list", "data": [{"id": self.served_name, "object": "model", "owned_by": "videochat", "videochat": about}]})
 

@@ -146,3 +146,15 @@ def test_a_frame_count_the_model_does_not_take_is_refused_with_its_range_before_
     QTest.mouseClick(batch.start_button, Qt.MouseButton.LeftButton)
     assert planned == [] and batch.message.text() == "A transformers video model takes 1 to 64 frames, not 80."
     assert batch.start_button.isEnabled() and not (tmp_path / "results.jsonl").exists()
+
+
+def test_a_question_the_model_cannot_take_refuses_the_batch_before_any_answer_and_names_it(qtbot, window, clip_folder, tmp_path):
+    out = tmp_path / "results.jsonl"
+    batch = batch_window(window, clip_folder, out)
+    batch.questions_edit.setPlainText("What is shown?\nIs <video> the same clip?\n")
+    with qtbot.waitSignal(window.worker.sig_batch_failed, timeout=60_000):
+        QTest.mouseClick(batch.start_button, Qt.MouseButton.LeftButton)
+    assert 'the question "Is <video> the same clip?" cannot be asked' in batch.message.text()
+    assert "control mark" in batch.message.text() and "The batch stopped" not in batch.message.text()
+    assert not out.exists() or lines(out) == []  # not even the first clip's first question was answered
+    qtbot.waitUntil(batch.start_button.isEnabled, timeout=WAIT_MS)

@@ -1,0 +1,44 @@
+"""The start-up's shortcuts: PySide6's feature scan answered for the app's own modules without reading them."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+
+import pytest
+
+import desktop.player.pane
+import videochat.video.timeline
+from desktop.app import _answer_pyside_feature_scan
+
+
+def test_the_app_modules_are_answered_without_reading_their_source_and_others_are_read_as_before(monkeypatch):
+    feature = sys.modules.get("shibokensupport.feature")
+    if getattr(feature, "_mod_uses_pyside", None) is None:
+        pytest.skip("this PySide6 has no feature scan")
+    monkeypatch.setattr(feature, "_mod_uses_pyside", feature._mod_uses_pyside)  # put back after the test
+    read = []
+    real_getsource = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda module: read.append(module.__name__) or real_getsource(module))
+
+    _answer_pyside_feature_scan()
+    _answer_pyside_feature_scan()  # a second call does not wrap it again
+    assert feature._mod_uses_pyside(desktop.player.pane) is True
+    assert feature._mod_uses_pyside(videochat.video.timeline) is False
+    assert read == []
+    assert feature._mod_uses_pyside(inspect) is False and read == ["inspect"]
+
+
+def test_after_the_first_paint_collection_resumes_without_walking_the_start_ups_objects_again():
+    import gc
+
+    from desktop.app import _collect_from_now_on
+
+    gc.disable()
+    gc.unfreeze()
+    try:
+        _collect_from_now_on()
+        assert gc.isenabled() and gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
+        gc.enable()
