@@ -85,6 +85,8 @@ class ModelLoading(QObject):
         chat.set_current_model(ref.source, ref.display_name)
         chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
         chat.set_model_status(f"{ref.display_name} ready ({ref.family})")
+        for note in getattr(ref, "notes", ()):  # a model on a server: what its server cannot do (an older vLLM ...)
+            chat.show_error(note)
         self._window.settings.last_model = ref.source  # a folder's resolved path, or the repo id
         self._window.window_settings.save()
 
