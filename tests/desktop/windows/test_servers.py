@@ -271,3 +271,72 @@ def test_the_stored_key_is_in_no_settings_session_export_or_log_file(qtbot, home
     assert "settings.json" in names and any(path.suffix == ".json" and "sessions" in path.parts for path in written)
     for path in written:  # ... and nowhere else
         assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_tools_batch_with_a_served_model_answers_every_pair_on_the_server_and_a_second_run_asks_nothing(qtbot, homes, monkeypatch, tmp_path):
+    import json
+
+    from tests.support.clips import write_clip
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        write_clip(folder / name, frames=24, width=64, height=64)
+    (folder / "broken.mp4").write_bytes(b"not a video" * 50)
+    out = tmp_path / "results.jsonl"
+    with EngineStandIn(models=(MODEL,)) as standin:
+        window = make_window(qtbot, homes, [standin.url])
+        try:
+            window.start_models()
+            label = f"InternVL2-8B @ {standin.url.removeprefix('http://')}"
+            qtbot.waitUntil(lambda: window.chat.model_combo.findText(label) >= 0, timeout=WAIT_MS)
+            choose_and_load(qtbot, window, label)
+            window.show_batch_window()
+            batch = window.batch_window
+            batch.set_source(folder)
+            batch.out_edit.setText(str(out))
+            batch.questions_edit.setPlainText("What is shown?\nWhat colour is it?\n")
+            batch.frames_spin.setValue(4)
+            with qtbot.waitSignal(batch.sig_finished, timeout=60_000):
+                QTest.mouseClick(batch.start_button, Qt.MouseButton.LeftButton)
+            assert batch.message.text().startswith("Done: 4 answer(s)")
+            QTest.mouseClick(batch.start_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: batch.message.text().startswith("Nothing to do"), timeout=WAIT_MS)
+        finally:
+            window.shutdown()
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    answers = [line for line in written if line["status"] == "ok"]
+    assert len(standin.received) == len(answers) == 4  # the second run asked nothing
+    assert {(Path(line["clip"]).name, line["question"]) for line in answers} == {(c, q) for c in ("a.mp4", "b.mp4") for q in ("What is shown?", "What colour is it?")}
+    assert all(line["model_source"] == f"engine:{MODEL}" and line["engine"] == standin.url and len(line["indices"]) == 4 for line in answers)
+    assert sorted(tuple(line["indices"]) for line in answers) == sorted(tuple(r.frame_codes) for r in standin.received)
+    assert [Path(line["clip"]).name for line in written if line["status"] == "error"] == ["broken.mp4"]
+
+
+def test_asking_a_served_model_imports_neither_torch_nor_transformers_in_the_windows_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.support import REPO_ROOT
+
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from desktop.threads.engine_session import EngineSession
+        from desktop.threads.model_worker import AskRequest
+        from tests.support.clips import write_clip
+        from tests.support.engine_standin import EngineStandIn
+        from videochat.engines.servers import engine_choice
+
+        clip = write_clip(Path({str(tmp_path)!r}) / "clip.mp4", frames=30)
+        with EngineStandIn() as standin:
+            session = EngineSession.connect(engine_choice(standin.url, {MODEL!r}), lambda *args: None)
+            answer = session.answer(AskRequest(clip, "What?"), lambda: False, lambda chat: None, lambda *args: None, lambda piece: None)
+        assert len(answer.indices) == 8, answer
+        print(sorted(name for name in ("torch", "transformers", "torchvision") if name in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
