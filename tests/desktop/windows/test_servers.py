@@ -80,6 +80,7 @@ def choose_and_load(qtbot, window, label: str):
     with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS) as loaded:
         combo.setCurrentIndex(index)
         combo.activated.emit(index)
+        assert window.chat.status_label.text() == f"Loading {label}…"
     return loaded.args[0]
 
 
