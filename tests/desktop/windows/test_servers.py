@@ -341,3 +341,25 @@ def test_asking_a_served_model_imports_neither_torch_nor_transformers_in_the_win
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_server_that_breaks_off_mid_answer_fails_that_answer_in_the_chat_and_the_next_question_works(qtbot, homes, clips):
+    with EngineStandIn(models=(MODEL,), break_after_pieces=2) as standin:
+        window = make_window(qtbot, homes, [standin.url])
+        try:
+            window.start_models()
+            label = f"InternVL2-8B @ {standin.url.removeprefix('http://')}"
+            qtbot.waitUntil(lambda: window.chat.model_combo.findText(label) >= 0, timeout=WAIT_MS)
+            choose_and_load(qtbot, window, label)
+            with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
+                window.open_video(clips("plain.mp4"))
+            with qtbot.waitSignal(window.worker.sig_answer_failed, timeout=WAIT_MS) as failed:
+                window.chat.question_box.setPlainText("What happens?")
+                QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
+            bubble = window.chat.answer_bubbles()[-1]
+            assert bubble.error_label.isVisible() and bubble.error_label.text() == str(failed.args[0])
+            assert standin.url in bubble.error_label.text()
+            standin.break_after_pieces = None
+            assert not ask(qtbot, window, "And now?").stopped
+        finally:
+            window.shutdown()
