@@ -3,8 +3,9 @@
 Read and written through `videochat.app_files`: only a regular file of at most
 `MAX_SETTINGS_BYTES`, UTF-8 JSON of bounded depth, is read (the start of the app waits on it);
 a file that cannot be used is set aside (`settings.damaged-<when>.json`) and the defaults are
-used; each value of the wrong kind or range falls back to its default alone. Written atomically,
-so that a crash never leaves half a file.
+used; each value of the wrong kind or range falls back to its default alone (the servers added
+in the window: only addresses that pass `engines/servers.py`'s rule, at most `MAX_SERVERS`, and
+never a key). Written atomically, so that a crash never leaves half a file.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Settings:
     """
 
     recent_files: list[str]  # newest first; each instance has its own list
+    engine_servers: list[str]  # the servers added in the model list (addresses only: keys are in engines/keys.py's 0600 file)
     last_model: str | None = None  # catalog name, repo id or folder, as the user chose it
     frames: int | None = None  # None: the model's default
     # The chat's generation controls as last used (the defaults are videochat.generation's) and the player's volume.
@@ -55,8 +57,9 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         values.setdefault("recent_files", [])
+        values.setdefault("engine_servers", [])
         for name, value in values.items():
-            setattr(self, name, list(value) if name == "recent_files" else value)
+            setattr(self, name, list(value) if name in _LISTS else value)
 
     def as_dict(self) -> dict:
         return {name: list(value) if isinstance(value := getattr(self, name), list) else value for name in _KINDS}
@@ -76,6 +79,12 @@ class Settings:
         text = str(Path(path).resolve())
         self.recent_files = [text, *(p for p in self.recent_files if p != text)][:MAX_RECENT_FILES]
 
+    def add_server(self, address: str) -> None:
+        """Add a server's address (`engines.servers.server_address`'s form), last; the oldest goes beyond `MAX_SERVERS`."""
+        from videochat.engines.servers import MAX_SERVERS
+
+        self.engine_servers = [*(a for a in self.engine_servers if a != address), address][-MAX_SERVERS:]
+
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
         path = path or default_path()
@@ -93,6 +102,12 @@ class Settings:
             return cls()
         values = {key: value for key, value in data.items() if key in _KINDS and _is_kind(value, _KINDS[key], key)}
         values["recent_files"] = _recent_files(data.get("recent_files"))
+        if data.get("engine_servers"):  # read only when there are some: the address rule's import waits for it
+            from videochat.engines.servers import server_list
+
+            values["engine_servers"] = server_list(data["engine_servers"])
+        else:
+            values.pop("engine_servers", None)
         return cls(**values)
 
     def save(self, path: Path | None = None) -> None:
@@ -104,9 +119,11 @@ class Settings:
 
 
 _NUMBER = (int, float)
+_LISTS = ("recent_files", "engine_servers")
 # Every setting and the kinds of value it takes: `load` drops a value of another kind.
 _KINDS = {
     "recent_files": list,
+    "engine_servers": list,
     "last_model": (str, type(None)),
     "frames": (int, type(None)),
     "max_new_tokens": int,

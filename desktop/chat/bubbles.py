@@ -36,7 +36,10 @@ def describe(answer) -> str:
         scope = f"{format_time(start)}–{format_time(end)}"
     else:
         scope = "whole clip"
-    parts = [shown_model(answer.model), f"{answer.frames} frames", scope]
+    model = shown_model(answer.model)
+    if getattr(answer, "engine", None):  # the server's address, recorded without credentials or query
+        model = f"{model} on {answer.engine}"
+    parts = [model, f"{answer.frames} frames", scope]
     if answer.stopped:
         parts.append("stopped")
     return " · ".join(parts)

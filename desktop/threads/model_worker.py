@@ -1,18 +1,14 @@
 """The model thread: one long-lived thread talks to the window's model process and runs every request in order.
 
-The model itself runs in a child process (`desktop.threads.model_process`: `videochat serve` on
-loopback); this thread starts it at a load, ends it at an unload or the next load, and asks it
-questions (`desktop.threads.process_chat`). torch and transformers are never imported here. A
-process that died (killed, crashed, out of memory) fails the answer with `ModelProcessEnded`; the
-next question starts a new one for the same model.
-
-The GUI thread only enqueues requests and receives signals; it never waits. A Python daemon
-thread, not a QThread (a QThread still running when its object is destroyed aborts the process).
-`shutdown()` closes the stream, ends the process, and joins for at most `timeout_s`.
-
-The thread reports through one queued private signal; the public signals are emitted from it
-on the GUI thread. Streamed text is coalesced (a `Throttler`): at most one `sig_text` every
-`TEXT_INTERVAL_MS`, and a final flush before the answer's end.
+The model runs in a child process (`model_process`: `videochat serve` on loopback), started at a load,
+ended at an unload or the next load, and asked questions through `process_chat`; torch and
+transformers are never imported here. A process that died fails the answer with `ModelProcessEnded`;
+the next question starts a new one. A model on a server has no process (`engine_session`).
+The GUI thread only enqueues requests and receives signals; it never waits. A Python daemon thread,
+not a QThread (one still running when its object is destroyed aborts the process). `shutdown()`
+closes the stream, ends the process, and joins for at most `timeout_s`. The thread reports through
+one queued private signal, whose public signals are emitted on the GUI thread; streamed text is
+coalesced (a `Throttler`): at most one `sig_text` every `TEXT_INTERVAL_MS`, flushed before the end.
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop.threads.background import drain
+from desktop.threads.engine_session import EngineSession
 from desktop.threads.throttle import Throttler
 
 if TYPE_CHECKING:
@@ -56,6 +53,7 @@ class _Job:
 
 
 _SHUTDOWN = object()
+_RELAYED = {"load_progress": True, "load_failed": False, "models_found": False, "answer_started": False, "frames_progress": True, "batch_event": False}
 
 
 class ModelWorker(QObject):
@@ -93,6 +91,7 @@ class ModelWorker(QObject):
         self._load_args: tuple | None = None  # how the loaded model's process is started again after it died
         self._ref = None  # the loaded model, as the model thread knows it
         self._chats = None  # desktop.threads.process_chat.Conversations, made on the model thread
+        self._engine = None  # desktop.threads.engine_session.EngineSession: the loaded model is on a server
         self._current_chat = None
         self._batch_stopping = threading.Event()
         self._batch_running = False
@@ -216,32 +215,23 @@ class ModelWorker(QObject):
     def _on_post(self, event: str, payload: object) -> None:
         if self._closed:
             return
-        if event == "text":
+        if event in _RELAYED:  # a public signal's as they come: the payload is its argument, or (True) its arguments' tuple
+            signal = getattr(self, f"sig_{event}")
+            signal.emit(*payload) if _RELAYED[event] else signal.emit(payload)
+        elif event == "text":
             self._text_throttler.throttle()
-        elif event == "load_progress":
-            self.sig_load_progress.emit(*payload)
         elif event == "loaded":
             self._loaded_ref = payload
             self.sig_loaded.emit(payload)
-        elif event == "load_failed":
-            self.sig_load_failed.emit(payload)
         elif event == "unloaded":
             self._loaded_ref = None
             self.sig_unloaded.emit()
-        elif event == "models_found":
-            self.sig_models_found.emit(payload)
-        elif event == "answer_started":
-            self.sig_answer_started.emit(payload)
-        elif event == "frames_progress":
-            self.sig_frames_progress.emit(*payload)
         elif event == "answer_finished":
             self._flush_text()
             self.sig_answer_finished.emit(payload)
         elif event == "answer_failed":
             self._flush_text()
             self.sig_answer_failed.emit(payload)
-        elif event == "batch_event":
-            self.sig_batch_event.emit(payload)
         elif event in ("batch_finished", "batch_failed"):
             self._batch_running = False
             (self.sig_batch_finished if event == "batch_finished" else self.sig_batch_failed).emit(payload)
@@ -292,6 +282,10 @@ class ModelWorker(QObject):
     def _do_load(self, job: _Job) -> tuple:
         model, trust_remote_code, device, precision, approved_code = job.payload
         self._drop_model()
+        if EngineSession.names_engine(model):
+            self._engine = EngineSession.connect(model, self._post)
+            self._ref = self._engine.ref
+            return "loaded", self._ref
         self._post("load_progress", ("Starting the model process", 0.0))
         from videochat.backends.consent import check_consent
         from videochat.models.resolve import resolve_model
@@ -317,7 +311,9 @@ class ModelWorker(QObject):
             raise
 
     def _drop_model(self) -> None:
-        self._chats = None
+        self._chats, engine, self._engine = None, self._engine, None
+        if engine is not None:
+            engine.close()
         had_model = self._ref is not None
         self._ref, self._load_args = None, None
         self._end_process()
@@ -346,10 +342,10 @@ class ModelWorker(QObject):
         plan, settings = job.payload
         if not plan.is_for(self._ref):  # a load queued before this job
             raise ModelLoadError(f"The batch was planned for {plan.model_name}, but {self._ref.display_name} is loaded now: start it again.")
-        summary = run_process_batch(
-            self._ready_process(), self._ref, plan, settings, on_event=lambda event: self._post("batch_event", event), should_stop=self._batch_stopping.is_set
-        )
-        return "batch_finished", summary
+        on_event, should_stop = (lambda event: self._post("batch_event", event)), self._batch_stopping.is_set
+        if self._engine is not None:
+            return "batch_finished", self._engine.run_batch(plan, settings, on_event, should_stop)
+        return "batch_finished", run_process_batch(self._ready_process(), self._ref, plan, settings, on_event=on_event, should_stop=should_stop)
 
     def _do_ask(self, job: _Job) -> tuple:
         request: AskRequest = job.payload
@@ -369,6 +365,8 @@ class ModelWorker(QObject):
         if seq <= self._stop_upto:
             raise Cancelled("Stopped before the answer began.")
         check_video_file(request.video_path)  # a FIFO or a folder is named for what it is, before the process is asked
+        if self._engine is not None:
+            return self._engine.answer(request, lambda: seq <= self._stop_upto, lambda chat: setattr(self, "_current_chat", chat), self._post, self._add_text)
         if self._chats is None:
             from desktop.threads.process_chat import Conversations
 

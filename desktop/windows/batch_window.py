@@ -48,7 +48,8 @@ def _plan_job(source: Path, questions_text: str, out_path: Path, ref, frames: in
 
     clips = find_clips(source)
     questions = parse_questions(questions_text)
-    return plan_batch(clips, questions, out_path, ref.display_name, frames, ref.revision, ref.source)
+    # A served model's lines are the CLI's `engine:<model>`, whichever address serves it today.
+    return plan_batch(clips, questions, out_path, ref.display_name, frames, ref.revision, getattr(ref, "batch_source", ref.source))
 
 
 def _no_plan_text(error: Exception, source: Path) -> str:

@@ -307,7 +307,11 @@ class MainWindow(QMainWindow):
     # -- models and tool windows (their controllers do the work) --------------------------------
 
     def start_models(self, requested: str | None = None) -> None:
-        """After the first paint: list the models on disk (off the GUI thread) and load the chosen one."""
+        """After the first paint: list the models on disk and the added servers' (off the GUI thread) and load the chosen one."""
+        from desktop.windows.engine_servers import EngineServers
+
+        self.servers = EngineServers(self)
+        self.servers.start()
         self.model_loading.start(requested)
 
     def load_model(self, model: str, trust_remote_code: bool = False, approved_code: str | None = None) -> None:

@@ -66,8 +66,11 @@ class ModelLoading(QObject):
 
     def load(self, model: str, trust_remote_code: bool = False, approved_code: str | None = None) -> None:
         """Load a catalog name, repo id or folder (a folder: a full path, or one starting with ./ ../ ~)."""
+        from videochat.engines.servers import parse_engine_choice, served_label
+
         self._pending_model = None
-        self._window.chat.set_model_status(f"Loading {Path(model).name or model}…")
+        served = parse_engine_choice(model)  # a model on a server: "InternVL2-8B @ host:port"
+        self._window.chat.set_model_status(f"Loading {served_label(served[1], served[0]) if served else Path(model).name or model}…")
         self._window.worker.load(model, trust_remote_code=trust_remote_code, approved_code=approved_code)
 
     def _on_model_folder_requested(self) -> None:
@@ -85,6 +88,8 @@ class ModelLoading(QObject):
         chat.set_current_model(ref.source, ref.display_name)
         chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
         chat.set_model_status(f"{ref.display_name} ready ({ref.family})")
+        for note in getattr(ref, "notes", ()):  # a model on a server: what its server cannot do (an older vLLM ...)
+            chat.show_error(note)
         self._window.settings.last_model = ref.source  # a folder's resolved path, or the repo id
         self._window.window_settings.save()
 

@@ -1,5 +1,10 @@
 """Engine API keys: from --api-key, OPENAI_API_KEY, or the key stored for that engine's address.
 
+The window's "Add a server…" stores the key typed there, and sends a server only the key stored
+for its address (`stored_key`). The OS keyring is not used: the `keyring` package is not among the
+app's dependencies, and on the Linux machines this app targets it often has no real backend
+(headless, no Secret Service), where it would fall back to a plaintext file of its own.
+
 Stored keys live in one 0600 JSON file in the config folder (`engine-keys.json`, written through
 `app_files.write_atomically(mode=0o600)`), never in settings, sessions, exports or logs. A key
 file that others can read is not used: it says so, as ssh does. Every key in use is registered
@@ -45,6 +50,14 @@ def _stored(path: Path) -> dict:
 def api_key_for(display_url: str, given: str | None = None, path: Path | None = None) -> str | None:
     """The key to send: the one given, else OPENAI_API_KEY, else the one stored for this address."""
     key = given or os.environ.get("OPENAI_API_KEY") or _stored(path or keys_path()).get(display_url)
+    safe_text.register_secret(key)
+    return key or None
+
+
+def stored_key(display_url: str, path: Path | None = None) -> str | None:
+    """The key stored for exactly this address, or None; the window sends no other (OPENAI_API_KEY
+    is meant for one service, and the servers a user adds are many)."""
+    key = _stored(path or keys_path()).get(display_url)
     safe_text.register_secret(key)
     return key or None
 
