@@ -134,7 +134,7 @@ def chosen_sample(family: Family, info: VideoInfo, indices: Sequence[int], expec
 
     reason = frames_changed(list(indices), None if expected_times is None else list(expected_times), info, family)
     if reason is not None:
-        raise SavedFramesChanged(f"The saved conversation cannot go on: {reason}. Ask again to start a new one.")
+        raise SavedFramesChanged(f"The saved conversation cannot go on: {reason}. Ask again to start a new one.", reason)
     chosen = np.asarray(indices, dtype=np.int64)
     message = sampling.internvideo2_message(chosen, info.fps) if family.sample is sampling.sample_internvideo2 else None
     return sampling.FrameSample(chosen, np.asarray(info.times, dtype=np.float64)[chosen], message, tuple(segment) if segment else None)
