@@ -21,7 +21,6 @@ from videochat.errors import InvalidFrameCount, SavedFramesChanged
 from videochat.video.timecode import format_time
 
 if TYPE_CHECKING:
-    from videochat.chat import Answer
     from videochat.families.family import Family
     from videochat.frames.sampling import FrameSample
     from videochat.models.resolve import ModelRef
@@ -48,9 +47,10 @@ class SavedConversation:
         return [tuple(turn) for turn in self.turns]
 
 
-def saved_conversation(turns: Sequence[Answer]) -> SavedConversation | None:
-    """The conversation the last saved turn belongs to (None without turns): that turn, and the follow-ups
-    before it on the same frames and model, back to the one that began it."""
+def saved_conversation(turns: Sequence) -> SavedConversation | None:
+    """The conversation the last saved turn (`videochat.chat.Answer`s, oldest first) belongs to (None
+    without turns): that turn, and the follow-ups before it on the same frames and model, back to the
+    one that began it."""
     if not turns:
         return None
     last = turns[-1]
