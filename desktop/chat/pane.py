@@ -239,7 +239,7 @@ class ChatPane(QWidget):
                 self.question_box.setPlainText(question)
         if restored:
             when = time.strftime("%d %b %Y %H:%M", time.localtime(session.updated_at))
-            note = QLabel(f"Saved conversation, last changed {when}. The next question continues it: the model sees these turns, on the same frames.")
+            note = QLabel(f"Saved conversation, last changed {when}. The next question continues it: the model sees these turns, on the same frames (with the same model, frame count and segment).")
             note.setObjectName("restoredNote")
             note.setWordWrap(True)
             note.setStyleSheet(META_STYLE)
