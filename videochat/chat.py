@@ -3,6 +3,8 @@
 Follow-up questions continue the conversation on the same prepared frames (no second decode)
 as long as the scope (segment, frame count) stays the same; a new scope starts a new
 conversation on newly prepared frames, since the model's earlier answers were about others.
+`resume` goes on from a saved conversation: its turns as the history, on the very frames it was
+about (prepared again from their indices, checked against their times: `videochat.continuing`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from videochat import app_files
-from videochat.backends.base import Backend, Conversation, GenerationSettings
+from videochat.backends.base import Backend, Conversation, GenerationSettings, Turn
+from videochat.continuing import chosen_sample
 from videochat.families import get_family
-from videochat.frames.pipeline import prepare
+from videochat.frames.pipeline import prepare, prepare_sample
 from videochat.video.source import VideoSource
 
 
@@ -167,6 +170,28 @@ class VideoChat:
                 answered_at=time.time(),
             )
         )
+
+    def resume(
+        self,
+        turns: list[tuple[str, str]],
+        frame_indices: list[int],
+        expected_times: list[float] | None,
+        num_frames: int | None = None,
+        segment: tuple[float, float] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Go on from a saved conversation: the next `ask` with this scope (`num_frames`, `segment`: the
+        saved turns') sees `turns` ((question, answer) pairs) as its history, on the frames at
+        `frame_indices`, prepared again now. `SavedFramesChanged` says why not when those frames are
+        not this video's, or no longer at `expected_times`; nothing changes then.
+        """
+        self._stopping.clear()
+        num_frames = self.default_frames() if num_frames is None else num_frames
+        segment = tuple(segment) if segment else None
+        sample = chosen_sample(self.family, self.source.info, frame_indices, expected_times, segment)
+        prepared = prepare_sample(self.source, self.family, sample, progress=progress, should_stop=self._stopping.is_set)
+        self._conversation = self.backend.resume(prepared, [Turn(question, answer) for question, answer in turns])
+        self._scope = (num_frames, segment)
 
     def new_conversation(self) -> None:
         """Forget the earlier turns: the next question starts afresh (the frames are prepared again)."""

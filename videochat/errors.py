@@ -35,6 +35,14 @@ class VideoTimeout(UnreadableVideo):
     """Opening or decoding took longer than its time limit."""
 
 
+class SavedFramesChanged(UnreadableVideo):
+    """A saved conversation's frames are not this video's as they were (the file was replaced or edited)."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message
+
+
 class ReaderUnavailable(VideoChatError):
     """A frame reader cannot be used here (not installed, or it cannot handle this file)."""
 

@@ -26,7 +26,7 @@ class Asking(QObject):
         super().__init__(window)
         self._window = window
         self.last_request: AskRequest | None = None  # for Regenerate, and where the answer goes
-        # The first question after a video opens starts a new conversation, as the restored chat says.
+        # The first question after a video opens goes on from its saved conversation, or says why it cannot.
         self._starts_afresh = True
 
     def is_answering_open_video(self) -> bool:
@@ -85,9 +85,10 @@ class Asking(QObject):
             window.chat.show_error(refusal)  # the question stays in the box, to ask again once changed
             return
         if self._starts_afresh:
-            import dataclasses  # loaded with the model worker's module by now
-
-            request = dataclasses.replace(request, new_conversation=True)
+            info = window.player.info if window.is_current_video(request.video_path) else None
+            request, note = window.sessions.continued(request, window.worker.loaded_ref, info)
+            if note:
+                window.chat.show_note(note)
             self._starts_afresh = False
         self.last_request = request
         window.sessions.record_question(request.video_path, request.question)

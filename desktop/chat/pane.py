@@ -239,7 +239,7 @@ class ChatPane(QWidget):
                 self.question_box.setPlainText(question)
         if restored:
             when = time.strftime("%d %b %Y %H:%M", time.localtime(session.updated_at))
-            note = QLabel(f"Saved conversation, last changed {when}. The next question starts afresh: the model does not see these turns.")
+            note = QLabel(f"Saved conversation, last changed {when}. The next question continues it: the model sees these turns, on the same frames (with the same model, frame count and segment).")
             note.setObjectName("restoredNote")
             note.setWordWrap(True)
             note.setStyleSheet(META_STYLE)
@@ -262,6 +262,15 @@ class ChatPane(QWidget):
 
     def show_error(self, message: str) -> None:
         self._add(NoticeBubble(message))
+
+    def show_note(self, text: str) -> None:
+        """A line about the conversation itself (a new one starts, and why), in the meta lines' style."""
+        note = QLabel(text)
+        note.setObjectName("conversationNote")
+        note.setTextFormat(Qt.TextFormat.PlainText)
+        note.setWordWrap(True)
+        note.setStyleSheet(META_STYLE)
+        self._add(note)
 
     def set_thumbnails(self, answer_id: int, images: list) -> None:
         bubble = self._answers.get(answer_id)

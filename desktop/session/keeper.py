@@ -5,7 +5,8 @@ own. Sessions live on the GUI thread, where the panes change them; each change t
 there (cheap) and hands it to one writer thread, which merges it into the file under the file's
 lock (so turns that `videochat ask` adds meanwhile stay), keeping only the newest snapshot of a
 session still waiting. A session is read from disk on a pool thread when its video opens; changes
-made before it arrives wait for it.
+made before it arrives wait for it. The first question after a video opens goes on from its saved
+conversation (`continued`): the saved turns and the frames they were about travel with the request.
 """
 
 from __future__ import annotations
@@ -86,6 +87,27 @@ class SessionKeeper(QObject):
         """The session of the video open in the player (None until it has been read)."""
         recorder = self._recorders.get(self._current) if self._current else None
         return recorder.session if recorder is not None else None
+
+    def continued(self, request, ref, info=None):
+        """The first question after its video opened, as (request, note): going on from the video's saved
+        conversation (its turns as the history, on its frames), or starting afresh with the reason to
+        show (None when nothing is saved). `ref`: the loaded model; `info`: the video as probed now, whose
+        frame times the saved ones must match (the model process checks them again when it reads them)."""
+        import dataclasses
+
+        from videochat.continuing import NEW, frames_changed, saved_conversation, scope_change
+        from videochat.families import get_family
+
+        afresh = dataclasses.replace(request, new_conversation=True)
+        recorder = self._recorders.get(_key(request.video_path))
+        saved = saved_conversation(recorder.session.turns) if recorder is not None and ref is not None else None
+        if saved is None:
+            return afresh, None
+        reason = scope_change(saved, ref, request.frames, request.segment)
+        changed = frames_changed(list(saved.indices), list(saved.times), info, get_family(ref.family)) if reason is None and info is not None else None
+        if reason is not None or changed is not None:
+            return afresh, reason or f"{NEW}: {changed}."
+        return dataclasses.replace(afresh, history=saved.turns, frame_indices=saved.indices, frame_times=saved.times), None
 
     # -- changes --------------------------------------------------------------------------
 

@@ -17,11 +17,11 @@ import itertools
 import queue
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from desktop.threads.ask_request import AskRequest  # noqa: F401 (imported from here by the window)
 from desktop.threads.background import drain
 from desktop.threads.engine_session import EngineSession
 from desktop.threads.throttle import Throttler
@@ -31,18 +31,6 @@ if TYPE_CHECKING:
 
 TEXT_INTERVAL_MS = 30
 NO_MODEL_MESSAGE = "No model is loaded: choose a model and wait until it is ready, then ask again."
-
-
-@dataclass(frozen=True)
-class AskRequest:
-    """One question about one video; follow-ups on the same video and scope reuse its frames."""
-
-    video_path: Path
-    question: str
-    frames: int | None = None  # None: the model's default
-    segment: tuple[float, float] | None = None  # None: the whole clip
-    settings: GenerationSettings | None = None  # None: the defaults
-    new_conversation: bool = False  # forget earlier turns about this video
 
 
 @dataclass(frozen=True)
@@ -374,6 +362,8 @@ class ModelWorker(QObject):
         chat = self._chats.chat_for(request.video_path)
         if request.new_conversation:
             chat.new_conversation()
+        if request.frame_indices is not None:
+            chat.resume(request.history, request.frame_indices, request.frame_times, request.frames, request.segment)
         self._current_chat = chat
         process = self._ready_process()
         if seq <= self._stop_upto:  # a Stop pressed while a dead process was replaced

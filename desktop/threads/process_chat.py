@@ -6,6 +6,9 @@ stream's first chunk, and again in its last). The `Answer` is built from those f
 provenance exactly as an in-process answer was (no `engine`: it is the window's own model). A
 follow-up on the same scope sends the earlier turns, which the process matches to the
 conversation it keeps (frames and key/value cache reused); after a new process, it resumes from them.
+A saved conversation (`resume`) goes on the same way, its questions sent with its frames' indices
+and times (`frame_indices`, `frame_times`): the process prepares those very frames again and refuses
+them, saying why, if the file changed; then the conversation starts afresh.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Callable
 
 from videochat.engines.client import StreamEnd
 from videochat.engines.errors import EngineError
-from videochat.errors import Cancelled, ModelProcessEnded
+from videochat.errors import Cancelled, ModelProcessEnded, UnreadableVideo
 
 MAX_FRAMES = 4096
 # The conversations of the last few videos asked about (the model process keeps their frames).
@@ -51,12 +54,22 @@ class ProcessChat:
         self.answers: list = []
         self._scope: tuple | None = None
         self._history: list[tuple[str, str]] = []
+        self._frames: tuple[list[int], list[float]] | None = None  # a saved conversation's frames, asked on again
         self._stopping = threading.Event()
         self._process = None
 
     def new_conversation(self) -> None:
         self._scope = None
         self._history = []
+        self._frames = None
+
+    def resume(self, history, frame_indices, frame_times, num_frames: int | None, segment) -> None:
+        """Go on from a saved conversation: the next question on this scope has `history` ((question, answer)
+        pairs) before it and is asked on the frames at `frame_indices` (checked against `frame_times`)."""
+        num_frames = self.default_frames if num_frames is None else num_frames
+        self._scope = (num_frames, tuple(segment) if segment else None)
+        self._history = [(str(question), str(answer)) for question, answer in history]
+        self._frames = (list(frame_indices), None if frame_times is None else list(frame_times))
 
     def ask(self, process, question: str, num_frames: int | None, segment, settings, on_frames: Callable[[int], None], on_piece: Callable[[str], None]):
         """Stream the answer from `process` (a started `ModelProcess`); returns the `Answer`.
@@ -73,10 +86,11 @@ class ProcessChat:
         scope = (num_frames, tuple(segment) if segment else None)
         follow_up = scope == self._scope
         history = self._history if follow_up else []
+        frames = self._frames if follow_up else None
         process.grant(self.video_path)
         if self._stopping.is_set():
             raise Cancelled("Stopped before the answer began.")
-        body = request_body(self.video_path, history, question, num_frames, scope[1], settings)
+        body = request_body(self.video_path, history, question, num_frames, scope[1], settings, frames)
         end, pieces, asked_at = StreamEnd(), [], time.time()
         try:
             for piece in client.stream(body, end):
@@ -84,6 +98,10 @@ class ProcessChat:
                     on_frames(len(end.video_frames.get("indices") or []))
                 pieces.append(piece)
                 on_piece(piece)
+        except UnreadableVideo:
+            if frames is not None:
+                self.new_conversation()  # the saved frames are not this file's any more (its message says why)
+            raise
         except (EngineError, OSError) as error:
             if process.died_within(1.0):
                 raise ModelProcessEnded(process.ended_message("while it answered")) from None
@@ -96,7 +114,7 @@ class ProcessChat:
                 raise ModelProcessEnded(process.ended_message("while it answered"))
         indices, times = seen_frames(end)
         text = "".join(pieces)
-        self._scope, self._history = scope, [*history, (question, text)]
+        self._scope, self._history, self._frames = scope, [*history, (question, text)], frames
         self.answers.append(make_answer(question, text, stopped, indices, times, end.videochat or {}, num_frames, scope[1], settings, asked_at, follow_up))
         return self.answers[-1]
 
@@ -108,7 +126,8 @@ class ProcessChat:
             process.client.stop()
 
 
-def request_body(video_path: Path, history, question: str, num_frames: int, segment, settings) -> dict:
+def request_body(video_path: Path, history, question: str, num_frames: int, segment, settings, frames=None) -> dict:
+    """The chat request; `frames`: (indices, times or None) of a saved conversation, asked on again."""
     url = Path(video_path).resolve().as_uri()
     turns = [*history, (question, None)]
     messages = []
@@ -117,11 +136,14 @@ def request_body(video_path: Path, history, question: str, num_frames: int, segm
         messages.append({"role": "user", "content": content})
         if answered is not None:
             messages.append({"role": "assistant", "content": answered})
-    return {
+    body = {
         "messages": messages, "num_frames": num_frames, "segment": list(segment) if segment else None,
         "max_tokens": settings.max_new_tokens, "temperature": settings.temperature, "top_p": settings.top_p,
         "repetition_penalty": settings.repetition_penalty,
     }
+    if frames is not None:
+        body["frame_indices"], body["frame_times"] = frames
+    return body
 
 
 def seen_frames(end: StreamEnd) -> tuple[list[int], list[float]]:

@@ -124,6 +124,30 @@ def test_frame_indices_continue_on_the_very_same_frames(server, served):
     assert body["video_frames"] == {"indices": [1, 5, 9, 27], "times": times}
 
 
+def test_a_saved_conversation_sent_with_its_frames_answers_as_the_uninterrupted_one(server, served):
+    first = server.post(file_request(served.clip, num_frames=FRAMES, max_tokens=8), key=KEY)[1]
+    said = first["choices"][0]["message"]["content"]
+    history = [("What happens?", said)]
+    uninterrupted = server.post(file_request(served.clip, "And then?", history, num_frames=FRAMES, max_tokens=8), key=KEY)[1]
+    frames = first["video_frames"]
+    continued = server.post(
+        file_request(served.clip, "And then?", history, num_frames=FRAMES, frame_indices=frames["indices"], frame_times=frames["times"], max_tokens=8), key=KEY
+    )[1]
+    assert continued["choices"][0]["message"]["content"] == uninterrupted["choices"][0]["message"]["content"]
+    assert continued["video_frames"] == frames and continued["videochat"]["frames"] == FRAMES
+
+
+def test_saved_frames_no_longer_at_their_times_or_not_this_video_s_are_refused_with_the_reason(server, served):
+    status, body = server.post(file_request(served.clip, frame_indices=[1, 5], frame_times=[0.5, 0.9]), key=KEY)
+    assert (status, body["error"]["code"]) == (422, "unreadable_video")
+    assert body["error"]["message"].startswith("The saved conversation cannot go on: the video changed since it was saved: frame 1 was at 0:00:00.500")
+    status, body = server.post(file_request(served.clip, frame_indices=[1, 500]), key=KEY)
+    assert status == 422 and "not frames of this video in order (it has 30 frames)" in body["error"]["message"]
+    for times in ([0.1], "soon", [0.1, None]):
+        status, body = server.post(file_request(served.clip, frame_indices=[1, 5], frame_times=times), key=KEY)
+        assert (status, body["error"]["param"]) == (400, "frame_times")
+
+
 def frames_of(clip: Path, indices):
     with VideoSource.open(clip) as source:
         return source.read(indices)

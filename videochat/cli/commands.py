@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--interactive", action="store_true", help="then read more questions from the terminal, one per line")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer instead of streaming text")
     ask.add_argument("--no-save", action="store_true", help="do not add the answers to the video's saved conversation (the app shows it)")
+    ask.add_argument(
+        "--continue", dest="continue_saved", action="store_true",
+        help="go on from the video's saved conversation (the app's, or an earlier ask's): its turns are the history, on its frames and scope",
+    )
     from videochat.cli.engine import add_engine_arguments
 
     add_engine_arguments(ask)
@@ -165,6 +169,9 @@ def run_preprocess(args) -> int:
 
 def run_ask(args) -> int:
     if getattr(args, "engine", None):
+        if args.continue_saved:
+            print("videochat: --continue goes on with a model loaded here, not with --engine", file=sys.stderr)
+            return 2
         from videochat.cli.engine import run_engine_ask
 
         return run_engine_ask(args, ask_one=_ask_one, questions=_questions, open_session=open_session, check_segment=check_segment)
@@ -183,9 +190,12 @@ def run_ask(args) -> int:
         backend = load_backend(ref, args)
         chat = VideoChat(source, backend)
         session = None if args.no_save else open_session(source.info)
+        frames = args.frames
         try:
+            if args.continue_saved:
+                frames, segment = continue_saved(chat, saved_turns(session, source.info), args.frames, segment)
             for question in _questions(args):
-                _ask_one(chat, question, args.frames, segment, settings, args.json, session)
+                _ask_one(chat, question, frames, segment, settings, args.json, session)
         finally:
             backend.unload()
     return 0
@@ -256,6 +266,45 @@ def open_session(info):
     if recorder.message:
         print(shown(f"videochat: {recorder.message}"), file=sys.stderr)
     return recorder
+
+
+def saved_turns(recorder, info) -> list:
+    """The video's saved turns: the recorder's (it read them), or read from its file without changing it (`--no-save`)."""
+    if recorder is not None:
+        return recorder.session.turns
+    from videochat.sessions.store import SessionStore, SessionUnreadable
+
+    try:
+        session = SessionStore().read(info.path)
+    except SessionUnreadable as error:
+        print(shown(f"videochat: {error}"), file=sys.stderr)
+        return []
+    return session.turns if session is not None else []
+
+
+def continue_saved(chat, turns, frames, segment) -> tuple:
+    """`ask --continue`: `chat` goes on from the last saved conversation, on its frames; returns the scope
+    to ask on (the saved frame count and segment, each unless --frames or --start/--end give another). Where it cannot (none
+    saved, another model or scope, a video that changed), a new conversation starts on the scope given, and stderr says why."""
+    from videochat.continuing import NEW, saved_conversation, scope_change
+    from videochat.errors import SavedFramesChanged
+
+    saved = saved_conversation(turns)
+    if saved is None:
+        print("videochat: this video has no saved conversation to continue; a new one starts", file=sys.stderr)
+        return frames, segment
+    wanted = (saved.frames if frames is None else frames, saved.segment if segment is None else segment)
+    reason = scope_change(saved, chat.backend.ref, *wanted)
+    if reason is None:
+        try:
+            chat.resume(saved.history(), list(saved.indices), list(saved.times), *wanted)
+        except SavedFramesChanged as error:
+            reason = f"{NEW}: {error.reason}."
+        else:
+            print(f"videochat: continuing the saved conversation ({len(saved.turns)} turns, {len(saved.indices)} frames)", file=sys.stderr)
+            return wanted
+    print(shown(f"videochat: {reason}"), file=sys.stderr)
+    return frames, segment  # as asked: the saved scope may be what could not go on
 
 
 def run_export(args) -> int:

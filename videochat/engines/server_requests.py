@@ -53,6 +53,7 @@ class ChatRequest:
     num_frames: int | None = None
     segment: tuple[float | None, float | None] | None = None
     frame_indices: list[int] | None = None
+    frame_times: list[float] | None = None  # where `frame_indices` were when the conversation was saved: checked
     scope: tuple = field(default=())  # with `video.key`, what makes two requests' frames the same
 
 
@@ -77,7 +78,10 @@ def parse_chat_request(body: bytes, allowed_folders: list[Path], max_frames: int
         num_frames=_field(data, "num_frames", int, None),
         segment=_segment(data.get("segment")),
         frame_indices=_indices(data.get("frame_indices"), "frame_indices"),
+        frame_times=_times(data.get("frame_times"), "frame_times"),
     )
+    if request.frame_times is not None and (request.frame_indices is None or len(request.frame_times) != len(request.frame_indices)):
+        raise RequestError("frame_times must give one time for each of frame_indices.", param="frame_times")
     if video.frames is not None:
         _client_frames(video, data.get("video_frames"))
         request.scope = ("frames",)
@@ -148,6 +152,14 @@ def _indices(value, name: str) -> list[int] | None:
     if not (isinstance(value, list) and value and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value)):
         raise RequestError(f"{name} must be a non-empty list of frame numbers, 0 or more.", param=name)
     return list(value)
+
+
+def _times(value, name: str) -> list[float] | None:
+    if value is None:
+        return None
+    if not (isinstance(value, list) and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in value)):
+        raise RequestError(f"{name} must be a list of seconds.", param=name)
+    return [float(t) for t in value]
 
 
 def _client_frames(video: VideoInput, given) -> None:

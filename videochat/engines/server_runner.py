@@ -21,7 +21,7 @@ import numpy as np
 
 from videochat.backends.base import Conversation, Turn
 from videochat.engines.server_requests import ChatRequest, RequestError
-from videochat.errors import Cancelled, InvalidFrameCount, VideoChatError
+from videochat.errors import Cancelled, VideoChatError
 from videochat.frames import sampling
 from videochat.families import get_family
 from videochat.frames.sampling import FrameSample
@@ -161,7 +161,7 @@ class ModelRunner:
 
             with VideoSource.open(video.path) as source:
                 if request.frame_indices is not None:
-                    prepared = prepare_sample(source, family, self._chosen_sample(family, source.info, request.frame_indices), should_stop=should_stop)
+                    prepared = prepare_sample(source, family, self._chosen_sample(family, source.info, request), should_stop=should_stop)
                 else:
                     segment = Timeline.of(source.info).segment(*request.segment) if request.segment else None
                     num_frames = self.backend.ref.default_frames if request.num_frames is None else request.num_frames
@@ -172,16 +172,13 @@ class ModelRunner:
         return prepared
 
     @staticmethod
-    def _chosen_sample(family, info, indices: list[int]) -> FrameSample:
-        """A saved conversation's frames, checked as the family checks a count, and against the clip."""
-        family.check_frame_count(len(indices))
-        if indices[-1] >= info.frame_count or any(b < a for a, b in zip(indices, indices[1:])):
-            raise InvalidFrameCount(
-                f"frame_indices must be ascending frame numbers of this video, which has {info.frame_count} frames (0 to {info.frame_count - 1})."
-            )
-        chosen = np.asarray(indices, dtype=np.int64)
-        message = sampling.internvideo2_message(chosen, info.fps) if family.sample is sampling.sample_internvideo2 else None
-        return FrameSample(chosen, info.times[chosen], message, None)
+    def _chosen_sample(family, info, request: ChatRequest) -> FrameSample:
+        """A saved conversation's frames (`frame_indices`), checked as the family checks a count, against
+        the clip and against where they were (`frame_times`); the scope it was about kept as provenance."""
+        from videochat.continuing import chosen_sample
+
+        segment = request.segment if request.segment and None not in request.segment else None
+        return chosen_sample(family, info, request.frame_indices, request.frame_times, segment)
 
     # -- conversations -------------------------------------------------------------------------
 
@@ -220,7 +217,7 @@ class ModelRunner:
             model=backend.ref.display_name,
             revision=backend.ref.revision,
             family=backend.ref.family,
-            frames=len(sample.indices) if video.frames is not None or request.frame_indices else (request.num_frames or backend.ref.default_frames),
+            frames=len(sample.indices) if video.frames is not None or (request.frame_indices and not request.num_frames) else (request.num_frames or backend.ref.default_frames),
             segment=sample.segment,
             settings=request.settings.as_dict(),
             device=str(backend.device),

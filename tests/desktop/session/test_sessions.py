@@ -304,14 +304,16 @@ def test_regenerate_on_a_restored_answer_asks_its_question_again_about_this_vide
     assert [t.question for t in saved(other).turns] == ["About short?"]
 
 
-def test_the_first_question_after_a_video_opens_starts_a_new_conversation_and_the_next_follows_up(qtbot, window, clips):
+def test_the_first_question_after_a_video_opens_continues_its_saved_conversation_and_the_next_follows_up(qtbot, window, clips):
     clip = clips("plain.mp4")
     open_and_wait_for_session(qtbot, window, clip)
-    assert not ask(qtbot, window, "One?").follow_up
+    one = ask(qtbot, window, "One?")
+    assert not one.follow_up
     assert ask(qtbot, window, "Two?").follow_up
     open_and_wait_for_session(qtbot, window, clip)
-    assert not ask(qtbot, window, "Three?").follow_up  # as the restored chat says: the model starts afresh
-    assert any("does not see these turns" in label.text() for label in window.chat.findChildren(QLabel))
+    three = ask(qtbot, window, "Three?")  # as the restored chat says: the model sees the saved turns
+    assert three.follow_up and three.indices == one.indices
+    assert any("The next question continues it" in label.text() for label in window.chat.findChildren(QLabel))
 
 
 def test_a_turn_asked_from_the_command_line_while_the_window_has_the_video_open_is_kept(qtbot, window, clips, tiny_model, capsys):
