@@ -39,13 +39,13 @@ NO_MODEL_MESSAGE = "No model is loaded: choose a model and wait until it is read
 @dataclass(frozen=True)
 class AskRequest:
     """One question about one video; follow-ups on the same video and scope reuse its frames."""
-
     video_path: Path
     question: str
     frames: int | None = None  # None: the model's default
     segment: tuple[float, float] | None = None  # None: the whole clip
     settings: GenerationSettings | None = None  # None: the defaults
     new_conversation: bool = False  # forget earlier turns about this video
+    history: tuple[tuple[str, str], ...] | None = None  # (question, answer)s before it as the chat shows them (Regenerate); None: the conversation's own
 
 
 @dataclass(frozen=True)
@@ -388,7 +388,7 @@ class ModelWorker(QObject):
 
         return chat.ask(
             process, request.question, request.frames, request.segment, request.settings or GenerationSettings(),
-            on_frames=lambda count: self._post("frames_progress", (count, count)), on_piece=on_piece,
+            on_frames=lambda count: self._post("frames_progress", (count, count)), on_piece=on_piece, history=request.history,
         )
 
     def _add_text(self, piece: str) -> None:
