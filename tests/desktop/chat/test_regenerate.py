@@ -61,3 +61,69 @@ def test_a_regenerated_turn_is_asked_with_exactly_the_turns_before_it_and_is_not
     assert conversation(process.client.bodies[-1]) == [("user", "Q1")] and not first_again.follow_up
     ask("Q5")  # the next question follows up on what the model was last given
     assert conversation(process.client.bodies[-1]) == [("user", "Q1"), ("assistant", "A4"), ("user", "Q5")]
+
+
+# -- the chat pane ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pane(qtbot):
+    pane = ChatPane()
+    qtbot.addWidget(pane)
+    pane.resize(500, 700)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.temperature_spin.setValue(0.7)
+    yield pane
+    assert pane.shutdown()
+
+
+def answered(pane, question="What happens?", text="A red ball rolls.", times=(0.5, 1.0)):
+    pane.begin_answer(question)
+    pane.finish_answer(dataclasses.replace(make_answer(times=times, indices=[int(t * 30) for t in times], text=text), question=question), turn_index=len(pane.answer_bubbles()) - 1)
+    return pane.answer_bubbles()[-1]
+
+
+def test_a_regenerated_answer_streams_into_the_bubble_it_replaces_and_the_arrows_switch_between_them(pane, qtbot):
+    bubble = answered(pane, text="A red ball rolls.", times=(0.5, 1.0))
+    assert not bubble.place_label.isVisibleTo(bubble)
+    chosen = []
+    pane.sig_alternative_chosen.connect(lambda turn, choice: chosen.append((turn, choice)))
+    selected = []
+    pane.sig_answer_selected.connect(selected.append)
+
+    pane.begin_regenerate(bubble)
+    pane.append_answer_text("A blue")
+    assert bubble.open and bubble.text == "A blue" and bubble.chips == []
+    pane.finish_answer(make_answer(times=(2.0,), indices=(60,), text="A blue cube falls."), turn_index=0)
+    assert pane.answer_bubbles() == [bubble] and len([b for b in pane.bubbles() if b.objectName() == "question"]) == 1
+    assert bubble.text == "A blue cube falls." and [chip.text() for chip in bubble.chips] == ["0:00:02.000"]
+    assert bubble.place_label.isVisibleTo(bubble) and bubble.place_label.text() == "2/2" and not bubble.next_button.isEnabled()
+
+    qtbot.mouseClick(bubble.previous_button, Qt.MouseButton.LeftButton)
+    assert bubble.text == "A red ball rolls." and bubble.place_label.text() == "1/2"
+    assert [chip.text() for chip in bubble.chips] == ["0:00:00.500", "0:00:01.000"] and selected[-1] == [0.5, 1.0]
+    assert not bubble.previous_button.isEnabled() and bubble.next_button.isEnabled()
+    qtbot.mouseClick(bubble.next_button, Qt.MouseButton.LeftButton)
+    assert bubble.text == "A blue cube falls." and selected[-1] == [2.0]
+    assert chosen == [(0, 0), (0, 1)]
+
+
+def test_a_regenerate_that_fails_keeps_the_answer_it_was_to_replace(pane):
+    bubble = answered(pane, text="A red ball rolls.")
+    pane.begin_regenerate(bubble)
+    pane.append_answer_text("Half")
+    pane.fail_answer("The model process ended.")
+    assert not bubble.open and bubble.text == "A red ball rolls." and len(bubble.chips) == 2
+    assert bubble.error_label.isVisibleTo(bubble) and "Regenerating failed: The model process ended." == bubble.error_label.text()
+    assert bubble.regenerate_button.isEnabled()
+
+
+def test_at_temperature_0_regenerate_is_off_and_says_the_answer_would_be_the_same(pane):
+    bubble = answered(pane)
+    assert bubble.regenerate_button.isEnabled() and "same question again" in bubble.regenerate_button.toolTip()
+    pane.temperature_spin.setValue(0.0)
+    assert not bubble.regenerate_button.isEnabled()
+    assert "would give this same answer again" in bubble.regenerate_button.toolTip() and "raise the temperature" in bubble.regenerate_button.toolTip()
+    pane.temperature_spin.setValue(0.3)
+    assert bubble.regenerate_button.isEnabled()
