@@ -5,14 +5,16 @@ at temperature 0 the button says the answer would be the same instead of asking.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from desktop.chat.pane import ChatPane
 from desktop.threads.process_chat import ProcessChat
 from tests.desktop.chat.test_chat_pane import make_answer
+from tests.desktop.session.test_sessions import open_and_wait_for_session, saved, tiny_model, window  # noqa: F401 (fixtures)
+from tests.desktop.windows.test_main_window import WAIT_MS, ask
 from videochat.engines.client import StreamEnd
 from videochat.generation import GenerationSettings
 
@@ -127,3 +129,32 @@ def test_at_temperature_0_regenerate_is_off_and_says_the_answer_would_be_the_sam
     assert "would give this same answer again" in bubble.regenerate_button.toolTip() and "raise the temperature" in bubble.regenerate_button.toolTip()
     pane.temperature_spin.setValue(0.3)
     assert bubble.regenerate_button.isEnabled()
+
+
+# -- in the window, on a tiny real model ----------------------------------------------------------
+
+
+def test_in_the_window_regenerate_replaces_the_last_turn_asked_with_the_turns_before_it_and_a_follow_up_sees_the_answer_shown(qtbot, window, clips, monkeypatch):
+    clip = clips("plain.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    first = ask(qtbot, window, "One?")
+    second = ask(qtbot, window, "Two?")
+    sent, send = [], window.worker.ask
+    monkeypatch.setattr(window.worker, "ask", lambda request: (sent.append(request), send(request)))
+    window.chat.temperature_spin.setValue(1.5)
+    bubble = window.chat.answer_bubbles()[-1]
+    with qtbot.waitSignal(window.worker.sig_answer_finished, timeout=WAIT_MS) as finished:
+        QTest.mouseClick(bubble.regenerate_button, Qt.MouseButton.LeftButton)
+    again = finished.args[0]
+    assert (sent[-1].question, sent[-1].history, sent[-1].frames, sent[-1].segment) == ("Two?", (("One?", first.text),), second.frames, second.segment)
+    assert again.follow_up and len(window.chat.answer_bubbles()) == 2 and bubble.place_label.text() == "2/2"
+    assert window.sessions.flush(5.0)
+    on_disk = saved(clip)
+    assert [turn.question for turn in on_disk.turns] == ["One?", "Two?"] and on_disk.turns[1].id == second.id
+    assert [answer.text for answer in on_disk.answers_of(1).answers] == [second.text, again.text] and on_disk.turns[1].text == again.text
+
+    QTest.mouseClick(bubble.previous_button, Qt.MouseButton.LeftButton)
+    assert window.sessions.flush(5.0) and saved(clip).answers_of(1).shown == 0
+    ask(qtbot, window, "Three?")
+    assert sent[-1].history == (("One?", first.text), ("Two?", second.text))  # what the chat shows, not the model's last answer
+    assert window.sessions.flush(5.0) and [turn.question for turn in saved(clip).turns] == ["One?", "Two?", "Three?"]
