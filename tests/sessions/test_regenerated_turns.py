@@ -150,3 +150,11 @@ def test_hostile_alternatives_are_left_out_or_clamped_and_the_session_is_kept(st
     assert session.turn_index(session.notes[0].answer_id) == 1
     SessionRecorder(store, store.open(video)).forget_question()  # what was read writes back and reads again
     assert store.read(video.path).answers_of(1) == answers
+
+
+def test_regenerating_or_choosing_an_answer_keeps_the_question_still_unanswered(video):
+    session = session_with_a_regenerated_turn(video)
+    session.question_asked("Still being answered?")
+    session.show_alternative(1, 0)
+    session.regenerated(session.turns[0].id, regenerated(session.turns[0], "A cat runs.", 40.0))
+    assert session.interrupted["question"] == "Still being answered?"

@@ -193,7 +193,6 @@ class Session:
         self.turns[index] = answers.shown_answer
         if len(answers.answers) > 1:
             self.alternatives[answers.shown_answer.id] = answers
-        self.interrupted = None
         return index
 
     # -- notes ----------------------------------------------------------------------------
