@@ -58,8 +58,8 @@ class Asking(QObject):
         from desktop.threads.model_worker import AskRequest
 
         frames, segment = window.chat.frames(), window.player.segment()
-        history = self._shown_turns(frames, segment)
-        self.send(AskRequest(Path(window.player.info.path), question, frames, segment, window.chat.settings(), history=history))
+        turns_before = self._shown_turns(frames, segment)
+        self.send(AskRequest(Path(window.player.info.path), question, frames, segment, window.chat.settings(), turns_before=turns_before))
 
     def _shown_turns(self, frames: int, segment) -> tuple | None:
         """The turns a follow-up goes on from, as the chat shows them, when one of them was
@@ -86,9 +86,9 @@ class Asking(QObject):
 
             answer, answered = last.answer, [bubble for bubble in bubbles if bubble.answer is not None]
             before = conversation(answered[:-1]) if answer.follow_up else []
-            history = tuple((bubble.answer.question, bubble.answer.text) for bubble in before)
+            turns_before = tuple((bubble.answer.question, bubble.answer.text) for bubble in before)
             video = Path(window.player.info.path)
-            self.send(AskRequest(video, answer.question, answer.frames, answer.segment, window.chat.settings(), history=history), regenerating=last)
+            self.send(AskRequest(video, answer.question, answer.frames, answer.segment, window.chat.settings(), turns_before=turns_before), regenerating=last)
         elif self.last_request is not None and window.is_current_video(self.last_request.video_path):
             self.send(self.last_request)  # the last answer failed: its request is the one to repeat
 

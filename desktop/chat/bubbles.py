@@ -303,6 +303,7 @@ class AnswerBubble(QFrame):
         for widget in (self.previous_button, self.place_label, self.next_button):
             widget.setVisible(many)
         self.place_label.setText(f"{self.shown + 1}/{len(self.answers)}")
+        self.place_label.setToolTip(f"Answer {self.shown + 1} of {len(self.answers)} to this question: the one shown is the one saved and exported")
         self.previous_button.setEnabled(self.shown > 0)
         self.next_button.setEnabled(self.shown < len(self.answers) - 1)
 

@@ -45,7 +45,7 @@ class AskRequest:
     segment: tuple[float, float] | None = None  # None: the whole clip
     settings: GenerationSettings | None = None  # None: the defaults
     new_conversation: bool = False  # forget earlier turns about this video
-    history: tuple[tuple[str, str], ...] | None = None  # (question, answer)s before it as the chat shows them (Regenerate); None: the conversation's own
+    turns_before: tuple[tuple[str, str], ...] | None = None  # exactly these (question, answer)s before it, as the chat shows them (Regenerate); None: the conversation's own
 
 
 @dataclass(frozen=True)
@@ -388,7 +388,7 @@ class ModelWorker(QObject):
 
         return chat.ask(
             process, request.question, request.frames, request.segment, request.settings or GenerationSettings(),
-            on_frames=lambda count: self._post("frames_progress", (count, count)), on_piece=on_piece, history=request.history,
+            on_frames=lambda count: self._post("frames_progress", (count, count)), on_piece=on_piece, turns_before=request.turns_before,
         )
 
     def _add_text(self, piece: str) -> None:

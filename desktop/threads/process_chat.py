@@ -58,11 +58,11 @@ class ProcessChat:
         self._scope = None
         self._history = []
 
-    def ask(self, process, question: str, num_frames: int | None, segment, settings, on_frames: Callable[[int], None], on_piece: Callable[[str], None], history=None):
+    def ask(self, process, question: str, num_frames: int | None, segment, settings, on_frames: Callable[[int], None], on_piece: Callable[[str], None], turns_before=None):
         """Stream the answer from `process` (a started `ModelProcess`); returns the `Answer`.
 
-        `history`: the (question, answer) turns the model is given before this question, as the chat
-        shows them (Regenerate: the turns before the regenerated one); None: this conversation's own.
+        `turns_before`: exactly the (question, answer) turns the model is given before this question, as
+        the chat shows them (Regenerate: the turns before the regenerated one); None: this conversation's own.
 
         A stop before the process said which frames it uses is `Cancelled`; a stop after that ends the
         answer early and keeps it, marked stopped. The process ending meanwhile is `ModelProcessEnded`.
@@ -75,10 +75,10 @@ class ProcessChat:
         num_frames = self.default_frames if num_frames is None else num_frames
         scope = (num_frames, tuple(segment) if segment else None)
         follow_up = scope == self._scope
-        if history is None:
+        if turns_before is None:
             history = self._history if follow_up else []
         else:
-            history, follow_up = [(str(asked), str(answered)) for asked, answered in history], bool(history)
+            history, follow_up = [(str(asked), str(answered)) for asked, answered in turns_before], bool(turns_before)
         process.grant(self.video_path)
         if self._stopping.is_set():
             raise Cancelled("Stopped before the answer began.")

@@ -52,14 +52,14 @@ def test_a_regenerated_turn_is_asked_with_exactly_the_turns_before_it_and_is_not
     chat = ProcessChat(tmp_path / "clip.mp4", 8)
     settings = GenerationSettings(max_new_tokens=8)
 
-    def ask(question, history=None):
-        return chat.ask(process, question, 8, None, settings, on_frames=lambda n: None, on_piece=lambda p: None, history=history)
+    def ask(question, turns_before=None):
+        return chat.ask(process, question, 8, None, settings, on_frames=lambda n: None, on_piece=lambda p: None, turns_before=turns_before)
 
     ask("Q1"), ask("Q2"), ask("Q3")
-    again = ask("Q2", history=[("Q1", "A1")])  # turn 2 regenerated: Q3 and A2 are not before it
+    again = ask("Q2", turns_before=[("Q1", "A1")])  # turn 2 regenerated: Q3 and A2 are not before it
     assert conversation(process.client.bodies[-1]) == [("user", "Q1"), ("assistant", "A1"), ("user", "Q2")]
     assert again.text == "A2 again" and again.follow_up
-    first_again = ask("Q1", history=[])
+    first_again = ask("Q1", turns_before=[])
     assert conversation(process.client.bodies[-1]) == [("user", "Q1")] and not first_again.follow_up
     ask("Q5")  # the next question follows up on what the model was last given
     assert conversation(process.client.bodies[-1]) == [("user", "Q1"), ("assistant", "A4"), ("user", "Q5")]
@@ -146,7 +146,7 @@ def test_in_the_window_regenerate_replaces_the_last_turn_asked_with_the_turns_be
     with qtbot.waitSignal(window.worker.sig_answer_finished, timeout=WAIT_MS) as finished:
         QTest.mouseClick(bubble.regenerate_button, Qt.MouseButton.LeftButton)
     again = finished.args[0]
-    assert (sent[-1].question, sent[-1].history, sent[-1].frames, sent[-1].segment) == ("Two?", (("One?", first.text),), second.frames, second.segment)
+    assert (sent[-1].question, sent[-1].turns_before, sent[-1].frames, sent[-1].segment) == ("Two?", (("One?", first.text),), second.frames, second.segment)
     assert again.follow_up and len(window.chat.answer_bubbles()) == 2 and bubble.place_label.text() == "2/2"
     assert window.sessions.flush(5.0)
     on_disk = saved(clip)
@@ -156,5 +156,5 @@ def test_in_the_window_regenerate_replaces_the_last_turn_asked_with_the_turns_be
     QTest.mouseClick(bubble.previous_button, Qt.MouseButton.LeftButton)
     assert window.sessions.flush(5.0) and saved(clip).answers_of(1).shown == 0
     ask(qtbot, window, "Three?")
-    assert sent[-1].history == (("One?", first.text), ("Two?", second.text))  # what the chat shows, not the model's last answer
+    assert sent[-1].turns_before == (("One?", first.text), ("Two?", second.text))  # what the chat shows, not the model's last answer
     assert window.sessions.flush(5.0) and [turn.question for turn in saved(clip).turns] == ["One?", "Two?", "Three?"]
