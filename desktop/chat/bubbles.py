@@ -2,7 +2,9 @@
 
 An answer bubble shows its text as Markdown while it streams; once finished, a line saying
 how it was asked and one chip per frame the model saw (its time, later its picture), which
-seeks the player. The bubbles draw what they are given; the pane decides what that is.
+seeks the player. A regenerated answer streams into the bubble of the answer it replaces, whose
+‹ 1/2 › arrows then show any of the turn's answers. The bubbles draw what they are given; the
+pane decides what that is.
 """
 
 from __future__ import annotations
@@ -149,11 +151,19 @@ class NoticeBubble(QFrame):
         layout.addWidget(self.label)
 
 
+REGENERATE_TIP = "Ask the same question again, with the same turns before it; this answer stays a click away (‹ ›)"
+GREEDY_TIP = (
+    "At temperature 0 the model always picks its most likely next word, so regenerating would give this "
+    "same answer again: raise the temperature to get another one."
+)
+
+
 class AnswerBubble(QFrame):
     sig_seek_requested = Signal(float, int)  # (seconds, frame index)
     sig_selected = Signal()
     sig_regenerate_requested = Signal()
     sig_note_requested = Signal()
+    sig_alternative_chosen = Signal(int)  # which of the turn's answers it shows now
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -162,6 +172,9 @@ class AnswerBubble(QFrame):
         self.turn_index: int | None = None  # its place in the video's session, once saved
         self.text = ""
         self.answer = None  # the core Answer, once finished
+        self.answers: list = []  # every answer of its turn (more than one once regenerated), oldest first
+        self.shown = 0  # which of them it shows
+        self._replaced: tuple | None = None  # while regenerating: (answer, answers, shown) to go back to on failure
         self.open = True  # still streaming (or waiting for its first words)
         self.times: list[float] = []
         self.chips: list[QToolButton] = []
@@ -191,12 +204,24 @@ class AnswerBubble(QFrame):
         self.copy_button.setToolTip("Copy the answer's text")
         self.copy_button.clicked.connect(self._on_copy_clicked)
         self.regenerate_button = QPushButton("Regenerate")
-        self.regenerate_button.setToolTip("Ask the same question again")
+        self.regenerate_button.setToolTip(REGENERATE_TIP)
         self.regenerate_button.clicked.connect(self.sig_regenerate_requested)
+        self.previous_button, self.next_button = QToolButton(), QToolButton()
+        self.previous_button.setText("‹")
+        self.previous_button.setToolTip("Show this question's previous answer")
+        self.previous_button.clicked.connect(lambda: self.show_answer(self.shown - 1))
+        self.next_button.setText("›")
+        self.next_button.setToolTip("Show this question's next answer")
+        self.next_button.clicked.connect(lambda: self.show_answer(self.shown + 1))
+        self.place_label = QLabel()
+        self.place_label.setStyleSheet(META_STYLE)
         self.note_button = QPushButton("Note")
         self.note_button.setToolTip("Make a timeline note of this answer, over the frames it saw (or its segment)")
         self.note_button.clicked.connect(self.sig_note_requested)
         buttons = QHBoxLayout()
+        for widget in (self.previous_button, self.place_label, self.next_button):
+            buttons.addWidget(widget)
+            widget.hide()
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.regenerate_button)
         buttons.addWidget(self.note_button)
@@ -225,14 +250,45 @@ class AnswerBubble(QFrame):
         self.meta_label.setText(text)
         self.meta_label.setVisible(bool(text))
 
-    def finish(self, answer, turn_index: int | None = None) -> None:
+    def finish(self, answer, turn_index: int | None = None, answers=None, shown: int = 0) -> None:
+        """Show the finished `answer`; `answers` (oldest first, `answer` at `shown`): every answer of its turn."""
         self.open = False
         self.turn_index = turn_index
-        self.note_button.setEnabled(turn_index is not None)
+        if not answers and self._replaced is not None and self._replaced[0] is not None:  # regenerated, its session not read yet
+            answers, shown = [*self._replaced[1], answer], len(self._replaced[1])
+        self._replaced = None
+        self.answers, self.shown = (list(answers), shown) if answers else ([answer], 0)
+        self._show(answer)
+
+    def begin_again(self) -> None:
+        """Regenerating: the new answer streams here; the one shown now comes back if it fails."""
+        self._replaced = (self.answer, self.answers, self.shown)
+        self.open = True
+        self.text = ""
+        self.text_label.setText("…")
+        self.text_label.show()
+        self.error_label.hide()
+        self.set_status("")
+        self._clear_chips()
+        for button in (self.previous_button, self.next_button, self.copy_button, self.note_button):
+            button.setEnabled(False)
+
+    def show_answer(self, choice: int) -> None:
+        """Show another of the turn's answers (the arrows); `sig_alternative_chosen` says which."""
+        if self.open or not 0 <= choice < len(self.answers) or choice == self.shown:
+            return
+        self.shown = choice
+        self._show(self.answers[choice])
+        self.sig_alternative_chosen.emit(choice)
+
+    def _show(self, answer) -> None:
         self.answer = answer
         self.text = answer.text
         self.text_label.setText(self.text or "(no answer)")
+        self.text_label.show()
+        self.error_label.hide()
         self.set_status(describe(answer))
+        self._clear_chips()
         self.times = [float(t) for t in answer.times]
         for number, (seconds, index) in enumerate(zip(self.times, answer.indices)):
             chip = QToolButton()
@@ -245,8 +301,28 @@ class AnswerBubble(QFrame):
         self.chip_scroll.setVisible(bool(self.chips))
         self._fit_chip_row()
         self.copy_button.setEnabled(bool(self.text))
+        self.note_button.setEnabled(self.turn_index is not None)
+        many = len(self.answers) > 1
+        for widget in (self.previous_button, self.place_label, self.next_button):
+            widget.setVisible(many)
+        self.place_label.setText(f"{self.shown + 1}/{len(self.answers)}")
+        self.place_label.setToolTip(f"Answer {self.shown + 1} of {len(self.answers)} to this question: the one shown is the one saved and exported")
+        self.previous_button.setEnabled(self.shown > 0)
+        self.next_button.setEnabled(self.shown < len(self.answers) - 1)
+
+    def _clear_chips(self) -> None:
+        for chip in self.chips:
+            self.chip_layout.removeWidget(chip)
+            chip.deleteLater()
+        self.chips = []
+        self.chip_scroll.hide()
 
     def fail(self, message: str) -> None:
+        if self._replaced is not None and self._replaced[0] is not None:  # a regenerated answer failed: the one it was to replace stays
+            answer, answers, shown = self._replaced
+            self._replaced = None
+            self.finish(answer, self.turn_index, answers, shown)
+            message = f"Regenerating failed: {message}"
         self.open = False
         if not self.text:
             self.text_label.hide()

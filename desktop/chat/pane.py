@@ -4,7 +4,8 @@ A view: it shows what the main window hands it (model list and status, the famil
 rule, streamed text, finished answers, errors) and turns clicks into `sig_*_requested`
 signals. It runs no model and reads no video itself, except for chip thumbnails, which a
 `ThumbnailLoader` decodes on its own thread. Its parts: the model list (`model_list.py`), the
-generation controls and their frame rule (`controls.py`), the bubbles (`bubbles.py`).
+generation controls and their frame rule (`controls.py`), the bubbles (`bubbles.py`), the question box
+(`question_box.py`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from desktop.chat.bubbles import AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
+from desktop.chat.bubbles import GREEDY_TIP, REGENERATE_TIP, AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
 from desktop.chat.controls import GenerationControls
 from desktop.chat.model_list import ModelList
+from desktop.chat.question_box import QuestionBox
 from desktop.player.thumbnails import ThumbnailLoader
 from desktop.style import BUBBLE_STYLE, META_STYLE
 
@@ -34,21 +35,6 @@ NO_MODEL_TEXT = (
 )
 
 
-class QuestionBox(QPlainTextEdit):
-    """Enter sends, Shift+Enter starts a new line."""
-
-    sig_submitted = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
-        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            super().keyPressEvent(event)
-        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            # A plain newline: Qt's own Shift+Enter inserts a line separator (U+2028) instead.
-            self.insertPlainText("\n")
-        else:
-            self.sig_submitted.emit()
-
-
 class ChatPane(QWidget):
     sig_model_chosen = Signal(str)  # catalog name, repo id or folder path
     sig_hd_toggled = Signal(bool)
@@ -58,6 +44,7 @@ class ChatPane(QWidget):
     sig_seek_requested = Signal(float, int)  # (seconds, frame index)
     sig_answer_selected = Signal(list)  # list[float]: the selected answer's frame times
     sig_note_requested = Signal(int)  # the answer's turn in the video's session
+    sig_alternative_chosen = Signal(int, int)  # (the turn in the video's session, which of its answers it shows now)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -85,6 +72,7 @@ class ChatPane(QWidget):
         self.hd_check = self.controls.hd_check
         self.tokens_spin = self.controls.tokens_spin
         self.temperature_spin = self.controls.temperature_spin
+        self.temperature_spin.valueChanged.connect(self._update_regenerate)  # greedy: Regenerate would say the same
 
         self.messages = QWidget()
         self.messages.setStyleSheet(BUBBLE_STYLE)
@@ -183,6 +171,7 @@ class ChatPane(QWidget):
         bubble.sig_selected.connect(lambda: self._select(bubble))
         bubble.sig_regenerate_requested.connect(self._on_regenerate)
         bubble.sig_note_requested.connect(lambda: bubble.turn_index is not None and self.sig_note_requested.emit(bubble.turn_index))
+        bubble.sig_alternative_chosen.connect(lambda choice: self._on_alternative_chosen(bubble, choice))
         self._answers[bubble.answer_id] = bubble
         return bubble
 
@@ -194,17 +183,30 @@ class ChatPane(QWidget):
         if self._open is not None:
             self._open.set_status(f"Reading frames {done}/{total}")
 
-    def finish_answer(self, answer, video_path: str | Path | None = None, turn_index: int | None = None) -> int:
+    def begin_regenerate(self, bubble: AnswerBubble) -> None:
+        """The regenerated answer streams into the bubble of the answer it replaces."""
+        if self._open is not None:
+            self._open.fail("Interrupted.")
+        bubble.begin_again()
+        self._open = bubble
+        self._update_regenerate()
+
+    def finish_answer(self, answer, video_path: str | Path | None = None, turn_index: int | None = None, answers=None) -> int:
         """Fill the streaming answer with the finished one (its chips, its meta line) and select it.
 
-        `turn_index` is its place in the video's session, which lets it become a timeline note.
+        `turn_index` is its place in the video's session, which lets it become a timeline note;
+        `answers` (a session's `Alternatives`), every answer of its turn when it was regenerated.
         """
         bubble = self._open
+        if bubble is None and answers is not None:  # regenerated while its video was opened again: the turn is shown anew
+            bubble = next((b for b in self.answer_bubbles() if b.turn_index == turn_index and not b.open), None)
         if bubble is None:  # its video was opened again while it was answered: the chat was cleared
             self.begin_answer(answer.question)
             bubble = self._open
         self._open = None
-        bubble.finish(answer, turn_index)
+        if bubble.answer is not None:  # regenerated: thumbnails still coming for its old answer are not this one's
+            self._renumber(bubble)
+        bubble.finish(answer, turn_index, *((answers.answers, answers.shown) if answers is not None else ()))
         self._update_regenerate()
         self._select(bubble)
         self._request_thumbnails(bubble, video_path or self._video_path)
@@ -224,7 +226,8 @@ class ChatPane(QWidget):
         restored = []
         for index, answer in enumerate(session.turns):
             bubble = self._new_answer_bubble()
-            bubble.finish(answer, index)
+            answers = session.answers_of(index)
+            bubble.finish(answer, index, answers.answers, answers.shown)
             for widget in (QuestionBubble(answer.question), bubble):
                 self.message_layout.insertWidget(position, widget)
                 position += 1
@@ -343,11 +346,28 @@ class ChatPane(QWidget):
         self.sig_answer_selected.emit(list(bubble.times))
 
     def _update_regenerate(self) -> None:
+        """Only the last answer can be regenerated (the later turns were asked after it); at
+        temperature 0 its button is off and says why: the answer would be the same."""
         answers = self.answer_bubbles()
         for bubble in answers:
             bubble.regenerate_button.setEnabled(False)
         if answers and not self._busy and not answers[-1].open:
-            answers[-1].regenerate_button.setEnabled(True)
+            last = answers[-1]
+            greedy = last.answer is not None and self.generation_values()[1] == 0
+            last.regenerate_button.setEnabled(not greedy)
+            last.regenerate_button.setToolTip(GREEDY_TIP if greedy else REGENERATE_TIP)
+
+    def _on_alternative_chosen(self, bubble: AnswerBubble, choice: int) -> None:
+        self._renumber(bubble)
+        self._select(bubble)
+        self._request_thumbnails(bubble, self._video_path)
+        if bubble.turn_index is not None:
+            self.sig_alternative_chosen.emit(bubble.turn_index, choice)
+
+    def _renumber(self, bubble: AnswerBubble) -> None:
+        self._answers.pop(bubble.answer_id, None)
+        bubble.answer_id = next(self._answer_ids)
+        self._answers[bubble.answer_id] = bubble
 
     def _on_regenerate(self) -> None:
         if not self._busy:

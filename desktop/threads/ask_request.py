@@ -25,3 +25,5 @@ class AskRequest:
     history: tuple[tuple[str, str], ...] = ()
     frame_indices: tuple[int, ...] | None = None
     frame_times: tuple[float, ...] | None = None
+    # Regenerate: exactly these (question, answer) turns before it, as the chat shows them; None: the conversation's own.
+    turns_before: tuple[tuple[str, str], ...] | None = None

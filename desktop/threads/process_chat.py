@@ -71,8 +71,11 @@ class ProcessChat:
         self._history = [(str(question), str(answer)) for question, answer in history]
         self._frames = (list(frame_indices), None if frame_times is None else list(frame_times))
 
-    def ask(self, process, question: str, num_frames: int | None, segment, settings, on_frames: Callable[[int], None], on_piece: Callable[[str], None]):
+    def ask(self, process, question: str, num_frames: int | None, segment, settings, on_frames: Callable[[int], None], on_piece: Callable[[str], None], turns_before=None):
         """Stream the answer from `process` (a started `ModelProcess`); returns the `Answer`.
+
+        `turns_before`: exactly the (question, answer) turns the model is given before this question, as
+        the chat shows them (Regenerate: the turns before the regenerated one); None: this conversation's own.
 
         A stop before the process said which frames it uses is `Cancelled`; a stop after that ends the
         answer early and keeps it, marked stopped. The process ending meanwhile is `ModelProcessEnded`.
@@ -85,8 +88,11 @@ class ProcessChat:
         num_frames = self.default_frames if num_frames is None else num_frames
         scope = (num_frames, tuple(segment) if segment else None)
         follow_up = scope == self._scope
-        history = self._history if follow_up else []
-        frames = self._frames if follow_up else None
+        frames = self._frames if follow_up else None  # a saved conversation's frames hold for its whole scope
+        if turns_before is None:
+            history = self._history if follow_up else []
+        else:
+            history, follow_up = [(str(asked), str(answered)) for asked, answered in turns_before], bool(turns_before)
         process.grant(self.video_path)
         if self._stopping.is_set():
             raise Cancelled("Stopped before the answer began.")

@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
         self.chat.sig_ask_requested.connect(self.asking._on_ask_requested)
         self.chat.sig_stop_requested.connect(lambda: self.worker.stop())
         self.chat.sig_regenerate_requested.connect(self.asking._on_regenerate_requested)
+        self.chat.sig_alternative_chosen.connect(self.asking._on_alternative_chosen)
         self.chat.sig_seek_requested.connect(lambda _seconds, index: self.player.seek_to_frame(index))
         self.chat.sig_answer_selected.connect(self.player.set_answer_ticks)
         self.chat.sig_model_chosen.connect(self.load_model)

@@ -325,3 +325,22 @@ def test_on_variable_frame_rate_an_answers_caption_ends_where_its_last_frame_doe
     (cue,) = srt.parse(capsys.readouterr().out)
     assert cue.start == timedelta(milliseconds=ms(timeline.time_of(0)))
     assert cue.end == timedelta(milliseconds=ms(timeline.time_of(last + 1)))  # the next frame's time, not one average frame on
+
+
+def test_every_format_exports_the_answer_a_regenerated_turn_shows_and_json_also_keeps_the_others(session):
+    import dataclasses
+
+    first = session.turns[1]
+    again = dataclasses.replace(first, text="Regenerated: a parade passes.", asked_at=1_700_000_100.0)
+    session.regenerated(first.id, again)
+    session.show_alternative(1, 1)
+    for name in export.FORMATS:
+        if name in ("srt", "vtt"):
+            session.notes.clear()  # captions are the notes, else the answers
+        text = export.render(session, name)
+        assert "Regenerated: a parade passes." in text and ("with commas" not in text or name == "json"), name
+    data = json.loads(export.render(session, "json"))
+    turn = data["turns"][1]
+    assert (turn["answer"], turn["shown"], [other["answer"] for other in turn["alternatives"]]) == ("Regenerated: a parade passes.", 1, [SECOND_TEXT])
+    assert "alternatives" not in data["turns"][0]
+    assert "*Answer 2 of 2 (regenerated; the JSON export has every answer)*" in export.render(session, "markdown")

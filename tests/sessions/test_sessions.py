@@ -1,5 +1,5 @@
 """Session files: what is saved comes back, a bad file is kept aside, never written over; two
-writers of one session merge under its lock; schema-1 files read forward."""
+writers of one session merge under its lock; schema-1 files read forward (schema 3: tests/sessions/test_regenerated_turns.py)."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ def v1_video(tmp_path) -> VideoIdentity:
     return VideoIdentity(str(tmp_path / "parade day.mp4"), data["size"], data["duration"], data["fps"], data["frame_count"])
 
 
-def test_a_version_1_file_reads_forward_whole_and_is_written_as_version_2_only_when_changed(store, tmp_path):
+def test_a_version_1_file_reads_forward_whole_and_is_written_as_version_3_only_when_changed(store, tmp_path):
     video = v1_video(tmp_path)
     path = store.path_for(video.path)
     path.parent.mkdir(parents=True)
@@ -230,7 +230,7 @@ def test_a_version_1_file_reads_forward_whole_and_is_written_as_version_2_only_w
 
     SessionRecorder(store, opened).forget_question()
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert [turn["question"] for turn in data["turns"]] == [turn.question for turn in session.turns]
     assert data["notes"][0]["answer_id"] == data["turns"][2]["id"] and data["interrupted"] is None
 

@@ -18,6 +18,10 @@ Text from outside (answers, questions, notes, the file name) stays text in every
   become no-break spaces (no indented code block) and each line ends with a hard line break,
   so an answer reads line for line as the model wrote it and cannot change the report's outline.
 - JSON is data: it keeps every text exactly.
+
+A regenerated turn is exported with the answer it shows (the conversation as the user left it);
+the Markdown report says which of how many it is, and JSON, which holds everything, lists the turn's
+other answers as the session file does (`alternatives`, `shown`).
 """
 
 from __future__ import annotations
@@ -141,6 +145,9 @@ def _markdown(session: Session, timeline: Timeline | None = None) -> str:
         lines += [f"## {number}. {_md(_one_line(answer.question))}", "", _md_lines(answer.text.strip(), "  \n"), ""]
         if answer.stopped:
             lines += ["*(stopped before the end)*", ""]
+        answers = session.answers_of(number - 1)
+        if len(answers.answers) > 1:
+            lines += [f"*Answer {answers.shown + 1} of {len(answers.answers)} (regenerated; the JSON export has every answer)*", ""]
         lines += [
             f"*{model} · {answer.frames} frame{'' if answer.frames == 1 else 's'} · {scope} · {_md(f'{answer.precision} on {answer.device}')} · asked {_local_iso(answer.asked_at)}*",
             "",
@@ -194,9 +201,11 @@ def _json(session: Session, timeline: Timeline | None = None) -> str:
     except PackageNotFoundError:
         app_version = "unknown"
     turns = []
-    for answer in session.turns:
+    for index, answer in enumerate(session.turns):
         start, end = answer_span(session, answer, timeline)
-        turns.append({**answer.to_dict(), "start": start / 1000, "end": end / 1000})
+        answers = session.answers_of(index)
+        others = answers.to_file() if len(answers.answers) > 1 else {}
+        turns.append({**answer.to_dict(), **others, "start": start / 1000, "end": end / 1000})
     document = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,

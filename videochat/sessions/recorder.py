@@ -3,14 +3,15 @@
 The window and `videochat ask` both record through it: a question when it is asked, the answer
 when it ends, the question forgotten when it fails, notes and in/out marks as they change. The
 front end's `Session` object changes on the front end's thread; each save takes a snapshot there
-(cheap: turns are never changed once made, so they are shared) and writes it, at once (the CLI) or
+(cheap: answers are never changed once made, so they are shared) and writes it, at once (the CLI) or
 on a writer thread (the window). Writing takes the session file's lock, reads the file again,
 merges what this recorder changed since its last write into what is there, and replaces the file:
 two writers of one video's session never lose each other's turns.
 
 The merge is three-way, by id: `base` (what this recorder last wrote, or read), `ours` (the
 snapshot), `theirs` (the file now). Turns are only ever added, so they are the union, in the order
-they were asked. A note added, edited or removed here is added, edited or removed there; one
+they were first asked; a regenerated turn keeps every answer either writer gave it, and shows ours
+if we changed which one it shows, else theirs. A note added, edited or removed here is added, edited or removed there; one
 another writer added or edited stays. The unanswered question and the in/out marks are ours if
 we changed them, else theirs; clearing the question clears only the one this recorder asked.
 """
@@ -26,6 +27,7 @@ from typing import Callable
 from videochat import app_files
 from videochat.file_lock import locked
 from videochat.app_files import write_atomically
+from videochat.sessions import alternatives
 from videochat.sessions.session import Session, VideoIdentity
 from videochat.sessions.store import NewerSession, Opened, SessionStore, session_text
 
@@ -114,6 +116,7 @@ def snapshot(session: Session) -> Session:
         turns=list(session.turns),
         notes=[dataclasses.replace(note) for note in session.notes],
         interrupted=dict(session.interrupted) if session.interrupted else None,
+        alternatives=dict(session.alternatives),
     )
 
 
@@ -121,8 +124,7 @@ def merge(base: Session, ours: Session, theirs: Session | None) -> Session:
     """What the file should hold: `theirs` with the changes from `base` to `ours` made in it."""
     if theirs is None:
         return snapshot(ours)
-    known = {turn.id for turn in theirs.turns}
-    turns = sorted([*theirs.turns, *(turn for turn in ours.turns if turn.id not in known)], key=lambda turn: turn.asked_at)
+    turns, answers = _merged_turns(base, ours, theirs)
     ours_marks, base_marks = (ours.in_point, ours.out_point), (base.in_point, base.out_point)
     in_point, out_point = ours_marks if ours_marks != base_marks else (theirs.in_point, theirs.out_point)
     return Session(
@@ -134,7 +136,26 @@ def merge(base: Session, ours: Session, theirs: Session | None) -> Session:
         out_point=out_point,
         created_at=min(ours.created_at, theirs.created_at),
         updated_at=max(ours.updated_at, theirs.updated_at),
+        alternatives=answers,
     )
+
+
+def _merged_turns(base: Session, ours: Session, theirs: Session) -> tuple[list, dict]:
+    """Every turn of either, in the order first asked, and the answers of those regenerated."""
+    mine = {turn.id: index for index, turn in enumerate(ours.turns)}
+    before = {turn.id: turn for turn in base.turns}
+    turns, answers = [], {}
+    for index, turn in enumerate(theirs.turns):
+        there = theirs.answers_of(index)
+        both = there if turn.id not in mine else alternatives.merged(before.get(turn.id), ours.answers_of(mine[turn.id]), there)
+        turns.append((both.answers[0].asked_at, both))
+    known = {turn.id for turn in theirs.turns}
+    turns += [(ours.answers_of(index).answers[0].asked_at, ours.answers_of(index)) for index, turn in enumerate(ours.turns) if turn.id not in known]
+    turns.sort(key=lambda pair: pair[0])
+    for _, both in turns:
+        if len(both.answers) > 1:
+            answers[both.shown_answer.id] = both
+    return [both.shown_answer for _, both in turns], answers
 
 
 def _merged_notes(base: Session, ours: Session, theirs: Session) -> list:

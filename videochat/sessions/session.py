@@ -4,12 +4,15 @@ question still unanswered, and the in/out `Mark`s; read back from JSON field by 
 What the user asked, read or wrote, and the video's path and size, must be right or the whole
 session is refused (`BadAppFile`, and the store sets the file aside); provenance, times, the
 unanswered question and the marks fall back to empty. Schema 2 added turn ids, notes that name
-their turn by id, and the in/out marks; a schema-1 session is read forward (ids made from its
-content, the same in every reader). The file itself is `store.py`'s.
+their turn by id, and the in/out marks; schema 3 a regenerated turn's other answers
+(`alternatives.py`: what is wrong there is left out, never fatal). Schema-1 and schema-2 sessions
+are read forward (schema-1 ids made from their content, the same in every reader). The file itself
+is `store.py`'s.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import time
@@ -22,14 +25,16 @@ from videochat import app_files
 from videochat.app_files import BadAppFile, is_kind
 from videochat.chat import Answer
 from videochat.errors import UnreadableVideo
+from videochat.sessions import alternatives
+from videochat.sessions.alternatives import Alternatives
 from videochat.sessions.sentences import first_sentence
 from videochat.video.timecode import milliseconds
 
 if TYPE_CHECKING:
     from videochat.video.timeline import Timeline
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 # What `Session.from_dict` raises for JSON that is not a session it can read.
 NOT_A_SESSION = (BadAppFile,)
 
@@ -145,6 +150,8 @@ class Session:
     out_point: Mark | None = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
+    # The answers of each regenerated turn, by the turn's id; `turns` holds the one shown.
+    alternatives: dict[str, Alternatives] = field(default_factory=dict)
 
     # -- turns ----------------------------------------------------------------------------
 
@@ -160,6 +167,33 @@ class Session:
         self.turns.append(answer)
         self.interrupted = None
         return len(self.turns) - 1
+
+    def turn_index(self, turn_id: str) -> int | None:
+        return next((index for index, turn in enumerate(self.turns) if turn.id == turn_id), None)
+
+    def answers_of(self, index: int) -> Alternatives:
+        """Every answer given to this turn and the one shown (one answer for a turn never regenerated)."""
+        turn = self.turns[index]
+        return self.alternatives.get(turn.id) or Alternatives((turn,), 0)
+
+    def regenerated(self, turn_id: str, answer: Answer) -> int | None:
+        """`answer` becomes the shown answer of that turn (which keeps its id and place; the earlier
+        answers stay among its alternatives); returns the turn's index, None if there is no such turn."""
+        index = self.turn_index(turn_id)
+        if index is None:
+            return None
+        return self._show(index, self.answers_of(index).with_answer(dataclasses.replace(answer, id=turn_id)))
+
+    def show_alternative(self, index: int, choice: int) -> Answer:
+        """Show another of the turn's answers (clamped to those it has); returns it."""
+        self._show(index, self.answers_of(index).showing(choice))
+        return self.turns[index]
+
+    def _show(self, index: int, answers: Alternatives) -> int:
+        self.turns[index] = answers.shown_answer
+        if len(answers.answers) > 1:
+            self.alternatives[answers.shown_answer.id] = answers
+        return index
 
     # -- notes ----------------------------------------------------------------------------
 
@@ -233,7 +267,7 @@ class Session:
             "video": asdict(self.video),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
-            "turns": [answer.to_dict() for answer in self.turns],
+            "turns": [self._turn_dict(answer) for answer in self.turns],
             "notes": [asdict(note) for note in self.notes],
             "interrupted": self.interrupted,
             "in_out": None if self.in_point is None and self.out_point is None else {
@@ -242,23 +276,31 @@ class Session:
             },
         }  # fmt: skip
 
+    def _turn_dict(self, answer: Answer) -> dict:
+        answers = self.alternatives.get(answer.id)
+        return {**answer.to_dict(), **answers.to_file()} if answers is not None and answers.shown_answer == answer else answer.to_dict()
+
     @classmethod
     def from_dict(cls, data: object, source: str | Path = "<session>") -> Session:
-        """A session of schema 1 or 2, checked field by field; `BadAppFile` for one that cannot be used.
+        """A session of schema 1, 2 or 3, checked field by field; `BadAppFile` for one that cannot be used.
 
         Set aside (raises): not an object, no readable schema version, no video path and size,
         turns or notes that are not lists, a turn without its question, answer and frames, a note
         without its span and text. Falls back: a turn's provenance of the wrong type (empty), times
-        of the file (now), a bad unanswered question (dropped), bad in/out marks (dropped).
+        of the file (now), a bad unanswered question (dropped), bad in/out marks (dropped), a
+        regenerated turn's bad alternatives (left out, `alternatives.read`).
         """
         version = app_files.field(data, "schema_version", int, source=source)
         if version not in READABLE_VERSIONS:
             raise BadAppFile(source, f"is not a session of schema {', '.join(map(str, READABLE_VERSIONS))}")
         video = VideoIdentity.from_dict(app_files.field(data, "video", dict, source=source), source)
-        turns = []
+        turns, answers = [], {}
         for place, turn in enumerate(app_files.field(data, "turns", list, source=source)):
             fallback = _stable_id("turn", place, *(turn.get(key) for key in ("asked_at", "question", "answer"))) if isinstance(turn, dict) else None
             turns.append(Answer.from_dict(turn, source, fallback_id=fallback))
+            kept = alternatives.read(turn, turns[-1], source) if turns[-1].id not in answers else None
+            if kept is not None:
+                answers[turns[-1].id] = kept
         turn_ids = [turn.id for turn in turns]
         notes = [Note.from_dict(note, source, turn_ids) for note in app_files.field(data, "notes", list, source=source)]
         in_out = app_files.field(data, "in_out", dict, None, source=source) or {}
@@ -276,6 +318,7 @@ class Session:
             out_point=out_point,
             created_at=float(created_at) if created_at else now,
             updated_at=float(updated_at) if updated_at else now,
+            alternatives=answers,
         )
 
 

@@ -9,7 +9,8 @@ A file is read through `app_files.read_json` (a regular file only, size and dept
 checked field by field (`Session.from_dict`). One that cannot be read is renamed aside
 (`app_files.set_aside`, `….damaged-<when>.json`) and never written over; so is one saved for a
 different video at the same path (another size, `….earlier-…`). Both come back with a message
-saying where the old file went. A schema-1 file is written as schema 2 only when something changes.
+saying where the old file went. A schema-1 or schema-2 file is written as schema 3 only when
+something changes; a file of a newer schema is left alone and not written (`NewerSession`).
 """
 from __future__ import annotations
 
