@@ -22,10 +22,14 @@ from videochat.safe_text import shown
 
 
 def in_other_runtime(ref) -> bool:
-    """Whether `ref`'s model needs another runtime than the one running this command."""
-    from videochat.runtimes import this_runtime
+    """Whether `ref`'s model needs another runtime than the seed one running this command.
 
-    return ref.runtime != this_runtime()
+    Run inside another runtime (its tests, a model process), the command loads the model itself:
+    the seed's interpreter is the app's, which a runtime does not know.
+    """
+    from videochat.runtimes import SEED, this_runtime
+
+    return this_runtime() == SEED and ref.runtime != SEED
 
 
 @contextmanager

@@ -65,7 +65,7 @@ def problem(name: str) -> str | None:
         return "its folder belongs to another user or others may write to it"
     try:
         marker = read_json(folder / MARKER, max_bytes=64 * 1024)
-    except BadAppFile:
+    except (BadAppFile, OSError):  # none (an install that did not finish), or not a small regular JSON file
         return "its install did not finish (no readable marker)"
     if not (isinstance(marker, dict) and marker.get("name") == name and marker.get("format") == MARKER_FORMAT and marker.get("complete") is True):
         return "its marker is not one this app wrote"
