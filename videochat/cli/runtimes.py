@@ -27,12 +27,15 @@ def run_install(args) -> int:
     from videochat.runtimes.install import install
 
     started = time.monotonic()
-    last = [""]
+    step = [""]
 
     def progress(what: str, fraction: float) -> None:
-        if what != last[0]:
-            last[0] = what
-            print(shown(f"[{fraction:4.0%} {time.monotonic() - started:5.0f} s] {what}"), file=sys.stderr, flush=True)
+        # A step's own lines ("<step>: Downloading ...") are shown under it, indented.
+        if step[0] and what.startswith(step[0] + ": "):
+            print(shown(f"      {what[len(step[0]) + 2:]}"), file=sys.stderr, flush=True)
+            return
+        step[0] = what
+        print(shown(f"[{fraction:4.0%} {time.monotonic() - started:5.0f} s] {what}"), file=sys.stderr, flush=True)
 
     folder = install(args.name, progress, reinstall=args.reinstall)
     print(shown(str(folder)))
