@@ -74,3 +74,13 @@ def test_a_link_in_place_of_the_runtime_folder_is_not_followed(tmp_path):
 def test_the_runtime_of_an_interpreter_and_of_a_config_follow_transformers_4_49():
     assert this_runtime() == "seed"  # the test suite runs on the seed's transformers 4.48
     assert [runtime_for_version(v) for v in [(), (4, 48), (4, 49), (5, 25)]] == ["seed", "seed", "current", "current"]
+
+
+def test_listed_from_inside_the_current_runtime_the_seed_is_not_taken_for_that_interpreter(monkeypatch):
+    import videochat.runtimes
+
+    make_runtime()
+    monkeypatch.setattr(videochat.runtimes, "this_runtime", lambda: "current")
+    listed = {state.name: state for state in list_runtimes(with_sizes=False)}
+    assert not listed["seed"].installed and "app's own" in listed["seed"].problem
+    assert listed["current"].installed

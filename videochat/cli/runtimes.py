@@ -43,6 +43,7 @@ def run_install(args) -> int:
 
 
 def run_list(args) -> int:
+    from videochat.runtimes import MANAGED
     from videochat.runtimes.versions import list_runtimes
     from videochat.sizes import format_bytes
 
@@ -53,7 +54,8 @@ def run_list(args) -> int:
     print(f"{'runtime':8} {'python':8} {'torch':14} {'torchvision':14} {'transformers':13} {'size':>9}  where")
     for state in states:
         if not state["installed"]:
-            print(shown(f"{state['name']:8} not installed: {state['problem']} (videochat runtime install {state['name']})"))
+            how = f" (videochat runtime install {state['name']})" if state["name"] in MANAGED else ""
+            print(shown(f"{state['name']:8} not installed: {state['problem']}{how}"))
             continue
         size = format_bytes(state["size_bytes"]) if state["size_bytes"] is not None else "-"
         print(shown(

@@ -121,13 +121,23 @@ class RuntimeState:
 
 def list_runtimes(with_sizes: bool = True) -> list[RuntimeState]:
     """Every runtime: the seed (this app's interpreter) and each managed one, installed or not (and why not)."""
-    from videochat.runtimes import MANAGED, SEED, interpreter, problem, runtime_folder
+    from videochat.runtimes import MANAGED, SEED, interpreter, this_runtime
 
     states = []
+    if this_runtime() != SEED:  # run inside a managed runtime, this interpreter is not the app's
+        states.append(RuntimeState(SEED, False, "", {}, None, "the app's own interpreter: list the runtimes with the app's videochat to see it"))
+        return [*states, *_managed(MANAGED, with_sizes)]
     seed_versions = read_versions(interpreter(SEED)) if not getattr(sys, "frozen", False) else _frozen_versions()
     seed_problem = seed_versions.pop("problem", None)
     states.append(RuntimeState(SEED, True, sys.prefix, seed_versions, folder_size(Path(sys.prefix)) if with_sizes else None, seed_problem))
-    for name in MANAGED:
+    return [*states, *_managed(MANAGED, with_sizes)]
+
+
+def _managed(names, with_sizes: bool) -> list[RuntimeState]:
+    from videochat.runtimes import interpreter, problem, runtime_folder
+
+    states = []
+    for name in names:
         folder = runtime_folder(name)
         why = problem(name)
         if why is not None:
