@@ -11,7 +11,7 @@ import sys
 
 from desktop.startup import run_app
 
-COMMANDS = {"probe", "sample", "preprocess", "ask", "export", "batch", "models", "download", "serve"}
+COMMANDS = {"probe", "sample", "preprocess", "ask", "export", "batch", "models", "download", "serve", "runtime"}
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()

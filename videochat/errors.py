@@ -107,6 +107,18 @@ class ModelProcessEnded(ModelError):
     """The window's model process ended unexpectedly (killed, crashed, out of memory); the next question starts a new one."""
 
 
+class RuntimeNotInstalled(ModelLoadError):
+    """The model runs in a Python environment (a runtime, `videochat.runtimes`) that is not installed here."""
+
+    def __init__(self, message: str, runtime: str):
+        super().__init__(message)
+        self.runtime = runtime
+
+
+class RuntimeInstallError(VideoChatError):
+    """A runtime could not be installed (pip failed, no network, no matching torch); nothing half-made is left."""
+
+
 class UnsupportedSetting(ModelError):
     """A device, precision or option this model or machine cannot use."""
 

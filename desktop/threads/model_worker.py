@@ -281,7 +281,7 @@ class ModelWorker(QObject):
         ref = resolve_model(model)  # a bare name is the catalog's or the hub's, never a folder of the current directory
         # Asked here, where the dialog can follow; the process is handed the yes for exactly that code.
         code = check_consent(ref, trust_remote_code, approved_code)
-        self._load_args = (str(ref.local_folder or ref.source), device, precision, code.digest if code is not None else None, ref.revision)
+        self._load_args = (str(ref.local_folder or ref.source), device, precision, code.digest if code is not None else None, ref.revision, ref.runtime)
         self._start_process()
         self._ref = ref
         return "loaded", ref
@@ -289,8 +289,8 @@ class ModelWorker(QObject):
     def _start_process(self) -> None:
         from desktop.threads.model_process import ModelProcess
 
-        model, device, precision, approved, revision = self._load_args
-        process = self._process = ModelProcess(model, device=device, precision=precision, approved_code=approved, revision=revision)
+        model, device, precision, approved, revision, runtime = self._load_args
+        process = self._process = ModelProcess(model, device=device, precision=precision, approved_code=approved, revision=revision, runtime=runtime)
         try:
             process.start()
             process.wait_loaded(lambda what, fraction: self._post("load_progress", (what, fraction)))

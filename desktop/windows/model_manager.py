@@ -17,6 +17,7 @@ from desktop.style import ERROR_TEXT_STYLE
 from desktop.threads.background import run_job
 from desktop.threads.download_worker import DownloadWorker
 from desktop.windows.model_table import ModelTable, read_machine, read_packages, read_states, read_updates
+from desktop.windows.runtime_dialog import missing_runtime, offer_install
 from videochat.sizes import format_bytes
 
 
@@ -67,10 +68,14 @@ class ModelManager(QDialog):
         self.update_button = QPushButton("Update")
         self.use_button = QPushButton("Use")
         self.use_button.setDefault(True)
+        self.runtime_button = QPushButton("Install the current runtime…")  # shown for a model whose runtime is not installed
+        self.runtime_button.hide()
+        self._runtime_dialog = None
         model_row = QHBoxLayout()
         for button in (self.download_button, self.pause_button, self.cancel_button, self.update_button, self.delete_button):
             model_row.addWidget(button)
         model_row.addStretch(1)
+        model_row.addWidget(self.runtime_button)
         model_row.addWidget(self.use_button)
 
         self.folder_button = QPushButton("Use a local folder…")
@@ -105,6 +110,7 @@ class ModelManager(QDialog):
         self.update_button.clicked.connect(lambda: self._start(self.selected_model(), update=True))
         self.delete_button.clicked.connect(self._on_delete)
         self.use_button.clicked.connect(self._on_use)
+        self.runtime_button.clicked.connect(self._on_install_runtime)
         self.folder_button.clicked.connect(self._on_folder)
         self.add_button.clicked.connect(self._on_add_repo)
         self.token_button.clicked.connect(lambda: self.ask_for_token())
@@ -219,6 +225,11 @@ class ModelManager(QDialog):
         self.update_button.setEnabled(model in self.table.updates and not running)
         self.delete_button.setEnabled(model is not None and not running and state in ("ready", "partial"))
         self.use_button.setEnabled(state == "ready")
+        runtime = missing_runtime(self._entry(model) if model else None)  # the current runtime, for its models
+        self.runtime_button.setVisible(runtime is not None)
+
+    def _on_install_runtime(self) -> None:
+        self._runtime_dialog = offer_install(self, self._runtime_dialog, missing_runtime(self._entry(self.selected_model() or "")), self._update_buttons)
 
     # -- downloads ----------------------------------------------------------------------------
 

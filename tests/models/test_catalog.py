@@ -26,12 +26,52 @@ SEED_CHECKPOINTS = [
 ]
 
 
-def test_every_seed_checkpoint_is_in_the_catalog_with_a_backend_and_family():
-    assert sorted(e.repo_id for e in CATALOG) == sorted(SEED_CHECKPOINTS)
+# The current runtime's (transformers 5.x) checkpoints; InternVL3.5's repos end in capital -HF.
+CURRENT_CHECKPOINTS = [
+    *(f"Qwen/Qwen2.5-VL-{size}-Instruct" for size in ("3B", "7B", "32B", "72B")),
+    *(f"Qwen/Qwen3-VL-{size}-Instruct" for size in ("2B", "4B", "8B", "32B", "30B-A3B")),
+    *(f"OpenGVLab/InternVL3-{size}-hf" for size in ("1B", "2B", "8B", "9B", "14B", "38B", "78B")),
+    *(f"OpenGVLab/InternVL3_5-{size}-HF" for size in ("1B", "2B", "4B", "8B", "14B", "38B", "30B-A3B")),
+]
+
+
+def test_every_catalog_checkpoint_has_a_backend_a_family_and_the_runtime_it_needs():
+    assert sorted(e.repo_id for e in CATALOG) == sorted(SEED_CHECKPOINTS + CURRENT_CHECKPOINTS)
     for entry in CATALOG:
+        assert FAMILIES[entry.family].runtime == ("seed" if entry.repo_id in SEED_CHECKPOINTS else "current"), entry.repo_id
         assert entry.family in FAMILIES and entry_backend(entry) in {backend.name for backend in FAMILIES[entry.family].backends}
         assert entry.download_bytes > entry.parameters * 1e9  # at least one byte per parameter
         FAMILIES[entry.family].check_frame_count(entry.default_frames)
+
+
+def test_the_newer_models_resolve_by_label_to_their_exact_repo_and_the_current_runtime():
+    assert resolve_model("InternVL3.5-8B").source == "OpenGVLab/InternVL3_5-8B-HF"  # the cache's folder keeps the capitals
+    assert resolve_model("internvl3-1b").source == "OpenGVLab/InternVL3-1B-hf"
+    qwen = resolve_model("Qwen3-VL-30B-A3B-Instruct")
+    assert (qwen.family, qwen.backend, qwen.runtime) == ("qwen3_vl", "qwen3_vl_moe", "current")
+    assert resolve_model("InternVL2-1B").runtime == "seed"
+
+
+@pytest.mark.parametrize("model_type,family,runtime", [("qwen2_5_vl", "qwen2_5_vl", "current"), ("qwen3_vl", "qwen3_vl", "current"),
+                                                      ("internvl", "internvl3", "current"), ("qwen2_vl", "native", "seed")])
+def test_a_folder_picks_its_runtime_from_its_config(tmp_path, model_type, family, runtime):
+    ref = resolve_model(write_config(tmp_path / "model", {"model_type": model_type, "transformers_version": "4.57.1"}))
+    assert (ref.family, ref.runtime) == (family, runtime)
+
+
+def test_a_model_type_of_two_runtimes_goes_to_the_runtime_whose_transformers_wrote_the_config(monkeypatch):
+    from dataclasses import replace
+
+    import videochat.families as registry
+
+    seed = FAMILIES["native"]
+    current = replace(seed, name="native-current", runtime="current")
+    monkeypatch.setattr(registry, "all_families", lambda: {"native": seed, "native-current": current})
+    config = {"model_type": "qwen2_vl"}
+    assert registry.backend_for_config({**config, "transformers_version": "4.45.0"})[1] == "native"
+    assert registry.backend_for_config({**config, "transformers_version": "5.25.0"})[1] == "native-current"
+    assert registry.backend_for_config(config)[1] == "native"  # unsaid: the seed's
+    assert registry.backend_for_config({**config, "transformers_version": "five"})[1] == "native"
 
 
 def test_internvideo2_chat_is_gated_and_brings_its_load_time_repos():

@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     from videochat.cli.serve import add_command as add_serve_command
 
     add_serve_command(commands)
+    from videochat.cli.runtimes import add_commands as add_runtime_commands
+
+    add_runtime_commands(commands)
     commands.choices["sample"].add_argument("--json", action="store_true")
     commands.choices["preprocess"].add_argument("--out", type=Path, required=True, help="where to write the .pt file")
     return parser
@@ -182,6 +185,10 @@ def run_ask(args) -> int:
 
     ref = resolve_model(args.model, revision=args.revision)
     check_frame_count(ref, args.frames)
+    from videochat.cli import runtime_process
+
+    if runtime_process.in_other_runtime(ref):
+        return runtime_process.run_ask(args, ref, ask_one=_ask_one, questions=_questions, open_session=open_session, check_segment=check_segment)
     settings = generation_settings(args)
     with VideoSource.open(args.file, reader=args.reader) as source:
         segment = check_segment(args, source.info)  # a usage error: said before consent is asked or a model loads

@@ -83,14 +83,19 @@ def runs_model_code(backend: str) -> bool:
 def backend_for_config(config: dict, folder_name: str = "") -> tuple[str, str]:
     """(backend, family) for a model known only by its config.json (and the name of its folder).
 
-    A backend that claims the config's `model_type` wins; else the first family (in module-name
-    order) whose backend recognises it.
+    A backend that claims the config's `model_type` wins (where families of two runtimes claim it,
+    the one of the runtime whose transformers wrote the config: `transformers_version`); else the
+    first family (in module-name order) whose backend recognises it.
     """
     facts = ModelConfig(config, folder_name)
     candidates = [(backend, family) for family in all_families().values() for backend in family.backends]
-    for backend, family in candidates:
-        if backend.model_type and backend.model_type == facts.model_type:
-            return backend.name, family.name
+    claiming = [(backend, family) for backend, family in candidates if backend.model_type and backend.model_type == facts.model_type]
+    if claiming:
+        from videochat.runtimes import runtime_for_version
+
+        written_in = runtime_for_version(facts.written_by)
+        backend, family = min(claiming, key=lambda pair: pair[1].runtime != written_in)  # the first of that runtime, else the first
+        return backend.name, family.name
     for backend, family in candidates:
         if backend.recognises is not None and backend.recognises(facts):
             return backend.name, family.name

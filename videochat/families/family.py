@@ -31,6 +31,17 @@ class ModelConfig:
         return config_value(self.config, key, kind, default)
 
     @cached_property
+    def written_by(self) -> tuple[int, ...]:
+        """The transformers version that wrote this config (major, minor), or () where it does not say."""
+        version = self.value("transformers_version", str, "")
+        numbers = []
+        for part in version.split(".")[:2]:
+            if not part.isdigit():
+                break
+            numbers.append(int(part))
+        return tuple(numbers)
+
+    @cached_property
     def name_or_path(self) -> str:
         """The checkpoint's own name as its config recorded it, and the folder's name."""
         return " ".join((self.value("_name_or_path", str, "") or self.value("name_or_path", str, ""), self.folder_name))
@@ -65,6 +76,7 @@ class Family:
     batch_axis: bool = False  # the model takes a leading batch axis of 1
     backends: tuple[Backend, ...] = ()
     runs_model_code: bool = False  # its backends load with trust_remote_code=True (the folder's own code)
+    runtime: str = "seed"  # which Python environment runs its model process (videochat.runtimes)
 
     def check_frame_count(self, num_frames: int) -> None:
         if num_frames < 1 or num_frames > self.max_frames:

@@ -58,6 +58,11 @@ class ModelRef:
         return get_family(self.family).default_frames
 
     @property
+    def runtime(self) -> str:
+        """Which Python environment runs this model's process (`videochat.runtimes`): its family's."""
+        return get_family(self.family).runtime
+
+    @property
     def key(self) -> tuple[str, str, str | None]:
         """What two refs are compared by: repo id (any spelling) or folder, and revision; see `model_key`."""
         return model_key(self.source, self.revision)

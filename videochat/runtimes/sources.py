@@ -1,0 +1,121 @@
+"""What a runtime is made from: the system Python, the torch/torchvision pair, the pinned requirements, this project's code.
+
+From the source tree (or an installed copy) the project's `videochat` package is copied into the
+temporary folder with a small pyproject of its own and installed from there without dependencies:
+the project's pyproject pins the seed's transformers, and building in the source tree would leave
+build/ and egg-info behind. The bundle's frozen code cannot be imported by another interpreter, so
+the bundle ships a wheel of the project in `runtime/` beside its programs (docs/runtimes.md).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from videochat.errors import RuntimeInstallError
+
+# torch major.minor -> the torchvision built for it (read from torchvision's wheels: Requires-Dist torch==X.Y.0).
+# A copy of videochat/models/torch_pairs.py's table (another branch); use that module once both are in.
+TORCHVISION_FOR_TORCH = {"2.14": "0.29", "2.13": "0.28", "2.12": "0.27", "2.11": "0.26", "2.10": "0.25", "2.9": "0.24", "2.8": "0.23"}
+NEWEST_PAIR = ("2.13.0", "0.28.0")  # what a runtime gets when the app's torch is unknown or has no torchvision here
+BUNDLE_WHEELS = "runtime"  # beside the bundle's programs: the project's wheel
+MIN_PYTHON = (3, 10)
+
+
+def torch_pair(app_torch: str | None = None) -> tuple[str, str]:
+    """(torch, torchvision) release versions: the app's torch where a torchvision was built for it, else `NEWEST_PAIR`.
+
+    The public version only (2.13.0 of 2.13.0+cpu): the runtime takes PyPI's build, which the
+    PyPI torchvision of the same series was built against.
+    """
+    if app_torch is None:
+        try:
+            app_torch = importlib.metadata.version("torch")
+        except importlib.metadata.PackageNotFoundError:
+            return NEWEST_PAIR
+    public = app_torch.split("+", 1)[0]
+    parts = public.split(".")
+    series = TORCHVISION_FOR_TORCH.get(".".join(parts[:2]))
+    if series is None or len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return NEWEST_PAIR
+    return public, f"{series}.{parts[2]}"
+
+
+def base_python() -> Path:
+    """The system Python the runtime's venv is made from: the one under this venv, or a python3 on PATH (the bundle)."""
+    candidates = [] if getattr(sys, "frozen", False) else [getattr(sys, "_base_executable", ""), sys.executable]
+    candidates += [shutil.which(name) or "" for name in ("python3", "python")]
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and _is_usable(candidate):
+            return Path(candidate)
+    raise RuntimeInstallError(
+        f"No Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer with its venv module was found: install Python 3 (and python3-venv on Debian or Ubuntu), then try again."
+    )
+
+
+def _is_usable(python: str) -> bool:
+    if python == sys.executable and not getattr(sys, "frozen", False):
+        return sys.version_info >= MIN_PYTHON
+    try:
+        check = f"import sys, venv, ensurepip; sys.exit(0 if sys.version_info >= {MIN_PYTHON} else 1)"
+        return subprocess.run([python, "-I", "-c", check], stdin=subprocess.DEVNULL, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def requirements_file(name: str) -> Path:
+    """The runtime's pinned packages, shipped with the code (in the bundle, as a data file in the same place)."""
+    return Path(__file__).with_name(f"{name}-requirements.txt")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("videochat-desktop")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"
+
+
+PYPROJECT = """[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "videochat-desktop"
+version = "{version}"
+requires-python = ">=3.10"
+
+[project.scripts]
+videochat = "videochat.cli:main"
+
+[tool.setuptools.packages.find]
+include = ["videochat*"]
+
+[tool.setuptools.package-data]
+"*" = ["*.txt"]
+"""
+
+
+@contextmanager
+def project_source(work: Path) -> Iterator[Path]:
+    """What pip installs as this project: a wheel beside the bundle, or a copy of the `videochat` package (removed after)."""
+    if getattr(sys, "frozen", False):
+        wheels = sorted(Path(sys.executable).parent.joinpath(BUNDLE_WHEELS).glob("videochat_desktop-*.whl"))
+        if len(wheels) != 1:
+            raise RuntimeInstallError(f"This app was built without the wheel of its own code in {BUNDLE_WHEELS}/ that a runtime needs: build it again (scripts/build-app.sh).")
+        yield wheels[0]
+        return
+    import videochat
+
+    copy = work / "videochat-source"
+    shutil.copytree(Path(videochat.__file__).parent, copy / "videochat", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (copy / "pyproject.toml").write_text(PYPROJECT.format(version=_version()), encoding="utf-8")
+    try:
+        yield copy
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
