@@ -65,6 +65,7 @@ class Family:
     batch_axis: bool = False  # the model takes a leading batch axis of 1
     backends: tuple[Backend, ...] = ()
     runs_model_code: bool = False  # its backends load with trust_remote_code=True (the folder's own code)
+    runtime: str = "seed"  # which Python environment runs its model process (videochat.runtimes)
 
     def check_frame_count(self, num_frames: int) -> None:
         if num_frames < 1 or num_frames > self.max_frames:
