@@ -35,7 +35,7 @@ SEED_CONFIGS = {
 
 
 def test_the_registry_finds_every_family_module():
-    assert list(FAMILIES) == ["internvideo2", "internvideo2.5", "internvideo2-hd", "internvl2", "native"]
+    assert list(FAMILIES) == ["internvideo2", "internvideo2.5", "internvideo2-hd", "internvl2", "internvl3", "native", "qwen2.5-vl", "qwen3-vl"]
     assert set(all_backends()) == {"internvl", "internvideo2", "llava-onevision", "qwen2-vl"}
     assert {name for name, family in FAMILIES.items() if family.runs_model_code} == {"internvideo2", "internvideo2.5", "internvideo2-hd", "internvl2"}
 
