@@ -36,7 +36,7 @@ SEED_CONFIGS = {
 
 def test_the_registry_finds_every_family_module():
     assert list(FAMILIES) == ["internvideo2", "internvideo2.5", "internvideo2-hd", "internvl2", "internvl3", "native", "qwen2.5-vl", "qwen3-vl"]
-    assert set(all_backends()) == {"internvl", "internvideo2", "llava-onevision", "qwen2-vl"}
+    assert set(all_backends()) == {"internvl", "internvideo2", "llava-onevision", "qwen2-vl", "internvl3", "qwen2.5-vl", "qwen3-vl", "qwen3-vl-moe"}
     assert {name for name, family in FAMILIES.items() if family.runs_model_code} == {"internvideo2", "internvideo2.5", "internvideo2-hd", "internvl2"}
 
 
