@@ -12,8 +12,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 ENV_VAR = "VIDEOCHAT_CURRENT_PYTHON"
 MISSING = (
@@ -38,6 +36,8 @@ def current_python() -> Path | None:
 
 
 def require_current_python() -> Path:
+    import pytest  # not in the current runtime, which imports this module to run bench/turns.py
+
     python = current_python()
     if python is None or not python.exists():
         pytest.skip(MISSING)
@@ -46,7 +46,7 @@ def require_current_python() -> Path:
 
 def run_in_current(python: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """`python args...` in the source tree with the hub offline; its output as text."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     return subprocess.run([str(python), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
