@@ -129,3 +129,31 @@ def test_videochat_ask_answers_through_the_current_runtime_with_the_frames_the_m
     assert answer["times"] == pytest.approx(clip["times"], abs=1e-6)
     if family == "qwen3-vl":
         assert prompt_marks(clip["prompt"]) == pytest.approx(pair_marks(answer["times"]), abs=0.05 + 1e-9)
+
+
+@pytest.fixture(scope="module")
+def held_clip(tmp_path_factory):
+    """A variable-rate clip whose every 20th frame stays on screen for 1.5 s (a recording that froze)."""
+    from tests.support import clips as testing
+
+    return testing.write_clip(tmp_path_factory.mktemp("held") / "held.mp4", frames=40, durations_ms=[40] * 19 + [1500])
+
+
+def ask_json(python, folder, clip) -> dict:
+    result = run_in_current(python, "-m", "videochat.cli", "ask", str(clip), "Describe the video.", "--model", str(folder), "--frames", "8", "--json")
+    return json.loads(checked(result).strip().splitlines()[-1])
+
+
+def test_qwen2_5_vl_answers_record_the_times_its_positions_told_where_they_are_not_the_true_ones(python, folders, clips, held_clip):
+    assert ask_json(python, folders["qwen2.5-vl"], clips("plain.mp4"))["model_times"] is None
+    answer = ask_json(python, folders["qwen2.5-vl"], held_clip)
+    told, times = answer["model_times"], answer["times"]
+    assert len(told) == len(times)
+    assert max(abs(a - b) for a, b in zip(told, times)) > 0.05
+    steps = [b - a for a, b in zip(told, told[1:])]
+    assert max(steps) - min(steps) < 1e-6  # evenly spaced from the first frame at the frames' mean rate
+    assert told[0] == pytest.approx(times[0]) and told[-1] == pytest.approx(times[-1])
+
+
+def test_qwen3_vl_answers_on_a_held_frame_clip_carry_no_other_times(python, folders, held_clip):
+    assert ask_json(python, folders["qwen3-vl"], held_clip)["model_times"] is None

@@ -67,3 +67,16 @@ def test_the_current_backend_module_imports_without_transformers():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_an_answers_model_times_survive_its_session_file_and_a_wrong_list_is_dropped():
+    from videochat.chat import Answer
+
+    fields = dict(
+        question="Q", text="A", stopped=False, indices=[0, 5], times=[0.0, 0.2], model="m", revision=None, family="qwen2.5-vl",
+        frames=8, segment=None, settings={}, device="cpu", precision="float32", asked_at=1.0, follow_up=False,
+    )
+    told = Answer(**fields, model_times=[0.0, 0.3])
+    assert Answer.from_dict(told.to_dict()).model_times == [0.0, 0.3]
+    assert Answer.from_dict({**told.to_dict(), "model_times": [0.1]}).model_times is None
+    assert Answer.from_dict(Answer(**fields).to_dict()).model_times is None

@@ -22,6 +22,9 @@ from typing import Any
 
 from videochat.backends.native import NativeBackend, NativeState, Request
 
+# Qwen3-VL writes its time marks to 0.1 s: a model's time for a frame within half of that is the frame's time.
+TIME_PRECISION = 0.05
+
 # transformers 5 renamed from_pretrained's torch_dtype (still accepted, with a warning).
 RENAMED_LOAD_KWARGS = {"torch_dtype": "dtype"}
 
@@ -63,7 +66,7 @@ class CurrentBackend(NativeBackend):
         state = CurrentState(prepared, dict(inputs), count)
         state.token_types = self._token_type_table(input_ids, token_types)
         self._remember_expansion(state, prompt, input_ids)
-        state.model_times = self.model_times(prepared.times)
+        state.model_times = self.told_times(prepared.times)
         return state, input_ids
 
     def video_metadata(self, times, shape) -> dict:
@@ -87,9 +90,18 @@ class CurrentBackend(NativeBackend):
         span = float(times[-1]) - float(times[0])
         return (len(times) - 1) / span if len(times) > 1 and span > 0 else 2.0
 
-    def model_times(self, times) -> list[float] | None:
-        """The time the model reads for each frame, where it reads one; None: no time marks (InternVL3)."""
+    def told_times(self, times) -> list[float] | None:
+        """The times the model reads (per frame, or per two frames for Qwen3-VL); None: no time marks (InternVL3)."""
         return None
+
+    def model_times(self, conversation) -> list[float] | None:
+        state = conversation.state
+        told, times = getattr(state, "model_times", None), conversation.prepared.times
+        if told is None or len(told) != len(times):  # none, or Qwen3-VL's marks, written from the true times
+            return None
+        if max(abs(float(a) - float(b)) for a, b in zip(told, times)) <= TIME_PRECISION:
+            return None
+        return [round(float(time), 6) for time in told]
 
     def _token_type_table(self, input_ids, token_types) -> dict | None:
         if token_types is None:
@@ -202,7 +214,7 @@ class Qwen25VLBackend(QwenBackend):
     name = "qwen2.5-vl"
     model_class_name = "Qwen2_5_VLForConditionalGeneration"
 
-    def model_times(self, times) -> list[float]:
+    def told_times(self, times) -> list[float]:
         """The times its positions say: evenly spaced from the first frame at the mean rate (true times on constant-rate video)."""
         start, step = float(times[0]), 1.0 / self.frames_rate(times)
         return [start + number * step for number in range(len(times))]
@@ -214,7 +226,7 @@ class Qwen3VLBackend(QwenBackend):
     name = "qwen3-vl"
     model_class_name = "Qwen3VLForConditionalGeneration"
 
-    def model_times(self, times) -> list[float]:
+    def told_times(self, times) -> list[float]:
         pairs = [(float(times[i]) + float(times[min(i + 1, len(times) - 1)])) / 2 for i in range(0, len(times), 2)]
         return [round(time, 1) for time in pairs]
 
