@@ -5,7 +5,11 @@ folder (about 30 MB: a 4-layer, 384-wide language model; a vision tower that giv
 196 tokens a frame and Qwen2-VL the card's pixel budget), loaded through the app's own loader, and asked
 about 32 frames of a generated 640 x 480 clip. The remote-code families (InternVL2, InternVideo2.5) are
 their stand-ins (tests/support/standins: the checkpoint's own chat() and conversation template) at the
-same language model size with the real models' 256 tokens a frame, loaded with trust_remote_code:
+same language model size with the real models' 256 tokens a frame, loaded with trust_remote_code. The current
+runtime's families (Qwen2.5-VL, Qwen3-VL, InternVL3 -hf: tests/support/tiny_current.py) need transformers 5.x:
+from the seed runtime, this script runs itself for them with the current runtime's interpreter
+(`VIDEOCHAT_CURRENT_PYTHON`, else the installed runtime; skipped, saying so, where there is none). Qwen takes
+2 frames a second up to the count asked, so the 10 s clip gives them 20 frames:
 
 - first: a new conversation's first question: the processor on the frames, the vision tower, and the
   prefill over the whole prompt (thousands of video tokens);
@@ -21,6 +25,7 @@ equal the one without it (greedy decoding); the script says whether it does.
 
     python bench/turns.py                     # every family, 32 frames
     python bench/turns.py --family internvl2 --frames 16 --repeats 1
+    python bench/turns.py --family qwen3-vl       # through the current runtime
 
 Torch uses its default thread count. The exit status is 0 whatever the numbers: this is a measurement.
 """
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +46,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `python bench/turns.py` from anywhere, without PYTHONPATH
 
 from tests.support.tiny_native import BUILDERS  # noqa: E402
+from tests.support.tiny_current import BUILDERS as CURRENT_BUILDERS  # noqa: E402
+from tests.support.current_runtime import MISSING, current_python, run_in_current  # noqa: E402
 from tests.support import clips  # noqa: E402
 from tests.support.standins import build_internvideo25, build_internvl2, isolate_hf_caches  # noqa: E402
 from videochat.backends import create_backend  # noqa: E402
@@ -63,8 +71,12 @@ SIZES = {
     "qwen2-vl": dict(hidden=384, layers=4, vision_hidden=192, vision_layers=4, max_pixels=28 * 28 * 1280),
     "internvl2": dict(hidden=384, layers=4, patch_size=14, vision_hidden=64),
     "internvideo2.5": dict(hidden=384, layers=4, patch_size=14, vision_hidden=64),
+    # Qwen's processors at the card's per-frame budget for 640 x 480 (about 100 tokens a frame), InternVL3's 256 a frame.
+    "qwen2.5-vl": dict(hidden=384, layers=4, vision_hidden=192, vision_layers=4, max_pixels=28 * 28 * 256),
+    "qwen3-vl": dict(hidden=384, layers=4, vision_hidden=192, vision_layers=4, max_pixels=32 * 32 * 4096),
+    "internvl3": dict(hidden=384, layers=4, vision_hidden=64, vision_layers=2, image_size=448),
 }
-FAMILIES = sorted(BUILDERS) + sorted(REMOTE_BUILDERS)
+FAMILIES = sorted(BUILDERS) + sorted(REMOTE_BUILDERS) + sorted(CURRENT_BUILDERS)
 
 
 def parse_args(argv):
@@ -140,7 +152,7 @@ def load_built(name: str, folder: str):
         REMOTE_BUILDERS[name](Path(folder) / f"{name}-bench", **SIZES[name])
         backend = create_backend(resolve_model(str(Path(folder) / f"{name}-bench")), LoadOptions(trust_remote_code=True))
     else:
-        BUILDERS[name](folder, **SIZES[name])
+        {**BUILDERS, **CURRENT_BUILDERS}[name](folder, **SIZES[name])
         backend = create_backend(resolve_model(folder))
     backend.load()
     return backend
@@ -153,18 +165,18 @@ def measure_family(name: str, clip: Path, frames: int, repeats: int) -> dict:
             backend = load_built(name, folder)
             size_mb = sum(path.stat().st_size for path in Path(folder).rglob("*.safetensors")) / 1e6
             with VideoSource.open(clip) as source:
-                prepared = prepare(source, name if name in REMOTE_BUILDERS else "native", frames)
+                prepared = prepare(source, name if name in REMOTE_BUILDERS or name in CURRENT_BUILDERS else "native", frames)
             clock = FirstTokenClock(backend)
             runs = [measure_once(backend, clock, prepared) for _ in range(repeats)]
             clock.close()
     best = {key: min(run[key] for run in runs) for key in ("first", "follow_up", "no_reuse")}
-    return dict(best, same=all(run["same"] for run in runs), tokens=runs[-1]["tokens"], size_mb=size_mb)
+    return dict(best, same=all(run["same"] for run in runs), tokens=runs[-1]["tokens"], size_mb=size_mb, frames=len(prepared.indices))
 
 
 def print_result(name: str, frames: int, result: dict) -> None:
     ratio = result["first"] / result["follow_up"]
     print(
-        f"{name:16s} {frames} frames, {result['size_mb']:.0f} MB weights, {result['tokens']} tokens in the conversation\n"
+        f"{name:16s} {result['frames']} frames ({frames} asked), {result['size_mb']:.0f} MB weights, {result['tokens']} tokens in the conversation\n"
         f"  first question TTFT      {result['first']:7.3f} s\n"
         f"  follow-up TTFT (reuse)   {result['follow_up']:7.3f} s   first/follow-up = {ratio:.1f}x "
         f"(goal >= {BAR:.0f}x: {'met' if ratio >= BAR else 'NOT met'})\n"
@@ -181,8 +193,28 @@ def main(argv=None) -> int:
     clip = clip_path()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; clip {CLIP.name}, {args.frames} frames\n")
     for name in args.family or FAMILIES:
+        if name in CURRENT_BUILDERS and not in_current_runtime():
+            run_through_current_runtime(name, args)
+            continue
         print_result(name, args.frames, measure_family(name, clip, args.frames, args.repeats))
     return 0
+
+
+def in_current_runtime() -> bool:
+    from importlib.metadata import version
+
+    return int(version("transformers").split(".")[0]) >= 5
+
+
+def run_through_current_runtime(name: str, args) -> None:
+    """This script for one family, run by the current runtime's interpreter (transformers 5.x); its report printed here."""
+    python = current_python()
+    if python is None or not python.exists():
+        print(f"{name:16s} skipped: {MISSING}\n", flush=True)
+        return
+    result = run_in_current(python, __file__, "--family", name, "--frames", str(args.frames), "--repeats", str(args.repeats), timeout=3600)
+    report = result.stdout.split("\n\n", 1)[-1] if result.returncode == 0 else f"{name}: failed\n{result.stderr[-2000:]}"
+    print(report.rstrip("\n"), flush=True)
 
 
 if __name__ == "__main__":

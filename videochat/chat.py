@@ -46,6 +46,7 @@ class Answer:
     follow_up: bool
     answered_at: float | None = None  # when the answer ended (None in files saved before it was recorded)
     engine: str | None = None  # the engine's address (no credentials, no query) when a server answered; None: in-process
+    model_times: list[float] | None = None  # the times the model was told, where they differ from `times` (Backend.model_times)
     # Names the turn in its session, so that two writers of one session merge their turns (schema 2).
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
@@ -93,12 +94,20 @@ class Answer:
             follow_up=optional("follow_up", bool, False),
             answered_at=None if answered_at is None else float(answered_at),
             engine=optional("engine", str, None),
+            model_times=_times_or_none(optional("model_times", list, None), len(indices)),
             id=optional("id", str, None) or fallback_id or uuid.uuid4().hex[:16],
         )
 
 
 def _is_time(value: object) -> bool:
     return app_files.is_kind(value, (int, float)) and math.isfinite(value)
+
+
+def _times_or_none(values: list | None, count: int) -> list[float] | None:
+    """A list of `count` times, or None (provenance: a wrong one is dropped, not refused)."""
+    if values is None or len(values) != count or not all(_is_time(t) for t in values):
+        return None
+    return [float(t) for t in values]
 
 
 class VideoChat:
@@ -168,6 +177,7 @@ class VideoChat:
                 asked_at=asked_at,
                 follow_up=follow_up,
                 answered_at=time.time(),
+                model_times=self.backend.model_times(conversation),
             )
         )
 

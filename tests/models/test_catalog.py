@@ -48,11 +48,11 @@ def test_the_newer_models_resolve_by_label_to_their_exact_repo_and_the_current_r
     assert resolve_model("InternVL3.5-8B").source == "OpenGVLab/InternVL3_5-8B-HF"  # the cache's folder keeps the capitals
     assert resolve_model("internvl3-1b").source == "OpenGVLab/InternVL3-1B-hf"
     qwen = resolve_model("Qwen3-VL-30B-A3B-Instruct")
-    assert (qwen.family, qwen.backend, qwen.runtime) == ("qwen3_vl", "qwen3_vl_moe", "current")
+    assert (qwen.family, qwen.backend, qwen.runtime) == ("qwen3-vl", "qwen3-vl-moe", "current")
     assert resolve_model("InternVL2-1B").runtime == "seed"
 
 
-@pytest.mark.parametrize("model_type,family,runtime", [("qwen2_5_vl", "qwen2_5_vl", "current"), ("qwen3_vl", "qwen3_vl", "current"),
+@pytest.mark.parametrize("model_type,family,runtime", [("qwen2_5_vl", "qwen2.5-vl", "current"), ("qwen3_vl", "qwen3-vl", "current"),
                                                       ("internvl", "internvl3", "current"), ("qwen2_vl", "native", "seed")])
 def test_a_folder_picks_its_runtime_from_its_config(tmp_path, model_type, family, runtime):
     ref = resolve_model(write_config(tmp_path / "model", {"model_type": model_type, "transformers_version": "4.57.1"}))

@@ -111,6 +111,11 @@ class Backend(ABC):
     def stream(self, conversation: Conversation, question: str, settings: GenerationSettings = GenerationSettings()) -> Iterator[str]:
         """Yield the answer in pieces; when done (or stopped), the turn is in `conversation.turns`."""
 
+    def model_times(self, conversation: Conversation) -> list[float] | None:
+        """The time the model was told for each frame where it differs from the frame's true time by more than
+        0.05 s (Qwen2.5-VL on variable-rate video reads evenly spaced times); None where it read the true times or none."""
+        return None
+
     def cancel(self) -> None:
         """Stop the answer being generated within one token; the partial answer is kept."""
         self._stop.set()

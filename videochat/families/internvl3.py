@@ -1,8 +1,9 @@
-"""InternVL3 in transformers' own format, run by the current runtime (transformers 5.x).
+"""InternVL3 and InternVL3.5 in transformers' own format (OpenGVLab/InternVL3-*-hf, InternVL3_5-*-HF): InternVL2's rule.
 
-A stand-in declaration of this branch: the family module of the `current` branch (its frame rule,
-transform and backend) replaces this file when both are merged; until then it only says which
-runtime the family needs and which config.json is its, so that the catalog and the routing work.
+The card's `load_video` is InternVL2's (uniform segment midpoints, one 448 tile a frame, `Frame{i}:`
+before each), so the frames are InternVL2's; the checkpoint's processor resizes them to 448 x 448.
+Runs in the "current" runtime (transformers 5.x). The remote-code checkpoints (model_type
+internvl_chat) stay with the InternVL2 family.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ FAMILY = Family(
     name="internvl3",
     title="InternVL3",
     default_frames=8,
-    max_frames=256,
+    max_frames=64,
     sample=sampling.sample_internvl2,
     transform=preprocess.native_frames,
     frame_axis=0,
-    backends=(Backend("internvl3", "videochat.backends.native:LlavaOneVisionBackend", shown="InternVL3", model_type="internvl"),),
+    backends=(Backend("internvl3", "videochat.backends.current:InternVL3Backend", shown="InternVL3", model_type="internvl"),),
     runtime="current",
 )

@@ -1,23 +1,23 @@
-"""Qwen2.5-VL in transformers' own format, run by the current runtime (transformers 5.x).
+"""Qwen2.5-VL (Qwen/Qwen2.5-VL-3B/7B/32B/72B-Instruct): 2 frames a second up to the count asked, transformers' own classes.
 
-A stand-in declaration of this branch: the family module of the `current` branch (its frame rule,
-transform and backend) replaces this file when both are merged; until then it only says which
-runtime the family needs and which config.json is its, so that the catalog and the routing work.
+Runs in the "current" runtime (transformers 5.x); its time marks are positions, not text: the frames'
+mean spacing is handed to the processor as the video's rate (backends/current.py).
 """
 
 from __future__ import annotations
 
 from videochat.families.family import Backend, Family
-from videochat.frames import preprocess, sampling
+from videochat.frames import preprocess, qwen_sampling
 
 FAMILY = Family(
-    name="qwen2_5_vl",
+    name="qwen2.5-vl",
     title="Qwen2.5-VL",
-    default_frames=8,
-    max_frames=256,
-    sample=sampling.sample_internvl2,
+    default_frames=32,
+    max_frames=qwen_sampling.MAX_FRAMES,
+    sample=qwen_sampling.sample_qwen,
     transform=preprocess.native_frames,
     frame_axis=0,
-    backends=(Backend("qwen2_5_vl", "videochat.backends.native:Qwen2VLBackend", shown="Qwen2.5-VL", model_type="qwen2_5_vl"),),
+    frame_multiple=qwen_sampling.FRAME_FACTOR,
+    backends=(Backend("qwen2.5-vl", "videochat.backends.current:Qwen25VLBackend", shown="Qwen2.5-VL", model_type="qwen2_5_vl"),),
     runtime="current",
 )

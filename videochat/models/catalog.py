@@ -80,11 +80,11 @@ _QWEN2_5_VL = [
     ("Qwen2.5-VL-72B-Instruct", 73.4, 146.8, 80, 1024),  # Qwen2.5-72B: 8 x 128
 ]
 _QWEN3_VL = [
-    ("Qwen3-VL-2B-Instruct", 2.1, 4.3, 28, 1024, "qwen3_vl"),  # Qwen3-1.7B: 8 KV heads x 128
-    ("Qwen3-VL-4B-Instruct", 4.4, 8.9, 36, 1024, "qwen3_vl"),  # Qwen3-4B: 8 x 128
-    ("Qwen3-VL-8B-Instruct", 8.8, 17.5, 36, 1024, "qwen3_vl"),  # Qwen3-8B: 8 x 128
-    ("Qwen3-VL-32B-Instruct", 33.4, 66.8, 64, 1024, "qwen3_vl"),  # Qwen3-32B: 8 x 128
-    ("Qwen3-VL-30B-A3B-Instruct", 31.1, 62.2, 48, 512, "qwen3_vl_moe"),  # Qwen3-30B-A3B (MoE, 3B active): 4 x 128
+    ("Qwen3-VL-2B-Instruct", 2.1, 4.3, 28, 1024, "qwen3-vl"),  # Qwen3-1.7B: 8 KV heads x 128
+    ("Qwen3-VL-4B-Instruct", 4.4, 8.9, 36, 1024, "qwen3-vl"),  # Qwen3-4B: 8 x 128
+    ("Qwen3-VL-8B-Instruct", 8.8, 17.5, 36, 1024, "qwen3-vl"),  # Qwen3-8B: 8 x 128
+    ("Qwen3-VL-32B-Instruct", 33.4, 66.8, 64, 1024, "qwen3-vl"),  # Qwen3-32B: 8 x 128
+    ("Qwen3-VL-30B-A3B-Instruct", 31.1, 62.2, 48, 512, "qwen3-vl-moe"),  # Qwen3-30B-A3B (MoE, 3B active): 4 x 128
 ]
 _INTERNVL3 = [
     ("InternVL3-1B-hf", 0.9, 1.9, 24, 128, False),  # Qwen2.5-0.5B: 2 KV heads x 64
@@ -108,7 +108,7 @@ _INTERNVL3_5 = [
 ]
 # Tokens a frame: Qwen2.5-VL/Qwen3-VL merge two frames into one grid (about 360 and 256 tokens a frame at
 # their video processors' default pixel budgets for 720p); InternVL3/3.5 take one 448 tile a frame (256).
-QWEN_FRAMES = 16  # of the cards' 2 fps rule, the count the fit preview and a first question use
+QWEN_FRAMES = 32  # the Qwen families' default most frames (2 fps up to this count, videochat/frames/qwen_sampling.py)
 
 _INTERNVIDEO2_EXTRAS = ("mistralai/Mistral-7B-Instruct-v0.3", "bert-base-uncased")  # the names its code asks the cache for
 
@@ -137,11 +137,11 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("Qwen/Qwen2-VL-2B-Instruct", "native", 2.2, int(4.4 * GB), tokens_per_frame=360, backend="qwen2-vl", llm_layers=28, llm_kv_width=256),
     CatalogEntry("Qwen/Qwen2-VL-7B-Instruct", "native", 8.3, int(16.6 * GB), tokens_per_frame=360, backend="qwen2-vl", llm_layers=28, llm_kv_width=512),
     *(
-        CatalogEntry(f"Qwen/{name}", "qwen2_5_vl", params, int(size * GB), default_frames=QWEN_FRAMES, tokens_per_frame=360, llm_layers=layers, llm_kv_width=kv)
+        CatalogEntry(f"Qwen/{name}", "qwen2.5-vl", params, int(size * GB), default_frames=QWEN_FRAMES, tokens_per_frame=360, llm_layers=layers, llm_kv_width=kv)
         for name, params, size, layers, kv in _QWEN2_5_VL
     ),
     *(
-        CatalogEntry(f"Qwen/{name}", "qwen3_vl", params, int(size * GB), default_frames=QWEN_FRAMES, tokens_per_frame=256, llm_layers=layers,
+        CatalogEntry(f"Qwen/{name}", "qwen3-vl", params, int(size * GB), default_frames=QWEN_FRAMES, tokens_per_frame=256, llm_layers=layers,
                      llm_kv_width=kv, backend=backend)
         for name, params, size, layers, kv, backend in _QWEN3_VL
     ),

@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Iterator
 
 from videochat.errors import RuntimeInstallError
+from videochat.models.torch_pairs import TORCHVISION_FOR_TORCH
 
-# torch major.minor -> the torchvision built for it (read from torchvision's wheels: Requires-Dist torch==X.Y.0).
-# A copy of videochat/models/torch_pairs.py's table (another branch); use that module once both are in.
-TORCHVISION_FOR_TORCH = {"2.14": "0.29", "2.13": "0.28", "2.12": "0.27", "2.11": "0.26", "2.10": "0.25", "2.9": "0.24", "2.8": "0.23"}
 NEWEST_PAIR = ("2.13.0", "0.28.0")  # what a runtime gets when the app's torch is unknown or has no torchvision here
 BUNDLE_WHEELS = "runtime"  # beside the bundle's programs: the project's wheel
 MIN_PYTHON = (3, 10)
