@@ -197,3 +197,9 @@ def test_interactive_lines_that_are_not_utf8_are_skipped_with_a_warning(monkeypa
     args = argparse.Namespace(question="First?", follow_up=[], interactive=True)
     assert list(_questions(args)) == ["First?", "And then?", "Last?"]
     assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_python_dash_m_videochat_is_the_same_command_line(clips):
+    result = subprocess.run([sys.executable, "-m", "videochat", "probe", "--json", str(clips("plain.mp4"))], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["frame_count"] > 0
