@@ -17,6 +17,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import math
 import socket
 import threading
 import time
@@ -49,6 +50,10 @@ def _shown(text: object) -> str:
     return safe_text.shown(str(text)[:MAX_MESSAGE_CHARS], keep="")
 
 
+def _is_time(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class ServedModel:
     id: str
@@ -65,6 +70,15 @@ class StreamEnd:
     videochat: dict | None = None
     model: str | None = None
     stopped: bool = False  # `stop()` closed the stream before the engine finished
+
+    def model_times(self, count: int) -> list[float] | None:
+        """`video_frames.model_times`: the time our server's model was told for each of the `count` frames it saw,
+        sent only where they differ from the true ones; None without them, and None for anything but `count`
+        finite numbers (provenance: a wrong list is dropped, as in a session file, and the answer kept)."""
+        told = (self.video_frames or {}).get("model_times")
+        if not isinstance(told, list) or len(told) != count or not all(_is_time(value) for value in told):
+            return None
+        return [round(float(value), 6) for value in told]
 
 
 @dataclass

@@ -204,7 +204,8 @@ class ModelRunner:
         answer = self._answer_record(request, sample, "", "", False, time.time(), False)
         return provenance({"answer": answer, "video_frames": self._video_frames(request, answer)})
 
-    def _answer_record(self, request: ChatRequest, sample, question: str, text: str, stopped: bool, asked_at: float, follow_up: bool):
+    def _answer_record(self, request: ChatRequest, sample, question: str, text: str, stopped: bool, asked_at: float, follow_up: bool,
+                       model_times: list[float] | None = None):
         from videochat.chat import Answer
 
         backend, video = self.backend, request.video
@@ -225,17 +226,23 @@ class ModelRunner:
             asked_at=asked_at,
             follow_up=follow_up,
             answered_at=time.time(),
+            model_times=model_times,
         )
 
     @staticmethod
     def _video_frames(request: ChatRequest, answer) -> dict:
         # Frames sent without their times: the server cannot know them, and says so with null.
         times = None if request.video.frames is not None and request.video.times is None else answer.times
-        return {"indices": answer.indices, "times": times}
+        frames = {"indices": answer.indices, "times": times}
+        if times is not None and answer.model_times is not None:
+            frames["model_times"] = answer.model_times  # only where the model was told other times than these
+        return frames
 
     def _provenance(self, request: ChatRequest, conversation: Conversation, asked_at: float, follow_up: bool) -> dict:
         backend, turn = self.backend, conversation.turns[-1]
-        answer = self._answer_record(request, conversation.prepared.sample, turn.question, turn.answer, turn.stopped, asked_at, follow_up)
+        # Known once the model has read the video (the first chunk, sent before, cannot carry them).
+        told = backend.model_times(conversation)
+        answer = self._answer_record(request, conversation.prepared.sample, turn.question, turn.answer, turn.stopped, asked_at, follow_up, told)
         tokenizer = backend.tokenizer_for_text
         tokens = len(tokenizer.encode(turn.answer, add_special_tokens=False)) if tokenizer is not None else 0
         return {"answer": answer, "video_frames": self._video_frames(request, answer), "completion_tokens": tokens}
