@@ -4,7 +4,8 @@ The test's interpreter (the seed runtime, transformers 4.48) cannot load Qwen2.5
 `videochat serve` in the current runtime (a stand-in runtime folder whose interpreter execs the real
 current runtime's, tests/support/current_runtime.py) and asks it over HTTP. The answer must be the one the
 current runtime gives in-process (the same frames, times, text and told times), and on a clip with a held
-frame it carries the times Qwen2.5-VL was told (`model_times`) into `--json`, the session file and its export.
+frame it carries the times Qwen2.5-VL was told (`model_times`) into `--json`, the session file and its export,
+and `videochat batch` records them too.
 """
 
 from __future__ import annotations
@@ -90,3 +91,17 @@ def test_on_a_held_frame_clip_the_times_qwen2_5_vl_was_told_reach_the_answer_its
     assert main(["export", str(held_clip), "--format", "json"]) == 0
     [exported] = json.loads(capsys.readouterr().out)["turns"]
     assert exported["model_times"] == answer["model_times"]
+
+
+def test_a_batch_from_the_seed_runtime_records_the_times_qwen2_5_vl_was_told(python, qwen2_5_vl, held_clip, tmp_path, current_runtime):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "held.mp4").write_bytes(held_clip.read_bytes())
+    questions = tmp_path / "questions.txt"
+    questions.write_text(f"{QUESTION}\n")
+    out = tmp_path / "results.jsonl"
+    assert main(["batch", str(folder), "--questions", str(questions), "--model", str(qwen2_5_vl), "--out", str(out), *ASK[:-1]]) == 0
+    [record] = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = in_process(python, qwen2_5_vl, held_clip)
+    assert record["status"] == "ok" and record["times"] == expected["times"]
+    assert record["model_times"] == pytest.approx(expected["model_times"], abs=1e-6)
