@@ -105,3 +105,25 @@ def test_a_batch_from_the_seed_runtime_records_the_times_qwen2_5_vl_was_told(pyt
     expected = in_process(python, qwen2_5_vl, held_clip)
     assert record["status"] == "ok" and record["times"] == expected["times"]
     assert record["model_times"] == pytest.approx(expected["model_times"], abs=1e-6)
+
+
+def test_a_stream_cut_short_after_its_first_piece_already_knows_the_times_the_model_was_told(qwen2_5_vl, held_clip, current_runtime):
+    """A stopped answer keeps them: the model process says them before the first piece of text, not only at the end."""
+    from videochat.engines.client import StreamEnd
+    from videochat.engines.local_process import LocalModelProcess
+
+    process = LocalModelProcess(str(qwen2_5_vl), device="cpu", runtime="current")
+    try:
+        process.start()
+        process.wait_loaded()
+        process.grant(held_clip)
+        video = {"type": "video_url", "video_url": {"url": held_clip.resolve().as_uri()}}
+        body = {"messages": [{"role": "user", "content": [video, {"type": "text", "text": QUESTION}]}], "num_frames": 8, "max_tokens": 40}
+        end = StreamEnd()
+        pieces = process.client.stream(body, end)
+        next(pieces)
+        told = end.model_times(len(end.video_frames["indices"]))
+        pieces.close()
+    finally:
+        process.kill()
+    assert told is not None and max(abs(a - b) for a, b in zip(told, end.video_frames["times"])) > 0.05

@@ -123,7 +123,10 @@ class ModelRunner:
         job.emit("frames", self._frames_seen(request, conversation.prepared.sample))
         pieces = backend.stream(conversation, question, request.settings)
         try:
-            for piece in pieces:
+            for number, piece in enumerate(pieces):
+                if number == 0 and (told := backend.model_times(conversation)) is not None:
+                    # Known once the model has read the video: said before its first piece, so a stream cut short keeps them.
+                    job.emit("frames", self._frames_seen(request, conversation.prepared.sample, told))
                 job.emit("piece", piece)
                 if job.cancelled.is_set():
                     break  # a stop that came before the backend cleared its flag
@@ -199,9 +202,9 @@ class ModelRunner:
             self._conversations.popitem(last=False)
         return conversation, False
 
-    def _frames_seen(self, request: ChatRequest, sample) -> dict:
+    def _frames_seen(self, request: ChatRequest, sample, model_times: list[float] | None = None) -> dict:
         """What the answer will be based on, known before its first token (the stream's first chunk carries it)."""
-        answer = self._answer_record(request, sample, "", "", False, time.time(), False)
+        answer = self._answer_record(request, sample, "", "", False, time.time(), False, model_times)
         return provenance({"answer": answer, "video_frames": self._video_frames(request, answer)})
 
     def _answer_record(self, request: ChatRequest, sample, question: str, text: str, stopped: bool, asked_at: float, follow_up: bool,
@@ -240,7 +243,6 @@ class ModelRunner:
 
     def _provenance(self, request: ChatRequest, conversation: Conversation, asked_at: float, follow_up: bool) -> dict:
         backend, turn = self.backend, conversation.turns[-1]
-        # Known once the model has read the video (the first chunk, sent before, cannot carry them).
         told = backend.model_times(conversation)
         answer = self._answer_record(request, conversation.prepared.sample, turn.question, turn.answer, turn.stopped, asked_at, follow_up, told)
         tokenizer = backend.tokenizer_for_text
