@@ -2,10 +2,10 @@
 
 An answer bubble shows its text as Markdown while it streams; once finished, a line saying
 how it was asked and one chip per frame the model saw (its time, later its picture), which
-seeks the player; where the model was told other times than the frames' (`Answer.model_times`), the
-line says so and each chip's tooltip gives the time the model was told. A regenerated answer streams into the bubble of the answer it replaces, whose
-‹ 1/2 › arrows then show any of the turn's answers. The bubbles draw what they are given; the
-pane decides what that is.
+seeks the player; where the model was told other times than the frames' (`Answer.model_times`),
+the line says so and each chip's tooltip gives the time the model was told. A regenerated answer
+streams into the bubble of the answer it replaces, whose ‹ 1/2 › arrows then show any of the
+turn's answers. The bubbles draw what they are given; the pane decides what that is.
 """
 
 from __future__ import annotations
