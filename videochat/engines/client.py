@@ -50,10 +50,6 @@ def _shown(text: object) -> str:
     return safe_text.shown(str(text)[:MAX_MESSAGE_CHARS], keep="")
 
 
-def _is_time(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 @dataclass(frozen=True)
 class ServedModel:
     id: str
@@ -76,9 +72,8 @@ class StreamEnd:
         sent only where they differ from the true ones; None without them, and None for anything but `count`
         finite numbers (provenance: a wrong list is dropped, as in a session file, and the answer kept)."""
         told = (self.video_frames or {}).get("model_times")
-        if not isinstance(told, list) or len(told) != count or not all(_is_time(value) for value in told):
-            return None
-        return [round(float(value), 6) for value in told]
+        finite = isinstance(told, list) and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in told)
+        return [round(float(t), 6) for t in told] if finite and len(told) == count else None
 
 
 @dataclass
