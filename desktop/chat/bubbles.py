@@ -2,9 +2,10 @@
 
 An answer bubble shows its text as Markdown while it streams; once finished, a line saying
 how it was asked and one chip per frame the model saw (its time, later its picture), which
-seeks the player. A regenerated answer streams into the bubble of the answer it replaces, whose
-‹ 1/2 › arrows then show any of the turn's answers. The bubbles draw what they are given; the
-pane decides what that is.
+seeks the player; where the model was told other times than the frames' (`Answer.model_times`),
+the line says so and each chip's tooltip gives the time the model was told. A regenerated answer
+streams into the bubble of the answer it replaces, whose ‹ 1/2 › arrows then show any of the
+turn's answers. The bubbles draw what they are given; the pane decides what that is.
 """
 
 from __future__ import annotations
@@ -44,7 +45,15 @@ def describe(answer) -> str:
     parts = [model, f"{answer.frames} frames", scope]
     if answer.stopped:
         parts.append("stopped")
+    if getattr(answer, "model_times", None):
+        parts.append("the model was told other frame times (hover a frame)")
     return " · ".join(parts)
+
+
+def chip_tip(index: int, seconds: float, told: float | None) -> str:
+    """A frame chip's tooltip: the frame, its time and, where the model was told another time, that time."""
+    said = "" if told is None or format_time(told) == format_time(seconds) else f" (the model was told {format_time(told)})"
+    return f"Frame {index} at {format_time(seconds)}{said}: show it in the player"
 
 
 def shown_model(name: str) -> str:
@@ -290,10 +299,11 @@ class AnswerBubble(QFrame):
         self.set_status(describe(answer))
         self._clear_chips()
         self.times = [float(t) for t in answer.times]
+        told = getattr(answer, "model_times", None) or [None] * len(self.times)
         for number, (seconds, index) in enumerate(zip(self.times, answer.indices)):
             chip = QToolButton()
             chip.setText(format_time(seconds))
-            chip.setToolTip(f"Frame {index} at {format_time(seconds)}: show it in the player")
+            chip.setToolTip(chip_tip(index, seconds, told[number] if number < len(told) else None))
             chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             chip.clicked.connect(lambda _checked=False, s=seconds, i=int(index): self.sig_seek_requested.emit(s, i))
             self.chip_layout.insertWidget(number, chip)

@@ -121,7 +121,8 @@ class ProcessChat:
         indices, times = seen_frames(end)
         text = "".join(pieces)
         self._scope, self._history, self._frames = scope, [*history, (question, text)], frames
-        self.answers.append(make_answer(question, text, stopped, indices, times, end.videochat or {}, num_frames, scope[1], settings, asked_at, follow_up))
+        self.answers.append(make_answer(question, text, stopped, indices, times, end.videochat or {}, num_frames, scope[1], settings, asked_at,
+                                        follow_up, model_times=end.model_times(len(indices))))
         return self.answers[-1]
 
     def stop(self) -> None:
@@ -166,7 +167,8 @@ def seen_frames(end: StreamEnd) -> tuple[list[int], list[float]]:
     return list(indices), [round(float(t), 6) for t in times]
 
 
-def make_answer(question, text, stopped, indices, times, provenance: dict, num_frames, segment, settings, asked_at, follow_up):
+def make_answer(question, text, stopped, indices, times, provenance: dict, num_frames, segment, settings, asked_at, follow_up, model_times=None):
+    """The `Answer`; `model_times`: the times the model was told, where the process says they are not `times` (checked: `StreamEnd.model_times`)."""
     from videochat.chat import Answer
 
     def reported(key: str, kind, default):
@@ -178,5 +180,5 @@ def make_answer(question, text, stopped, indices, times, provenance: dict, num_f
         model=reported("model", str, ""), revision=reported("revision", str, None), family=reported("family", str, ""),
         frames=reported("frames", int, num_frames), segment=segment, settings=settings.as_dict(),
         device=reported("device", str, ""), precision=reported("precision", str, ""),
-        asked_at=asked_at, follow_up=follow_up, answered_at=time.time(),
+        asked_at=asked_at, follow_up=follow_up, answered_at=time.time(), model_times=model_times,
     )

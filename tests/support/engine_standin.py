@@ -59,6 +59,7 @@ class EngineStandIn:
     seconds_per_piece: float = 0.0  # between pieces (an answer slow to stream, to stop)
     break_after_pieces: int | None = None  # close the connection after this many pieces, without [DONE]
     raw_stream: bytes | None = None  # sent verbatim as the SSE body (hostile bodies)
+    model_times: object = None  # form "videochat": sent as `video_frames.model_times` (any JSON, to be hostile)
     received: list[Received] = field(default_factory=list)
     in_flight: int = 0
     most_in_flight: int = 0
@@ -245,7 +246,10 @@ def _handler(standin: EngineStandIn):
         def _extensions(self, received: Received) -> dict:
             if standin.form != "videochat":
                 return {}
-            return {"video_frames": received.body.get("video_frames"), "videochat": {"revision": "abc123", "device": "cpu", "precision": "float32"}}
+            frames = received.body.get("video_frames")
+            if standin.model_times is not None and isinstance(frames, dict):
+                frames = {**frames, "model_times": standin.model_times}
+            return {"video_frames": frames, "videochat": {"revision": "abc123", "device": "cpu", "precision": "float32"}}
 
         def _whole(self, received: Received) -> dict:
             return {"id": "chatcmpl-standin", "object": "chat.completion", "created": int(time.time()), "model": received.model,

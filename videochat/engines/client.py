@@ -17,6 +17,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import math
 import socket
 import threading
 import time
@@ -65,6 +66,14 @@ class StreamEnd:
     videochat: dict | None = None
     model: str | None = None
     stopped: bool = False  # `stop()` closed the stream before the engine finished
+
+    def model_times(self, count: int) -> list[float] | None:
+        """`video_frames.model_times`: the time our server's model was told for each of the `count` frames it saw,
+        sent only where they differ from the true ones; None without them, and None for anything but `count`
+        finite numbers (provenance: a wrong list is dropped, as in a session file, and the answer kept)."""
+        told = (self.video_frames or {}).get("model_times")
+        finite = isinstance(told, list) and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in told)
+        return [round(float(t), 6) for t in told] if finite and len(told) == count else None
 
 
 @dataclass

@@ -263,7 +263,8 @@ def ask_engine(engine: EngineModel, video: SentVideo, history, question: str, se
 
 def make_answer(engine: EngineModel, video: SentVideo, question: str, text: str, end: StreamEnd, settings: GenerationSettings,
                 asked_at: float, follow_up: bool, stopped: bool):
-    """The core's `Answer`: the frames sent (or those our server reports), the served model, the engine's address."""
+    """The core's `Answer`: the frames sent (or those our server reports), the served model, the engine's address,
+    and the times the model was told where our server says they were not the true ones."""
     from videochat.chat import Answer
 
     provenance = end.videochat or {}
@@ -276,6 +277,7 @@ def make_answer(engine: EngineModel, video: SentVideo, question: str, text: str,
         model=engine.model_id, revision=reported("revision", None), family=engine.family.name, frames=video.frames,
         segment=video.segment, settings=settings.as_dict(), device=reported("device", "engine"), precision=reported("precision", ""),
         asked_at=asked_at, follow_up=follow_up, answered_at=time.time(), engine=engine.client.display_url,
+        model_times=end.model_times(len(video.indices)) if engine.form == "videochat" else None,  # our extension: no other engine says it
     )
 
 

@@ -123,7 +123,10 @@ class ModelRunner:
         job.emit("frames", self._frames_seen(request, conversation.prepared.sample))
         pieces = backend.stream(conversation, question, request.settings)
         try:
-            for piece in pieces:
+            for number, piece in enumerate(pieces):
+                if number == 0 and (told := backend.model_times(conversation)) is not None:
+                    # Known once the model has read the video: said before its first piece, so a stream cut short keeps them.
+                    job.emit("frames", self._frames_seen(request, conversation.prepared.sample, told))
                 job.emit("piece", piece)
                 if job.cancelled.is_set():
                     break  # a stop that came before the backend cleared its flag
@@ -199,12 +202,13 @@ class ModelRunner:
             self._conversations.popitem(last=False)
         return conversation, False
 
-    def _frames_seen(self, request: ChatRequest, sample) -> dict:
+    def _frames_seen(self, request: ChatRequest, sample, model_times: list[float] | None = None) -> dict:
         """What the answer will be based on, known before its first token (the stream's first chunk carries it)."""
-        answer = self._answer_record(request, sample, "", "", False, time.time(), False)
+        answer = self._answer_record(request, sample, "", "", False, time.time(), False, model_times)
         return provenance({"answer": answer, "video_frames": self._video_frames(request, answer)})
 
-    def _answer_record(self, request: ChatRequest, sample, question: str, text: str, stopped: bool, asked_at: float, follow_up: bool):
+    def _answer_record(self, request: ChatRequest, sample, question: str, text: str, stopped: bool, asked_at: float, follow_up: bool,
+                       model_times: list[float] | None = None):
         from videochat.chat import Answer
 
         backend, video = self.backend, request.video
@@ -225,17 +229,22 @@ class ModelRunner:
             asked_at=asked_at,
             follow_up=follow_up,
             answered_at=time.time(),
+            model_times=model_times,
         )
 
     @staticmethod
     def _video_frames(request: ChatRequest, answer) -> dict:
         # Frames sent without their times: the server cannot know them, and says so with null.
         times = None if request.video.frames is not None and request.video.times is None else answer.times
-        return {"indices": answer.indices, "times": times}
+        frames = {"indices": answer.indices, "times": times}
+        if times is not None and answer.model_times is not None:
+            frames["model_times"] = answer.model_times  # only where the model was told other times than these
+        return frames
 
     def _provenance(self, request: ChatRequest, conversation: Conversation, asked_at: float, follow_up: bool) -> dict:
         backend, turn = self.backend, conversation.turns[-1]
-        answer = self._answer_record(request, conversation.prepared.sample, turn.question, turn.answer, turn.stopped, asked_at, follow_up)
+        told = backend.model_times(conversation)
+        answer = self._answer_record(request, conversation.prepared.sample, turn.question, turn.answer, turn.stopped, asked_at, follow_up, told)
         tokenizer = backend.tokenizer_for_text
         tokens = len(tokenizer.encode(turn.answer, add_special_tokens=False)) if tokenizer is not None else 0
         return {"answer": answer, "video_frames": self._video_frames(request, answer), "completion_tokens": tokens}
