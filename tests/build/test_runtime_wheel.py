@@ -85,3 +85,24 @@ def test_the_spec_s_data_entries_put_the_wheel_and_package_list_where_the_frozen
 def test_a_folder_that_already_holds_a_wheel_is_refused_so_the_bundle_never_carries_two(wheel):
     with pytest.raises(SystemExit, match="already holds a wheel"):
         runtime_wheel().make_wheel(wheel.parent)
+
+
+def smoke_test():
+    spec = importlib.util.spec_from_file_location("smoke_test", REPO_ROOT / "build" / "smoke_test.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_bundle_s_smoke_test_finds_the_wheel_the_spec_lays_out_and_refuses_a_second(tmp_path, capsys):
+    work = tmp_path / "pyinstaller-work"
+    work.mkdir()
+    bundle = tmp_path / "VideoChat"
+    for source, destination in runtime_wheel().bundle_datas(work):
+        (bundle / "_internal" / destination).mkdir(parents=True, exist_ok=True)
+        (bundle / "_internal" / destination / Path(source).name).write_bytes(Path(source).read_bytes())
+    checks = smoke_test()
+    assert checks._carries_the_runtime_wheel(bundle)
+    (bundle / "_internal" / "runtime" / "videochat_desktop-0.0.1-py3-none-any.whl").write_bytes(b"PK")
+    assert not checks._carries_the_runtime_wheel(bundle)
+    assert "should hold one regular videochat_desktop" in capsys.readouterr().err
