@@ -4,7 +4,7 @@ From the source tree (or an installed copy) the project's `videochat` package is
 temporary folder with a small pyproject of its own and installed from there without dependencies:
 the project's pyproject pins the seed's transformers, and building in the source tree would leave
 build/ and egg-info behind. The bundle's frozen code cannot be imported by another interpreter, so
-the bundle ships a wheel of the project in `runtime/` beside its programs (docs/runtimes.md).
+the bundle carries a wheel of the project in `_internal/runtime/` (sys._MEIPASS; docs/runtimes.md "The bundle").
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from videochat.models.torch_pairs import TORCHVISION_FOR_TORCH
 from videochat.safe_text import shown
 
 NEWEST_PAIR = ("2.13.0", "0.28.0")  # what a runtime gets when the app's torch is unknown or has no torchvision here
-BUNDLE_WHEELS = "runtime"  # beside the bundle's programs: the project's wheel
+BUNDLE_WHEELS = "runtime"  # in the bundle's _internal/ (sys._MEIPASS): the project's wheel, put there by build/videochat.spec
 MIN_PYTHON = (3, 10)
 
 
