@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -27,7 +28,15 @@ def runtime_wheel():
 
 
 def source_tree_listing() -> set[str]:
-    return {str(path.relative_to(REPO_ROOT)) for path in REPO_ROOT.rglob("*") if ".git" not in path.parts and "__pycache__" not in path.parts}
+    """Where building in the tree would leave something: egg-info at the top, build output in build/ or the package."""
+    inside = [path for folder in ("videochat", "build") for path in (REPO_ROOT / folder).rglob("*") if "__pycache__" not in path.parts]
+    return {str(path.relative_to(REPO_ROOT)) for path in [*REPO_ROOT.glob("*.egg-info"), *inside]}
+
+
+def without_pythonpath() -> dict[str, str]:
+    """The environment less PYTHONPATH: a checkout on it whose editable install left egg-info there reads to pip as
+    VideoChat already installed in the new venv, and it would skip the wheel (as the installer, it drops it)."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +60,7 @@ def test_the_wheel_installs_without_dependencies_into_another_python_where_the_f
     subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet",
-                    "--disable-pip-version-check", str(wheel)], check=True, timeout=300)  # fmt: skip
+                    "--disable-pip-version-check", str(wheel)], check=True, timeout=300, env=without_pythonpath())  # fmt: skip
     # The families need numpy and the like, which a runtime has: lent from this venv, after the runtime's
     # own packages (a .pth line is appended to the path; this venv's editable finder is not installed there).
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -61,7 +70,9 @@ def test_the_wheel_installs_without_dependencies_into_another_python_where_the_f
         "import json, videochat; from videochat.families import all_families; from videochat.runtimes.sources import requirements_file; "
         "print(json.dumps({'code': videochat.__file__, 'families': sorted(all_families()), 'requirements': requirements_file('current').read_text()}))"
     )
-    answer = json.loads(subprocess.run([str(python), "-I", "-c", check], capture_output=True, text=True, check=True, timeout=120).stdout)
+    result = subprocess.run([str(python), "-I", "-c", check], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout)
     assert Path(answer["code"]).is_relative_to(venv)
     assert answer["families"] == sorted(all_families())
     assert answer["requirements"] == requirements_file("current").read_text()
