@@ -4,8 +4,10 @@
 
 The clip and the checkpoint (random weights, a locally trained tokenizer) are made with the
 project's own test helpers; the bundle then runs with no network, its own empty settings, data
-and Hugging Face cache, as on a fresh machine. Prints how long the first answer took and what
-the bundle's size is made of.
+and Hugging Face cache, as on a fresh machine. It also checks what installing the current runtime
+from the bundle needs (the project's wheel in `_internal/runtime/`, the package list) and that
+`videochat-console runtime list` answers; it never installs the runtime (5 GB). Prints how long the
+first answer took and what the bundle's size is made of.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +67,8 @@ def main() -> int:
             print(f"OK: {what}: the bundle opened the clip, loaded the model and answered in {elapsed:.1f} s (frames at {answer['times']})")
         if not _command_line_works(bundle, clip):
             return 1
+        if not _carries_the_runtime_wheel(bundle) or not _runtime_list_answers(bundle, scratch / "home-runtimes"):
+            return 1
     dangling = [str(link.relative_to(bundle)) for link in bundle.rglob("*") if link.is_symlink() and not link.exists()]
     if dangling:
         print(f"FAILED: links to files the build left out: {dangling}", file=sys.stderr)
@@ -83,6 +88,46 @@ def _command_line_works(bundle: Path, clip: Path) -> bool:
         print("FAILED: videochat-console probe did not read the clip", file=sys.stderr)
         return False
     print("OK: videochat-console probe read the clip's 48 frames")
+    return True
+
+
+def _carries_the_runtime_wheel(bundle: Path) -> bool:
+    """One wheel of the project in _internal/runtime/ and the runtime's package list: what installing the current runtime needs."""
+    from videochat.runtimes.sources import BUNDLE_WHEELS, WHEEL_NAME, requirements_file
+
+    internal = bundle / "_internal"
+    wheels = sorted((internal / BUNDLE_WHEELS).glob("*.whl"))
+    package_list = internal / requirements_file("current").relative_to(ROOT)
+    problems = []
+    if len(wheels) != 1 or not WHEEL_NAME.fullmatch(wheels[0].name) or wheels[0].is_symlink() or not wheels[0].is_file():
+        problems.append(f"{BUNDLE_WHEELS}/ should hold one regular videochat_desktop-*-py3-none-any.whl, holds {[wheel.name for wheel in wheels]}")
+    elif "videochat/runtimes/sources.py" not in zipfile.ZipFile(wheels[0]).namelist():
+        problems.append(f"{wheels[0].name} does not hold the videochat package")
+    if not package_list.is_file() or package_list.read_bytes() != requirements_file("current").read_bytes():
+        problems.append(f"{package_list.relative_to(bundle)} is missing or differs from the source tree's")
+    if problems:
+        print("FAILED: " + "; ".join(problems), file=sys.stderr)
+        return False
+    print(f"OK: the bundle carries {wheels[0].name} ({wheels[0].stat().st_size / 2**10:.0f} KiB) and the current runtime's package list")
+    return True
+
+
+def _runtime_list_answers(bundle: Path, home: Path) -> bool:
+    """`videochat-console runtime list --json` in an empty home: the bundle's own (seed) runtime, current not installed."""
+    program = bundle / ("videochat-console.exe" if sys.platform == "win32" else "videochat-console")
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share"), "XDG_CONFIG_HOME": str(home / ".config")}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run([str(program), "runtime", "list", "--json"], capture_output=True, text=True, env=env, timeout=120)
+    try:
+        states = {state["name"]: state for state in json.loads(result.stdout)}
+    except (ValueError, TypeError, KeyError):
+        states = {}
+    if result.returncode != 0 or not states.get("seed", {}).get("installed") or states.get("current", {}).get("installed") is not False:
+        print(result.stdout[-2000:], result.stderr[-4000:], sep="\n", file=sys.stderr)
+        print("FAILED: videochat-console runtime list did not list the seed runtime and an uninstalled current one", file=sys.stderr)
+        return False
+    seed = states["seed"]
+    print(f"OK: videochat-console runtime list: seed (python {seed.get('python')}, transformers {seed.get('transformers')}), current not installed")
     return True
 
 

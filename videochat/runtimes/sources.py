@@ -4,14 +4,16 @@ From the source tree (or an installed copy) the project's `videochat` package is
 temporary folder with a small pyproject of its own and installed from there without dependencies:
 the project's pyproject pins the seed's transformers, and building in the source tree would leave
 build/ and egg-info behind. The bundle's frozen code cannot be imported by another interpreter, so
-the bundle ships a wheel of the project in `runtime/` beside its programs (docs/runtimes.md).
+the bundle carries a wheel of the project in `_internal/runtime/` (sys._MEIPASS; docs/runtimes.md "The bundle").
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -20,9 +22,10 @@ from typing import Iterator
 
 from videochat.errors import RuntimeInstallError
 from videochat.models.torch_pairs import TORCHVISION_FOR_TORCH
+from videochat.safe_text import shown
 
 NEWEST_PAIR = ("2.13.0", "0.28.0")  # what a runtime gets when the app's torch is unknown or has no torchvision here
-BUNDLE_WHEELS = "runtime"  # beside the bundle's programs: the project's wheel
+BUNDLE_WHEELS = "runtime"  # in the bundle's _internal/ (sys._MEIPASS): the project's wheel, put there by build/videochat.spec
 MIN_PYTHON = (3, 10)
 
 
@@ -99,21 +102,73 @@ include = ["videochat*"]
 """
 
 
-@contextmanager
-def project_source(work: Path) -> Iterator[Path]:
-    """What pip installs as this project: a wheel beside the bundle, or a copy of the `videochat` package (removed after)."""
-    if getattr(sys, "frozen", False):
-        wheels = sorted(Path(sys.executable).parent.joinpath(BUNDLE_WHEELS).glob("videochat_desktop-*.whl"))
-        if len(wheels) != 1:
-            raise RuntimeInstallError(f"This app was built without the wheel of its own code in {BUNDLE_WHEELS}/ that a runtime needs: build it again (scripts/build-app.sh).")
-        yield wheels[0]
-        return
+def write_project(folder: Path) -> Path:
+    """The one installable form of this project: a copy of the `videochat` package with a small pyproject of its own, in `folder`.
+
+    Installed from directly by a runtime made from the source tree; built into the bundle's wheel by
+    build/runtime_wheel.py. Either way nothing is built inside the source tree.
+    """
     import videochat
 
-    copy = work / "videochat-source"
-    shutil.copytree(Path(videochat.__file__).parent, copy / "videochat", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (copy / "pyproject.toml").write_text(PYPROJECT.format(version=_version()), encoding="utf-8")
+    shutil.copytree(Path(videochat.__file__).parent, folder / "videochat", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (folder / "pyproject.toml").write_text(PYPROJECT.format(version=_version()), encoding="utf-8")
+    return folder
+
+
+@contextmanager
+def project_source(work: Path) -> Iterator[Path]:
+    """What pip installs as this project: the wheel in the bundle, or a copy of the `videochat` package (removed after)."""
+    if getattr(sys, "frozen", False):
+        yield bundled_wheel()
+        return
+    copy = write_project(work / "videochat-source")
     try:
         yield copy
     finally:
         shutil.rmtree(copy, ignore_errors=True)
+
+
+WHEEL_NAME = re.compile(r"videochat_desktop-[A-Za-z0-9.+!_]+-py3-none-any\.whl")
+REBUILD = "build the app again with scripts/build-app.sh (or install the runtime from a source checkout: videochat runtime install current)"
+
+
+def bundled_wheel() -> Path:
+    """The one wheel of this project in the bundle's `runtime/` folder (sys._MEIPASS/runtime, where the spec puts it).
+
+    Refused, saying what to do: no wheel, several, a name that is not a wheel of this project for
+    any Python, a folder or wheel that leads out of the app's folder through a link (macOS bundles
+    link their data folders within the app, so links inside it are fine), or a wheel that is not
+    a regular file (a FIFO would hang pip).
+    """
+    internal = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent))
+    app = internal.resolve().parent
+    folder = internal / BUNDLE_WHEELS
+    if not os.path.lexists(folder):
+        raise RuntimeInstallError(f"This app was built without the wheel of its own code ({folder}) that a runtime is installed from: {REBUILD}.")
+    _inside_app(folder, app)
+    if not folder.is_dir():
+        raise RuntimeInstallError(f"{folder} should be the folder of the app's own wheel but is not a folder: {REBUILD}.")
+    try:
+        found = sorted(entry for entry in folder.iterdir() if entry.name.endswith(".whl"))
+    except OSError as error:
+        raise RuntimeInstallError(f"The app's wheel folder {folder} cannot be read ({error.strerror}): {REBUILD}.") from None
+    if len(found) != 1:
+        named = ", ".join(shown(entry.name, keep='') for entry in found[:5]) or "none"
+        raise RuntimeInstallError(f"{folder} should hold exactly one wheel of the app's own code and holds {len(found)} ({named}): {REBUILD}.")
+    wheel = found[0]
+    if not WHEEL_NAME.fullmatch(wheel.name):
+        raise RuntimeInstallError(f"{shown(wheel.name, keep='')} in {folder} is not a wheel of VideoChat's own code: {REBUILD}.")
+    _inside_app(wheel, app)
+    try:
+        regular = stat.S_ISREG(wheel.stat().st_mode)
+    except OSError:
+        regular = False  # a link to nothing
+    if not regular:
+        raise RuntimeInstallError(f"{wheel} is not a regular file: {REBUILD}.")
+    return wheel
+
+
+def _inside_app(path: Path, app: Path) -> None:
+    target = path.resolve()
+    if target != app and app not in target.parents:
+        raise RuntimeInstallError(f"{path} is a link to {shown(str(target), keep='')}, outside the app's folder: {REBUILD}.")
