@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 from videochat import app_files, safe_text
 from videochat.errors import VideoChatError
 
 MAX_KEYS_BYTES = 256 * 1024
+_changing = threading.Lock()  # two pool jobs (one server's key stored, another's deleted) must not lose each other's change
 
 
 class KeyFileError(VideoChatError):
@@ -71,10 +73,11 @@ def store_key(display_url: str, key: str, path: Path | None = None) -> Path:
     import json
 
     path = path or keys_path()
-    keys = _stored(path)
-    keys[display_url] = key
     safe_text.register_secret(key)
-    app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
+    with _changing:
+        keys = _stored(path)
+        keys[display_url] = key
+        app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
     return path
 
 
@@ -86,9 +89,10 @@ def forget_key(display_url: str, path: Path | None = None) -> bool:
     import json
 
     path = path or keys_path()
-    keys = _stored(path, for_use=False)
-    if display_url not in keys:
-        return False
-    del keys[display_url]
-    app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
+    with _changing:
+        keys = _stored(path, for_use=False)
+        if display_url not in keys:
+            return False
+        del keys[display_url]
+        app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
     return True
