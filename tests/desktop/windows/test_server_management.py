@@ -237,3 +237,34 @@ def test_after_add_ask_and_remove_the_key_is_in_no_file_and_no_chat_message(qtbo
     assert any("exports" in path.parts for path in written) and any(path.name == "settings.json" for path in written)
     for path in written:  # the key file included: the key left it with its server
         assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_listing_that_answers_after_its_server_was_removed_adds_no_rows_and_leaves_no_key(qtbot, homes, monkeypatch):
+    import threading
+
+    import desktop.windows.engine_servers as engine_servers
+    from videochat.engines.keys import store_key
+    from videochat.engines.servers import engine_choice
+
+    address = "http://127.0.0.1:9"
+    removed, listed = threading.Event(), threading.Event()
+
+    def slow_listing(url, key, replace_key=False):  # the add's job, still storing the key when the user removes the server
+        removed.wait(WAIT_MS / 1000)
+        store_key(url, key)
+        listed.set()
+        return [(f"late @ {url}", engine_choice(url, "late"), "late")], None
+
+    monkeypatch.setattr(engine_servers, "list_served_models", slow_listing)
+    window = make_window(qtbot, homes)
+    try:
+        window.start_models()
+        add_server(qtbot, window, monkeypatch, address, KEY)
+        remove(qtbot, window, monkeypatch, address)
+        removed.set()
+        qtbot.waitUntil(listed.is_set, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: KEY not in keys_file(homes).read_text(), timeout=WAIT_MS)
+        assert not any(address in text for text, _d, _on in rows(window))
+        assert window.chat.model_combo.findText(SERVERS_ITEM) < 0
+    finally:
+        window.shutdown()
