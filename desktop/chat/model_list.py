@@ -1,12 +1,13 @@
 """The chat's model list: the models on disk by label (their repo id as tooltip), the models of the
-servers the user added, then "Add a server…" and "Model folder…".
+servers the user added, then "Add a server…", "Servers…" (once there is one) and "Model folder…".
 
 A model is found in the list by `model_key`, never by the shown name, so an old name or another
 spelling of a repo id picks the same row; a served model by its engine choice
 (`videochat.engines.servers.engine_choice`: the server's address and the model's id), which is its
 row's data. A server that did not answer is one line that cannot be chosen. Choosing a row emits
 `sig_model_chosen`; "Model folder…" asks for a folder first; "Add a server…" emits
-`sig_add_server_requested` (the window asks for the address) and leaves the choice as it was.
+`sig_add_server_requested` (the window asks for the address) and "Servers…"
+`sig_manage_servers_requested` (change a key, check again, remove), both leaving the choice as it was.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ from desktop.plain_text import tooltip
 
 MODEL_FOLDER_ITEM = "Model folder…"
 ADD_SERVER_ITEM = "Add a server…"
+SERVERS_ITEM = "Servers…"
 _FOLDER = "::model-folder::"  # the folder item's data: no model id or path looks like this
 _ADD_SERVER = "::add-server::"
-_ACTIONS = (_FOLDER, _ADD_SERVER)
+_SERVERS = "::servers::"
+_ACTIONS = (_FOLDER, _ADD_SERVER, _SERVERS)
 
 
 class ModelList(QComboBox):
     sig_model_chosen = Signal(str)  # catalog name, repo id, folder path or engine choice
     sig_add_server_requested = Signal()
+    sig_manage_servers_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -36,6 +40,7 @@ class ModelList(QComboBox):
         self.setMinimumContentsLength(16)
         self._local: list[tuple[str, str]] = []
         self._served: list[tuple[str, str | None, str]] = []
+        self._has_servers = False
         self._chosen: str | None = None  # the data of the row chosen last: "Add a server…" goes back to it
         self._fill()  # the two actions are there before the models on disk are known
         self.activated.connect(self._on_activated)
@@ -45,10 +50,28 @@ class ModelList(QComboBox):
         self._local = list(models)
         self._fill()
 
-    def set_servers(self, rows: list[tuple[str, str | None, str]]) -> None:
-        """The servers' rows after the local models: (label, engine choice or None for a line that cannot be chosen, tooltip)."""
+    def set_servers(self, rows: list[tuple[str, str | None, str]], has_servers: bool | None = None) -> None:
+        """The servers' rows after the local models: (label, engine choice or None for a line that cannot be chosen, tooltip).
+        "Servers…" is there while `has_servers` (by default: while there are rows)."""
         self._served = list(rows)
+        self._has_servers = bool(rows) if has_servers is None else has_servers
         self._fill()
+
+    def forget_server(self, address: str) -> None:
+        """A removed server's model no longer stays chosen (nor comes back when the list is refilled)."""
+        from videochat.engines.servers import parse_engine_choice
+
+        def of_it(data: object) -> bool:
+            served = parse_engine_choice(data)
+            return served is not None and served[0] == address
+
+        if of_it(self._chosen):
+            self._chosen = None
+        if of_it(self.currentData()):
+            self.setCurrentIndex(-1)
+        for index in reversed(range(self.count())):
+            if of_it(self.itemData(index)):
+                self.removeItem(index)
 
     def _fill(self) -> None:
         current, current_label = self.currentData(), self.currentText()
@@ -60,6 +83,8 @@ class ModelList(QComboBox):
                 self.model().item(self.count() - 1).setEnabled(False)
         self.insertSeparator(self.count())
         self.addItem(ADD_SERVER_ITEM, _ADD_SERVER)
+        if self._has_servers:
+            self.addItem(SERVERS_ITEM, _SERVERS)
         self.addItem(MODEL_FOLDER_ITEM, _FOLDER)
         if current is not None and current not in _ACTIONS and self.findData(current) < 0:
             self.set_current_model(current, current_label)  # a folder or a server's model the lists no longer hold stays chosen
@@ -97,9 +122,9 @@ class ModelList(QComboBox):
         model_id = self.itemData(index)
         if model_id is None:
             return
-        if model_id == _ADD_SERVER:
+        if model_id in (_ADD_SERVER, _SERVERS):
             self.setCurrentIndex(self.findData(self._chosen) if self._chosen is not None else -1)
-            self.sig_add_server_requested.emit()
+            (self.sig_add_server_requested if model_id == _ADD_SERVER else self.sig_manage_servers_requested).emit()
             return
         if model_id != _FOLDER:
             self._chosen = model_id

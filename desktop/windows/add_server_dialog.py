@@ -4,6 +4,9 @@ The address is checked by the core's rule (`videochat.engines.servers.server_add
 https, a host, no user:pass@ in it) before the dialog closes; what is wrong is said under the field,
 and OK does nothing more. The key field shows dots and is never written anywhere by the dialog:
 its caller stores it in the 0600 key file (`engines/keys.py`), off the GUI thread.
+
+Given an `address`, it is the "Change key…" dialog of "Servers…": the address shown and not
+editable, only the key asked; left empty, the stored key is deleted.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from desktop.style import ERROR_TEXT_STYLE
 
 
 class AddServerDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, address: str | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Add a server")
+        self.setWindowTitle("Add a server" if address is None else "Change the server's key")
         self.address: str | None = None  # the checked address, once accepted
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("http://127.0.0.1:8000")
@@ -28,6 +31,12 @@ class AddServerDialog(QDialog):
             "An OpenAI-compatible server: vLLM, SGLang, LMDeploy or videochat serve. Its models are listed beside "
             "the models on disk. The key is kept in a file only you can read."
         )
+        if address is not None:
+            self.url_edit.setText(address)
+            self.url_edit.setReadOnly(True)
+            self.key_edit.setPlaceholderText("the server's --api-key; empty: no key (the stored one is deleted)")
+            explanation.setText("The new key replaces the one stored for this server, in a file only you can read; its models are then listed again.")
+            self.key_edit.setFocus()
         explanation.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)  # it may quote what was typed

@@ -7,13 +7,21 @@ connects; no process). A server that does not answer is one line that cannot be 
 chat says why; the window goes on. Adding it again asks again. The addresses are kept in the
 settings (`Settings.engine_servers`); a key typed in the dialog goes to the 0600 key file
 (`videochat.engines.keys.store_key`), written on the pool thread, and nowhere else.
+
+"Servers…" (in the model list once there is a server) opens `ServersDialog`: each server with what
+its listing said, and "Change key…" (stored, or deleted when left empty, then the models listed
+again), "Check again", "Remove server". Removing takes the address out of the settings (and out of
+the last model), its rows out of the list, deletes its stored key on a pool thread
+(`keys.forget_key`), and unloads its model first if that is the one loaded (the model thread's
+usual unload), with a note in the chat. A listing that answers after a newer one was asked, or
+after its server was removed, is dropped.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from desktop.threads.background import run_job
 
@@ -25,11 +33,16 @@ MAX_MODELS_SHOWN = 50  # of one server: a list longer than that is not read by a
 
 
 class EngineServers(QObject):
+    sig_changed = Signal()  # a server's rows changed (listed, failed, removed): the dialog redraws
+
     def __init__(self, window: MainWindow):
         super().__init__(window)
         self._window = window
         self._rows: dict[str, list[tuple[str, str | None, str]]] = {}
+        self._asked: dict[str, int] = {}  # address -> number of its latest listing: older answers are dropped
+        self.dialog = None  # the ServersDialog, while it is open
         window.chat.model_combo.sig_add_server_requested.connect(self.add_server)
+        window.chat.model_combo.sig_manage_servers_requested.connect(self.manage)
 
     def start(self) -> None:
         """List every added server's models (each on its own pool job)."""
@@ -50,14 +63,106 @@ class EngineServers(QObject):
         self._window.window_settings.save()
         self.refresh(address, key)
 
-    def refresh(self, address: str, key: str | None = None) -> None:
-        """Ask `address` for its models again (storing `key` for it first, when given)."""
+    def refresh(self, address: str, key: str | None = None, replace_key: bool = False) -> None:
+        """Ask `address` for its models again (storing `key` for it first, when given; with
+        `replace_key`, an empty `key` deletes the stored one)."""
+        asked = self._asked[address] = self._asked.get(address, 0) + 1
         self._rows[address] = [(f"{address}: asking for its models…", None, address)]
         self._show()
-        run_job(list_served_models, address, key, returned=lambda outcome: self._on_listed(address, outcome),
-                errored=lambda error: self._on_listed(address, ([], ("failed", self._window.errors.message(error)))))
+        run_job(list_served_models, address, key, replace_key, returned=lambda outcome: self._on_listed(address, outcome, asked),
+                errored=lambda error: self._on_listed(address, ([], ("failed", self._window.errors.message(error))), asked))
 
-    def _on_listed(self, address: str, outcome: tuple[list, tuple[str, str] | None]) -> None:
+    def manage(self) -> None:
+        """"Servers…": the dialog that changes a key, checks again or removes a server (one at a time)."""
+        from desktop.windows.servers_dialog import ServersDialog
+
+        if self.dialog is None:
+            self.dialog = ServersDialog(self, self._window)
+            self.dialog.finished.connect(self._on_dialog_closed)
+        self.dialog.open()
+        self.dialog.raise_()
+
+    def _on_dialog_closed(self) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def addresses(self) -> list[str]:
+        return list(self._window.settings.engine_servers)
+
+    def status(self, address: str) -> str:
+        """What the last listing of `address` said, in a few words."""
+        rows = self._rows.get(address, [])
+        served = [row for row in rows if row[1] is not None]
+        if served:
+            return f"{len(served)} model(s)"
+        return rows[0][0].removeprefix(f"{address}: ") if rows else "not asked yet"
+
+    def change_key(self, address: str) -> None:
+        """Ask for the new key (masked); it is stored, or the stored one deleted when left empty, then the models listed again."""
+        from desktop.windows.add_server_dialog import AddServerDialog
+
+        dialog = AddServerDialog(self._window, address=address)
+        accepted = dialog.exec() == AddServerDialog.DialogCode.Accepted
+        key = dialog.key()
+        dialog.key_edit.clear()
+        dialog.deleteLater()
+        if not accepted or address not in self._window.settings.engine_servers:
+            return
+        self.refresh(address, key or "", replace_key=True)
+        if self._serves_loaded_model(address):
+            self._window.chat.show_note(f"The loaded model keeps the key it connected to {address} with: choose it again in the model list to use the new one.")
+
+    def remove(self, address: str) -> None:
+        """Take `address` out of the settings and the model list, delete its stored key, and unload its model if it is loaded."""
+        from videochat.engines.keys import forget_key
+        from videochat.engines.servers import parse_engine_choice, served_label
+
+        window = self._window
+        settings = window.settings
+        if address not in settings.engine_servers:
+            return
+        if self._serves_loaded_model(address):
+            worker = window.worker
+            ref = worker.loaded_ref
+            worker.stop()  # an answer streaming from the server ends where it is
+            if worker.batch_running:
+                worker.stop_batch()
+            worker.unload()
+            name = ref.display_name if ref is not None else served_label(parse_engine_choice(worker.last_requested_model)[1], address)
+            window.chat.show_note(f"{name} was unloaded: its server {address} was removed. Choose another model.")
+            window.chat.set_model_status(f"No model loaded: {address} was removed. Choose another model.")
+        settings.engine_servers = [other for other in settings.engine_servers if other != address]
+        last = parse_engine_choice(settings.last_model)
+        if last is not None and last[0] == address:  # the next start would connect to it again
+            settings.last_model = None
+        window.window_settings.save()
+        self._rows.pop(address, None)
+        self._asked.pop(address, None)
+        window.chat.model_combo.forget_server(address)
+        self._show()
+        run_job(forget_key, address, returned=lambda _forgot: None,
+                errored=lambda error: window.chat.show_error(f"{address} was removed, but its stored key could not be deleted: {window.errors.message(error)}"))
+
+    def _serves_loaded_model(self, address: str) -> bool:
+        """The loaded model (or the one being loaded, last asked for) is on `address`."""
+        from videochat.engines.servers import parse_engine_choice
+
+        worker = self._window.worker
+        ref = worker.loaded_ref
+        loaded = parse_engine_choice(getattr(ref, "source", None)) if ref is not None else None
+        requested = parse_engine_choice(worker.last_requested_model)
+        if requested is None or requested[0] != address:
+            return False
+        return (loaded is not None and loaded[0] == address) or worker.is_busy
+
+    def _on_listed(self, address: str, outcome: tuple[list, tuple[str, str] | None], asked: int) -> None:
+        if self._asked.get(address) != asked:  # removed since, or asked again since: the newer answer counts
+            if address not in self._window.settings.engine_servers:  # a key this job stored after the removal deleted it goes too
+                from videochat.engines.keys import forget_key
+
+                run_job(forget_key, address, returned=lambda _forgot: None, errored=lambda _error: None)
+            return
         rows, problem = outcome
         if problem is not None:
             short, message = problem
@@ -70,30 +175,34 @@ class EngineServers(QObject):
 
     def _show(self) -> None:
         addresses = self._window.settings.engine_servers
-        self._window.chat.model_combo.set_servers([row for address in addresses for row in self._rows.get(address, [])])
+        self._window.chat.model_combo.set_servers([row for address in addresses for row in self._rows.get(address, [])], has_servers=bool(addresses))
+        self.sig_changed.emit()
 
 
-def list_served_models(address: str, key: str | None) -> tuple[list[tuple[str, str, str]], tuple[str, str] | None]:
-    """On a pool thread: (rows of the model list, None), or ([], (the list's few words, the chat's message)) for an expected failure."""
+def list_served_models(address: str, key: str | None, replace_key: bool = False) -> tuple[list[tuple[str, str, str]], tuple[str, str] | None]:
+    """On a pool thread: (rows of the model list, None), or ([], (the list's few words, the chat's message)) for an expected failure.
+    `key` is stored first when given; with `replace_key`, an empty one deletes the stored key."""
     from desktop.errors import error_text
     from videochat.engines.client import EngineClient, EngineUnreachable
     from videochat.engines.errors import EngineError
-    from videochat.engines.keys import store_key, stored_key
+    from videochat.engines.keys import forget_key, store_key, stored_key
     from videochat.engines.servers import engine_choice, served_label
     from videochat.errors import VideoChatError
 
     try:
         if key:
             store_key(address, key)
+        elif replace_key:
+            forget_key(address)
         key = key or stored_key(address)
         client = EngineClient(address, key, connect_timeout=LIST_TIMEOUT_S, read_timeout=LIST_TIMEOUT_S, answer_timeout=LIST_TIMEOUT_S)
         models = client.models()[:MAX_MODELS_SHOWN]
     except EngineError as error:
         if error.code == "invalid_api_key":
             given = "refused the key given" if key else "needs an API key"
-            return [], ("key refused", f"{address} {given}: choose “Add a server…” in the model list and give it again with its key.")
+            return [], ("key refused", f"{address} {given}: choose “Servers…” in the model list, then “Change key…”.")
         if isinstance(error, EngineUnreachable):
-            return [], ("unreachable", error_text(f"{error} Its models are listed once it answers: choose “Add a server…” with the same address."))
+            return [], ("unreachable", error_text(f"{error} Its models are listed once it answers: choose “Servers…” in the model list, then “Check again”."))
         return [], ("not usable", error_text(f"{address} did not list its models: {error}"))
     except (VideoChatError, OSError) as error:  # the key file (readable by others, damaged)
         return [], ("not usable", error_text(error))

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from videochat.engines.keys import KeyFileError, store_key, stored_key
+from videochat.engines.keys import MAX_KEYS_BYTES, KeyFileError, forget_key, store_key, stored_key
 from videochat.engines.servers import (
     MAX_SERVERS,
     InvalidServerAddress,
@@ -111,3 +111,66 @@ def test_the_key_of_a_server_is_stored_0600_under_its_address_and_found_only_for
     os.chmod(path, 0o644)
     with pytest.raises(KeyFileError, match="chmod 600"):
         stored_key("http://127.0.0.1:8000", path=path)
+
+
+def test_forgetting_a_servers_key_deletes_only_its_entry_and_keeps_the_file_0600(tmp_path):
+    path = tmp_path / "engine-keys.json"
+    store_key("http://127.0.0.1:8000", "sk-removed-server-key-111111", path=path)
+    store_key("http://127.0.0.1:8001", "sk-kept-server-key-2222222", path=path)
+    assert forget_key("http://127.0.0.1:8000", path=path) is True
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "sk-removed-server-key-111111" not in path.read_text()
+    assert stored_key("http://127.0.0.1:8000", path=path) is None
+    assert stored_key("http://127.0.0.1:8001", path=path) == "sk-kept-server-key-2222222"
+    assert forget_key("http://127.0.0.1:8000", path=path) is False  # nothing left to delete
+    assert forget_key("http://127.0.0.1:9", path=tmp_path / "none.json") is False and not (tmp_path / "none.json").exists()
+
+
+def test_forgetting_a_key_in_a_file_others_can_read_removes_it_and_makes_the_file_0600(tmp_path):
+    path = tmp_path / "engine-keys.json"
+    store_key("http://h:1", "sk-exposed-key-3333333333", path=path)
+    os.chmod(path, 0o644)
+    assert forget_key("http://h:1", path=path) is True
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and "sk-exposed-key" not in path.read_text()
+
+
+@pytest.mark.parametrize("damage", ["link", "too big", "not json", "a list"])
+def test_a_key_file_that_is_a_link_too_big_or_not_json_is_neither_read_nor_rewritten_by_forgetting(tmp_path, damage):
+    path = tmp_path / "engine-keys.json"
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({"http://h:1": "sk-someone-elses-key-44444"}))
+    os.chmod(elsewhere, 0o600)
+    if damage == "link":
+        path.symlink_to(elsewhere)
+    elif damage == "too big":
+        path.write_text(json.dumps({"http://h:1": "k" * (MAX_KEYS_BYTES + 10)}))
+    elif damage == "not json":
+        path.write_bytes(b"\xff{not json")
+    else:
+        path.write_text(json.dumps(["http://h:1", "sk-in-a-list"]))
+    if damage != "link":
+        os.chmod(path, 0o600)
+    before = path.read_bytes() if damage != "link" else None
+    if damage == "a list":  # well-formed JSON of the wrong kind holds no key: nothing to delete, nothing written
+        assert forget_key("http://h:1", path=path) is False and path.read_bytes() == before
+        return
+    with pytest.raises(KeyFileError) as refused:
+        forget_key("http://h:1", path=path)
+    assert "delete" in str(refused.value) and "sk-" not in str(refused.value)
+    with pytest.raises(KeyFileError):
+        stored_key("http://h:1", path=path)  # the readers refuse it too
+    if damage == "link":
+        assert path.is_symlink() and json.loads(elsewhere.read_text()) == {"http://h:1": "sk-someone-elses-key-44444"}
+    else:
+        assert path.read_bytes() == before
+
+
+def test_a_settings_file_with_hostile_servers_still_loads_and_a_removal_saves_only_usable_addresses(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"engine_servers": [7, "http://u:p@h", "http://a:1", {"x": 1}] + [f"http://h{n}" for n in range(40)]}))
+    settings = Settings.load(path)
+    assert settings.engine_servers[0] == "http://a:1" and len(settings.engine_servers) == MAX_SERVERS
+    settings.engine_servers = [address for address in settings.engine_servers if address != "http://a:1"]
+    settings.save(path)
+    again = json.loads(path.read_text())["engine_servers"]
+    assert "http://a:1" not in again and len(again) == MAX_SERVERS - 1 and all(server_address(a) == a for a in again)

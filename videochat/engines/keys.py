@@ -7,20 +7,24 @@ app's dependencies, and on the Linux machines this app targets it often has no r
 
 Stored keys live in one 0600 JSON file in the config folder (`engine-keys.json`, written through
 `app_files.write_atomically(mode=0o600)`), never in settings, sessions, exports or logs. A key
-file that others can read is not used: it says so, as ssh does. Every key in use is registered
-with `safe_text` so that a server echoing it back shows `***`.
+file that others can read is not used: it says so, as ssh does; nor is one that is a link (its
+keys would be another file's). Every key in use is registered with `safe_text` so that a server
+echoing it back shows `***`. Removing a server in the window deletes its key (`forget_key`), even
+from a file others can read (written back 0600): the user asked for the key to be gone.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 from videochat import app_files, safe_text
 from videochat.errors import VideoChatError
 
 MAX_KEYS_BYTES = 256 * 1024
+_changing = threading.Lock()  # two pool jobs (one server's key stored, another's deleted) must not lose each other's change
 
 
 class KeyFileError(VideoChatError):
@@ -33,12 +37,14 @@ def keys_path() -> Path:
     return engine_keys_file()
 
 
-def _stored(path: Path) -> dict:
+def _stored(path: Path, for_use: bool = True) -> dict:
     try:
-        mode = os.stat(path).st_mode
+        mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return {}
-    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if stat.S_ISLNK(mode):
+        raise KeyFileError(f"The stored engine keys ({path}) are a link to another file, which is not read for keys: delete the link and store the keys again.")
+    if for_use and os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(f"{path} can be read by other users, so its keys are not used: run chmod 600 on it (or delete it and store the keys again).")
     try:
         data = app_files.read_json(path, max_bytes=MAX_KEYS_BYTES)
@@ -67,8 +73,26 @@ def store_key(display_url: str, key: str, path: Path | None = None) -> Path:
     import json
 
     path = path or keys_path()
-    keys = _stored(path)
-    keys[display_url] = key
     safe_text.register_secret(key)
-    app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
+    with _changing:
+        keys = _stored(path)
+        keys[display_url] = key
+        app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
     return path
+
+
+def forget_key(display_url: str, path: Path | None = None) -> bool:
+    """Delete the key stored for `display_url` (the file rewritten 0600); False when none was stored.
+
+    A file others can read is still rewritten, without the key and 0600; a link or a damaged file
+    raises `KeyFileError`, saying what to do, and is left as it is."""
+    import json
+
+    path = path or keys_path()
+    with _changing:
+        keys = _stored(path, for_use=False)
+        if display_url not in keys:
+            return False
+        del keys[display_url]
+        app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
+    return True

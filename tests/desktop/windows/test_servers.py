@@ -1,6 +1,7 @@
 """Models on servers in the window: "Add a server…", their models beside the local ones, asking one
 (the frames the app sent, their times clickable, the engine in the provenance), Stop, a server that
-does not answer, and the key kept out of every settings, session, export and log file.
+does not answer, and the key kept out of every settings, session, export and log file. "Servers…"
+(changing a key, checking again, removing a server) is in tests/desktop/windows/test_server_management.py.
 
 The server is the vLLM-strict stand-in (tests/support/engine_standin.py): it reads every frame it
 keeps back from its pixels, so "the answer's frames are the ones sent" is checked, not assumed.
@@ -16,7 +17,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from desktop.chat.model_list import ADD_SERVER_ITEM, MODEL_FOLDER_ITEM
+from desktop.chat.model_list import ADD_SERVER_ITEM, MODEL_FOLDER_ITEM, SERVERS_ITEM
 from desktop.windows.add_server_dialog import AddServerDialog
 from desktop.windows.main_window import MainWindow
 from tests.desktop.player.test_player_pane import shown_frame
@@ -127,7 +128,7 @@ def test_an_added_server_lists_its_models_beside_the_local_ones_and_is_kept_for_
             wanted = f"InternVL2-8B @ {host}"
             qtbot.waitUntil(lambda: any(text == wanted for text, _data, _on in rows(window)), timeout=WAIT_MS)
             texts = [text for text, _data, _on in rows(window)]
-            assert texts == ["InternVL2-1B", wanted, f"llava-onevision-qwen2-0.5b-ov-hf @ {host}", ADD_SERVER_ITEM, MODEL_FOLDER_ITEM]
+            assert texts == ["InternVL2-1B", wanted, f"llava-onevision-qwen2-0.5b-ov-hf @ {host}", ADD_SERVER_ITEM, SERVERS_ITEM, MODEL_FOLDER_ITEM]
             assert rows(window)[1][1] == engine_choice(standin.url, MODEL)
         finally:
             window.shutdown()
@@ -208,7 +209,7 @@ def test_an_unreachable_server_is_one_line_that_cannot_be_chosen_and_the_chat_sa
         line = next(row for row in rows(window) if row[0] == f"{address}: unreachable")
         assert line[1] is None and line[2] is False
         qtbot.waitUntil(lambda: [text for text, _data, _on in rows(window)][:1] == ["InternVL2-1B"], timeout=WAIT_MS)  # the local models too
-        assert any(f"Cannot reach the engine at {address}" in text and "Add a server" in text for text in notices(window))
+        assert any(f"Cannot reach the engine at {address}" in text and "Check again" in text for text in notices(window))
         with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):  # the window goes on
             window.open_video(clips("plain.mp4"))
     finally:
