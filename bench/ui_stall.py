@@ -76,13 +76,18 @@ write_clip(sys.argv[3], frames=90, width=480, height=270)
 
 
 class Heartbeat:
-    """Records the longest gap between ticks of a GUI-thread timer, per named phase."""
+    """Records the longest gap between ticks of a GUI-thread timer, per named phase.
 
-    def __init__(self):
+    With a `StallSampler`, each gap over the bar also keeps where the GUI thread was during it.
+    """
+
+    def __init__(self, sampler: StallSampler | None = None):
         from PySide6.QtCore import QTimer
 
         self.gaps: dict[str, float] = {}
+        self.stalls: list[dict] = []  # with a sampler: each gap over the bar, its phase and the GUI thread's stacks
         self.phase = "idle"
+        self._sampler = sampler
         self._last = time.perf_counter()
         self._timer = QTimer()
         self._timer.setInterval(TICK_MS)
@@ -92,12 +97,66 @@ class Heartbeat:
     def _tick(self) -> None:
         now = time.perf_counter()
         gap = (now - self._last) * 1000
+        if self._sampler is not None:
+            stacks = self._sampler.take(self._last)
+            if gap >= BAR_MS and self.phase not in ("idle", "bench setup", "done"):
+                self.stalls.append({"phase": self.phase, "ms": round(gap, 1), "stacks": stacks})
         self._last = now
         self.gaps[self.phase] = max(self.gaps.get(self.phase, 0.0), gap)
+
+    @property
+    def last_tick(self) -> float:
+        return self._last
 
     def enter(self, phase: str) -> None:
         self.phase = phase
         self._last = time.perf_counter()
+
+
+class StallSampler:
+    """Where the GUI thread is while a tick is late: its Python stack, sampled every millisecond from
+    another thread once the tick is `LATE_MS` overdue (`--why`). A stack that ends in the event loop
+    (`exec`) means C++ work of Qt's own: layout, painting, a plugin."""
+
+    LATE_MS = 6.0
+
+    def __init__(self):
+        import threading
+
+        self._gui = threading.get_ident()
+        self._samples: dict[float, list[str]] = {}
+        self._lock = threading.Lock()
+        self.heartbeat: Heartbeat | None = None
+        self._thread = threading.Thread(target=self._run, name="stall-sampler", daemon=True)
+
+    def start(self, heartbeat: Heartbeat) -> None:
+        self.heartbeat = heartbeat
+        self._thread.start()
+
+    def take(self, since: float) -> dict[str, int]:
+        """The stacks sampled in the gap that began at `since`: each stack, how many samples."""
+        with self._lock:
+            samples = self._samples.pop(since, [])
+            self._samples.clear()
+        counts: dict[str, int] = {}
+        for stack in samples:
+            counts[stack] = counts.get(stack, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: -item[1])[:4])
+
+    def _run(self) -> None:
+        import traceback
+
+        while True:
+            time.sleep(0.001)
+            since = self.heartbeat.last_tick
+            if (time.perf_counter() - since) * 1000 < self.LATE_MS:
+                continue
+            frame = sys._current_frames().get(self._gui)
+            if frame is None:
+                continue
+            lines = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in traceback.extract_stack(frame)[-7:]]
+            with self._lock:
+                self._samples.setdefault(since, []).append(" < ".join(reversed(lines)))
 
 
 def wait_for(app, signal, timeout_s: float = 120.0):
@@ -164,7 +223,7 @@ def download_in_the_manager(app, window, heartbeat: Heartbeat, scratch: Path) ->
         wait_for(app, worker.sig_finished)
 
 
-def run_once() -> dict[str, float]:
+def run_once(why: bool = False) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
     with tempfile.TemporaryDirectory() as scratch:
@@ -183,7 +242,10 @@ def run_once() -> dict[str, float]:
 
         window = MainWindow(Settings(), settings_path=Path(scratch) / "settings.json")
         window.show()
-        heartbeat = Heartbeat()
+        sampler = StallSampler() if why else None
+        heartbeat = Heartbeat(sampler)
+        if sampler is not None:
+            sampler.start(heartbeat)
         heartbeat.enter(FIRST_SECOND)
         window.start_models()  # as the app does after its first paint: the models on disk (none here)
         run_for(1.0)
@@ -212,16 +274,18 @@ def run_once() -> dict[str, float]:
         heartbeat.enter("done")
         window.shutdown()
 
-    return {phase: gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "bench setup", "done")} | {"answer characters": len(answer.text)}
+    gaps = {phase: gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "bench setup", "done")}
+    return gaps | {"answer characters": len(answer.text)} | ({"stalls": heartbeat.stalls} if why else {})
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--why", action="store_true", help="sample the GUI thread's stack in each stall over the bar and print them")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(run_once()))
+        print(json.dumps(run_once(args.why)))
         return 0
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "QT_LOGGING_RULES": "qt.multimedia.*=false"}
     # As on a user's machine, the app's modules are compiled once (here into a temporary folder,
@@ -231,12 +295,12 @@ def main(argv=None) -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", "videochat", "desktop", "tests"], env=env, cwd=ROOT, check=True)
     runs = []
     for _ in range(args.repeats):
-        result = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, env=env, cwd=ROOT)
+        result = subprocess.run([sys.executable, __file__, "--child", *(["--why"] if args.why else [])], capture_output=True, text=True, env=env, cwd=ROOT)
         if result.returncode != 0:
             print(result.stderr, file=sys.stderr)
             return 0
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
-    phases = [phase for phase in runs[0] if phase != "answer characters"]
+    phases = [phase for phase in runs[0] if phase not in ("answer characters", "stalls")]
     print(f"GUI heartbeat every {TICK_MS} ms; longest gap per phase in each of {len(runs)} fresh runs (platform {env['QT_QPA_PLATFORM']}):")
     for phase in phases:
         print(f"  {phase:55s} " + "  ".join(f"{run[phase]:6.1f} ms" for run in runs))
@@ -244,7 +308,19 @@ def main(argv=None) -> int:
         worst = sorted(max(run[phase] for phase in chosen) for run in runs)
         median = worst[len(worst) // 2]
         print(f"longest stall per run, {title}: {', '.join(f'{w:.1f}' for w in worst)} ms; median {median:.1f} ms (bar < {BAR_MS:.0f} ms: {'met' if median < BAR_MS else 'NOT met'})")
+    if args.why:
+        print_stalls(runs)
     return 0
+
+
+def print_stalls(runs: list[dict]) -> None:
+    """Each stall over the bar, longest first, with the GUI thread's most sampled stacks (innermost first)."""
+    stalls = sorted((stall | {"run": number} for number, run in enumerate(runs, 1) for stall in run["stalls"]), key=lambda s: -s["ms"])
+    print(f"\n{len(stalls)} stalls of {BAR_MS:.0f} ms or more; where the GUI thread was (samples after {StallSampler.LATE_MS:.0f} ms):")
+    for stall in stalls:
+        print(f"  run {stall['run']}  {stall['ms']:6.1f} ms  {stall['phase']}")
+        for stack, count in stall["stacks"].items():
+            print(f"      {count:3d}x {stack}")
 
 
 if __name__ == "__main__":
