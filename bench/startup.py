@@ -18,7 +18,12 @@ PySide6 builds in Python on first access) already costs a good part of the bar.
 Measured here (one run each, best of 5 starts; load 3 to 7 from other work) before (c61cd0b) and
 after PySide6's feature scan was answered for the app's modules (desktop/app.py): offscreen
 app / bare 1.64 -> 1.56, xcb 1.66 -> 1.60 (the goal of issue 15, 1.3, is not met: the least real
-window, a QMainWindow with a menu and a label, is already 1.21-1.28).
+window, a QMainWindow with a menu and a label, is already 1.21-1.28). Again at 0964266 (best of
+5/7 starts, load 1.2-2.4): xcb 1.51-1.56, offscreen 1.57, the minimal window 1.14-1.23. Where the
+app's extra ~40 ms go (xcb, best of 5 starts, timed in the process): importing the window's
+modules ~44 ms after PySide6 (its signature loader included), building MainWindow ~21 ms, show
+and first paint ~7 ms; what `python -X importtime` lists only for the app before its first paint
+is the window's own modules (desktop.windows.main_window and the panes).
 
 The app starts with empty settings in a temporary folder (no recent file, no model to load),
 with Python's bytecode cached as an installed app has it (the first, unmeasured starts write it).

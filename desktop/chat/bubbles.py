@@ -1,6 +1,8 @@
 """The chat's bubbles: a question, an answer with the frames it was based on, a notice.
 
-An answer bubble shows its text as Markdown while it streams; once finished, a line saying
+An answer bubble shows its text as Markdown while it streams (paragraph by paragraph,
+`streamed_text.py`, so that a piece costs the same at the end of a long answer as at its start),
+and whole in one Markdown label once it ends; once finished, a line saying
 how it was asked and one chip per frame the model saw (its time, later its picture), which
 seeks the player; where the model was told other times than the frames' (`Answer.model_times`),
 the line says so and each chip's tooltip gives the time the model was told. A regenerated answer
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.chat.streamed_text import StreamedText
 from desktop.style import ERROR_TEXT_STYLE, META_STYLE
 from videochat.video.timecode import format_time
 
@@ -99,11 +102,26 @@ class WrappingLabel(QLabel):
     def __init__(self, text: str = ""):
         super().__init__()
         self._given = ""
+        self._heights: dict[int, int] = {}
         self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
         self._given = text
+        self._heights.clear()
         super().setText(breakable(text))
+
+    # QLabel lays its text out again at each call, and the chat's layouts ask every label of every
+    # bubble, at several widths, each time a streamed piece makes the last one grow.
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.ContentsRectChange):
+            self._heights.clear()
+        super().changeEvent(event)
 
     def text(self) -> str:
         return self._given
@@ -190,7 +208,9 @@ class AnswerBubble(QFrame):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        self.text_label = _text_label("…", markdown=True)
+        self.text_label = _text_label("…", markdown=True)  # the whole text; hidden while it streams, as `streamed` shows it then
+        self.streamed = StreamedText(lambda text: _text_label(text, markdown=True))
+        self.streamed.hide()
         self.error_label = _text_label()
         self.error_label.setStyleSheet(ERROR_TEXT_STYLE)
         self.error_label.hide()
@@ -239,7 +259,7 @@ class AnswerBubble(QFrame):
         self.regenerate_button.setEnabled(False)
         self.note_button.setEnabled(False)
 
-        for widget in (self.text_label, self.error_label, self.meta_label, self.chip_scroll):
+        for widget in (self.text_label, self.streamed, self.error_label, self.meta_label, self.chip_scroll):
             layout.addWidget(widget)
         layout.addLayout(buttons)
         for watched in (self, self.text_label, self.meta_label):
@@ -253,7 +273,18 @@ class AnswerBubble(QFrame):
 
     def append_text(self, piece: str) -> None:
         self.text += piece
-        self.text_label.setText(self.text)
+        self.text_label.setText(self.text)  # hidden: no layout, no paint until the answer ends
+        self.streamed.set_text(self.text)
+        if self.streamed.isHidden():
+            self.text_label.hide()
+            self.streamed.show()
+
+    def _show_whole_text(self) -> None:
+        """The streamed parts give way to the one label that shows an answer whole."""
+        if not self.streamed.isHidden():
+            self.streamed.hide()
+            self.streamed.clear()
+            self.text_label.show()
 
     def set_status(self, text: str) -> None:
         self.meta_label.setText(text)
@@ -274,6 +305,7 @@ class AnswerBubble(QFrame):
         self._replaced = (self.answer, self.answers, self.shown)
         self.open = True
         self.text = ""
+        self._show_whole_text()
         self.text_label.setText("…")
         self.text_label.show()
         self.error_label.hide()
@@ -291,10 +323,17 @@ class AnswerBubble(QFrame):
         self.sig_alternative_chosen.emit(choice)
 
     def _show(self, answer) -> None:
+        streamed = self.text
         self.answer = answer
         self.text = answer.text
         self.text_label.setText(self.text or "(no answer)")
-        self.text_label.show()
+        if not self.streamed.isHidden() and self.text and self.text.startswith(streamed):
+            # The streamed parts stay until the whole text's label is laid out.
+            self.streamed.set_text(self.text)
+            self.streamed.hand_over(self.text_label, self._show_whole_text)
+        else:
+            self._show_whole_text()
+            self.text_label.show()
         self.error_label.hide()
         self.set_status(describe(answer))
         self._clear_chips()
@@ -334,6 +373,7 @@ class AnswerBubble(QFrame):
             self.finish(answer, self.turn_index, answers, shown)
             message = f"Regenerating failed: {message}"
         self.open = False
+        self._show_whole_text()
         if not self.text:
             self.text_label.hide()
         self.error_label.setText(message)

@@ -86,13 +86,28 @@ class ModelTable(QTableWidget):
 
     def set_verdicts(self, verdicts: dict[str, str]) -> None:
         self.verdicts = verdicts
-        for row, model in enumerate(self.models()):
-            self.item(row, FITS).setText(verdicts.get(model, "?"))
+        self._set_column(FITS, [(verdicts.get(model, "?"), None) for model in self.models()])
 
     def redraw_statuses(self) -> None:
-        for row, model in enumerate(self.models()):
-            self.item(row, STATUS).setText(self._status_label(model))
-            self.item(row, STATUS).setToolTip(self.packages_fix(model) or "")
+        self._set_column(STATUS, [(self._status_label(model), self.packages_fix(model) or "") for model in self.models()])
+
+    def _set_column(self, column: int, cells: list[tuple[str, str | None]]) -> None:
+        """Each row's text (and tooltip, unless None) in `column`, as one change of the table.
+
+        With the columns sized to their contents, every cell's change re-measured its column's
+        every row: 111 cells cost the GUI thread 30-50 ms (xcb); one change for the column, ~1.5 ms.
+        """
+        model = self.model()
+        blocked = model.blockSignals(True)
+        try:
+            for row, (text, tip) in enumerate(cells):
+                self.item(row, column).setText(text)
+                if tip is not None:
+                    self.item(row, column).setToolTip(tip)
+        finally:
+            model.blockSignals(blocked)
+        if cells:
+            model.dataChanged.emit(model.index(0, column), model.index(len(cells) - 1, column))
 
     def set_packages(self, check) -> None:
         self.packages = check

@@ -19,6 +19,7 @@ class ToolWindows(QObject):
         self.batch_window = None  # desktop/windows/batch_window.py
         self.shortcuts_dialog = None  # desktop/windows/shortcuts_dialog.py
         self._making_model_manager = False
+        self._unshown_manager = None  # made, shown at the next turn
         self._closed = False
 
     def show_model_manager(self) -> None:
@@ -35,16 +36,28 @@ class ToolWindows(QObject):
             QTimer.singleShot(0, self, self._make_model_manager)
 
     def _make_model_manager(self) -> None:
-        self._making_model_manager = False
         if self._closed:
+            self._making_model_manager = False
             return
         from desktop.windows.model_manager import ModelManager
 
         window = self._window
-        self.model_manager = ModelManager(window)
-        self.model_manager.sig_use_model.connect(window.load_model)
-        self.model_manager.sig_models_changed.connect(window.worker.find_models)
-        _bring_forward(self.model_manager)
+        made = ModelManager(window)
+        made.sig_use_model.connect(window.load_model)
+        made.sig_models_changed.connect(window.worker.find_models)
+        # Shown at a turn of its own: building it and showing it (a new top-level window, its
+        # table's first layout) cost the GUI thread ~17 ms together under xcb.
+        self._unshown_manager = made
+        QTimer.singleShot(0, self, self._show_made_model_manager)
+
+    def _show_made_model_manager(self) -> None:
+        made, self._unshown_manager = self._unshown_manager, None
+        self._making_model_manager = False
+        if made is None:
+            return
+        self.model_manager = made
+        if not self._closed:
+            _bring_forward(made)
 
     def show_shortcuts(self) -> None:
         if self.shortcuts_dialog is None:
@@ -63,6 +76,8 @@ class ToolWindows(QObject):
     def shutdown(self) -> None:
         """No tool window is made from now on; a download stops between chunks, its bytes kept for next time."""
         self._closed = True
+        if self._unshown_manager is not None:
+            self.model_manager, self._unshown_manager = self._unshown_manager, None
         if self.model_manager is not None:
             self.model_manager.worker.shutdown()
 

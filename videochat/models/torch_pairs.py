@@ -15,7 +15,6 @@ imports nothing heavy, and `check` runs in the interpreter that runs the models.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -163,6 +162,8 @@ def import_problem() -> str | None:
 
 def installed_torch() -> str | None:
     """The installed torch's version, read from its metadata (torch itself is not imported)."""
+    import importlib.metadata  # here: the window's model manager imports this module on the GUI thread (31 ms)
+
     try:
         return importlib.metadata.version("torch")
     except importlib.metadata.PackageNotFoundError:

@@ -10,7 +10,6 @@ others may write to — is reported as not installed and its interpreter is neve
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import stat
 import sys
@@ -88,6 +87,10 @@ def interpreter(name: str) -> Path | None:
 
 def this_runtime() -> str:
     """Which runtime this interpreter is, by its transformers (read from metadata, nothing imported)."""
+    # Here, not at the top: the window's model manager imports this package on the GUI thread, and
+    # importlib.metadata (with email) cost it 68 ms there; the window never asks which runtime it is.
+    import importlib.metadata
+
     try:
         version = importlib.metadata.version("transformers")
     except importlib.metadata.PackageNotFoundError:

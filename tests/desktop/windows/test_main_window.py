@@ -227,6 +227,7 @@ def test_a_dropped_file_opens_and_joins_the_saved_recent_files(qtbot, window, cl
     drop = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
         window.dropEvent(drop)
+    assert window.window_settings.flush()  # written on the settings' own thread
     saved = Settings.load(tmp_path / "settings.json")
     assert saved.recent_files[0] == str(clips("short.mp4").resolve())
     assert [action.text() for action in window.recent_menu.actions()] == saved.recent_files

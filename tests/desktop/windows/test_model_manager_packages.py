@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
@@ -72,3 +73,21 @@ def test_the_check_runs_once_in_a_subprocess_of_the_model_process_s_interpreter(
     check = first.table.packages
     assert second.table.packages is check
     assert first.status_text("InternVL2-1B").endswith(NEEDS) == (not check.ok)
+
+
+def test_a_column_s_redraw_is_one_change_of_the_table(qtbot, open_manager, monkeypatch):
+    # The columns are sized to their contents: each cell changed on its own re-measured the whole column.
+    monkeypatch.setattr(manager_module, "read_packages", lambda: MISSING)
+    manager = open_manager()
+    qtbot.waitUntil(lambda: manager.table.packages is not None, timeout=WAIT_MS)
+    changes = []
+    manager.table.model().dataChanged.connect(lambda first, last, *_: changes.append((first.row(), last.row(), first.column())))
+    manager.table.redraw_statuses()
+    assert changes == [(0, len(manager.models()) - 1, STATUS)]
+    assert all(manager.status_text(model).endswith(NEEDS) for model in SEED)
+
+
+def test_the_runtimes_and_the_package_pairs_import_without_importlib_metadata():
+    # The model manager imports both on the GUI thread; importlib.metadata (with email) cost it 30-70 ms.
+    code = "import sys, videochat.runtimes, videochat.models.torch_pairs; assert 'importlib.metadata' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).returncode == 0
