@@ -12,16 +12,13 @@ turn's answers. The bubbles draw what they are given; the pane decides what that
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QPushButton,
     QScrollArea,
     QToolButton,
@@ -30,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.chat.streamed_text import StreamedText
+from desktop.chat.wrapping_label import WrappingLabel
 from desktop.style import ERROR_TEXT_STYLE, META_STYLE
 from videochat.video.timecode import format_time
 
@@ -65,86 +63,6 @@ def shown_model(name: str) -> str:
 
     entry = find_entry(name) if name else None
     return entry.label if entry is not None else name
-
-
-# QLabel's word wrap breaks only at spaces: a path, a URL or a model's run-on tokens would set the
-# bubble's minimum width, widening the whole conversation past the pane. For display only, a
-# zero-width space goes into every long unbroken run; what is copied is the text as given.
-BREAK = "\u200b"
-_LONG_RUN = re.compile(r"\S{25,}")
-_BREAK_EVERY = 12
-# Never beside Markdown's punctuation: "*\u200b*" would no longer be bold, nor "]\u200b(" a link.
-_MARKUP = frozenset("*_`~[]()<>!#|\\")
-
-
-def breakable(text: str) -> str:
-    """`text` with a break opportunity at least every few characters of its long unbroken runs (after a "/" sooner)."""
-    return _LONG_RUN.sub(lambda match: _break_run(match.group()), text)
-
-
-def _break_run(run: str) -> str:
-    pieces: list[str] = []
-    since_break = 0
-    for position, character in enumerate(run):
-        before = run[position - 1] if position else ""
-        due = since_break >= _BREAK_EVERY or (before == "/" and since_break >= 4)
-        if due and character not in _MARKUP and before not in _MARKUP:
-            pieces.append(BREAK)
-            since_break = 0
-        pieces.append(character)
-        since_break += 1
-    return "".join(pieces)
-
-
-class WrappingLabel(QLabel):
-    """A selectable label whose long unbroken text wraps anywhere; `text()` and copies give the text as set."""
-
-    def __init__(self, text: str = ""):
-        super().__init__()
-        self._given = ""
-        self._heights: dict[int, int] = {}
-        self.setText(text)
-
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
-        self._given = text
-        self._heights.clear()
-        super().setText(breakable(text))
-
-    # QLabel lays its text out again at each call, and the chat's layouts ask every label of every
-    # bubble, at several widths, each time a streamed piece makes the last one grow.
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
-        height = self._heights.get(width)
-        if height is None:
-            height = self._heights[width] = super().heightForWidth(width)
-        return height
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.ContentsRectChange):
-            self._heights.clear()
-        super().changeEvent(event)
-
-    def text(self) -> str:
-        return self._given
-
-    def copy_selection(self) -> None:
-        if self.hasSelectedText():
-            QApplication.clipboard().setText(self.selectedText().replace(BREAK, ""))
-
-    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        if event.matches(QKeySequence.StandardKey.Copy):
-            self.copy_selection()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def contextMenuEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        # QLabel's own menu would copy the break characters too.
-        menu = QMenu(self)
-        copy = menu.addAction("Copy", self.copy_selection)
-        copy.setEnabled(self.hasSelectedText())
-        shown = super().text()
-        menu.addAction("Select All", lambda: self.setSelection(0, len(shown)))
-        menu.exec(event.globalPos())
 
 
 def _text_label(text: str = "", markdown: bool = False) -> QLabel:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from desktop.chat.bubbles import GREEDY_TIP, REGENERATE_TIP, AnswerBubble, NoticeBubble, QuestionBubble, WrappingLabel
+from desktop.chat.bubbles import GREEDY_TIP, REGENERATE_TIP, AnswerBubble, NoticeBubble, QuestionBubble
+from desktop.chat.wrapping_label import WrappingLabel
 from desktop.chat.controls import GenerationControls
 from desktop.chat.model_list import ModelList
 from desktop.chat.question_box import QuestionBox

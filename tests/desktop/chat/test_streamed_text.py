@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.chat.bubbles import WrappingLabel
+from desktop.chat.wrapping_label import WrappingLabel
 from desktop.chat.pane import ChatPane
 from desktop.chat.streamed_text import LONGEST_TAIL, SHORTEST_PART, find_cut
 from tests.desktop.chat.test_chat_pane import make_answer
