@@ -42,6 +42,14 @@ tar -C "$root" --exclude=./gpu-wheels --exclude=./.git --exclude=./gpu-check-out
 "$py" -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir "$copy" || fail "the project did not install"
 rm -rf "$copy"
 
+step "imports"
+# Every test imports these; a package missing on the machine would otherwise show as 62 errors, or
+# as 62 skips where there is no GPU (the Python 3.12 rehearsal, docs/gpu-check.md, met requests so).
+imported=$("$py" -c 'import transformers, tokenizers, huggingface_hub, peft, tests.gpu.checkpoints' 2>&1)
+imports=$?
+[ -n "$imported" ] && printf '%s\n' "$imported"
+[ $imports = 0 ] || fail "the carried packages do not import beside the machine's: $(printf '%s\n' "$imported" | tail -n 1)"
+
 step "tests"
 # -W default: warnings are shown, not errors (pyproject's "error" is for CI's versions; torch here is another).
 # The root conftest sets torch.set_num_threads(1), as in CI.

@@ -5,6 +5,9 @@
 #   scripts/gpu-wheels.sh 3.11 /tmp/wheels    for another Python, into another folder (a dry run here)
 # The versions are pyproject.toml's pins, at what the CPU suite runs with. bitsandbytes's wheel holds
 # a library per CUDA release (43 MB); only the CUDA 13 ones are kept (the GPU machine's torch is cu130).
+# requests (with urllib3 and charset-normalizer; certifi and idna come with httpx there) is what
+# transformers 4.48 and huggingface_hub 0.36 download with: the machine's huggingface_hub 1.x uses httpx,
+# so nothing there keeps requests (tests/gpu/test_gpu_wheels.py checks what the wheels need is covered).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python_version=${1:-3.12}
@@ -15,7 +18,8 @@ python3 -m pip download -q --only-binary=:all: --no-deps --python-version "$pyth
     --platform manylinux_2_28_x86_64 --platform manylinux_2_24_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 -d "$folder" \
     transformers==4.48.3 tokenizers==0.21.4 huggingface_hub==0.36.2 peft==0.6.2 \
-    platformdirs==4.14.9 easydict==1.14 setuptools==84.2.1 bitsandbytes==0.50.2
+    platformdirs==4.14.9 easydict==1.14 setuptools==84.2.1 bitsandbytes==0.50.2 \
+    requests==2.34.2 urllib3==2.8.0 charset-normalizer==3.5.3
 python3 - "$folder"/bitsandbytes-*.whl <<'EOF'
 """Rewrite the bitsandbytes wheel without the libraries of other CUDA releases, ROCm and XPU (and their RECORD lines)."""
 import re
