@@ -128,10 +128,11 @@ class EngineServers(QObject):
             worker.stop()  # an answer streaming from the server ends where it is
             if worker.batch_running:
                 worker.stop_batch()
-            worker.unload()
+            gone = f"No model loaded: {address} was removed. Choose another model."
+            window.model_loading.unload(gone)  # the status and a question then say this, not "choose it again"
             name = ref.display_name if ref is not None else served_label(parse_engine_choice(worker.last_requested_model)[1], address)
             window.chat.show_note(f"{name} was unloaded: its server {address} was removed. Choose another model.")
-            window.chat.set_model_status(f"No model loaded: {address} was removed. Choose another model.")
+            window.chat.set_model_status(gone)
         settings.engine_servers = [other for other in settings.engine_servers if other != address]
         last = parse_engine_choice(settings.last_model)
         if last is not None and last[0] == address:  # the next start would connect to it again

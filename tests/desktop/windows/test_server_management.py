@@ -111,6 +111,9 @@ def test_removing_the_server_of_the_loaded_model_unloads_it_first_with_a_note_in
             with qtbot.waitSignal(window.worker.sig_unloaded, timeout=WAIT_MS):
                 remove(qtbot, window, monkeypatch, standin.url)
             assert window.worker.loaded_ref is None
+            qtbot.waitUntil(lambda: not window.worker.is_busy, timeout=WAIT_MS)
+            gone = f"No model loaded: {standin.url} was removed. Choose another model."
+            assert window.chat.status_label.text() == gone == window.model_loading.no_model_text()  # not "choose it again"
             assert window.chat.model_combo.currentIndex() == -1 and window.chat.model_combo.findText(label_of(standin)) < 0
             notes = [widget.text() for widget in window.chat.bubbles() if widget.objectName() == "conversationNote"]
             assert any(f"{label_of(standin)} was unloaded: its server {standin.url} was removed" in text for text in notes)
