@@ -2,8 +2,8 @@
 the remote-code consent, and InternVideo2-Chat's HD switch.
 
 The chat pane and the model manager ask for a model (`sig_model_chosen`, `sig_use_model`); the
-Model menu for a folder, or no model (Unload); this hands the choice to the model thread (which runs the model in its
-own process) and draws what comes back in the chat pane's model status. The remote-code consent is
+Model menu for a folder, or for none (Unload); this hands the choice to the model thread (which runs
+the model in its own process) and draws what comes back in the chat pane's model status. The remote-code consent is
 asked here, before the process starts; the process is handed the yes for exactly the code shown.
 
 After an unload nothing says a model is loaded: the status line and a question asked then name the
