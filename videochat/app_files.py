@@ -4,6 +4,11 @@ Every such file may have been edited by hand, damaged, replaced by a FIFO or a l
 or written by an attacker, so reading one is never trusted:
 - only a regular file is opened, and never more than `max_bytes` of it is read (a FIFO would
   block forever, `/dev/zero` would fill the memory);
+- a link in the place of one of the app's own files (settings, sessions, keys, the consent file,
+  the download record, a runtime's marker) is not followed: it is opened with O_NOFOLLOW and the
+  opened descriptor checked, so nothing can swap a link in between a check and the open. A file
+  the user chose, or one of a model folder (the Hugging Face cache's snapshots are links to its
+  blobs), is read through links (`follow_links=True`), still only if it ends at a regular file;
 - the text must be UTF-8 JSON nested no deeper than `max_depth` (Python's parser raises
   RecursionError on deep nesting, which no caller expects);
 - what comes out is checked for type by the caller with `field` and friends, which raise
@@ -36,22 +41,34 @@ class BadAppFile(ValueError):
         super().__init__(f"{path}: {reason}")
 
 
-def read_regular_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+LINK_REFUSED = "is a link to another file, and the app follows no link in the place of its own files (put the file itself there, or delete the link)"
+
+
+def read_regular_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, *, follow_links: bool = False) -> bytes:
     """The bytes of `path` if it is a regular file of at most `max_bytes`.
 
     Raises FileNotFoundError when there is nothing there (a normal case for callers), and
     `BadAppFile` for anything else that is not a small regular file. Opening never blocks: a FIFO
-    is opened without waiting for a writer, then refused.
+    is opened without waiting for a writer, then refused. A link at `path` is refused unless
+    `follow_links` (a file the user chose, a model folder's file): see the module's docstring.
     """
     path = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not follow_links:
+        flags |= _O_NOFOLLOW
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         raise
     except OSError as error:
+        if not follow_links and os.path.islink(path):  # O_NOFOLLOW's ELOOP (EMLINK on BSD): only the message is decided here
+            raise BadAppFile(path, LINK_REFUSED) from error
         raise BadAppFile(path, f"cannot be opened ({error.strerror or error})") from error
     try:
         info = os.fstat(descriptor)
+        if not follow_links and not _O_NOFOLLOW and _is_other_than_opened(path, info):
+            raise BadAppFile(path, LINK_REFUSED)
         if not stat.S_ISREG(info.st_mode):
             raise BadAppFile(path, "is not a regular file")
         if info.st_size > max_bytes:
@@ -72,6 +89,15 @@ def read_regular_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> b
         os.close(descriptor)
 
 
+def _is_other_than_opened(path: Path, opened: os.stat_result) -> bool:
+    """Where there is no O_NOFOLLOW (Windows): `path` is a link, or no longer the file opened."""
+    try:
+        now = os.lstat(path)
+    except OSError:
+        return True
+    return stat.S_ISLNK(now.st_mode) or (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino)
+
+
 def parse_json(data: bytes | str, source: Path | str = "<text>", max_depth: int = DEFAULT_MAX_DEPTH) -> object:
     """JSON from UTF-8 bytes (or text), nested at most `max_depth` deep; `BadAppFile` otherwise."""
     try:
@@ -87,9 +113,9 @@ def parse_json(data: bytes | str, source: Path | str = "<text>", max_depth: int 
         raise BadAppFile(source, f"is not valid JSON ({error})") from error
 
 
-def read_json(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> object:
-    """`parse_json(read_regular_file(path))`: FileNotFoundError when absent, `BadAppFile` when unusable."""
-    return parse_json(read_regular_file(path, max_bytes), path, max_depth)
+def read_json(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH, follow_links: bool = False) -> object:
+    """`parse_json(read_regular_file(path))`: FileNotFoundError when absent, `BadAppFile` when unusable (a link too, unless `follow_links`)."""
+    return parse_json(read_regular_file(path, max_bytes, follow_links=follow_links), path, max_depth)
 
 
 _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')

@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from desktop.chat.pane import NO_MODEL_TEXT
-
 if TYPE_CHECKING:
     from desktop.threads.model_worker import AskRequest
     from desktop.windows.main_window import MainWindow
@@ -50,7 +48,7 @@ class Asking(QObject):
             window.chat.show_error("Open a video first (File ▸ Open, or drop a file on the window).")
             return
         if window.worker.loaded_ref is None:
-            window.chat.show_error(NO_MODEL_TEXT)
+            window.chat.show_error(window.model_loading.no_model_text())  # after an unload: which model, and how to load it again
             return
         if window.worker.batch_running:
             window.chat.show_error("The model is answering a batch (Tools ▸ Batch): ask when it has finished, or cancel it there.")

@@ -5,7 +5,11 @@ list) to `EngineSession.connect`, and then every question and batch while it is 
 here runs on the model thread; the GUI thread only reaches `stop()` of the running chat. The app
 samples and decodes the frames itself and sends them in the server's form (`videochat.engines.remote`),
 so each answer carries the true times of the frames sent, the served model and the server's address
-(never a key: the client sends the one stored for that address, `engines/keys.py`).
+(never a key: the client sends the one stored for that address, `engines/keys.py`). The stored key
+is read again at the start of each question and batch, so a key changed in "Servers…" while the
+model is loaded is the one sent from the next request on (a server whose key was changed refuses
+the old one; reconnecting would end the conversation for nothing). An answer or batch running then
+goes on with the key it started with.
 
 `EngineRef` stands where the worker's `ModelRef` stands for a local model: the window reads the
 same fields (name, family, default frames, source to choose it again), plus `notes` (what the user
@@ -90,6 +94,7 @@ class EngineSession:
         from videochat.errors import Cancelled
         from videochat.generation import GenerationSettings
 
+        self._use_stored_key()
         chat = self._chat_for(request.video_path)
         if request.new_conversation:
             chat.new_conversation()
@@ -110,8 +115,15 @@ class EngineSession:
         """Tools ▸ Batch on the server: `videochat batch --engine`'s run, `DEFAULT_CONCURRENCY` questions in flight."""
         from videochat.batch.concurrent import run_engine_batch
 
+        self._use_stored_key()
         self.engine.check_frame_count(plan.frames if plan.frames is not None else self.engine.default_frames)
         return run_engine_batch(self.engine, plan, settings, on_event=on_event, should_stop=should_stop)
+
+    def _use_stored_key(self) -> None:
+        """The key stored for the server now (changed, or deleted, since the connect): sent from this request on."""
+        from videochat.engines.keys import stored_key
+
+        self.engine.client.api_key = stored_key(self.ref.address)
 
     def _chat_for(self, path: Path):
         from videochat.engines.remote import EngineChat

@@ -70,6 +70,7 @@ class ModelWorker(QObject):
         self._last_ask_seq = 0
         self._stop_upto = 0  # asks with a seq up to this one were stopped
         self._outstanding = 0
+        self._loads_waiting = 0  # load jobs asked for and not ended: an unload on the way to another model is no "no model"
         self._closed = False
         self._loaded_ref = None
         self.last_requested_model: str | None = None
@@ -97,6 +98,11 @@ class ModelWorker(QObject):
     def is_busy(self) -> bool:
         """A request is running or waiting."""
         return self._outstanding > 0
+
+    @property
+    def is_loading(self) -> bool:
+        """A load was asked for and has not ended (the model it replaces may be gone already)."""
+        return self._loads_waiting > 0
 
     @property
     def loaded_ref(self):
@@ -184,6 +190,7 @@ class ModelWorker(QObject):
         self.start()
         seq = next(self._seq)
         self._outstanding += 1
+        self._loads_waiting += kind == "load"
         if self._outstanding == 1:
             self.sig_busy_changed.emit(True)
         self._requests.put(_Job(kind, seq, payload))
@@ -225,9 +232,11 @@ class ModelWorker(QObject):
             (self.sig_batch_finished if event == "batch_finished" else self.sig_batch_failed).emit(payload)
         elif event == "end":
             # The job's last word: counted as done first, so that its slots see the worker idle.
+            kind, outcome = payload
             self._outstanding -= 1
-            if payload is not None:
-                self._on_post(*payload)
+            self._loads_waiting -= kind == "load"
+            if outcome is not None:
+                self._on_post(*outcome)
             if self._outstanding == 0:
                 self.sig_busy_changed.emit(False)
 
@@ -258,7 +267,7 @@ class ModelWorker(QObject):
                     outcome = handlers[job.kind](job)
                 except BaseException as error:  # every failure reaches a signal, none ends the thread
                     outcome = (failures.get(job.kind, "load_failed"), error)
-                self._post("end", outcome)
+                self._post("end", (job.kind, outcome))
         finally:
             self._end_process()
 

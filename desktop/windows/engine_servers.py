@@ -10,7 +10,7 @@ settings (`Settings.engine_servers`); a key typed in the dialog goes to the 0600
 
 "Servers…" (in the model list once there is a server) opens `ServersDialog`: each server with what
 its listing said, and "Change key…" (stored, or deleted when left empty, then the models listed
-again), "Check again", "Remove server". Removing takes the address out of the settings (and out of
+again; a loaded model of that server sends the new key from its next request on, with a note), "Check again", "Remove server". Removing takes the address out of the settings (and out of
 the last model), its rows out of the list, deletes its stored key on a pool thread
 (`keys.forget_key`), and unloads its model first if that is the one loaded (the model thread's
 usual unload), with a note in the chat. A listing that answers after a newer one was asked, or
@@ -110,8 +110,9 @@ class EngineServers(QObject):
         if not accepted or address not in self._window.settings.engine_servers:
             return
         self.refresh(address, key or "", replace_key=True)
-        if self._serves_loaded_model(address):
-            self._window.chat.show_note(f"The loaded model keeps the key it connected to {address} with: choose it again in the model list to use the new one.")
+        if self._serves_loaded_model(address):  # its session reads the stored key at each request (engine_session.py)
+            what = f"uses the new key for {address}" if key else f"sends no key to {address}"
+            self._window.chat.show_note(f"The loaded model {what} from the next question on (an answer or batch running now goes on with the old one).")
 
     def remove(self, address: str) -> None:
         """Take `address` out of the settings and the model list, delete its stored key, and unload its model if it is loaded."""
@@ -128,10 +129,11 @@ class EngineServers(QObject):
             worker.stop()  # an answer streaming from the server ends where it is
             if worker.batch_running:
                 worker.stop_batch()
-            worker.unload()
+            gone = f"No model loaded: {address} was removed. Choose another model."
+            window.model_loading.unload(gone)  # the status and a question then say this, not "choose it again"
             name = ref.display_name if ref is not None else served_label(parse_engine_choice(worker.last_requested_model)[1], address)
             window.chat.show_note(f"{name} was unloaded: its server {address} was removed. Choose another model.")
-            window.chat.set_model_status(f"No model loaded: {address} was removed. Choose another model.")
+            window.chat.set_model_status(gone)
         settings.engine_servers = [other for other in settings.engine_servers if other != address]
         last = parse_engine_choice(settings.last_model)
         if last is not None and last[0] == address:  # the next start would connect to it again

@@ -2,9 +2,14 @@
 the remote-code consent, and InternVideo2-Chat's HD switch.
 
 The chat pane and the model manager ask for a model (`sig_model_chosen`, `sig_use_model`); the
-Model menu for a folder; this hands the choice to the model thread (which runs the model in its
-own process) and draws what comes back in the chat pane's model status. The remote-code consent is
+Model menu for a folder, or for none (Unload); this hands the choice to the model thread (which runs
+the model in its own process) and draws what comes back in the chat pane's model status. The remote-code consent is
 asked here, before the process starts; the process is handed the yes for exactly the code shown.
+
+After an unload nothing says a model is loaded: the status line and a question asked then name the
+model that was unloaded and say how to load it again (choosing it again in the list loads it; a
+question does not, since an unload is often asked for to free the memory). A model dropped on the way
+to another one changes nothing: the status goes on saying what is loading.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ class ModelLoading(QObject):
         super().__init__(window)
         self._window = window
         self._pending_model: str | None = None  # to load once the models on disk are known
+        self._loaded = None  # the ref of the model last loaded, to name it once it is unloaded
+        self._unloaded_text: str | None = None  # what the status and a question say while no model is loaded after an unload
+        self._next_unload_text: str | None = None  # said after the unload asked for by `unload(text)`
 
     def start(self, requested: str | None = None) -> None:
         """After the first paint: list the models on disk (off the GUI thread) and load the chosen one."""
@@ -40,6 +48,18 @@ class ModelLoading(QObject):
         worker.sig_load_progress.connect(lambda what, fraction: chat.set_model_status(f"{what}… {fraction:.0%}"))
         worker.sig_loaded.connect(self._on_model_loaded)
         worker.sig_load_failed.connect(self._on_model_failed)
+        worker.sig_unloaded.connect(self._on_model_unloaded)
+        # Idle: every unload asked for has run (one with nothing to unload says nothing), so its text is not kept for a later one.
+        worker.sig_busy_changed.connect(lambda busy: busy or setattr(self, "_next_unload_text", None))
+
+    def unload(self, text: str | None = None) -> None:
+        """Unload the model; `text` is what the status and a question then say (by default: which model was unloaded, and how to load it again)."""
+        self._next_unload_text = text
+        self._window.worker.unload()
+
+    def no_model_text(self) -> str:
+        """What to say when a question finds no model loaded."""
+        return self._unloaded_text or NO_MODEL_TEXT
 
     def _on_models_found(self, models: list) -> None:
         """`models`: (label, repo id) of each catalog model on disk."""
@@ -84,6 +104,7 @@ class ModelLoading(QObject):
         from videochat.families import get_family
 
         chat = self._window.chat
+        self._loaded, self._unloaded_text = ref, None
         chat.set_frame_rule(get_family(ref.family), ref.default_frames)
         chat.set_current_model(ref.source, ref.display_name)
         chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
@@ -92,6 +113,18 @@ class ModelLoading(QObject):
             chat.show_error(note)
         self._window.settings.last_model = ref.source  # a folder's resolved path, or the repo id
         self._window.window_settings.save()
+
+    def _on_model_unloaded(self) -> None:
+        ref, self._loaded = self._loaded, None
+        text, self._next_unload_text = self._next_unload_text, None
+        self._window.chat.set_hd_available(False)  # its switch would load the twin of a model no longer there
+        if self._window.worker.is_loading:  # on the way to another model: its load says what is happening
+            return
+        if text is None and ref is not None:
+            name = ref.display_name
+            text = f"No model loaded ({name} was unloaded): choose {name} in the model list above to load it again, or choose another model."
+        self._unloaded_text = text
+        self._window.chat.set_model_status(text or NO_MODEL_TEXT)
 
     def _on_hd_toggled(self, hd: bool) -> None:
         """InternVideo2-Chat's HD variant is its own checkpoint: the switch loads the other one."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -27,11 +28,85 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     assert done.is_set(), "reading a FIFO blocked"
 
 
-def test_a_link_to_a_device_is_refused(tmp_path):
+def test_a_link_to_a_device_is_refused_even_where_links_are_followed(tmp_path):
     link = tmp_path / "settings.json"
     link.symlink_to("/dev/zero")
-    with pytest.raises(BadAppFile, match="not a regular file"):
+    with pytest.raises(BadAppFile, match="is a link"):
         read_regular_file(link)
+    with pytest.raises(BadAppFile, match="not a regular file"):
+        read_regular_file(link, follow_links=True)
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """A readable file elsewhere, as /etc/passwd is: what a planted link would have the app read."""
+    target = tmp_path / "elsewhere" / "passwd"
+    target.parent.mkdir()
+    target.write_text('{"root": "x:0:0:root:/root:/bin/bash"}')
+    return target
+
+
+def test_a_link_planted_in_place_of_an_apps_file_is_refused_and_says_what_to_do(tmp_path, outside):
+    link = tmp_path / "settings.json"
+    link.symlink_to(outside)
+    for read in (read_regular_file, read_json):
+        with pytest.raises(BadAppFile, match="is a link") as refused:
+            read(link)
+        assert "x:0:0" not in str(refused.value) and "delete the link" in refused.value.reason
+    assert read_json(link, follow_links=True) == {"root": "x:0:0:root:/root:/bin/bash"}  # a file the user chose may be a link
+
+
+def test_a_relative_link_and_a_link_to_a_link_are_refused_too(tmp_path, outside):
+    (tmp_path / "first.json").symlink_to(outside)
+    (tmp_path / "second.json").symlink_to("first.json")
+    with pytest.raises(BadAppFile, match="is a link"):
+        read_regular_file(tmp_path / "second.json")
+
+
+def test_a_link_loop_is_refused_without_following_it_forever(tmp_path):
+    (tmp_path / "a.json").symlink_to(tmp_path / "b.json")
+    (tmp_path / "b.json").symlink_to(tmp_path / "a.json")
+    with pytest.raises(BadAppFile, match="is a link"):
+        read_json(tmp_path / "a.json")
+    with pytest.raises(BadAppFile, match="cannot be opened"):
+        read_json(tmp_path / "a.json", follow_links=True)
+
+
+def test_a_link_to_a_fifo_is_refused_without_waiting_for_a_writer_when_followed(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "session.json").symlink_to(tmp_path / "pipe")
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(pytest.raises(BadAppFile, read_json, tmp_path / "session.json", follow_links=True)), daemon=True)
+    thread.start()
+    thread.join(5)
+    assert outcome and "not a regular file" in str(outcome[0].value)
+
+
+@pytest.mark.parametrize("follow_links", [False, True])
+def test_a_directory_or_a_link_to_one_is_refused(tmp_path, follow_links):
+    (tmp_path / "sessions").mkdir()
+    (tmp_path / "settings.json").symlink_to(tmp_path / "sessions")
+    with pytest.raises(BadAppFile, match="not a regular file"):
+        read_json(tmp_path / "sessions", follow_links=follow_links)
+    with pytest.raises(BadAppFile, match="not a regular file" if follow_links else "is a link"):
+        read_json(tmp_path / "settings.json", follow_links=follow_links)
+
+
+def test_a_link_swapped_in_after_the_check_is_still_not_followed(tmp_path, outside, monkeypatch):
+    """No check before the open to race with: the open itself refuses the link (O_NOFOLLOW)."""
+    path = tmp_path / "settings.json"
+    path.write_text("{}")
+    real_open = os.open
+
+    def swapped_then_opened(name, flags, *args):
+        if Path(name) == path:  # an attacker's rename lands just before the open
+            path.unlink()
+            path.symlink_to(outside)
+        return real_open(name, flags, *args)
+
+    monkeypatch.setattr(os, "open", swapped_then_opened)
+    with pytest.raises(BadAppFile, match="is a link"):
+        read_json(path)
 
 
 def test_a_file_over_the_size_cap_is_refused(tmp_path):

@@ -268,7 +268,7 @@ def test_a_session_file_that_is_a_fifo_or_a_link_to_dev_zero_is_refused_without_
     path = store.path_for(video.path)
     path.parent.mkdir(parents=True)
     os.mkfifo(path) if kind == "fifo" else path.symlink_to("/dev/zero")
-    with pytest.raises(SessionUnreadable, match="not a regular file"):
+    with pytest.raises(SessionUnreadable, match="not a regular file" if kind == "fifo" else "is a link"):
         store.read(video.path)  # what `videochat export` reads
     opened = store.open(video)  # what `videochat ask` and the window open
     assert opened.writable and "damaged" in opened.message and not os.path.lexists(path)

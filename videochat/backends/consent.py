@@ -75,7 +75,8 @@ def model_code(location: str | Path, shown_folder: Path | None = None) -> ModelC
         if file_name in contents:
             continue
         try:
-            contents[file_name] = read_regular_file(folder / file_name, MAX_CODE_FILE_BYTES)
+            # Through links: a cache snapshot's files are links to its blobs (what is read is what the dialog shows).
+            contents[file_name] = read_regular_file(folder / file_name, MAX_CODE_FILE_BYTES, follow_links=True)
         except FileNotFoundError:
             continue  # nothing to import: transformers fails on it, and a file added later changes the digest
         except BadAppFile as error:

@@ -32,7 +32,7 @@ def read_result_lines(out_path: str | os.PathLike) -> tuple[list[dict], int]:
     """
     out_path = Path(out_path)
     try:
-        data = read_regular_file(out_path, MAX_RESULTS_BYTES)
+        data = read_regular_file(out_path, MAX_RESULTS_BYTES, follow_links=True)  # the user's --out: a link they made is theirs
     except FileNotFoundError:
         return [], 0
     except BadAppFile as error:

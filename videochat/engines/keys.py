@@ -42,7 +42,7 @@ def _stored(path: Path, for_use: bool = True) -> dict:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return {}
-    if stat.S_ISLNK(mode):
+    if stat.S_ISLNK(mode):  # said here in the keys' words; a link swapped in after this check is refused by the open itself (app_files)
         raise KeyFileError(f"The stored engine keys ({path}) are a link to another file, which is not read for keys: delete the link and store the keys again.")
     if for_use and os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(f"{path} can be read by other users, so its keys are not used: run chmod 600 on it (or delete it and store the keys again).")

@@ -266,7 +266,8 @@ def _stored_tokens(path: str) -> dict[str, str]:
 
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(read_regular_file(path, MAX_TOKEN_FILE_BYTES).decode("utf-8"))
+        # huggingface_hub's own file, read through a link as huggingface_hub reads it (refused, the other named tokens would be dropped)
+        parser.read_string(read_regular_file(path, MAX_TOKEN_FILE_BYTES, follow_links=True).decode("utf-8"))
         return {name: parser.get(name, "hf_token") for name in parser.sections()}
     except (OSError, ValueError, configparser.Error):
         return {}

@@ -22,7 +22,7 @@ def read_model_json(folder: Path, name: str, required: bool = False) -> dict | N
     from videochat.app_files import BadAppFile, read_json
 
     try:
-        value = read_json(folder / name, max_bytes=MODEL_JSON_MAX_BYTES)
+        value = read_json(folder / name, max_bytes=MODEL_JSON_MAX_BYTES, follow_links=True)  # a cache snapshot's files are links to its blobs
     except FileNotFoundError:
         if required:
             raise BadModelFolder(f"{folder} holds no {name}: it is not a model folder (or the download is incomplete).") from None

@@ -158,7 +158,7 @@ def _looks_complete(revision) -> bool:
     indexes = [name for name in names if "/" not in name and name.endswith(".index.json")]
     if indexes:
         try:  # the index is the repo owner's file: a FIFO, a huge or deep one must not hang or raise
-            shards = {shard for index in indexes for shard in app_files.read_json(snapshot / index)["weight_map"].values()}
+            shards = {shard for index in indexes for shard in app_files.read_json(snapshot / index, follow_links=True)["weight_map"].values()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return False
         return all(hub_names.path_problem(shard) is None and shard in names for shard in shards)

@@ -10,6 +10,8 @@ import logging
 import os
 import stat
 
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.chat.model_list import SERVERS_ITEM
@@ -111,6 +113,9 @@ def test_removing_the_server_of_the_loaded_model_unloads_it_first_with_a_note_in
             with qtbot.waitSignal(window.worker.sig_unloaded, timeout=WAIT_MS):
                 remove(qtbot, window, monkeypatch, standin.url)
             assert window.worker.loaded_ref is None
+            qtbot.waitUntil(lambda: not window.worker.is_busy, timeout=WAIT_MS)
+            gone = f"No model loaded: {standin.url} was removed. Choose another model."
+            assert window.chat.status_label.text() == gone == window.model_loading.no_model_text()  # not "choose it again"
             assert window.chat.model_combo.currentIndex() == -1 and window.chat.model_combo.findText(label_of(standin)) < 0
             notes = [widget.text() for widget in window.chat.bubbles() if widget.objectName() == "conversationNote"]
             assert any(f"{label_of(standin)} was unloaded: its server {standin.url} was removed" in text for text in notes)
@@ -135,6 +140,40 @@ def test_changing_a_refused_key_stores_the_new_one_and_lists_the_servers_models(
             assert json.loads(keys_file(homes).read_text()) == {standin.url: KEY}
             assert dialog.server_list.item(0).text().endswith("1 model(s)")
             choose_and_load(qtbot, window, label_of(standin))  # the new key is the one sent
+        finally:
+            window.shutdown()
+
+
+def test_changing_the_key_of_the_loaded_models_server_sends_the_new_key_with_the_next_question(qtbot, homes, monkeypatch, clips):
+    rotated = "sk-rotated-standin-key-8880123"
+    with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
+        window = make_window(qtbot, homes)
+        try:
+            window.start_models()
+            add_server(qtbot, window, monkeypatch, standin.url, KEY)
+            qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
+            ref = choose_and_load(qtbot, window, label_of(standin))
+            with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
+                window.open_video(clips("plain.mp4"))
+            ask(qtbot, window, "What happens?")
+            standin.api_key = rotated  # the server's key was changed: the old one is refused from now on
+            dialog = open_servers(qtbot, window)
+            type_key(monkeypatch, rotated)
+            dialog.change_key_button.click()
+            qtbot.waitUntil(lambda: dialog.server_list.item(0).text().endswith("1 model(s)"), timeout=WAIT_MS)
+            notes = [widget.text() for widget in window.chat.bubbles() if widget.objectName() == "conversationNote"]
+            assert any(f"uses the new key for {standin.url} from the next question on" in text for text in notes)
+
+            failed, finished = [], []
+            window.worker.sig_answer_failed.connect(failed.append)
+            window.worker.sig_answer_finished.connect(finished.append)
+            window.chat.question_box.setPlainText("And then?")
+            QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
+            qtbot.waitUntil(lambda: bool(failed or finished), timeout=WAIT_MS)
+            assert not failed, [str(error) for error in failed]
+            assert standin.received[-1].authorization == f"Bearer {rotated}"
+            assert window.worker.loaded_ref is ref  # the same session, not a reload: the conversation goes on
+            assert finished[0].follow_up
         finally:
             window.shutdown()
 
