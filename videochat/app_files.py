@@ -5,7 +5,8 @@ or written by an attacker, so reading one is never trusted:
 - only a regular file is opened, and never more than `max_bytes` of it is read (a FIFO would
   block forever, `/dev/zero` would fill the memory);
 - the text must be UTF-8 JSON nested no deeper than `max_depth` (Python's parser raises
-  RecursionError on deep nesting, which no caller expects);
+  RecursionError on deep nesting, which no caller expects); an integer too large for a float
+  is read as infinity, as 1e400 is (`math.isfinite` would raise OverflowError on it);
 - what comes out is checked for type by the caller with `field` and friends, which raise
   `BadAppFile` too, so one `except BadAppFile` covers every way a file can be wrong.
 
@@ -82,7 +83,7 @@ def parse_json(data: bytes | str, source: Path | str = "<text>", max_depth: int 
     if depth > max_depth:
         raise BadAppFile(source, f"is nested too deeply ({depth} levels; at most {max_depth})")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_integer)
     except (ValueError, RecursionError) as error:
         raise BadAppFile(source, f"is not valid JSON ({error})") from error
 
@@ -90,6 +91,19 @@ def parse_json(data: bytes | str, source: Path | str = "<text>", max_depth: int 
 def read_json(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> object:
     """`parse_json(read_regular_file(path))`: FileNotFoundError when absent, `BadAppFile` when unusable."""
     return parse_json(read_regular_file(path, max_bytes), path, max_depth)
+
+
+def _integer(text: str) -> int | float:
+    # Every finite check (math.isfinite, float()) raises OverflowError past ~1.8e308: such a number
+    # is read as 1e400 is, as infinity, which those checks refuse. Shorter ones stay exact integers.
+    value = int(text)
+    if len(text) < 300:
+        return value
+    try:
+        float(value)
+    except OverflowError:
+        return float("-inf") if value < 0 else float("inf")
+    return value
 
 
 _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')

@@ -70,10 +70,12 @@ class StreamEnd:
     def model_times(self, count: int) -> list[float] | None:
         """`video_frames.model_times`: the time our server's model was told for each of the `count` frames it saw,
         sent only where they differ from the true ones; None without them, and None for anything but `count`
-        finite numbers (provenance: a wrong list is dropped, as in a session file, and the answer kept)."""
+        finite numbers from 0 (provenance: a wrong list is dropped, as in a session file, and the answer kept)."""
         told = (self.video_frames or {}).get("model_times")
-        finite = isinstance(told, list) and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in told)
-        return [round(float(t), 6) for t in told] if finite and len(told) == count else None
+        if not (isinstance(told, list) and len(told) == count):
+            return None
+        times = all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 for t in told)
+        return [round(float(t), 6) for t in told] if times else None
 
 
 @dataclass
