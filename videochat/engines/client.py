@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from videochat import safe_text
 from videochat.app_files import BadAppFile, parse_json
 from videochat.engines.errors import EngineError, error_from
+from videochat.errors import Cancelled
 
 MAX_LINE_BYTES = 1024 * 1024  # one SSE line: a chunk holds a few tokens, or the last one's frame lists
 MAX_EVENT_BYTES = 2 * 1024 * 1024  # one event (its data lines together)
@@ -36,6 +37,7 @@ MAX_ANSWER_CHARS = 4 * 1024 * 1024  # the answer's text
 MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole (non-streamed) answer or a model list
 MAX_ERROR_BYTES = 64 * 1024  # an error answer: only its message is wanted
 MAX_MESSAGE_CHARS = 1000  # a server's error message as shown
+MAX_MODEL_ID_CHARS = 512  # a served model's id (a repo id, or the path vLLM was given)
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 300.0  # silence between two pieces (a large model's first token on a busy server)
 ANSWER_TIMEOUT_S = 1800.0  # one whole answer
@@ -72,9 +74,8 @@ class StreamEnd:
         sent only where they differ from the true ones; None without them, and None for anything but `count`
         finite numbers from 0 (provenance: a wrong list is dropped, as in a session file, and the answer kept)."""
         told = (self.video_frames or {}).get("model_times")
-        if not (isinstance(told, list) and len(told) == count):
-            return None
-        times = all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 for t in told)
+        times = isinstance(told, list) and len(told) == count and all(
+            isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 for t in told)
         return [round(float(t), 6) for t in told] if times else None
 
 
@@ -143,10 +144,11 @@ class EngineClient:
             raise EngineError(f"{self.display_url} did not answer /v1/models with a model list: is it an OpenAI-compatible server?")
         models = []
         for item in data:
-            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
-                extension = item.get("videochat")
-                owner = item.get("owned_by")
-                models.append(ServedModel(item["id"], owner if isinstance(owner, str) else "", extension if isinstance(extension, dict) else None))
+            model_id = item.get("id") if isinstance(item, dict) else None
+            # Shown as sent back (model list, sessions): control characters, a bidi override reversing "@ host", megabytes: not listed.
+            if isinstance(model_id, str) and 0 < len(model_id) <= MAX_MODEL_ID_CHARS and model_id.isprintable():
+                extension, owner = item.get("videochat"), item.get("owned_by")
+                models.append(ServedModel(model_id, owner if isinstance(owner, str) else "", extension if isinstance(extension, dict) else None))
         return models
 
     def version(self) -> str | None:
@@ -390,8 +392,6 @@ class EngineClient:
         return EngineUnreachable(f"Cannot reach the engine at {self.display_url} ({_shown(reason)}): is it running, and is the address right?", "internal_error", 503)
 
     def _stopped_error(self):
-        from videochat.errors import Cancelled
-
         return Cancelled("Stopped before the engine answered.")
 
     def _close(self, connection) -> None:
