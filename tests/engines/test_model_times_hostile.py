@@ -48,3 +48,11 @@ def test_a_session_turn_whose_told_times_are_too_large_for_a_float_keeps_its_tur
 def test_a_session_turn_whose_frame_times_are_too_large_for_a_float_is_a_bad_file_not_a_crash():
     with pytest.raises(app_files.BadAppFile):
         Answer.from_dict(app_files.parse_json(turn(times=[0.0, 424242])))
+
+
+def test_what_a_hostile_server_says_it_ran_is_kept_only_when_short_and_showable(clip):  # noqa: F811
+    provenance = {"revision": "r" * 1_000_000, "device": "cuda:0\u202e", "precision": "bfloat16"}
+    with EngineStandIn(form="videochat", owned_by="videochat", provenance=provenance) as standin:
+        answer = answer_from(standin, clip)
+    assert answer.text and answer.revision is None and answer.device == "engine" and answer.precision == "bfloat16"
+    assert len(json.dumps(answer.to_dict())) < 10_000
