@@ -75,6 +75,33 @@ def requirements_file(name: str) -> Path:
     return Path(__file__).with_name(f"{name}-requirements.txt")
 
 
+PIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?==[A-Za-z0-9][A-Za-z0-9.+!_-]*")
+_COMMENT = re.compile(r"(^|\s+)#.*$")  # pip's own rule: a # at the start, or after a space
+MAX_LIST_BYTES = 64 * 1024
+
+
+def pinned_packages(path: Path) -> list[str]:
+    """The runtime's package list as pip's arguments: its `name==version` lines (comments and blank lines aside).
+
+    pip would read options from the file itself (--extra-index-url, -e git+..., a URL, a path, -r
+    another file), so it is never given the file, and a line that is anything but a plain pin is
+    refused, naming it: no text from it can become an option or another source of packages.
+    """
+    from videochat.app_files import BadAppFile, read_regular_file
+
+    try:
+        text = read_regular_file(path, MAX_LIST_BYTES).decode("utf-8")
+    except (OSError, BadAppFile, UnicodeDecodeError) as error:
+        raise RuntimeInstallError(f"The list of packages {path} cannot be read ({shown(str(error), keep='')}): reinstall the app.") from None
+    pins = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = _COMMENT.sub("", line).strip()
+        if line and not PIN.fullmatch(line):
+            raise RuntimeInstallError(f"{path}, line {number}, is not a package pinned as name==version ({shown(line[:100], keep='')}): reinstall the app.")
+        pins += [line] if line else []
+    return pins
+
+
 def _version() -> str:
     try:
         return importlib.metadata.version("videochat-desktop")
