@@ -84,3 +84,22 @@ def test_a_runtimes_folder_others_may_write_to_is_refused_before_anything_runs(t
     with pytest.raises(errors.RuntimeInstallError, match="others may write"):
         installing.install("current", requirements=requirements_file("current"))
     assert not trap.exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+@pytest.mark.parametrize("opened", ["wheel", "folder"])
+def test_a_bundled_wheel_others_may_write_to_or_in_a_folder_they_may_is_refused(tmp_path, monkeypatch, opened):
+    import sys
+
+    from videochat.runtimes.sources import BUNDLE_WHEELS, bundled_wheel
+
+    internal = tmp_path / "VideoChat" / "_internal"
+    folder = internal / BUNDLE_WHEELS
+    folder.mkdir(parents=True)
+    wheel = folder / "videochat_desktop-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"PK")
+    monkeypatch.setattr(sys, "_MEIPASS", str(internal), raising=False)
+    assert bundled_wheel() == wheel
+    (wheel if opened == "wheel" else folder).chmod(0o666 if opened == "wheel" else 0o777)
+    with pytest.raises(errors.RuntimeInstallError, match="others may write"):
+        bundled_wheel()

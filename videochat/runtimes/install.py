@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import subprocess
 import tempfile
 import threading
@@ -25,7 +24,7 @@ from typing import Callable
 
 from videochat.errors import Cancelled, RuntimeInstallError
 from videochat.runtimes import MARKER, MARKER_FORMAT, SHOWN, python_in, runtime_folder, runtimes_folder
-from videochat.runtimes.sources import base_python, pinned_packages, project_source, requirements_file, torch_pair
+from videochat.runtimes.sources import base_python, open_to_others, pinned_packages, project_source, requirements_file, torch_pair
 from videochat.runtimes.versions import kill_group, read_versions
 
 Progress = Callable[[str, float], None]
@@ -65,22 +64,6 @@ def install(name: str, progress: Progress | None = None, should_stop: Callable[[
         raise RuntimeInstallError(f"Another install of {SHOWN[name]} is running: wait for it to finish.") from None
     progress(f"{SHOWN[name].capitalize()} is installed.", 1.0)
     return final
-
-
-def open_to_others(folder: Path) -> str | None:
-    """Why others could rename what is in `folder` or above it (another owner, or writable by others
-    without the sticky bit of /tmp), or None. A group that is the user's own (a private group, whose
-    umask 002 makes folders 0775) is the user."""
-    if os.name != "posix":
-        return None
-    for path in (folder, *folder.parents):
-        info = os.stat(path)
-        if info.st_uid not in (os.getuid(), 0):
-            return f"{path} belongs to another user"
-        writable = info.st_mode & stat.S_IWOTH or (info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid())
-        if writable and not info.st_mode & stat.S_ISVTX:
-            return f"others may write to {path}"
-    return None
 
 
 def _build(name: str, work: Path, progress: Progress, should_stop: Callable[[], bool], requirements: Path) -> None:

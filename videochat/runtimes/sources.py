@@ -164,8 +164,8 @@ def bundled_wheel() -> Path:
 
     Refused, saying what to do: no wheel, several, a name that is not a wheel of this project for
     any Python, a folder or wheel that leads out of the app's folder through a link (macOS bundles
-    link their data folders within the app, so links inside it are fine), or a wheel that is not
-    a regular file (a FIFO would hang pip).
+    link their data folders within the app, so links inside it are fine), a wheel that is not
+    a regular file (a FIFO would hang pip), or one that others may change (`open_to_others`).
     """
     internal = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent))
     app = internal.resolve().parent
@@ -192,7 +192,25 @@ def bundled_wheel() -> Path:
         regular = False  # a link to nothing
     if not regular:
         raise RuntimeInstallError(f"{wheel} is not a regular file: {REBUILD}.")
+    if (reason := open_to_others(wheel)) is not None:  # another user could put their code in every runtime made from it
+        raise RuntimeInstallError(f"The app's wheel {wheel} is not used: {reason}. Install the app where only you (or root) may change it.")
     return wheel
+
+
+def open_to_others(path: Path) -> str | None:
+    """Why others could change `path` or rename what is in a folder above it (another owner, or writable
+    by others without the sticky bit of /tmp), or None. A group that is the user's own (a private group,
+    whose umask 002 makes folders 0775) is the user."""
+    if os.name != "posix":
+        return None
+    for place in (path, *path.parents):
+        info = os.stat(place)
+        if info.st_uid not in (os.getuid(), 0):
+            return f"{place} belongs to another user"
+        writable = info.st_mode & stat.S_IWOTH or (info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid())
+        if writable and not (stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX):
+            return f"others may write to {place}"
+    return None
 
 
 def _inside_app(path: Path, app: Path) -> None:
