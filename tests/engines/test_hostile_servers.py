@@ -82,3 +82,22 @@ def test_a_server_that_redirects_to_another_host_is_not_followed_and_the_other_n
             server.server_close()
         assert elsewhere.received == [] and "307" in str(refused.value)
     assert [path for _port, path, _key in handler.seen] == ["/v1/models", "/v1/chat/completions"]
+
+
+@pytest.mark.parametrize("key", ["sk-abcdefgh\nX-Injected: yes", "sk-abc defgh", "sk-abc\u4e2ddefgh", "sk-abc\x00defgh"])
+def test_a_key_that_cannot_be_a_header_is_a_typed_error_that_never_shows_it(key):
+    with EngineStandIn() as standin:
+        with pytest.raises(EngineError) as refused:
+            EngineClient(standin.url, key).models()
+    assert "abcdefgh" not in str(refused.value) and "defgh" not in str(refused.value) and "key" in str(refused.value)
+    assert standin.received == []
+
+
+def test_a_key_with_blanks_around_it_is_sent_without_them():
+    with EngineStandIn(api_key="sk-abcdefgh-1234") as standin:
+        assert [model.id for model in EngineClient(standin.url, " sk-abcdefgh-1234\r\n").models()] == ["OpenGVLab/InternVL2-8B"]
+
+
+def test_an_engine_address_with_an_unmatched_bracket_is_a_typed_error():
+    with pytest.raises(EngineError, match="bracket"):
+        EngineClient("http://[::1:8000")

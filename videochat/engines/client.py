@@ -86,28 +86,24 @@ class _Stream:
 
 
 class EngineClient:
-    def __init__(
-        self,
-        url: str,
-        api_key: str | None = None,
-        *,
-        connect_timeout: float = CONNECT_TIMEOUT_S,
-        read_timeout: float = READ_TIMEOUT_S,
-        answer_timeout: float = ANSWER_TIMEOUT_S,
-    ):
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise EngineError(f"{_shown(url)} is not an engine address: give one like http://127.0.0.1:8000 (http or https).", "invalid_request", 400)
+    def __init__(self, url: str, api_key: str | None = None, *, connect_timeout: float = CONNECT_TIMEOUT_S,
+                 read_timeout: float = READ_TIMEOUT_S, answer_timeout: float = ANSWER_TIMEOUT_S):
         try:
+            parts = urlsplit(url.strip())
             port = parts.port
         except ValueError:
-            raise EngineError(f"{_shown(url)} has a port that is not a number.", "invalid_request", 400) from None
+            raise EngineError(f"{_shown(url)} has a port that is not a number, or a bracket without its pair.", "invalid_request", 400) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise EngineError(f"{_shown(url)} is not an engine address: give one like http://127.0.0.1:8000 (http or https).", "invalid_request", 400)
         self.scheme, self.host = parts.scheme, parts.hostname
         self.port = port or (443 if parts.scheme == "https" else 80)
         path = parts.path.rstrip("/")
         self.base_path = path[: -len("/v1")] if path.endswith("/v1") else path  # http://host/v1 and http://host both work
-        self.api_key = api_key or None
-        safe_text.register_secret(api_key)
+        self.api_key = (api_key or "").strip() or None
+        safe_text.register_secret(self.api_key)
+        if self.api_key and not all("!" <= c <= "~" for c in self.api_key):  # a header: no line of its own, nothing http.client echoes
+            raise EngineError(f"The API key for {self.display_url} has spaces, control characters or letters beyond ASCII in it, which no server's "
+                              "key has: give it again as the server printed it.", "invalid_api_key", 400)
         if parts.password:
             safe_text.register_secret(parts.password)
         self.connect_timeout, self.read_timeout, self.answer_timeout = connect_timeout, read_timeout, answer_timeout
