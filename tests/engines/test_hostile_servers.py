@@ -101,3 +101,36 @@ def test_a_key_with_blanks_around_it_is_sent_without_them():
 def test_an_engine_address_with_an_unmatched_bracket_is_a_typed_error():
     with pytest.raises(EngineError, match="bracket"):
         EngineClient("http://[::1:8000")
+
+
+def test_a_model_list_trickled_a_byte_at_a_time_ends_at_the_answer_limit_not_when_the_server_chooses():
+    import socket
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle():
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"data\": [")
+            for _ in range(60):  # 12 s at most, each byte well within the read timeout
+                if stop.is_set():
+                    return
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+    sender = threading.Thread(target=trickle, daemon=True)
+    sender.start()
+    try:
+        client = EngineClient(f"http://127.0.0.1:{listener.getsockname()[1]}", read_timeout=2.0, answer_timeout=1.0)
+        with pytest.raises(EngineError, match="took more than 1 s"):
+            client.models()
+    finally:
+        stop.set()
+        sender.join()
+        listener.close()

@@ -21,7 +21,7 @@ import math
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import urlsplit
 
@@ -79,12 +79,6 @@ class StreamEnd:
         return [round(float(t), 6) for t in told] if times else None
 
 
-@dataclass
-class _Stream:
-    pieces: list[str] = field(default_factory=list)
-    end: StreamEnd = field(default_factory=StreamEnd)
-
-
 class EngineClient:
     def __init__(self, url: str, api_key: str | None = None, *, connect_timeout: float = CONNECT_TIMEOUT_S,
                  read_timeout: float = READ_TIMEOUT_S, answer_timeout: float = ANSWER_TIMEOUT_S):
@@ -123,10 +117,8 @@ class EngineClient:
     @property
     def is_local(self) -> bool:
         """Whether the engine runs on this machine (loopback): only then may it be handed file:// paths."""
-        if self.host == "localhost":
-            return True
         try:
-            return ipaddress.ip_address(self.host).is_loopback
+            return self.host == "localhost" or ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False
 
@@ -175,8 +167,7 @@ class EngineClient:
         A `stop()` ends the pieces at once with `end.stopped` set; an engine that closes the
         connection before `[DONE]` is an `EngineError`, as is anything that is not a well-formed chunk.
         """
-        end = end if end is not None else StreamEnd()
-        started = time.monotonic()
+        end, started = end if end is not None else StreamEnd(), time.monotonic()
         connection, response = self._request("POST", "/v1/chat/completions", {**body, "stream": True}, expect_stream=True)
         received = chars = 0
         try:
@@ -185,7 +176,7 @@ class EngineClient:
                 if received > MAX_STREAM_BYTES:
                     raise self._malformed(f"a streamed answer larger than {MAX_STREAM_BYTES // (1024 * 1024)} MiB")
                 if time.monotonic() - started > self.answer_timeout:
-                    raise EngineError(f"{self.display_url} took more than {self.answer_timeout:.0f} s for one answer.", "internal_error", 504)
+                    raise self._too_slow()
                 if data == "[DONE]":
                     return
                 chunk = self._parse(data, "a stream chunk")
@@ -258,8 +249,8 @@ class EngineClient:
             raise self._connection_error(error) from None
         if response.status != 200:
             try:
-                data = response.read(MAX_ERROR_BYTES)
-            except (OSError, http.client.HTTPException):
+                data = self._body(response, MAX_ERROR_BYTES)[:MAX_ERROR_BYTES]
+            except (OSError, http.client.HTTPException, EngineError):
                 data = b""
             self._close(connection)
             raise self._error_from_status(response.status, data)
@@ -269,9 +260,19 @@ class EngineClient:
             raise self._malformed(f"a stream of type {content_type or 'unknown'}, not text/event-stream")
         return connection, response
 
+    def _body(self, response, limit: int) -> bytes:
+        """At most `limit` + 1 bytes of a body, within the answer's time limit: a body trickled within each read's timeout ends too."""
+        deadline, chunks, size = time.monotonic() + self.answer_timeout, [], 0
+        while size <= limit and (chunk := response.read1(min(1024 * 1024, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                raise self._too_slow()
+        return b"".join(chunks)
+
     def _json(self, connection, response) -> object:
         try:
-            data = response.read(MAX_BODY_BYTES + 1)
+            data = self._body(response, MAX_BODY_BYTES)
         except (OSError, http.client.HTTPException) as error:
             raise self._connection_error(error) from None
         finally:
@@ -386,6 +387,9 @@ class EngineClient:
             return EngineError(f"{self.display_url} did not answer for {self.read_timeout:.0f} s: it may be overloaded or stuck.", "internal_error", 504)
         reason = getattr(error, "strerror", None) or error.__class__.__name__
         return EngineUnreachable(f"Cannot reach the engine at {self.display_url} ({_shown(reason)}): is it running, and is the address right?", "internal_error", 503)
+
+    def _too_slow(self) -> EngineError:
+        return EngineError(f"{self.display_url} took more than {self.answer_timeout:.0f} s for one answer.", "internal_error", 504)
 
     def _stopped_error(self):
         return Cancelled("Stopped before the engine answered.")
