@@ -103,3 +103,24 @@ def test_a_bundled_wheel_others_may_write_to_or_in_a_folder_they_may_is_refused(
     (wheel if opened == "wheel" else folder).chmod(0o666 if opened == "wheel" else 0o777)
     with pytest.raises(errors.RuntimeInstallError, match="others may write"):
         bundled_wheel()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="links and FIFOs")
+def test_the_copy_of_the_package_a_runtime_installs_leaves_out_links_and_fifos(tmp_path, monkeypatch):
+    import videochat
+    from videochat.runtimes.sources import write_project
+
+    package = tmp_path / "source" / "videochat"
+    (package / "runtimes").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "runtimes" / "current-requirements.txt").write_text("numpy==2.4.6\n")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "id_rsa").write_text("PRIVATE")
+    (package / "linked_folder").symlink_to(secret)
+    (package / "linked_file.py").symlink_to(secret / "id_rsa")
+    os.mkfifo(package / "pipe.py")
+    monkeypatch.setattr(videochat, "__file__", str(package / "__init__.py"))
+    copy = write_project(tmp_path / "project")
+    names = sorted(str(path.relative_to(copy)) for path in copy.rglob("*"))
+    assert names == ["pyproject.toml", "videochat", "videochat/__init__.py", "videochat/runtimes", "videochat/runtimes/current-requirements.txt"]

@@ -137,9 +137,18 @@ def write_project(folder: Path) -> Path:
     """
     import videochat
 
-    shutil.copytree(Path(videochat.__file__).parent, folder / "videochat", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(Path(videochat.__file__).parent, folder / "videochat", ignore=_not_the_package)
     (folder / "pyproject.toml").write_text(PYPROJECT.format(version=_version()), encoding="utf-8")
     return folder
+
+
+def _not_the_package(folder: str, names: list[str]) -> list[str]:
+    """Caches, and what is not a plain file or folder: a link's target (copied as if it were the package's, into
+    every runtime and the bundle's wheel) or a FIFO (copytree fails on it) is no part of the package."""
+    def plain(path: str) -> bool:
+        return not os.path.islink(path) and (os.path.isdir(path) or os.path.isfile(path))
+
+    return [name for name in names if name == "__pycache__" or name.endswith(".pyc") or not plain(os.path.join(folder, name))]
 
 
 @contextmanager
