@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from videochat.runtimes.sources import BUNDLE_WHEELS, requirements_file, write_project  # noqa: E402
+from videochat.errors import RuntimeInstallError  # noqa: E402
+from videochat.runtimes.sources import BUNDLE_WHEELS, pinned_packages, requirements_file, write_project  # noqa: E402
 
 WHEELS = "videochat_desktop-*.whl"
 
@@ -45,8 +46,12 @@ def make_wheel(out_folder: Path, python: str = sys.executable) -> Path:
 
 def bundle_datas(work_folder: Path) -> list[tuple[str, str]]:
     """The spec's data entries: the wheel (made in `work_folder`) into `runtime/`, the list of packages beside its module."""
-    wheel = make_wheel(Path(tempfile.mkdtemp(prefix="runtime-wheel-", dir=work_folder)))
     requirements = requirements_file("current")
+    try:
+        pinned_packages(requirements)  # what every install of the bundle will check: better the build fails than they do
+    except RuntimeInstallError as error:
+        raise SystemExit(f"the runtime's package list cannot ship: {error}") from None
+    wheel = make_wheel(Path(tempfile.mkdtemp(prefix="runtime-wheel-", dir=work_folder)))
     return [(str(wheel), BUNDLE_WHEELS), (str(requirements), requirements.parent.relative_to(ROOT).as_posix())]
 
 

@@ -12,6 +12,8 @@ turn's answers. The bubbles draw what they are given; the pane decides what that
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.chat.streamed_text import StreamedText
-from desktop.chat.wrapping_label import WrappingLabel
+from desktop.chat.wrapping_label import BREAK, WrappingLabel
 from desktop.style import ERROR_TEXT_STYLE, META_STYLE
 from videochat.video.timecode import format_time
 
@@ -65,8 +67,24 @@ def shown_model(name: str) -> str:
     return entry.label if entry is not None else name
 
 
+# Qt's Markdown draws HTML written in it (GitHub's dialect), with its styles: an answer's <span
+# style="font-size:3000pt"> made its bubble thousands of pixels high, and a styled line can pass for
+# the app's own. A zero-width break after each "<" that would open a tag shows it as the text it is,
+# inside code too, and is left out of every copy (`WrappingLabel`).
+_TAG_OPENING = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+class _HtmlShownAsText(QLabel):
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        super().setText(_TAG_OPENING.sub("<" + BREAK, text))
+
+
+class MarkdownLabel(WrappingLabel, _HtmlShownAsText):
+    """An answer's text: Markdown, with any HTML in it shown as text; `text()` and copies give it as set."""
+
+
 def _text_label(text: str = "", markdown: bool = False) -> QLabel:
-    label = WrappingLabel(text)
+    label = (MarkdownLabel if markdown else WrappingLabel)(text)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.MarkdownText if markdown else Qt.TextFormat.PlainText)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -203,3 +203,10 @@ def test_only_app_files_replaces_or_renames_the_apps_files():
                 if named == "os" or node.func.attr == "rename" or (named != "dataclasses" and len(node.args) == 1 and not node.keywords):
                     renamers.add(str(path.relative_to(REPO_ROOT)))
     assert renamers <= allowed, renamers - allowed
+
+
+def test_escaped_backslashes_and_quotes_end_a_string_where_json_ends_it():
+    text = '{"a": "x\\\\", "b": "[[[", "c": "\\\\\\"{{", "d": [[1]]}'
+    assert parse_json(text, max_depth=3) == {"a": "x\\", "b": "[[[", "c": '\\"{{', "d": [[1]]}
+    with pytest.raises(BadAppFile, match="nested too deeply"):
+        parse_json(text, max_depth=2)

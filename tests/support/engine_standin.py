@@ -60,6 +60,7 @@ class EngineStandIn:
     break_after_pieces: int | None = None  # close the connection after this many pieces, without [DONE]
     raw_stream: bytes | None = None  # sent verbatim as the SSE body (hostile bodies)
     model_times: object = None  # form "videochat": sent as `video_frames.model_times` (any JSON, to be hostile)
+    provenance: dict = field(default_factory=lambda: {"revision": "abc123", "device": "cpu", "precision": "float32"})  # form "videochat"
     received: list[Received] = field(default_factory=list)
     in_flight: int = 0
     most_in_flight: int = 0
@@ -249,7 +250,7 @@ def _handler(standin: EngineStandIn):
             frames = received.body.get("video_frames")
             if standin.model_times is not None and isinstance(frames, dict):
                 frames = {**frames, "model_times": standin.model_times}
-            return {"video_frames": frames, "videochat": {"revision": "abc123", "device": "cpu", "precision": "float32"}}
+            return {"video_frames": frames, "videochat": standin.provenance}
 
         def _whole(self, received: Received) -> dict:
             return {"id": "chatcmpl-standin", "object": "chat.completion", "created": int(time.time()), "model": received.model,

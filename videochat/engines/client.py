@@ -21,13 +21,14 @@ import math
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import urlsplit
 
 from videochat import safe_text
 from videochat.app_files import BadAppFile, parse_json
 from videochat.engines.errors import EngineError, error_from
+from videochat.errors import Cancelled
 
 MAX_LINE_BYTES = 1024 * 1024  # one SSE line: a chunk holds a few tokens, or the last one's frame lists
 MAX_EVENT_BYTES = 2 * 1024 * 1024  # one event (its data lines together)
@@ -36,6 +37,7 @@ MAX_ANSWER_CHARS = 4 * 1024 * 1024  # the answer's text
 MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole (non-streamed) answer or a model list
 MAX_ERROR_BYTES = 64 * 1024  # an error answer: only its message is wanted
 MAX_MESSAGE_CHARS = 1000  # a server's error message as shown
+MAX_MODEL_ID_CHARS = 512  # a served model's id (a repo id, or the path vLLM was given)
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 300.0  # silence between two pieces (a large model's first token on a busy server)
 ANSWER_TIMEOUT_S = 1800.0  # one whole answer
@@ -70,41 +72,32 @@ class StreamEnd:
     def model_times(self, count: int) -> list[float] | None:
         """`video_frames.model_times`: the time our server's model was told for each of the `count` frames it saw,
         sent only where they differ from the true ones; None without them, and None for anything but `count`
-        finite numbers (provenance: a wrong list is dropped, as in a session file, and the answer kept)."""
+        finite numbers from 0 (provenance: a wrong list is dropped, as in a session file, and the answer kept)."""
         told = (self.video_frames or {}).get("model_times")
-        finite = isinstance(told, list) and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in told)
-        return [round(float(t), 6) for t in told] if finite and len(told) == count else None
-
-
-@dataclass
-class _Stream:
-    pieces: list[str] = field(default_factory=list)
-    end: StreamEnd = field(default_factory=StreamEnd)
+        times = isinstance(told, list) and len(told) == count and all(
+            isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 for t in told)
+        return [round(float(t), 6) for t in told] if times else None
 
 
 class EngineClient:
-    def __init__(
-        self,
-        url: str,
-        api_key: str | None = None,
-        *,
-        connect_timeout: float = CONNECT_TIMEOUT_S,
-        read_timeout: float = READ_TIMEOUT_S,
-        answer_timeout: float = ANSWER_TIMEOUT_S,
-    ):
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise EngineError(f"{_shown(url)} is not an engine address: give one like http://127.0.0.1:8000 (http or https).", "invalid_request", 400)
+    def __init__(self, url: str, api_key: str | None = None, *, connect_timeout: float = CONNECT_TIMEOUT_S,
+                 read_timeout: float = READ_TIMEOUT_S, answer_timeout: float = ANSWER_TIMEOUT_S):
         try:
+            parts = urlsplit(url.strip())
             port = parts.port
         except ValueError:
-            raise EngineError(f"{_shown(url)} has a port that is not a number.", "invalid_request", 400) from None
+            raise EngineError(f"{_shown(url)} has a port that is not a number, or a bracket without its pair.", "invalid_request", 400) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise EngineError(f"{_shown(url)} is not an engine address: give one like http://127.0.0.1:8000 (http or https).", "invalid_request", 400)
         self.scheme, self.host = parts.scheme, parts.hostname
         self.port = port or (443 if parts.scheme == "https" else 80)
         path = parts.path.rstrip("/")
         self.base_path = path[: -len("/v1")] if path.endswith("/v1") else path  # http://host/v1 and http://host both work
-        self.api_key = api_key or None
-        safe_text.register_secret(api_key)
+        self.api_key = (api_key or "").strip() or None
+        safe_text.register_secret(self.api_key)
+        if self.api_key and not all("!" <= c <= "~" for c in self.api_key):  # a header: no line of its own, nothing http.client echoes
+            raise EngineError(f"The API key for {self.display_url} has spaces, control characters or letters beyond ASCII in it, which no server's "
+                              "key has: give it again as the server printed it.", "invalid_api_key", 400)
         if parts.password:
             safe_text.register_secret(parts.password)
         self.connect_timeout, self.read_timeout, self.answer_timeout = connect_timeout, read_timeout, answer_timeout
@@ -124,10 +117,8 @@ class EngineClient:
     @property
     def is_local(self) -> bool:
         """Whether the engine runs on this machine (loopback): only then may it be handed file:// paths."""
-        if self.host == "localhost":
-            return True
         try:
-            return ipaddress.ip_address(self.host).is_loopback
+            return self.host == "localhost" or ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False
 
@@ -141,10 +132,11 @@ class EngineClient:
             raise EngineError(f"{self.display_url} did not answer /v1/models with a model list: is it an OpenAI-compatible server?")
         models = []
         for item in data:
-            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
-                extension = item.get("videochat")
-                owner = item.get("owned_by")
-                models.append(ServedModel(item["id"], owner if isinstance(owner, str) else "", extension if isinstance(extension, dict) else None))
+            model_id = item.get("id") if isinstance(item, dict) else None
+            # Shown as sent back (model list, sessions): control characters, a bidi override reversing "@ host", megabytes: not listed.
+            if isinstance(model_id, str) and 0 < len(model_id) <= MAX_MODEL_ID_CHARS and model_id.isprintable():
+                extension, owner = item.get("videochat"), item.get("owned_by")
+                models.append(ServedModel(model_id, owner if isinstance(owner, str) else "", extension if isinstance(extension, dict) else None))
         return models
 
     def version(self) -> str | None:
@@ -175,8 +167,7 @@ class EngineClient:
         A `stop()` ends the pieces at once with `end.stopped` set; an engine that closes the
         connection before `[DONE]` is an `EngineError`, as is anything that is not a well-formed chunk.
         """
-        end = end if end is not None else StreamEnd()
-        started = time.monotonic()
+        end, started = end if end is not None else StreamEnd(), time.monotonic()
         connection, response = self._request("POST", "/v1/chat/completions", {**body, "stream": True}, expect_stream=True)
         received = chars = 0
         try:
@@ -185,7 +176,7 @@ class EngineClient:
                 if received > MAX_STREAM_BYTES:
                     raise self._malformed(f"a streamed answer larger than {MAX_STREAM_BYTES // (1024 * 1024)} MiB")
                 if time.monotonic() - started > self.answer_timeout:
-                    raise EngineError(f"{self.display_url} took more than {self.answer_timeout:.0f} s for one answer.", "internal_error", 504)
+                    raise self._too_slow()
                 if data == "[DONE]":
                     return
                 chunk = self._parse(data, "a stream chunk")
@@ -258,8 +249,8 @@ class EngineClient:
             raise self._connection_error(error) from None
         if response.status != 200:
             try:
-                data = response.read(MAX_ERROR_BYTES)
-            except (OSError, http.client.HTTPException):
+                data = self._body(response, MAX_ERROR_BYTES)[:MAX_ERROR_BYTES]
+            except (OSError, http.client.HTTPException, EngineError):
                 data = b""
             self._close(connection)
             raise self._error_from_status(response.status, data)
@@ -269,9 +260,19 @@ class EngineClient:
             raise self._malformed(f"a stream of type {content_type or 'unknown'}, not text/event-stream")
         return connection, response
 
+    def _body(self, response, limit: int) -> bytes:
+        """At most `limit` + 1 bytes of a body, within the answer's time limit: a body trickled within each read's timeout ends too."""
+        deadline, chunks, size = time.monotonic() + self.answer_timeout, [], 0
+        while size <= limit and (chunk := response.read1(min(1024 * 1024, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                raise self._too_slow()
+        return b"".join(chunks)
+
     def _json(self, connection, response) -> object:
         try:
-            data = response.read(MAX_BODY_BYTES + 1)
+            data = self._body(response, MAX_BODY_BYTES)
         except (OSError, http.client.HTTPException) as error:
             raise self._connection_error(error) from None
         finally:
@@ -387,9 +388,10 @@ class EngineClient:
         reason = getattr(error, "strerror", None) or error.__class__.__name__
         return EngineUnreachable(f"Cannot reach the engine at {self.display_url} ({_shown(reason)}): is it running, and is the address right?", "internal_error", 503)
 
-    def _stopped_error(self):
-        from videochat.errors import Cancelled
+    def _too_slow(self) -> EngineError:
+        return EngineError(f"{self.display_url} took more than {self.answer_timeout:.0f} s for one answer.", "internal_error", 504)
 
+    def _stopped_error(self):
         return Cancelled("Stopped before the engine answered.")
 
     def _close(self, connection) -> None:

@@ -31,6 +31,7 @@ VLLM_RUNTIME_MEDIA_IO = (0, 18)  # the request's own `media_io_kwargs` (num_fram
 VLLM_FRAME_METADATA = (0, 20)  # fps and frames_indices of pre-extracted JPEG frames (vLLM PR #40133)
 MAX_SENT_SIDE = 1344  # frames are sent at most this large (3 InternVL tiles): engines resize to far less
 MAX_REPORTED_FRAMES = 4096
+MAX_REPORTED_CHARS = 200  # our server's revision, device, precision
 # A model the catalog does not know: uniform midpoints (InternVL2's rule), up to what engines take.
 UNIFORM = replace(FAMILIES["native"], title="The engine's model", max_frames=256)
 MEDIA_MARKERS = ("<image>", "<video>", "<IMG_CONTEXT>")
@@ -269,8 +270,9 @@ def make_answer(engine: EngineModel, video: SentVideo, question: str, text: str,
 
     provenance = end.videochat or {}
 
-    def reported(key: str, default):
-        return provenance[key] if isinstance(provenance.get(key), str) else default
+    def reported(key: str, default):  # kept in every session turn: a short, showable string or nothing
+        value = provenance.get(key)
+        return value if isinstance(value, str) and len(value) <= MAX_REPORTED_CHARS and value.isprintable() else default
 
     return Answer(
         question=question, text=text, stopped=stopped, indices=list(video.indices), times=list(video.times),

@@ -8,7 +8,6 @@ each decoded before they are trusted. Problems are `RequestError`s carrying the 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import re
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from videochat.app_files import BadAppFile, parse_json
 from videochat.engines import media
 from videochat.generation import GenerationSettings
 
@@ -59,8 +59,8 @@ class ChatRequest:
 
 def parse_chat_request(body: bytes, allowed_folders: list[Path], max_frames: int, granted_files: frozenset[Path] = frozenset()) -> ChatRequest:
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
+        data = parse_json(body)  # depth capped; an integer too large for a float is infinity, which the fields' checks refuse
+    except BadAppFile:
         raise RequestError("The body is not JSON: send a chat completions request as a JSON object.") from None
     if not isinstance(data, dict):
         raise RequestError("The body must be a JSON object.")

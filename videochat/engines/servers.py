@@ -38,7 +38,10 @@ def server_address(text: str) -> str:
     text = text.strip()
     if len(text) > MAX_ADDRESS_CHARS or any(c.isspace() or not c.isprintable() for c in text):
         raise InvalidServerAddress(f"That address has spaces or control characters in it, or is too long: {example}.")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "Invalid IPv6 URL": a bracket without its pair
+        raise InvalidServerAddress(f"{shown(text[:200])} has an unmatched [ or ]: {example}.") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidServerAddress(f"{shown(text[:200])} is not an http or https address: {example}.")
     if "@" in parts.netloc:  # never echo what follows: it may be a password
@@ -50,12 +53,25 @@ def server_address(text: str) -> str:
         raise InvalidServerAddress(f"{shown(text[:200])} has a port that is not a number from 0 to 65535: {example}.") from None
     if not host:
         raise InvalidServerAddress(f"{shown(text[:200])} names no host: {example}.")
+    if "[" in parts.netloc and not _bracketed_ipv6(parts.netloc):  # urlsplit reads [::1]x:80 as [::1], and [name] as name
+        raise InvalidServerAddress(f"{shown(text[:200])} has something other than an IPv6 address, and then a port, in brackets: {example}.")
     scheme = parts.scheme.lower()
     shown_host = f"[{host}]" if ":" in host else host
     default = 443 if scheme == "https" else 80
     path = parts.path.rstrip("/")
     path = path[: -len("/v1")] if path.endswith("/v1") else path  # http://host/v1 and http://host are one server
     return f"{scheme}://{shown_host}{'' if port in (None, default) else f':{port}'}{path}"
+
+
+def _bracketed_ipv6(netloc: str) -> bool:
+    import ipaddress
+    import re
+
+    match = re.fullmatch(r"\[([^\]]+)\](:\d*)?", netloc)
+    try:
+        return match is not None and ipaddress.IPv6Address(match.group(1)) is not None
+    except ValueError:
+        return False
 
 
 def server_list(entries: object) -> list[str]:

@@ -24,7 +24,7 @@ from typing import Callable
 
 from videochat.errors import Cancelled, RuntimeInstallError
 from videochat.runtimes import MARKER, MARKER_FORMAT, SHOWN, python_in, runtime_folder, runtimes_folder
-from videochat.runtimes.sources import base_python, project_source, requirements_file, torch_pair
+from videochat.runtimes.sources import base_python, open_to_others, pinned_packages, project_source, requirements_file, torch_pair
 from videochat.runtimes.versions import kill_group, read_versions
 
 Progress = Callable[[str, float], None]
@@ -47,6 +47,9 @@ def install(name: str, progress: Progress | None = None, should_stop: Callable[[
         return final
     folder = runtimes_folder()
     folder.mkdir(parents=True, exist_ok=True)
+    if (reason := open_to_others(folder)) is not None:
+        raise RuntimeInstallError(f"No runtime is installed in {folder}: {reason}, who could swap the folder pip runs from. "
+                                  "Make it yours and run chmod go-w on it, or set XDG_DATA_HOME to a folder of your own.")
     try:
         with locked(folder / ".install.lock", timeout_s=0.0):
             _remove_leftovers(folder)
@@ -66,6 +69,7 @@ def install(name: str, progress: Progress | None = None, should_stop: Callable[[
 def _build(name: str, work: Path, progress: Progress, should_stop: Callable[[], bool], requirements: Path) -> None:
     if not requirements.is_file():
         raise RuntimeInstallError(f"This copy of the app has no list of packages for {SHOWN[name]} ({requirements}): reinstall the app.")
+    listed = pinned_packages(requirements)  # before anything runs: pip gets the pins, never the file
     python = python_in(work)
     torch, torchvision = torch_pair()
     pins = [f"torch==={torch}", f"torchvision==={torchvision}"]  # ===: PyPI's own build, never a +cpu/+cu wheel found elsewhere
@@ -73,7 +77,7 @@ def _build(name: str, work: Path, progress: Progress, should_stop: Callable[[], 
     steps = [
         ("Making the Python environment", [str(base_python()), "-m", "venv", str(work)]),
         (f"Installing torch {torch} and torchvision {torchvision} (about 4 GB with its CUDA libraries)", [*pip, *pins]),
-        ("Installing transformers and the other pinned packages", [*pip, *pins, "-r", str(requirements)]),
+        ("Installing transformers and the other pinned packages", [*pip, *pins, *listed]),
     ]
     for number, (what, argv) in enumerate(steps):
         _run(argv, what, number / 6, progress, should_stop)
@@ -87,7 +91,7 @@ def _build(name: str, work: Path, progress: Progress, should_stop: Callable[[], 
             "Check the package index in your pip configuration, then install again."
         )
     marker = {"name": name, "format": MARKER_FORMAT, "complete": True, "installed_at": time.time(),
-              "requirements": requirements.read_text(encoding="utf-8"), "versions": versions}
+              "requirements": "\n".join(listed) + "\n", "versions": versions}
     from videochat.app_files import write_atomically
 
     write_atomically(work / MARKER, json.dumps(marker, indent=1))

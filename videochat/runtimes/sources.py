@@ -75,6 +75,33 @@ def requirements_file(name: str) -> Path:
     return Path(__file__).with_name(f"{name}-requirements.txt")
 
 
+PIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?==[A-Za-z0-9][A-Za-z0-9.+!_-]*")
+_COMMENT = re.compile(r"(^|\s+)#.*$")  # pip's own rule: a # at the start, or after a space
+MAX_LIST_BYTES = 64 * 1024
+
+
+def pinned_packages(path: Path) -> list[str]:
+    """The runtime's package list as pip's arguments: its `name==version` lines (comments and blank lines aside).
+
+    pip would read options from the file itself (--extra-index-url, -e git+..., a URL, a path, -r
+    another file), so it is never given the file, and a line that is anything but a plain pin is
+    refused, naming it: no text from it can become an option or another source of packages.
+    """
+    from videochat.app_files import BadAppFile, read_regular_file
+
+    try:
+        text = read_regular_file(path, MAX_LIST_BYTES).decode("utf-8")
+    except (OSError, BadAppFile, UnicodeDecodeError) as error:
+        raise RuntimeInstallError(f"The list of packages {path} cannot be read ({shown(str(error), keep='')}): reinstall the app.") from None
+    pins = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = _COMMENT.sub("", line).strip()
+        if line and not PIN.fullmatch(line):
+            raise RuntimeInstallError(f"{path}, line {number}, is not a package pinned as name==version ({shown(line[:100], keep='')}): reinstall the app.")
+        pins += [line] if line else []
+    return pins
+
+
 def _version() -> str:
     try:
         return importlib.metadata.version("videochat-desktop")
@@ -110,9 +137,18 @@ def write_project(folder: Path) -> Path:
     """
     import videochat
 
-    shutil.copytree(Path(videochat.__file__).parent, folder / "videochat", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(Path(videochat.__file__).parent, folder / "videochat", ignore=_not_the_package)
     (folder / "pyproject.toml").write_text(PYPROJECT.format(version=_version()), encoding="utf-8")
     return folder
+
+
+def _not_the_package(folder: str, names: list[str]) -> list[str]:
+    """Caches, and what is not a plain file or folder: a link's target (copied as if it were the package's, into
+    every runtime and the bundle's wheel) or a FIFO (copytree fails on it) is no part of the package."""
+    def plain(path: str) -> bool:
+        return not os.path.islink(path) and (os.path.isdir(path) or os.path.isfile(path))
+
+    return [name for name in names if name == "__pycache__" or name.endswith(".pyc") or not plain(os.path.join(folder, name))]
 
 
 @contextmanager
@@ -137,8 +173,8 @@ def bundled_wheel() -> Path:
 
     Refused, saying what to do: no wheel, several, a name that is not a wheel of this project for
     any Python, a folder or wheel that leads out of the app's folder through a link (macOS bundles
-    link their data folders within the app, so links inside it are fine), or a wheel that is not
-    a regular file (a FIFO would hang pip).
+    link their data folders within the app, so links inside it are fine), a wheel that is not
+    a regular file (a FIFO would hang pip), or one that others may change (`open_to_others`).
     """
     internal = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent))
     app = internal.resolve().parent
@@ -165,7 +201,25 @@ def bundled_wheel() -> Path:
         regular = False  # a link to nothing
     if not regular:
         raise RuntimeInstallError(f"{wheel} is not a regular file: {REBUILD}.")
+    if (reason := open_to_others(wheel)) is not None:  # another user could put their code in every runtime made from it
+        raise RuntimeInstallError(f"The app's wheel {wheel} is not used: {reason}. Install the app where only you (or root) may change it.")
     return wheel
+
+
+def open_to_others(path: Path) -> str | None:
+    """Why others could change `path` or rename what is in a folder above it (another owner, or writable
+    by others without the sticky bit of /tmp), or None. A group that is the user's own (a private group,
+    whose umask 002 makes folders 0775) is the user."""
+    if os.name != "posix":
+        return None
+    for place in (path, *path.parents):
+        info = os.stat(place)
+        if info.st_uid not in (os.getuid(), 0):
+            return f"{place} belongs to another user"
+        writable = info.st_mode & stat.S_IWOTH or (info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid())
+        if writable and not (stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX):
+            return f"others may write to {place}"
+    return None
 
 
 def _inside_app(path: Path, app: Path) -> None:

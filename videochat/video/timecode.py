@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 
+LONGEST_SECONDS = 10**9  # about 31 years: longer than any video, short enough to show and to count in milliseconds
+
 
 def milliseconds(seconds: float) -> int:
     """The nearest millisecond to the time as written (its shortest decimal form), halves up; never negative.
 
     Every time the app shows, stores in a note or exports is rounded by this one rule, so that a
     frame at 0.0625 s is 0.063 everywhere. Only a time within float error of a half millisecond
-    needs its written digits (decimal, imported then: it costs the app's start-up 9 ms).
+    needs its written digits (decimal, imported then: it costs the app's start-up 9 ms). A time past
+    `LONGEST_SECONDS` (a hostile file's 1e306, finite until multiplied) counts as that.
     """
-    scaled = seconds * 1000
+    scaled = min(seconds, LONGEST_SECONDS) * 1000
     if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
         return max(0, math.floor(scaled + 0.5))
     from decimal import ROUND_HALF_UP, Decimal

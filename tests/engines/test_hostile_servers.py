@@ -1,0 +1,136 @@
+"""Servers a user adds, played by an attacker: broken IPv6 addresses, model ids that are markup, control characters,
+bidi overrides or megabytes long, a listing of thousands, a redirect to another host (which must not get the key).
+
+tests/engines/test_servers.py covers credentials, schemes, ports and control characters in the address; this
+file what it left open.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.support.engine_standin import EngineStandIn
+from videochat.engines.client import EngineClient
+from videochat.engines.errors import EngineError
+from videochat.engines.servers import InvalidServerAddress, parse_engine_choice, server_address, server_list
+from videochat.settings import Settings
+
+BROKEN = ["http://[::1", "http://::1]:80", "http://[::1]x:80", "http://[not-an-ip]:80"]
+
+
+@pytest.mark.parametrize("typed", BROKEN)
+def test_a_broken_ipv6_address_is_refused_saying_why_not_raised_as_a_value_error(typed):
+    with pytest.raises(InvalidServerAddress):
+        server_address(typed)
+
+
+def test_a_settings_file_with_broken_ipv6_addresses_loads_without_them(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"engine_servers": [*BROKEN, "http://[::1]:8000"], "last_model": "engine:http://[::1 InternVL2-8B"}))
+    assert Settings.load(path).engine_servers == ["http://[::1]:8000"]
+    assert parse_engine_choice("engine:http://[::1 InternVL2-8B") is None
+    assert server_list(BROKEN) == []
+
+
+def test_an_ipv6_address_with_a_zone_is_kept_as_typed():
+    assert server_address("http://[fe80::1%25eth0]:8000/v1") == "http://[fe80::1%25eth0]:8000"
+
+
+UNSHOWABLE = ["a\nb", "nul\x00here", "\u202eevil", "x" * 100_000, "tab\tin"]
+
+
+def test_model_ids_that_cannot_be_shown_as_they_are_or_are_too_long_are_not_listed():
+    with EngineStandIn(models=("<b>InternVL2-8B</b>", *UNSHOWABLE, "OpenGVLab/InternVL2-8B")) as standin:
+        listed = [model.id for model in EngineClient(standin.url).models()]
+    assert listed == ["<b>InternVL2-8B</b>", "OpenGVLab/InternVL2-8B"]
+
+
+class _Redirecting(BaseHTTPRequestHandler):
+    target = ""
+    seen: list = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        type(self).seen.append((self.server.server_port, self.path, self.headers.get("Authorization")))
+        self.send_response(307)
+        self.send_header("Location", f"{self.target}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_server_that_redirects_to_another_host_is_not_followed_and_the_other_never_sees_the_key():
+    with EngineStandIn(api_key="sk-redirect-me-44444444", models=("m",)) as elsewhere:
+        handler = type("Redirect", (_Redirecting,), {"target": elsewhere.url.rstrip("/"), "seen": []})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            client = EngineClient(f"http://127.0.0.1:{server.server_port}", "sk-redirect-me-44444444")
+            with pytest.raises(EngineError) as refused:
+                client.models()
+            with pytest.raises(EngineError):
+                list(client.stream({"model": "m", "messages": [{"role": "user", "content": "hi"}]}))
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert elsewhere.received == [] and "307" in str(refused.value)
+    assert [path for _port, path, _key in handler.seen] == ["/v1/models", "/v1/chat/completions"]
+
+
+@pytest.mark.parametrize("key", ["sk-abcdefgh\nX-Injected: yes", "sk-abc defgh", "sk-abc\u4e2ddefgh", "sk-abc\x00defgh"])
+def test_a_key_that_cannot_be_a_header_is_a_typed_error_that_never_shows_it(key):
+    with EngineStandIn() as standin:
+        with pytest.raises(EngineError) as refused:
+            EngineClient(standin.url, key).models()
+    assert "abcdefgh" not in str(refused.value) and "defgh" not in str(refused.value) and "key" in str(refused.value)
+    assert standin.received == []
+
+
+def test_a_key_with_blanks_around_it_is_sent_without_them():
+    with EngineStandIn(api_key="sk-abcdefgh-1234") as standin:
+        assert [model.id for model in EngineClient(standin.url, " sk-abcdefgh-1234\r\n").models()] == ["OpenGVLab/InternVL2-8B"]
+
+
+def test_an_engine_address_with_an_unmatched_bracket_is_a_typed_error():
+    with pytest.raises(EngineError, match="bracket"):
+        EngineClient("http://[::1:8000")
+
+
+def test_a_model_list_trickled_a_byte_at_a_time_ends_at_the_answer_limit_not_when_the_server_chooses():
+    import socket
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle():
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"data\": [")
+            for _ in range(60):  # 12 s at most, each byte well within the read timeout
+                if stop.is_set():
+                    return
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+    sender = threading.Thread(target=trickle, daemon=True)
+    sender.start()
+    try:
+        client = EngineClient(f"http://127.0.0.1:{listener.getsockname()[1]}", read_timeout=2.0, answer_timeout=1.0)
+        with pytest.raises(EngineError, match="took more than 1 s"):
+            client.models()
+    finally:
+        stop.set()
+        sender.join()
+        listener.close()
