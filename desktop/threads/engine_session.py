@@ -20,12 +20,31 @@ should know about the server, e.g. a vLLM older than a form needs). Its `key` is
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_OPEN_VIDEOS = 3  # as the model process: the conversations (and open files) of the last few videos
+
+
+def key_refused_text(address: str, key: str | None) -> str:
+    """A server's refusal of its key in the window's words (the client's name the CLI's options)."""
+    given = "refused the key given" if key else "needs an API key"
+    return f"{address} {given}: choose “Servers…” in the model list, then “Change key…”."
+
+
+@contextmanager
+def _key_refusal_in_the_windows_words(address: str, key: str | None):
+    from videochat.engines.errors import EngineError
+
+    try:
+        yield
+    except EngineError as error:
+        if error.code != "invalid_api_key":
+            raise
+        raise EngineError(key_refused_text(address, key), error.code, error.status) from None
 
 
 @dataclass(frozen=True)
@@ -84,17 +103,22 @@ class EngineSession:
         address, model_id = parse_engine_choice(choice)
         post("load_progress", (f"Connecting to {address}", 0.0))
         client = EngineClient(address, stored_key(address), connect_timeout=CONNECT_TIMEOUT_S)
-        engine = EngineModel.connect(client, model_id)
+        with _key_refusal_in_the_windows_words(address, client.api_key):
+            engine = EngineModel.connect(client, model_id)
         post("load_progress", (f"Connected to {address}", 1.0))
         ref = EngineRef(choice, address, engine.model_id, engine.family.name, engine.default_frames, tuple(engine.notes))
         return cls(engine, ref)
 
     def answer(self, request, stopped: Callable[[], bool], on_chat: Callable[[object], None], post, add_text: Callable[[str], None]):
         """Stream the answer to an `AskRequest`; returns the `Answer` (stopped if Stop closed the stream)."""
+        self._use_stored_key()
+        with _key_refusal_in_the_windows_words(self.ref.address, self.engine.client.api_key):
+            return self._answer(request, stopped, on_chat, post, add_text)
+
+    def _answer(self, request, stopped, on_chat, post, add_text):
         from videochat.errors import Cancelled
         from videochat.generation import GenerationSettings
 
-        self._use_stored_key()
         chat = self._chat_for(request.video_path)
         if request.new_conversation:
             chat.new_conversation()
@@ -117,7 +141,8 @@ class EngineSession:
 
         self._use_stored_key()
         self.engine.check_frame_count(plan.frames if plan.frames is not None else self.engine.default_frames)
-        return run_engine_batch(self.engine, plan, settings, on_event=on_event, should_stop=should_stop)
+        with _key_refusal_in_the_windows_words(self.ref.address, self.engine.client.api_key):
+            return run_engine_batch(self.engine, plan, settings, on_event=on_event, should_stop=should_stop)
 
     def _use_stored_key(self) -> None:
         """The key stored for the server now (changed, or deleted, since the connect): sent from this request on."""

@@ -201,8 +201,9 @@ def list_served_models(address: str, key: str | None, replace_key: bool = False)
         models = client.models()[:MAX_MODELS_SHOWN]
     except EngineError as error:
         if error.code == "invalid_api_key":
-            given = "refused the key given" if key else "needs an API key"
-            return [], ("key refused", f"{address} {given}: choose “Servers…” in the model list, then “Change key…”.")
+            from desktop.threads.engine_session import key_refused_text
+
+            return [], ("key refused", key_refused_text(address, key))
         if isinstance(error, EngineUnreachable):
             return [], ("unreachable", error_text(f"{error} Its models are listed once it answers: choose “Servers…” in the model list, then “Check again”."))
         return [], ("not usable", error_text(f"{address} did not list its models: {error}"))

@@ -307,3 +307,26 @@ def test_a_listing_that_answers_after_its_server_was_removed_adds_no_rows_and_le
         assert window.chat.model_combo.findText(SERVERS_ITEM) < 0
     finally:
         window.shutdown()
+
+
+def test_a_key_the_server_refuses_mid_conversation_is_told_in_the_windows_words(qtbot, homes, monkeypatch, clips):
+    with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
+        window = make_window(qtbot, homes)
+        try:
+            window.start_models()
+            add_server(qtbot, window, monkeypatch, standin.url, KEY)
+            qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
+            choose_and_load(qtbot, window, label_of(standin))
+            with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
+                window.open_video(clips("plain.mp4"))
+            standin.api_key = "sk-rotated-on-the-server-4417"  # changed there, not yet here
+            failed = []
+            window.worker.sig_answer_failed.connect(failed.append)
+            window.chat.question_box.setPlainText("What happens?")
+            QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
+            qtbot.waitUntil(lambda: bool(failed), timeout=WAIT_MS)
+            message = str(failed[0])
+            assert f"{standin.url} refused the key given" in message and "“Servers…”" in message and "“Change key…”" in message
+            assert "--api-key" not in message and "OPENAI_API_KEY" not in message and KEY not in message
+        finally:
+            window.shutdown()
