@@ -56,3 +56,13 @@ def test_the_font_database_loads_on_a_thread_of_its_own_while_the_window_is_buil
     assert thread.name == "videochat-fonts" and thread.daemon  # never keeps a failed start-up from exiting
     thread.join(30)
     assert not thread.is_alive() and QFontDatabase.families()
+
+
+def test_a_start_without_arguments_gets_the_parsers_defaults_without_building_it(monkeypatch):
+    import argparse
+
+    from desktop import app
+
+    expected = vars(app.build_parser().parse_args([]))
+    monkeypatch.setattr(argparse.ArgumentParser, "__init__", lambda *_, **__: pytest.fail("the parser was built"))
+    assert vars(app.parse_args([])) == expected
