@@ -17,13 +17,30 @@ PySide6 builds in Python on first access) already costs a good part of the bar.
 
 Measured here (one run each, best of 5 starts; load 3 to 7 from other work) before (c61cd0b) and
 after PySide6's feature scan was answered for the app's modules (desktop/app.py): offscreen
-app / bare 1.64 -> 1.56, xcb 1.66 -> 1.60 (the goal of issue 15, 1.3, is not met: the least real
-window, a QMainWindow with a menu and a label, is already 1.21-1.28). Again at 0964266 (best of
-5/7 starts, load 1.2-2.4): xcb 1.51-1.56, offscreen 1.57, the minimal window 1.14-1.23. Where the
-app's extra ~40 ms go (xcb, best of 5 starts, timed in the process): importing the window's
-modules ~44 ms after PySide6 (its signature loader included), building MainWindow ~21 ms, show
-and first paint ~7 ms; what `python -X importtime` lists only for the app before its first paint
-is the window's own modules (desktop.windows.main_window and the panes).
+app / bare 1.64 -> 1.56, xcb 1.66 -> 1.60. At 0964266 (best of 5/7 starts, load 1.2-2.4): xcb
+1.51-1.56, offscreen 1.57, the minimal window 1.14-1.23; at 680a94b, load 0.9: offscreen 1.62
+(bare 0.108 s, app 0.175 s), xcb 1.53.
+
+Issue 15's start-up work (the font database loaded on a thread, the standard library answered to
+the feature scan, no parser for a plain start, the bubbles, the scrub preview and a few Qt types
+made at first use) was measured against 680a94b back to back, at load 5 to 10 from other work on
+two cores: there the wall-clock ratios of single runs spread from 0.97 to 2.14 for the same code,
+so the steadier figure is the GUI thread's CPU time up to the first paint (the same three
+programs, `time.thread_time()` printed at "shown", best of 15 starts, two runs each): bare
+107-123 ms, minimal window 1.19-1.29; the app at 680a94b offscreen 1.61-1.62, xcb 1.55-1.62,
+now offscreen 1.48-1.58, xcb 1.42-1.54. The phases timed in the process (best of 10-12 starts,
+three runs) agree: 12 to 14 ms less on the GUI thread (importing the window's modules 39 -> 33
+ms, building it 20 -> 14, show and first paint 8.7 -> 7.8), 5 of them the font database, whose
+fontconfig scan now runs beside the imports. Instructions to the first paint (valgrind, all threads):
+bare 585 M, minimal 750 M offscreen / 707 M xcb (1.28 / 1.21). The goal of issue 15, 1.3, is not
+met. What the app still costs over the bare window (GUI thread's CPU, offscreen, timed in the
+process): before PySide6, the settings (json, platformdirs: ~5 ms); importing the window's
+modules ~32 ms, of which the Qt namespace's 93 Python enums ~16 ms and other Qt types' enums ~6
+ms (the minimal window pays the namespace too: it is most of what it costs over the bare one);
+building MainWindow ~14 ms (the player pane ~8: the first line edit, the monospace time fields'
+style sheet and font, the transport icons); show and first paint ~8 ms against the bare
+window's ~4 (some 100 widgets laid out and polished). Reaching 1.3 would take keeping the Qt
+namespace out of the first paint, i.e. no `Qt.*` enum in any pane's construction (~55 uses).
 
 The app starts with empty settings in a temporary folder (no recent file, no model to load),
 with Python's bytecode cached as an installed app has it (the first, unmeasured starts write it).

@@ -11,7 +11,12 @@ import gc
 import sys
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+# What a start without arguments (from the desktop's menu, a launcher) gets: the parser's defaults
+# (a test keeps them so), without building the parser, ~1.5 ms of the start-up before the window.
+PLAIN_START = {"file": None, "model": None, "debug": False, "self_test": False, "trust_remote_code": False, "timeout": 300.0}
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videochat-desktop", description="Play a video and ask a video-language model about it.")
     parser.add_argument("file", nargs="?", help="a video to open")
     parser.add_argument("--model", help="a model to load: catalog name, repo id or folder (default: the last one used)")
@@ -19,7 +24,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     checks = parser.add_argument_group("checking an install")
     checks.add_argument("--self-test", action="store_true", help="open FILE, load --model, ask one question, print the answer as JSON and quit (0: it worked)")
     checks.add_argument("--trust-remote-code", action="store_true", help="with --self-test: let the model run its own code")
-    checks.add_argument("--timeout", type=float, default=300.0, help="with --self-test: seconds before giving up (default 300)")
+    checks.add_argument("--timeout", type=float, default=PLAIN_START["timeout"], help="with --self-test: seconds before giving up (default 300)")
+    return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    if not argv:
+        return argparse.Namespace(**PLAIN_START)
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.self_test and not (args.file and args.model):
         parser.error("--self-test needs a video FILE and --model")
@@ -60,6 +72,7 @@ def _run(argv: list[str]) -> int:
 
     _answer_pyside_feature_scan()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    fonts = _load_fonts_meanwhile()
     app.setApplicationName("VideoChat")
     app.setOrganizationName("VideoChat")
     app.setDesktopFileName("videochat")  # Wayland and docks match the window to resources/videochat.desktop
@@ -74,6 +87,8 @@ def _run(argv: list[str]) -> int:
     except Exception as error:  # a start-up failure gets a dialog, not a silent exit
         _report_start_failure(error)
         return 1
+    finally:
+        fonts.join()  # long done by now; the thread must not outlive the QApplication
     listening: list = []  # the QuitOnSignals, once made
     try:
         return _show_and_run(app, window, args, listening)
@@ -140,20 +155,43 @@ def _collect_from_now_on() -> None:
     gc.enable()
 
 
+def _load_fonts_meanwhile():
+    """Load the font database (fontconfig's list of the installed fonts: 9 to 17 ms here) on a thread
+    of its own while the window's modules import, instead of on the GUI thread when the window first
+    measures a text. QFontDatabase is thread-safe, and PySide6 lets go of the GIL while it loads."""
+    import threading
+
+    from PySide6.QtGui import QFontDatabase
+
+    thread = threading.Thread(target=QFontDatabase.families, name="videochat-fonts", daemon=True)
+    thread.start()
+    return thread
+
+
 def _answer_pyside_feature_scan() -> None:
     """PySide6 reads the whole source of every module imported after it, to learn whether it uses
-    PySide6 (for `from __feature__ import`, which this app never uses): 6 to 9 ms of the start-up,
-    most of it the app's own modules. For those the answer is known without reading them: the
-    desktop's use PySide6, the core's never do (tests/core/test_no_qt.py). Others are read as before;
-    a PySide6 without this private hook changes nothing."""
+    PySide6 (for `from __feature__ import`, which this app never uses): 6 to 9 ms of the start-up for
+    the app's own modules, and ~3 ms more for the standard library's that the window's modules import
+    again (typing, logging, threading, collections…: each is read at its first import after PySide6).
+    For those the answer is known without reading them: the desktop's use PySide6, the core's never do
+    (tests/core/test_no_qt.py), and the standard library never does. Others (installed packages) are
+    read as before; a PySide6 without this private hook changes nothing."""
+    import os
+
     feature = sys.modules.get("shibokensupport.feature")
     scan = getattr(feature, "_mod_uses_pyside", None)
     if scan is None or getattr(scan, "answers_app_modules", False):
         return
+    standard_library = os.path.dirname(os.__file__) + os.sep
 
     def uses_pyside(module) -> bool:
         package = getattr(module, "__name__", "").partition(".")[0]
-        return package == "desktop" if package in ("desktop", "videochat") else scan(module)
+        if package in ("desktop", "videochat"):
+            return package == "desktop"
+        path = getattr(module, "__file__", None) or ""
+        if path.startswith(standard_library) and not any(part in path for part in ("site-packages", "dist-packages")):
+            return False
+        return scan(module)
 
     uses_pyside.answers_app_modules = True
     feature._mod_uses_pyside = uses_pyside

@@ -16,11 +16,12 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.plain_text import plain_box
-from videochat.safe_text import shown
 
 
 def error_text(error: BaseException | str) -> str:
     """An error's message as a pane may show it inline: secrets blanked, control characters escaped."""
+    from videochat.safe_text import shown  # at the first error: its patterns cost the window's first paint ~0.6 ms
+
     return shown(str(error))
 
 
@@ -59,6 +60,8 @@ class ErrorPresenter(QObject):
         return f"Something unexpected went wrong ({type(error).__name__}); the details are in the error dialog."
 
     def _excepthook(self, kind, value, trace) -> None:
+        from videochat.safe_text import shown
+
         details = shown("".join(traceback.format_exception(kind, value, trace)), keep="\n\t")
         sys.stderr.write(details)
         self.sig_unexpected.emit(error_text(f"{kind.__name__}: {value}"), details)

@@ -1,11 +1,10 @@
 """The chat pane: the model and sampling settings, the conversation, and the question box.
 
-A view: it shows what the main window hands it (model list and status, the family's frame
-rule, streamed text, finished answers, errors) and turns clicks into `sig_*_requested`
-signals. It runs no model and reads no video itself, except for chip thumbnails, which a
-`ThumbnailLoader` decodes on its own thread. Its parts: the model list (`model_list.py`), the
-generation controls and their frame rule (`controls.py`), the bubbles (`bubbles.py`), the question box
-(`question_box.py`).
+A view: it shows what the main window hands it (model list and status, the family's frame rule,
+streamed text, finished answers, errors) and turns clicks into `sig_*_requested` signals. It runs
+no model and reads no video itself, except for chip thumbnails, which a `ThumbnailLoader` decodes
+on its own thread. Its parts: the model list (`model_list.py`), the generation controls and their
+frame rule (`controls.py`), the bubbles (`bubbles.py`), the question box (`question_box.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from desktop.chat.bubbles import GREEDY_TIP, REGENERATE_TIP, AnswerBubble, NoticeBubble, QuestionBubble
 from desktop.chat.wrapping_label import WrappingLabel
 from desktop.chat.controls import GenerationControls
 from desktop.chat.model_list import ModelList
@@ -27,6 +25,7 @@ from desktop.player.thumbnails import ThumbnailLoader
 from desktop.style import BUBBLE_STYLE, META_STYLE
 
 if TYPE_CHECKING:
+    from desktop.chat.bubbles import AnswerBubble
     from videochat.generation import GenerationSettings
 
 SCROLL_MARGIN = 8  # around an answer brought into view
@@ -34,6 +33,11 @@ NO_MODEL_TEXT = (
     "No model loaded. Choose a downloaded model above, or “Model folder…” for a folder holding one; "
     "to download one, open Model ▸ Model manager (Ctrl+M)."
 )
+
+
+def _bubbles():  # imported with the first bubble: ~2 ms of the window's first paint, where there is none
+    from desktop.chat import bubbles
+    return bubbles
 
 
 class ChatPane(QWidget):
@@ -158,7 +162,7 @@ class ChatPane(QWidget):
             self._open.fail("Interrupted.")
         if self.question_box.toPlainText().strip() == question.strip():
             self.question_box.clear()
-        self._add(QuestionBubble(question))
+        self._add(_bubbles().QuestionBubble(question))
         bubble = self._new_answer_bubble()
         self._open = bubble
         self._add(bubble)
@@ -166,7 +170,7 @@ class ChatPane(QWidget):
         return bubble.answer_id
 
     def _new_answer_bubble(self) -> AnswerBubble:
-        bubble = AnswerBubble()
+        bubble = _bubbles().AnswerBubble()
         bubble.answer_id = next(self._answer_ids)
         bubble.sig_seek_requested.connect(self.sig_seek_requested)
         bubble.sig_selected.connect(lambda: self._select(bubble))
@@ -229,14 +233,14 @@ class ChatPane(QWidget):
             bubble = self._new_answer_bubble()
             answers = session.answers_of(index)
             bubble.finish(answer, index, answers.answers, answers.shown)
-            for widget in (QuestionBubble(answer.question), bubble):
+            for widget in (_bubbles().QuestionBubble(answer.question), bubble):
                 self.message_layout.insertWidget(position, widget)
                 position += 1
             restored.append(bubble)
         if session.interrupted and not answering:
             question = session.interrupted["question"]
             notice = "No answer: VideoChat stopped before this answer was finished. It is back in the question box: press Enter to ask it again."
-            for widget in (QuestionBubble(question), NoticeBubble(notice)):
+            for widget in (_bubbles().QuestionBubble(question), _bubbles().NoticeBubble(notice)):
                 self.message_layout.insertWidget(position, widget)
                 position += 1
             if not self.question_box.toPlainText().strip():
@@ -265,7 +269,7 @@ class ChatPane(QWidget):
         self._update_regenerate()
 
     def show_error(self, message: str) -> None:
-        self._add(NoticeBubble(message))
+        self._add(_bubbles().NoticeBubble(message))
 
     def show_note(self, text: str) -> None:
         """A line about the conversation itself (a new one starts, and why), in the meta lines' style."""
@@ -290,11 +294,11 @@ class ChatPane(QWidget):
 
     @property
     def last_question(self) -> str | None:
-        questions = [w for w in self.bubbles() if isinstance(w, QuestionBubble)]
+        questions = [w for w in self.bubbles() if isinstance(w, _bubbles().QuestionBubble)]
         return questions[-1].label.text() if questions else None
 
     def answer_bubbles(self) -> list[AnswerBubble]:
-        return [w for w in self.bubbles() if isinstance(w, AnswerBubble)]
+        return [w for w in self.bubbles() if isinstance(w, _bubbles().AnswerBubble)]
 
     def clear(self) -> None:
         for widget in self.bubbles():
@@ -330,7 +334,7 @@ class ChatPane(QWidget):
         """Bring the answer and its question into view; an answer taller than the view shows from its beginning."""
         widgets = self.bubbles()
         place = widgets.index(bubble)
-        top = widgets[place - 1] if place > 0 and isinstance(widgets[place - 1], QuestionBubble) else bubble
+        top = widgets[place - 1] if place > 0 and isinstance(widgets[place - 1], _bubbles().QuestionBubble) else bubble
         if bubble.geometry().bottom() - top.y() + 2 * SCROLL_MARGIN > self.scroll.viewport().height():
             self.scroll.verticalScrollBar().setValue(top.y() - SCROLL_MARGIN)
         else:
@@ -356,7 +360,7 @@ class ChatPane(QWidget):
             last = answers[-1]
             greedy = last.answer is not None and self.generation_values()[1] == 0
             last.regenerate_button.setEnabled(not greedy)
-            last.regenerate_button.setToolTip(GREEDY_TIP if greedy else REGENERATE_TIP)
+            last.regenerate_button.setToolTip(_bubbles().GREEDY_TIP if greedy else _bubbles().REGENERATE_TIP)
 
     def _on_alternative_chosen(self, bubble: AnswerBubble, choice: int) -> None:
         self._renumber(bubble)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtCore import QTimer
 
 from desktop.style import ERROR_OVERLAY_STYLE, NOTICE_STYLE
 from videochat.errors import UnreadableVideo
@@ -61,6 +61,8 @@ class OpenPath:
             self._pending.player_ready = True
             self._finish_open_if_ready()  # the probe may have come back while the player was being made
             return
+        from PySide6.QtCore import QUrl  # here: its type costs the window's first paint ~0.7 ms
+
         url = QUrl.fromLocalFile(str(path.absolute()))
         if self._player.source() == url:
             self._player.setSource(QUrl())  # the same source again would be a no-op: no LoadedMedia
@@ -161,6 +163,8 @@ class OpenPath:
         self._notice.hide()
         self._info = None
         if self._player is not None:
+            from PySide6.QtCore import QUrl
+
             self._player.stop()
             self._player.setSource(QUrl())
         self._marks.clear()

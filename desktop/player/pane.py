@@ -22,7 +22,6 @@ from desktop.player.media_objects import MediaObjects
 from desktop.player.opening import OpenPath
 from desktop.player.probes import probes
 from desktop.player.scrub_bar import ScrubBar
-from desktop.player.scrub_preview import ScrubPreview
 from desktop.player.seeking import last_shown_frame, seek_target
 from desktop.player.transport_bar import TransportBar
 from desktop.threads.background import run_job
@@ -32,6 +31,8 @@ from videochat.video.timeline import InOut, Timeline
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QMediaPlayer
+
+    from desktop.player.scrub_preview import ScrubPreview
 
     from videochat.video.info import VideoInfo
 
@@ -98,7 +99,7 @@ class PlayerPane(OpenPath, SegmentMarks, KeyCommands, QWidget):
         self._stack = QStackedWidget()
         self._stack.addWidget(message_page)
         self._scrub = ScrubBar()
-        self.scrub_preview = ScrubPreview(self._scrub)
+        self._scrub_preview: ScrubPreview | None = None  # made with the first open: see `scrub_preview`
         self._transport = TransportBar()
         self._in_out = InOutBar()
         layout = QVBoxLayout(self)
@@ -111,6 +112,16 @@ class PlayerPane(OpenPath, SegmentMarks, KeyCommands, QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         QTimer.singleShot(MEDIA_SETUP_DELAY_MS, self._media.prepare)
+
+    @property
+    def scrub_preview(self) -> ScrubPreview:
+        """The frame under the mouse on the scrub bar. Made when a video first opens (there is nothing
+        to preview before): its module and the thumbnail machinery cost the window's first paint ~1.5 ms."""
+        if self._scrub_preview is None:
+            from desktop.player.scrub_preview import ScrubPreview
+
+            self._scrub_preview = ScrubPreview(self._scrub)
+        return self._scrub_preview
 
     @property
     def _player(self) -> QMediaPlayer | None:

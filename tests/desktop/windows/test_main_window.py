@@ -272,7 +272,7 @@ def test_the_generation_controls_and_the_volume_are_remembered_for_the_next_star
     assert Settings.load(path).last_model == "InternVL2-1B" and Settings.load(path).volume == 0.6
 
 
-def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_is_loaded(tmp_path):
+def test_the_window_is_painted_before_any_model_batch_media_bubble_preview_or_notes_table_code_is_loaded(tmp_path):
     # Started as `videochat-desktop` starts it. Its first paint pays for every module imported and
     # every thread started by then: the model thread and the logging start after it, and so do
     # automatic garbage collections.
@@ -309,7 +309,8 @@ def test_the_window_is_painted_before_any_model_batch_media_or_notes_table_code_
         QApplication.exec = staticmethod(run_until_the_models_start)
         from desktop.app import main
         main([])
-        later = {"torch", "transformers", "videochat.backends", "videochat.batch.run", "desktop.threads.model_worker", "PySide6.QtMultimedia", "dataclasses", "videochat.logs"}
+        later = {"torch", "transformers", "videochat.backends", "videochat.batch.run", "desktop.threads.model_worker", "PySide6.QtMultimedia", "dataclasses", "videochat.logs",
+                 "desktop.chat.bubbles", "desktop.chat.streamed_text", "desktop.player.scrub_preview", "videochat.safe_text"}
         assert not later & at_first_paint["modules"], later & at_first_paint["modules"]
         assert at_first_paint["worker"] is None and at_first_paint["window"]._worker is not None
         assert at_first_paint["window"].notes.table is None
