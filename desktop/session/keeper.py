@@ -5,7 +5,8 @@ own. Sessions live on the GUI thread, where the panes change them; each change t
 there (cheap) and hands it to one writer thread, which merges it into the file under the file's
 lock (so turns that `videochat ask` adds meanwhile stay), keeping only the newest snapshot of a
 session still waiting. A session is read from disk on a pool thread when its video opens; changes
-made before it arrives wait for it. The first question after a video opens goes on from its saved
+made before it arrives wait for it, and are left out of the session `sig_opened` shows (the chat
+drew them as they came). The first question after a video opens goes on from its saved
 conversation (`continued`): the saved turns and the frames they were about travel with the request.
 """
 
@@ -47,8 +48,17 @@ def _open_job(key: str, store, info, writer) -> tuple:
     return key, SessionRecorder(store, Opened(Session(identity), message, writable=False), write=writer.put), store
 
 
+def _as_read(recorder):
+    """A copy of the session as it was read, for the chat to draw: the changes this window made while it
+    was read are on the screen already (an answer that finished meanwhile would otherwise be drawn twice)."""
+    from videochat.sessions.recorder import snapshot  # imported by the read
+
+    return snapshot(recorder.session)
+
+
 class SessionKeeper(QObject):
-    sig_opened = Signal(object, object)  # (Session, message or None): the session of the video just opened
+    # (Session, message or None): the session of the video just opened, as read (`_as_read`); `current()` has its changes since
+    sig_opened = Signal(object, object)
     sig_save_failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None, store=None):
@@ -78,10 +88,14 @@ class SessionKeeper(QObject):
         key, recorder, store = result
         self._store = store  # the one it was given, or the one the first read made
         self._recorders[key] = recorder
-        for change in self._waiting.pop(key, []):
+        waiting = self._waiting.pop(key, [])
+        shown = _as_read(recorder) if waiting else recorder.session
+        for change in waiting:
             recorder.change(change)
         if key == self._current:
-            self.sig_opened.emit(recorder.session, recorder.message)
+            if shown is not recorder.session:  # whether its question still waits for an answer is known only now
+                shown.interrupted = recorder.session.interrupted
+            self.sig_opened.emit(shown, recorder.message)
 
     def current(self):
         """The session of the video open in the player (None until it has been read)."""

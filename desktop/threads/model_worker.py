@@ -386,6 +386,7 @@ class ModelWorker(QObject):
         return chat.ask(
             process, request.question, request.frames, request.segment, request.settings or GenerationSettings(),
             on_frames=lambda count: self._post("frames_progress", (count, count)), on_piece=on_piece, turns_before=request.turns_before,
+            should_stop=lambda: seq <= self._stop_upto,
         )
 
     def _add_text(self, piece: str) -> None:

@@ -71,11 +71,14 @@ class ProcessChat:
         self._history = [(str(question), str(answer)) for question, answer in history]
         self._frames = (list(frame_indices), None if frame_times is None else list(frame_times))
 
-    def ask(self, process, question: str, num_frames: int | None, segment, settings, on_frames: Callable[[int], None], on_piece: Callable[[str], None], turns_before=None):
+    def ask(self, process, question: str, num_frames: int | None, segment, settings, on_frames: Callable[[int], None], on_piece: Callable[[str], None],
+            turns_before=None, should_stop: Callable[[], bool] = lambda: False):
         """Stream the answer from `process` (a started `ModelProcess`); returns the `Answer`.
 
         `turns_before`: exactly the (question, answer) turns the model is given before this question, as
         the chat shows them (Regenerate: the turns before the regenerated one); None: this conversation's own.
+        `should_stop`: the caller's record of a Stop meant for this answer, asked once this one's stop is
+        reset (a `stop()` that came just before the reset would be lost with it).
 
         A stop before the process said which frames it uses is `Cancelled`; a stop after that ends the
         answer early and keeps it, marked stopped. The process ending meanwhile is `ModelProcessEnded`.
@@ -94,7 +97,7 @@ class ProcessChat:
         else:
             history, follow_up = [(str(asked), str(answered)) for asked, answered in turns_before], bool(turns_before)
         process.grant(self.video_path)
-        if self._stopping.is_set():
+        if self._stopping.is_set() or should_stop():
             raise Cancelled("Stopped before the answer began.")
         body = request_body(self.video_path, history, question, num_frames, scope[1], settings, frames)
         end, pieces, asked_at = StreamEnd(), [], time.time()

@@ -4,6 +4,7 @@ temporary folder, and the pip (or venv) it ran is ended. The successful install 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 
@@ -42,10 +43,14 @@ def test_requirements_that_cannot_be_resolved_fail_the_install_and_leave_nothing
 
 
 def a_slow_python(tmp_path, monkeypatch):
-    """The venv step's Python: writes its pid and sleeps, as a long pip download would."""
+    """The venv step's Python: writes its pid and sleeps, as a long pip download would.
+
+    The pid file appears whole (written aside, then renamed): the tests stop the install as soon as it
+    exists, and a step killed between `>` creating it and `echo` filling it left it empty."""
     pid_file = tmp_path / "pid"
     script = tmp_path / "slow-python"
-    script.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
+    part, whole = shlex.quote(f"{pid_file}.part"), shlex.quote(str(pid_file))
+    script.write_text(f"#!/bin/sh\necho $$ > {part}\nmv {part} {whole}\nexec sleep 60\n")
     script.chmod(0o755)
     monkeypatch.setattr(installing, "base_python", lambda: script)
     return pid_file

@@ -287,6 +287,33 @@ def test_a_conversation_restored_while_a_question_is_answered_goes_above_it(qtbo
     assert [turn.question for turn in saved(clip).turns] == ["First question?", "Second question?"]
 
 
+def test_an_answer_that_finishes_while_its_video_s_conversation_is_read_is_shown_once(qtbot, window, clips, monkeypatch):
+    """Asked at once after reopening the video: the answer is drawn as it streams, the saved turns above it when they come."""
+    import threading
+
+    from desktop.session import keeper
+
+    clip = clips("plain.mp4")
+    open_and_wait_for_session(qtbot, window, clip)
+    first = ask(qtbot, window, "First question?")
+    answered = threading.Event()
+    read = keeper._open_job
+
+    def read_after_the_answer(*args):  # as a read slowed by a loaded disk: it ends after the answer
+        assert answered.wait(WAIT_MS / 1000)
+        return read(*args)
+
+    monkeypatch.setattr(keeper, "_open_job", read_after_the_answer)
+    window.worker.sig_answer_finished.connect(lambda _answer: answered.set())
+    with qtbot.waitSignal(window.sessions.sig_opened, timeout=WAIT_MS):
+        open_clip(qtbot, window, clip)
+        second = ask(qtbot, window, "Second question?")
+    assert [b.text for b in window.chat.answer_bubbles()] == [first.text, second.text]
+    assert not any("stopped before this answer was finished" in bubble_text(b) for b in window.chat.bubbles())
+    assert window.sessions.flush(5.0)
+    assert [turn.question for turn in saved(clip).turns] == ["First question?", "Second question?"]
+
+
 def test_regenerate_on_a_restored_answer_gives_its_turn_a_new_answer_about_this_video(qtbot, window, clips):
     clip, other = clips("plain.mp4"), clips("short.mp4")
     window.chat.temperature_spin.setValue(0.7)  # at 0 the answer would be the same: Regenerate is off

@@ -130,13 +130,41 @@ def test_stop_mid_answer_keeps_the_partial_text_and_the_next_question_works(load
     assert error is None and next_answer.text and not next_answer.stopped
 
 
-def test_stop_before_the_model_process_says_its_frames_fails_the_answer_as_cancelled(loaded, qtbot, clips):
-    loaded.sig_answer_started.connect(lambda _request: loaded.stop())  # before the request reaches the process
+def test_stop_before_the_model_process_says_its_frames_fails_the_answer_as_cancelled(loaded, qtbot, clips, monkeypatch):
+    pressed = threading.Event()
+
+    def press_stop(_request):
+        loaded.stop()
+        pressed.set()
+
+    grant = loaded._process.grant
+
+    def grant_once_stop_is_pressed(path):  # the request reaches the process only after Stop, however late the GUI thread sees the answer start
+        assert pressed.wait(ANSWER_TIMEOUT_MS / 1000)
+        grant(path)
+
+    monkeypatch.setattr(loaded._process, "grant", grant_once_stop_is_pressed)
+    loaded.sig_answer_started.connect(press_stop)
     answer, error = ask(qtbot, loaded, request(clips("plain.mp4"), frames=32))
     assert answer is None and isinstance(error, errors.Cancelled)
     loaded.sig_answer_started.disconnect()
+    monkeypatch.undo()
     answer, error = ask(qtbot, loaded, request(clips("plain.mp4")))
     assert error is None and answer.text
+
+
+def test_a_stop_pressed_as_the_model_thread_begins_the_answer_is_not_lost(loaded, qtbot, clips, monkeypatch):
+    from desktop.threads.process_chat import ProcessChat
+
+    ask_process = ProcessChat.ask
+
+    def stop_then_ask(chat, *args, **kwargs):  # after the model thread last looked for a Stop, before the chat asks the process
+        loaded.stop()
+        return ask_process(chat, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessChat, "ask", stop_then_ask)
+    answer, error = ask(qtbot, loaded, request(clips("plain.mp4")))
+    assert answer is None and isinstance(error, errors.Cancelled)
 
 
 def test_stop_closes_the_stream_at_once(loaded, qtbot, clips):
