@@ -55,6 +55,7 @@ def read_regular_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, *, f
     `follow_links` (a file the user chose, a model folder's file): see the module's docstring.
     """
     path = Path(path)
+    _refuse_what_is_plainly_not_a_file(path, follow_links)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     if not follow_links:
         flags |= _O_NOFOLLOW
@@ -88,6 +89,19 @@ def read_regular_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, *, f
         raise BadAppFile(path, f"cannot be read ({error.strerror or error})") from error
     finally:
         os.close(descriptor)
+
+
+def _refuse_what_is_plainly_not_a_file(path: Path, follow_links: bool) -> None:
+    """A FIFO, device, socket or folder refused before any open: even a non-blocking open of a FIFO
+    is seen by its other end. The opened descriptor is still checked, for a path changed in between."""
+    try:
+        info = os.stat(path) if follow_links else os.lstat(path)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        return  # a link loop, a denied folder: the open says why
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+        raise BadAppFile(path, "is not a regular file")
 
 
 def _is_other_than_opened(path: Path, opened: os.stat_result) -> bool:

@@ -210,3 +210,16 @@ def test_escaped_backslashes_and_quotes_end_a_string_where_json_ends_it():
     assert parse_json(text, max_depth=3) == {"a": "x\\", "b": "[[[", "c": '\\"{{', "d": [[1]]}
     with pytest.raises(BadAppFile, match="nested too deeply"):
         parse_json(text, max_depth=2)
+
+
+@pytest.mark.parametrize("follow_links", [False, True])
+def test_a_fifo_is_refused_without_being_opened_even_without_blocking(tmp_path, monkeypatch, follow_links):
+    # Its other end sees any open, even a non-blocking one: a writer waiting there would start writing.
+    fifo = tmp_path / "settings.json"
+    os.mkfifo(fifo)
+    opened = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *args, **kwargs: opened.append(path) or real_open(path, *args, **kwargs))
+    with pytest.raises(BadAppFile, match="not a regular file"):
+        read_regular_file(fifo, follow_links=follow_links)
+    assert opened == []
