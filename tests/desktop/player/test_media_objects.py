@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtMultimediaWidgets import QVideoWidget
-from PySide6.QtWidgets import QStackedWidget
+from PySide6.QtWidgets import QApplication, QStackedWidget
 
 import desktop.player.media_objects
 from desktop.player.pane import PlayerPane
@@ -18,17 +19,32 @@ def shown_pane(qtbot) -> PlayerPane:
     return pane
 
 
+class ShowWatcher(QObject):
+    """Each QVideoWidget shown, with whether the pane had its player then: seen as it happens, not polled."""
+
+    def __init__(self, pane: PlayerPane):
+        super().__init__()
+        self.pane = pane
+        self.shown: list[tuple[QVideoWidget, bool]] = []
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Show and isinstance(watched, QVideoWidget):
+            self.shown.append((watched, self.pane._media.player is not None))
+        return False
+
+
 def test_the_video_widget_is_shown_once_before_the_player_is_handed_over_and_then_waits_in_the_stack(qtbot, clips):
-    pane = shown_pane(qtbot)
-    seen_before_hand_over = []
-
-    def video_visible_while_no_player():
-        video = pane.findChild(QVideoWidget)
-        if video is not None and video.isVisible() and pane._media.player is None:
-            seen_before_hand_over.append(video)
-        return pane._media.player is not None
-
-    qtbot.waitUntil(video_visible_while_no_player, timeout=10_000)
+    pane = PlayerPane()
+    qtbot.addWidget(pane)
+    watcher = ShowWatcher(pane)
+    QApplication.instance().installEventFilter(watcher)
+    try:
+        pane.resize(640, 480)
+        pane.show()
+        qtbot.waitUntil(lambda: pane._media.player is not None, timeout=10_000)
+    finally:
+        QApplication.instance().removeEventFilter(watcher)
+    seen_before_hand_over = [widget for widget, had_player in watcher.shown if not had_player]
     video = pane._media.video
     assert seen_before_hand_over and seen_before_hand_over[-1] is video
     assert isinstance(video.parent(), QStackedWidget) and not video.isVisible()  # "No video open." still shows

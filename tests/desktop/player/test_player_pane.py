@@ -23,7 +23,7 @@ from desktop.player.pane import PlayerPane
 from desktop.player.scrub_bar import TICK_COLOR, ScrubBar
 from tests.support.clips import read_frame_code
 
-WAIT_MS = 5000
+WAIT_MS = 15_000  # a bound for a loaded machine, not a timing claim: each wait ends as soon as its condition holds
 
 
 @pytest.fixture
