@@ -12,33 +12,12 @@ import pytest
 from desktop.windows.main_window import MainWindow
 from tests.desktop.windows.test_main_window import ask, open_clip
 from tests.runtimes.stand_in import make_runtime
-from tests.support.current_runtime import checked, require_current_python, run_in_current
+from tests.support.current_fixtures import FAMILY, held_clip, python, qwen2_5_vl  # noqa: F401 (fixtures)
 from videochat.frames.pipeline import sample_frames
 from videochat.settings import Settings
 from videochat.video.source import VideoSource
 
-FAMILY = "qwen2.5-vl"
 LOAD_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def python():
-    return require_current_python()
-
-
-@pytest.fixture(scope="module")
-def qwen2_5_vl(python, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("qwen2_5_vl")
-    checked(run_in_current(python, "-m", "tests.support.tiny_current", FAMILY, str(folder)))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def held_clip(tmp_path_factory):
-    """A variable-rate clip whose every 20th frame stays on screen for 1.5 s (a recording that froze)."""
-    from tests.support.clips import write_clip
-
-    return write_clip(tmp_path_factory.mktemp("held") / "held.mp4", frames=40, durations_ms=[40] * 19 + [1500])
 
 
 @pytest.fixture

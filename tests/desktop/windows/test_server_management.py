@@ -25,6 +25,17 @@ def label_of(standin) -> str:
     return f"InternVL2-8B @ {standin.url.removeprefix('http://')}"
 
 
+def load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips):
+    """Add the stand-in with KEY, load its model, open plain.mp4: the `EngineRef` loaded."""
+    window.start_models()
+    add_server(qtbot, window, monkeypatch, standin.url, KEY)
+    qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
+    ref = choose_and_load(qtbot, window, label_of(standin))
+    with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
+        window.open_video(clips("plain.mp4"))
+    return ref
+
+
 def open_servers(qtbot, window):
     combo = window.chat.model_combo
     index = combo.findText(SERVERS_ITEM)
@@ -149,12 +160,7 @@ def test_changing_the_key_of_the_loaded_models_server_sends_the_new_key_with_the
     with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
         window = make_window(qtbot, homes)
         try:
-            window.start_models()
-            add_server(qtbot, window, monkeypatch, standin.url, KEY)
-            qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
-            ref = choose_and_load(qtbot, window, label_of(standin))
-            with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
-                window.open_video(clips("plain.mp4"))
+            ref = load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
             ask(qtbot, window, "What happens?")
             standin.api_key = rotated  # the server's key was changed: the old one is refused from now on
             dialog = open_servers(qtbot, window)
@@ -249,12 +255,7 @@ def test_after_add_ask_and_remove_the_key_is_in_no_file_and_no_chat_message(qtbo
         with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
             window = make_window(qtbot, homes)
             try:
-                window.start_models()
-                add_server(qtbot, window, monkeypatch, standin.url, KEY)
-                qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
-                choose_and_load(qtbot, window, label_of(standin))
-                with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
-                    window.open_video(clips("plain.mp4"))
+                load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
                 ask(qtbot, window, "What happens?")
                 logging.getLogger("videochat.test").warning("the server echoed %s", KEY)  # as a server's error might
                 qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
@@ -313,12 +314,7 @@ def test_a_key_the_server_refuses_mid_conversation_is_told_in_the_windows_words(
     with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
         window = make_window(qtbot, homes)
         try:
-            window.start_models()
-            add_server(qtbot, window, monkeypatch, standin.url, KEY)
-            qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
-            choose_and_load(qtbot, window, label_of(standin))
-            with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
-                window.open_video(clips("plain.mp4"))
+            load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
             standin.api_key = "sk-rotated-on-the-server-4417"  # changed there, not yet here
             failed = []
             window.worker.sig_answer_failed.connect(failed.append)
