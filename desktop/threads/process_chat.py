@@ -104,7 +104,8 @@ class ProcessChat:
         try:
             for piece in client.stream(body, end):
                 if not pieces and end.video_frames is not None:
-                    on_frames(len(end.video_frames.get("indices") or []))
+                    named = end.video_frames.get("indices")  # checked whole by `seen_frames` once the stream ends
+                    on_frames(len(named) if isinstance(named, list) else 0)
                 pieces.append(piece)
                 on_piece(piece)
         except UnreadableVideo:
