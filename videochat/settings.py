@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import threading
 from pathlib import Path
 from typing import Callable
 
 from videochat import paths
 from videochat.app_files import BadAppFile, read_json, set_aside, write_atomically
+from videochat.snapshot_writer import SnapshotWriter
 from videochat.generation import DEFAULTS as GENERATION_DEFAULTS
 
 SCHEMA_VERSION = 1
@@ -165,8 +165,8 @@ def _recent_files(entries) -> list[str]:
     return kept
 
 
-class SettingsWriter:
-    """One thread writing the settings file, in order: a snapshot waiting to be written is replaced by a newer one.
+class SettingsWriter(SnapshotWriter):
+    """The settings file written on a thread of its own, in order: a snapshot waiting to be written is replaced by a newer one.
 
     `save` copies the settings and returns at once; `flush` waits until what was saved is on disk
     (at quit). A failed write's error is passed to `report_failure` (on the writer's thread), and
@@ -174,37 +174,7 @@ class SettingsWriter:
     """
 
     def __init__(self, report_failure: Callable[[Exception], None] | None = None):
-        self._report_failure = report_failure
-        self._pending: tuple[Settings, Path | None] | None = None
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._idle = threading.Event()
-        self._idle.set()
-        self._thread: threading.Thread | None = None
+        super().__init__("videochat-settings", lambda _file, saved: saved[0].save(saved[1]), report_failure)
 
     def save(self, settings: Settings, path: Path | None = None) -> None:
-        with self._lock:
-            self._pending = (settings.copy(), path)
-            self._idle.clear()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="videochat-settings", daemon=True)
-                self._thread.start()
-            self._wake.notify()
-
-    def flush(self, timeout_s: float = 2.0) -> bool:
-        """Wait until every saved snapshot is written (or failed); False if the writer did not finish in time."""
-        return self._idle.wait(timeout_s)
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                while self._pending is None:
-                    self._idle.set()
-                    self._wake.wait()
-                settings, path = self._pending
-                self._pending = None
-            try:
-                settings.save(path)
-            except Exception as error:  # the thread lives on: the next save tries again
-                if self._report_failure is not None:
-                    self._report_failure(error)
+        self.put("settings", (settings.copy(), path))

@@ -12,14 +12,13 @@ conversation (`continued`): the saved turns and the frames they were about trave
 
 from __future__ import annotations
 
-import queue
-import threading
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.threads.background import run_job
+from videochat.snapshot_writer import SnapshotWriter
 
 
 def _key(path) -> str:
@@ -67,7 +66,11 @@ class SessionKeeper(QObject):
         self._recorders: dict = {}  # resolved video path -> SessionRecorder
         self._waiting: dict[str, list[Callable]] = {}  # changes made while the session was being read
         self._current: str | None = None
-        self._writer = _Writer(self.sig_save_failed.emit)
+        self._writer = SnapshotWriter("videochat-sessions", lambda recorder, snapshot: recorder.write_snapshot(snapshot), self._on_save_failed)
+
+    def _on_save_failed(self, error: Exception) -> None:  # on the writer's thread; the signal crosses to the GUI thread
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        self.sig_save_failed.emit(f"The conversation could not be saved ({reason}); it is kept in this window and saved again with the next change.")
 
     # -- opening --------------------------------------------------------------------------
 
@@ -156,44 +159,3 @@ class SessionKeeper(QObject):
     def flush(self, timeout_s: float = 2.0) -> bool:
         """Wait until every change is on disk (at quit); False if the writer did not finish in time."""
         return self._writer.flush(timeout_s)
-
-
-class _Writer:
-    """One daemon thread writing sessions in order; a session's newer snapshot replaces one still waiting."""
-
-    def __init__(self, report_failure: Callable[[str], None]):
-        self._report_failure = report_failure
-        self._pending: dict = {}  # SessionRecorder -> the newest snapshot of its session
-        self._lock = threading.Lock()
-        self._wake = queue.Queue()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._thread: threading.Thread | None = None
-
-    def put(self, recorder, snapshot) -> None:
-        with self._lock:
-            self._pending[recorder] = snapshot
-            self._idle.clear()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="videochat-sessions", daemon=True)
-            self._thread.start()
-        self._wake.put(None)
-
-    def flush(self, timeout_s: float) -> bool:
-        return self._idle.wait(timeout_s)
-
-    def _run(self) -> None:
-        while True:
-            self._wake.get()
-            while True:
-                with self._lock:
-                    if not self._pending:
-                        self._idle.set()
-                        break
-                    recorder = next(iter(self._pending))
-                    snapshot = self._pending.pop(recorder)
-                try:
-                    recorder.write_snapshot(snapshot)  # merged under the file's lock with what others wrote
-                except Exception as error:  # the thread must live on: the next change saves again
-                    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-                    self._report_failure(f"The conversation could not be saved ({reason}); it is kept in this window and saved again with the next change.")
