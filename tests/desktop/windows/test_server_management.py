@@ -16,24 +16,12 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop.chat.model_list import SERVERS_ITEM
 from desktop.windows.add_server_dialog import AddServerDialog
-from tests.desktop.windows.test_servers import KEY, MODEL, WAIT_MS, add_server, ask, choose_and_load, homes, make_window, notices, rows  # noqa: F401 (homes is a fixture)
+from tests.desktop.windows.test_servers import (  # noqa: F401 (homes is a fixture)
+    KEY, MODEL, WAIT_MS, add_server, app_log, ask, choose_and_load, export_every_format, homes, label_of,
+    load_served_model_on_a_clip, make_window, notices, rows,
+)
 from tests.support.engine_standin import EngineStandIn
 from videochat.settings import Settings
-
-
-def label_of(standin) -> str:
-    return f"InternVL2-8B @ {standin.url.removeprefix('http://')}"
-
-
-def load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips):
-    """Add the stand-in with KEY, load its model, open plain.mp4: the `EngineRef` loaded."""
-    window.start_models()
-    add_server(qtbot, window, monkeypatch, standin.url, KEY)
-    qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
-    ref = choose_and_load(qtbot, window, label_of(standin))
-    with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
-        window.open_video(clips("plain.mp4"))
-    return ref
 
 
 def open_servers(qtbot, window):
@@ -233,44 +221,22 @@ def test_removing_a_server_whose_key_file_is_a_link_says_so_and_leaves_the_linke
         window.shutdown()
 
 
-def export_every_format(qtbot, window, monkeypatch, folder) -> None:
-    from PySide6.QtWidgets import QFileDialog
-
-    from videochat.sessions.formats import FORMATS
-
-    folder.mkdir()
-    for name, chosen in FORMATS.items():
-        target = folder / f"conversation.{chosen.extension.lstrip('.')}"
-        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, t=str(target): (t, ""))
-        window.export_conversation(name)
-        qtbot.waitUntil(target.exists, timeout=WAIT_MS)
-
-
 def test_after_add_ask_and_remove_the_key_is_in_no_file_and_no_chat_message(qtbot, homes, monkeypatch, clips):
-    import videochat.logs as logs
-
-    monkeypatch.setattr(logs, "_handler", None)
-    log_path = logs.start_logging()
-    try:
-        with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
-            window = make_window(qtbot, homes)
-            try:
-                load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
-                ask(qtbot, window, "What happens?")
-                logging.getLogger("videochat.test").warning("the server echoed %s", KEY)  # as a server's error might
-                qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
-                export_every_format(qtbot, window, monkeypatch, homes / "exports")
-                with qtbot.waitSignal(window.worker.sig_unloaded, timeout=WAIT_MS):
-                    remove(qtbot, window, monkeypatch, standin.url)
-                qtbot.waitUntil(lambda: KEY not in keys_file(homes).read_text(), timeout=WAIT_MS)
-                shown = [widget.text() for widget in window.chat.findChildren(type(window.chat.status_label))]
-                assert not any(KEY in text for text in shown + notices(window))
-            finally:
-                window.shutdown()
-    finally:
-        for name in ("videochat", "huggingface_hub", "urllib3"):
-            logging.getLogger(name).removeHandler(logs._handler)
-        logs._handler.close()
+    with app_log(monkeypatch) as log_path, EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
+        window = make_window(qtbot, homes)
+        try:
+            load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
+            ask(qtbot, window, "What happens?")
+            logging.getLogger("videochat.test").warning("the server echoed %s", KEY)  # as a server's error might
+            qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
+            export_every_format(qtbot, window, monkeypatch, homes / "exports")
+            with qtbot.waitSignal(window.worker.sig_unloaded, timeout=WAIT_MS):
+                remove(qtbot, window, monkeypatch, standin.url)
+            qtbot.waitUntil(lambda: KEY not in keys_file(homes).read_text(), timeout=WAIT_MS)
+            shown = [widget.text() for widget in window.chat.findChildren(type(window.chat.status_label))]
+            assert not any(KEY in text for text in shown + notices(window))
+        finally:
+            window.shutdown()
     assert log_path.is_relative_to(homes) and log_path.stat().st_size > 0
     written = [path for path in homes.rglob("*") if path.is_file()]
     assert any(path.suffix == ".json" and "sessions" in path.parts for path in written)

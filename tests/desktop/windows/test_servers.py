@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -229,42 +230,60 @@ def test_an_older_vllm_is_said_in_the_chat_when_its_model_loads(qtbot, homes, mo
             window.shutdown()
 
 
-def test_the_stored_key_is_in_no_settings_session_export_or_log_file(qtbot, homes, monkeypatch, clips):
+def label_of(standin) -> str:
+    return f"InternVL2-8B @ {standin.url.removeprefix('http://')}"
+
+
+def load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips):
+    """Add the stand-in with KEY, load its model, open plain.mp4: the `EngineRef` loaded."""
+    window.start_models()
+    add_server(qtbot, window, monkeypatch, standin.url, KEY)
+    qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
+    ref = choose_and_load(qtbot, window, label_of(standin))
+    with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
+        window.open_video(clips("plain.mp4"))
+    return ref
+
+
+def export_every_format(qtbot, window, monkeypatch, folder) -> None:
     from PySide6.QtWidgets import QFileDialog
 
+    from videochat.sessions.formats import FORMATS
+
+    folder.mkdir()
+    for name, chosen in FORMATS.items():
+        target = folder / f"conversation.{chosen.extension.lstrip('.')}"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, t=str(target): (t, ""))
+        window.export_conversation(name)
+        qtbot.waitUntil(target.exists, timeout=WAIT_MS)
+
+
+@contextmanager
+def app_log(monkeypatch):
+    """The app's log file, started afresh for this test (and closed after it): its path."""
     import videochat.logs as logs
 
     monkeypatch.setattr(logs, "_handler", None)
     log_path = logs.start_logging()
     try:
-        with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
-            window = make_window(qtbot, homes)
-            try:
-                window.start_models()
-                add_server(qtbot, window, monkeypatch, standin.url, KEY)
-                label = f"InternVL2-8B @ {standin.url.removeprefix('http://')}"
-                qtbot.waitUntil(lambda: window.chat.model_combo.findText(label) >= 0, timeout=WAIT_MS)
-                choose_and_load(qtbot, window, label)
-                with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
-                    window.open_video(clips("plain.mp4"))
-                ask(qtbot, window, "What happens?")
-                logging.getLogger("videochat.test").warning("the server echoed %s", KEY)  # as a server's error might
-                qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
-                exports = homes / "exports"
-                exports.mkdir()
-                from videochat.sessions.formats import FORMATS
-
-                for name, chosen in FORMATS.items():
-                    target = exports / f"conversation.{chosen.extension.lstrip('.')}"
-                    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, t=str(target): (t, ""))
-                    window.export_conversation(name)
-                    qtbot.waitUntil(target.exists, timeout=WAIT_MS)
-            finally:
-                window.shutdown()
+        yield log_path
     finally:
         for name in ("videochat", "huggingface_hub", "urllib3"):
             logging.getLogger(name).removeHandler(logs._handler)
         logs._handler.close()
+
+
+def test_the_stored_key_is_in_no_settings_session_export_or_log_file(qtbot, homes, monkeypatch, clips):
+    with app_log(monkeypatch) as log_path, EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
+        window = make_window(qtbot, homes)
+        try:
+            load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
+            ask(qtbot, window, "What happens?")
+            logging.getLogger("videochat.test").warning("the server echoed %s", KEY)  # as a server's error might
+            qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
+            export_every_format(qtbot, window, monkeypatch, homes / "exports")
+        finally:
+            window.shutdown()
     assert log_path.is_relative_to(homes) and log_path.stat().st_size > 0
     keys = homes / "config" / "videochat" / "engine-keys.json"
     assert KEY in keys.read_text()  # stored where it belongs ...
