@@ -70,14 +70,12 @@ def stored_key(display_url: str, path: Path | None = None) -> str | None:
 
 def store_key(display_url: str, key: str, path: Path | None = None) -> Path:
     """Remember `key` for the engine at `display_url` (0600)."""
-    import json
-
     path = path or keys_path()
     safe_text.register_secret(key)
     with _changing:
         keys = _stored(path)
         keys[display_url] = key
-        app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
+        _write(path, keys)
     return path
 
 
@@ -86,13 +84,17 @@ def forget_key(display_url: str, path: Path | None = None) -> bool:
 
     A file others can read is still rewritten, without the key and 0600; a link or a damaged file
     raises `KeyFileError`, saying what to do, and is left as it is."""
-    import json
-
     path = path or keys_path()
     with _changing:
         keys = _stored(path, for_use=False)
         if display_url not in keys:
             return False
         del keys[display_url]
-        app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
+        _write(path, keys)
     return True
+
+
+def _write(path: Path, keys: dict) -> None:
+    import json
+
+    app_files.write_atomically(path, json.dumps(keys, indent=1) + "\n", mode=0o600)
