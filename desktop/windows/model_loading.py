@@ -8,8 +8,8 @@ asked here, before the process starts; the process is handed the yes for exactly
 
 After an unload nothing says a model is loaded: the status line and a question asked then name the
 model that was unloaded and say how to load it again (choosing it again in the list loads it; a
-question does not, since an unload is often asked for to free the memory). A model dropped on the way
-to another one changes nothing: the status goes on saying what is loading.
+question does not, since an unload is often asked for to free the memory; nor does the next start).
+A model dropped on the way to another one changes nothing: the status goes on saying what is loading.
 """
 
 from __future__ import annotations
@@ -120,6 +120,10 @@ class ModelLoading(QObject):
         self._window.chat.set_hd_available(False)  # its switch would load the twin of a model no longer there
         if self._window.worker.is_loading:  # on the way to another model: its load says what is happening
             return
+        settings = self._window.settings
+        if settings.last_model is not None:  # the next start does not load it again: an unload frees the memory
+            settings.last_model = None
+            self._window.window_settings.save()
         if text is None and ref is not None:
             name = ref.display_name
             text = f"No model loaded ({name} was unloaded): choose {name} in the model list above to load it again, or choose another model."

@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 
 from tests.desktop.windows.test_servers import MODEL, WAIT_MS, choose_and_load, homes, make_window, notices  # noqa: F401 (homes is a fixture)
 from tests.support.engine_standin import EngineStandIn
+from videochat.settings import Settings
 
 
 def unload_action(window):
@@ -69,3 +70,29 @@ def test_loading_another_model_shows_loading_not_no_model_while_the_first_is_dro
             assert window.chat.status_label.text().startswith(f"{label} ready")
         finally:
             window.shutdown()
+
+
+def test_an_unloaded_model_is_not_loaded_again_at_the_next_start(qtbot, homes):
+    """An unload is asked for to free the memory: the settings stop naming the model, on disk too."""
+    with EngineStandIn(models=(MODEL,)) as standin:
+        window, label = loaded_window(qtbot, homes, standin)
+        try:
+            assert window.settings.last_model.startswith("engine:")
+            with qtbot.waitSignal(window.worker.sig_unloaded, timeout=WAIT_MS):
+                unload_action(window).trigger()
+            qtbot.waitUntil(lambda: not window.worker.is_busy, timeout=WAIT_MS)
+            assert window.settings.last_model is None
+        finally:
+            window.shutdown()
+    assert Settings.load(homes / "config" / "videochat" / "settings.json").last_model is None
+
+
+def test_a_model_dropped_for_another_leaves_the_new_one_as_the_model_of_the_next_start(qtbot, homes):
+    with EngineStandIn(models=(MODEL,)) as standin:
+        window, label = loaded_window(qtbot, homes, standin)
+        try:
+            choose_and_load(qtbot, window, label)  # the first is dropped on the way: an unload, then a load
+            assert window.settings.last_model.startswith("engine:")
+        finally:
+            window.shutdown()
+    assert Settings.load(homes / "config" / "videochat" / "settings.json").last_model.startswith("engine:")
