@@ -98,6 +98,11 @@ class EngineServers(QObject):
             return f"{len(served)} model(s)"
         return rows[0][0].removeprefix(f"{address}: ") if rows else "not asked yet"
 
+    def problem(self, address: str) -> str | None:
+        """Why `address` cannot be used, as the chat said it when it was last asked; None if it serves models (or was not asked yet)."""
+        rows = self._rows.get(address, [])
+        return rows[0][2] if rows and rows[0][1] is None else None
+
     def change_key(self, address: str) -> None:
         """Ask for the new key (masked); it is stored, or the stored one deleted when left empty, then the models listed again."""
         from desktop.windows.add_server_dialog import AddServerDialog

@@ -5,6 +5,7 @@ combo box's popup is found by no one, cannot be reached from the keyboard, and a
 server's line there is disabled. The dialog only draws `EngineServers` (`desktop/windows/engine_servers.py`)
 and hands it the chosen address: "Change key…", "Check again", "Remove server" (after a yes that
 says its key is deleted and its model unloaded). It redraws when a listing comes back; it never waits.
+A server that cannot be used says why in its row's tooltip, in the words the chat said it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QVBoxLayout, QWidget
+
+from desktop.plain_text import tooltip
 
 if TYPE_CHECKING:
     from desktop.windows.engine_servers import EngineServers
@@ -56,6 +59,9 @@ class ServersDialog(QDialog):
         for address in self._servers.addresses():
             item = QListWidgetItem(f"{address}  —  {self._servers.status(address)}")
             item.setData(Qt.ItemDataRole.UserRole, address)
+            problem = self._servers.problem(address)
+            if problem:
+                item.setToolTip(tooltip(problem))
             self.server_list.addItem(item)
             if address == chosen:
                 self.server_list.setCurrentItem(item)

@@ -292,3 +292,17 @@ def test_a_key_the_server_refuses_mid_conversation_is_told_in_the_windows_words(
             assert "--api-key" not in message and "OPENAI_API_KEY" not in message and KEY not in message
         finally:
             window.shutdown()
+
+
+def test_a_server_that_cannot_be_used_says_why_in_its_rows_tooltip_not_only_in_the_chat(qtbot, homes):
+    with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
+        window = make_window(qtbot, homes, [standin.url])  # no key stored: refused at start
+        try:
+            window.start_models()
+            qtbot.waitUntil(lambda: any(text == f"{standin.url}: key refused" for text, _d, _on in rows(window)), timeout=WAIT_MS)
+            dialog = open_servers(qtbot, window)
+            item = dialog.server_list.item(0)
+            assert item.text() == f"{standin.url}  —  key refused"
+            assert "Change key" in item.toolTip() and item.toolTip() in notices(window)
+        finally:
+            window.shutdown()
