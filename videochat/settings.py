@@ -20,8 +20,8 @@ from typing import Callable
 
 from videochat import paths
 from videochat.app_files import BadAppFile, read_json, set_aside, write_atomically
-from videochat.snapshot_writer import SnapshotWriter
 from videochat.generation import DEFAULTS as GENERATION_DEFAULTS
+from videochat.snapshot_writer import SnapshotWriter
 
 SCHEMA_VERSION = 1
 MAX_RECENT_FILES = 10

@@ -6,7 +6,6 @@ message after a whole add, ask, remove cycle. Against the loopback stand-in (tes
 from __future__ import annotations
 
 import json
-import logging
 import os
 import stat
 
@@ -17,8 +16,8 @@ from PySide6.QtWidgets import QMessageBox
 from desktop.chat.model_list import SERVERS_ITEM
 from desktop.windows.add_server_dialog import AddServerDialog
 from tests.desktop.windows.test_servers import (  # noqa: F401 (homes is a fixture)
-    KEY, MODEL, WAIT_MS, add_server, app_log, ask, choose_and_load, export_every_format, homes, label_of,
-    load_served_model_on_a_clip, make_window, notices, rows,
+    KEY, MODEL, WAIT_MS, add_server, app_log, ask, choose_and_load, homes, label_of,
+    load_served_model_on_a_clip, make_window, notices, rows, use_the_key_everywhere,
 )
 from tests.support.engine_standin import EngineStandIn
 from videochat.settings import Settings
@@ -188,12 +187,22 @@ def test_changing_a_key_to_nothing_deletes_the_stored_one(qtbot, homes, monkeypa
             window.shutdown()
 
 
+def refused_at_start(qtbot, homes, standin):
+    """A window started with `standin`'s address but no key stored: its listing was refused."""
+    window = make_window(qtbot, homes, [standin.url])
+    try:
+        window.start_models()
+        qtbot.waitUntil(lambda: any(text == f"{standin.url}: key refused" for text, _d, _on in rows(window)), timeout=WAIT_MS)
+    except BaseException:
+        window.shutdown()
+        raise
+    return window
+
+
 def test_check_again_lists_a_server_that_answers_now(qtbot, homes, monkeypatch):
     with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
-        window = make_window(qtbot, homes, [standin.url])  # no key stored: refused at start
+        window = refused_at_start(qtbot, homes, standin)
         try:
-            window.start_models()
-            qtbot.waitUntil(lambda: any(text == f"{standin.url}: key refused" for text, _d, _on in rows(window)), timeout=WAIT_MS)
             standin.api_key = None  # the server was restarted without a key
             dialog = open_servers(qtbot, window)
             dialog.check_button.click()
@@ -225,11 +234,7 @@ def test_after_add_ask_and_remove_the_key_is_in_no_file_and_no_chat_message(qtbo
     with app_log(monkeypatch) as log_path, EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
         window = make_window(qtbot, homes)
         try:
-            load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
-            ask(qtbot, window, "What happens?")
-            logging.getLogger("videochat.test").warning("the server echoed %s", KEY)  # as a server's error might
-            qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
-            export_every_format(qtbot, window, monkeypatch, homes / "exports")
+            use_the_key_everywhere(qtbot, window, monkeypatch, standin, clips, homes)
             with qtbot.waitSignal(window.worker.sig_unloaded, timeout=WAIT_MS):
                 remove(qtbot, window, monkeypatch, standin.url)
             qtbot.waitUntil(lambda: KEY not in keys_file(homes).read_text(), timeout=WAIT_MS)
@@ -296,10 +301,8 @@ def test_a_key_the_server_refuses_mid_conversation_is_told_in_the_windows_words(
 
 def test_a_server_that_cannot_be_used_says_why_in_its_rows_tooltip_not_only_in_the_chat(qtbot, homes):
     with EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
-        window = make_window(qtbot, homes, [standin.url])  # no key stored: refused at start
+        window = refused_at_start(qtbot, homes, standin)
         try:
-            window.start_models()
-            qtbot.waitUntil(lambda: any(text == f"{standin.url}: key refused" for text, _d, _on in rows(window)), timeout=WAIT_MS)
             dialog = open_servers(qtbot, window)
             item = dialog.server_list.item(0)
             assert item.text() == f"{standin.url}  —  key refused"

@@ -273,15 +273,21 @@ def app_log(monkeypatch):
         logs._handler.close()
 
 
+def use_the_key_everywhere(qtbot, window, monkeypatch, standin, clips, homes) -> None:
+    """With `standin`'s key: load its model on a clip, ask, log the key as a server's error might echo it,
+    wait for the turn to be saved, and export every format (under `homes`)."""
+    load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
+    ask(qtbot, window, "What happens?")
+    logging.getLogger("videochat.test").warning("the server echoed %s", KEY)
+    qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
+    export_every_format(qtbot, window, monkeypatch, homes / "exports")
+
+
 def test_the_stored_key_is_in_no_settings_session_export_or_log_file(qtbot, homes, monkeypatch, clips):
     with app_log(monkeypatch) as log_path, EngineStandIn(models=(MODEL,), api_key=KEY) as standin:
         window = make_window(qtbot, homes)
         try:
-            load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
-            ask(qtbot, window, "What happens?")
-            logging.getLogger("videochat.test").warning("the server echoed %s", KEY)  # as a server's error might
-            qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
-            export_every_format(qtbot, window, monkeypatch, homes / "exports")
+            use_the_key_everywhere(qtbot, window, monkeypatch, standin, clips, homes)
         finally:
             window.shutdown()
     assert log_path.is_relative_to(homes) and log_path.stat().st_size > 0
