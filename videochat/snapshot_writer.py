@@ -29,10 +29,19 @@ class SnapshotWriter:
         with self._lock:
             self._pending[key] = snapshot
             self._idle.clear()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                self._thread.start()
+            self._start_locked()
             self._wake.notify()
+
+    def start(self) -> None:
+        """Start the writer's thread now, from a thread that may wait (else the first `put` starts it):
+        `Thread.start` returns only once the new thread runs, which on a busy machine takes a while."""
+        with self._lock:
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
 
     def flush(self, timeout_s: float = 2.0) -> bool:
         """Wait until every snapshot put is written (or failed); False if the writer did not finish in time."""

@@ -34,7 +34,7 @@ def _open_job(key: str, store, info, writer) -> tuple:
     from videochat.sessions.store import Opened, SessionStore
 
     store = store or SessionStore()
-
+    writer.start()  # here, not on the GUI thread at the first save: starting a thread waits for it to run
     writer.flush(5.0)  # what this window still has to write lands first: the read sees it, and whatever else wrote since
 
     try:

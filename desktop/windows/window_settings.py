@@ -45,6 +45,10 @@ class WindowSettings:
         self._remember_controls(self.settings)
         self._writer.save(self.settings, self._path)
 
+    def start_writer(self) -> None:
+        """Start the writer's thread (from a thread that may wait: see `SnapshotWriter.start`)."""
+        self._writer.start()
+
     def flush(self, timeout_s: float = WRITE_WAIT_S) -> bool:
         """Wait until what was saved is on disk; False if it was not written in time."""
         return self._writer.flush(timeout_s)

@@ -62,3 +62,17 @@ def test_a_failed_write_is_reported_and_the_next_save_is_written(tmp_path):
     assert writer.flush(10) and len(failures) == 1 and isinstance(failures[0], OSError)
     writer.save(Settings(frames=8), tmp_path / "settings.json")
     assert writer.flush(10) and Settings.load(tmp_path / "settings.json").frames == 8
+
+
+def test_start_starts_the_writer_s_thread_once_and_a_save_after_it_starts_none(tmp_path, monkeypatch):
+    started = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: (started.append((thread.name, threading.current_thread().name)), real_start(thread))[1])
+    writer = SettingsWriter()
+    starter = threading.Thread(target=writer.start, name="starter")  # as the window does: from a thread that may wait
+    real_start(starter)
+    starter.join(10)
+    writer.start()
+    writer.save(Settings(frames=12), tmp_path / "settings.json")
+    assert writer.flush(10) and Settings.load(tmp_path / "settings.json").frames == 12
+    assert started == [("videochat-settings", "starter")]
