@@ -123,6 +123,7 @@ def _show_and_run(app, window, args: argparse.Namespace, listening: list) -> int
     if args.file:
         window.after_first_paint(lambda: window.open_video(args.file))
     window.after_first_paint(lambda: window.start_models(args.model))
+    window.after_first_paint(lambda: _prepare_first_uses(window))
     status = app.exec()
     _shut_down(window)
     return status
@@ -166,6 +167,12 @@ def _load_fonts_meanwhile():
     thread = threading.Thread(target=QFontDatabase.families, name="videochat-fonts", daemon=True)
     thread.start()
     return thread
+
+
+def _prepare_first_uses(window) -> None:
+    from desktop.windows import first_uses
+
+    first_uses.prepare(window)
 
 
 def _answer_pyside_feature_scan() -> None:

@@ -1,0 +1,159 @@
+"""The first uses prepared while the window is idle (desktop/windows/first_uses.py): once they are, the
+first answer and the first model manager import nothing on the GUI thread, and no save starts a
+thread there; the steps run one per turn of the event loop, a failing one leaves the rest to run,
+and none runs once the window is gone."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+from PySide6.QtCore import QTimer
+
+from desktop.windows import first_uses
+from desktop.windows.main_window import MainWindow
+from videochat.settings import Settings
+from videochat.snapshot_writer import SnapshotWriter
+
+WAIT_MS = 20_000
+
+
+def make_window(qtbot, tmp_path) -> MainWindow:
+    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+class Recorder:
+    """Stands for the imports and the style step: which ran, on which thread, at which turn of the event loop."""
+
+    def __init__(self, monkeypatch):
+        self.turn = 0
+        self.done: list[tuple[str, bool, int]] = []  # (step, on the GUI thread, turn)
+        self._turns = QTimer(interval=0, timeout=self._next_turn)
+        self._turns.start()
+        gui = threading.current_thread()
+        monkeypatch.setattr(first_uses.importlib, "import_module", lambda name: self.done.append((name, threading.current_thread() is gui, self.turn)))
+        monkeypatch.setattr(first_uses, "_style_enums", lambda: self.done.append(("style", threading.current_thread() is gui, self.turn)))
+
+    def _next_turn(self) -> None:
+        self.turn += 1
+
+    def gui_steps(self) -> list[str]:
+        return [name for name, on_gui, _turn in self.done if on_gui]
+
+
+def test_plain_imports_and_the_writer_start_off_the_gui_thread_and_qt_steps_on_it_one_turn_each(qtbot, tmp_path, monkeypatch):
+    recorder = Recorder(monkeypatch)
+    starts = []
+    monkeypatch.setattr(SnapshotWriter, "start", lambda writer: starts.append((writer._name, threading.current_thread() is threading.main_thread())))
+    window = make_window(qtbot, tmp_path)
+    frozen = gc.get_freeze_count()
+    first_uses.prepare(window)
+    qtbot.waitUntil(lambda: len(recorder.gui_steps()) == 1 + len(first_uses.QT_MODULES), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: gc.get_freeze_count() > frozen, timeout=WAIT_MS)  # the last step: what they made is frozen
+    gc.unfreeze()  # the tests after this one collect as before
+    assert recorder.gui_steps() == ["style", *first_uses.QT_MODULES]
+    off = [name for name, on_gui, _turn in recorder.done if not on_gui]
+    assert off == list(first_uses.PLAIN_MODULES) and starts == [("videochat-settings", False)]
+    gui_turns = [turn for _name, on_gui, turn in recorder.done if on_gui]
+    assert len(set(gui_turns)) == len(gui_turns)  # never two steps in one turn
+
+
+def test_a_step_that_fails_is_logged_and_the_steps_after_it_still_run(qtbot, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(first_uses, "QT_MODULES", ("videochat_no_such_module", "desktop.chat.bubbles"))
+    monkeypatch.setattr(first_uses, "STEP_GAP_MS", 1)
+    window = make_window(qtbot, tmp_path)
+    imported = []
+    real_import = first_uses.importlib.import_module
+    monkeypatch.setattr(first_uses.importlib, "import_module", lambda name: (imported.append(name), real_import(name))[1])
+    with caplog.at_level(logging.WARNING, logger="desktop.windows.first_uses"):
+        first_uses.prepare(window)
+        qtbot.waitUntil(lambda: "desktop.chat.bubbles" in imported, timeout=WAIT_MS)
+    assert "videochat_no_such_module" in caplog.text and "ModuleNotFoundError" in caplog.text
+
+
+def test_no_step_runs_once_the_window_is_gone(qtbot, tmp_path, monkeypatch):
+    recorder = Recorder(monkeypatch)
+    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")  # not qtbot's to close: deleted here
+    window.show()
+    qtbot.waitExposed(window)
+    first_uses.prepare(window)
+    window.close()
+    window.deleteLater()
+    qtbot.wait(first_uses.FIRST_STEP_MS + 3 * first_uses.STEP_GAP_MS)
+    assert recorder.gui_steps() == []
+
+
+def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_the_gui_thread(tmp_path):
+    # The app as `videochat-desktop` starts it (desktop.app.main), in a process of its own: the test
+    # process has every module imported already.
+    code = textwrap.dedent(
+        """
+        import sys, threading
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        import desktop.windows.main_window
+        from desktop.windows import first_uses
+
+        windows = []
+        made = desktop.windows.main_window.MainWindow.__init__
+        desktop.windows.main_window.MainWindow.__init__ = lambda self, *a, **k: (windows.append(self), made(self, *a, **k))[1]
+        gui = threading.current_thread()
+        imported_on_gui = []
+        manager_shown = []
+
+        class RecordImports:
+            def find_spec(self, name, path=None, target=None):
+                if threading.current_thread() is gui:
+                    imported_on_gui.append(name)
+                return None
+
+        def prepared():
+            return first_uses.QT_MODULES[-1] in sys.modules and all(m in sys.modules for m in first_uses.PLAIN_MODULES)
+
+        def first_uses_now():
+            from videochat.chat import Answer
+            window = windows[0]
+            started = [t.name for t in threading.enumerate()]
+            assert "videochat-settings" in started, started  # before any save
+            sys.meta_path.insert(0, RecordImports())
+            window.chat.begin_answer("What happens?")
+            window.chat.append_answer_text("A ball rolls.")
+            window.chat.finish_answer(Answer(
+                question="What happens?", text="A ball rolls.", stopped=False, indices=[15, 30], times=[0.5, 1.0],
+                model="InternVL2-1B", revision=None, family="internvl2", frames=2, segment=None,
+                settings={}, device="cpu", precision="float32", asked_at=0.0, follow_up=False))
+            window.show_model_manager()
+
+            def when_shown():
+                if window.model_manager is not None and window.model_manager.isVisible():
+                    manager_shown.append(True)
+                    QApplication.instance().quit()
+            QTimer(window, interval=10, timeout=when_shown).start()
+
+        def run_until_prepared_then_use():
+            poll = QTimer(interval=10)
+            poll.timeout.connect(lambda: prepared() and (poll.stop(), first_uses_now()))
+            poll.start()
+            QTimer.singleShot(30000, QApplication.instance().quit)
+            return QApplication.exec_before_test()
+
+        QApplication.exec_before_test = QApplication.exec
+        QApplication.exec = staticmethod(run_until_prepared_then_use)
+        from desktop.app import main
+        main([])
+        assert manager_shown
+        assert imported_on_gui == [], imported_on_gui
+        """
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_CACHE": str(tmp_path / "hub")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90, env=env)
+    assert result.returncode == 0, result.stderr
