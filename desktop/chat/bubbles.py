@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from desktop.chat.streamed_text import StreamedText
 from desktop.chat.wrapping_label import BREAK, WrappingLabel
 from desktop.style import ERROR_TEXT_STYLE, META_STYLE
+from videochat.frames_seen import frames_seen
 from videochat.video.timecode import format_time
 
 
@@ -45,7 +46,7 @@ def describe(answer) -> str:
     model = shown_model(answer.model)
     if getattr(answer, "engine", None):  # the server's address, recorded without credentials or query
         model = f"{model} on {answer.engine}"
-    parts = [model, f"{answer.frames} frames", scope]
+    parts = [model, frames_seen(answer), scope]
     if answer.stopped:
         parts.append("stopped")
     if getattr(answer, "model_times", None):

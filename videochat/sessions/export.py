@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Callable
 
 from videochat.chat import Answer
 from videochat.errors import VideoChatError
+from videochat.frames_seen import frames_seen
 from videochat.safe_text import blank_secrets
 from videochat.app_files import write_atomically
 from videochat.sessions.formats import FORMATS
@@ -149,7 +150,7 @@ def _markdown(session: Session, timeline: Timeline | None = None) -> str:
         if len(answers.answers) > 1:
             lines += [f"*Answer {answers.shown + 1} of {len(answers.answers)} (regenerated; the JSON export has every answer)*", ""]
         lines += [
-            f"*{model} · {answer.frames} frame{'' if answer.frames == 1 else 's'} · {scope} · {_md(f'{answer.precision} on {answer.device}')} · asked {_local_iso(answer.asked_at)}*",
+            f"*{model} · {frames_seen(answer)} · {scope} · {_md(f'{answer.precision} on {answer.device}')} · asked {_local_iso(answer.asked_at)}*",
             "",
             "Frames at " + ", ".join(_clock(milliseconds(t)) for t in answer.times),
             "",

@@ -69,6 +69,20 @@ def test_the_meta_line_names_the_segment_and_a_stop(pane):
     assert pane.answer_bubbles()[-1].meta_label.text() == "InternVL2-1B · 3 frames · 0:00:01.000–0:00:02.500 · stopped"
 
 
+def test_the_meta_line_counts_the_frames_the_model_saw_and_the_count_asked_for_where_the_rule_took_fewer(pane):
+    # Qwen2-VL samples at most 2 frames a second: 8 asked for on a 3 s clip gives 6 chips.
+    fewer = make_answer(times=[0.25 + 0.5 * i for i in range(6)], indices=[7 + 15 * i for i in range(6)])
+    fewer.frames = 8
+    pane.begin_answer("What happens?")
+    pane.finish_answer(fewer)
+    bubble = pane.answer_bubbles()[-1]
+    assert len(bubble.chips) == 6 and bubble.meta_label.text() == "InternVL2-1B · 6 frames (8 asked for) · whole clip"
+    one = make_answer(times=[1.0], indices=[30])
+    pane.begin_answer("And one?")
+    pane.finish_answer(one)
+    assert pane.answer_bubbles()[-1].meta_label.text() == "InternVL2-1B · 1 frame · whole clip"
+
+
 def test_clicking_an_answer_selects_it_and_sends_its_frame_times(pane, qtbot):
     pane.begin_answer("First?")
     with qtbot.waitSignal(pane.sig_answer_selected) as selected:
