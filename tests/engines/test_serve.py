@@ -275,6 +275,26 @@ def test_binding_another_address_without_a_key_is_refused_at_start():
     assert "API key" in "".join(server.stderr)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "env", "said"),
+    [
+        (["--api-key", "short-key-1234"], {}, "at least 16 characters, not 14"),
+        ([], {"VIDEOCHAT_API_KEY": "letmein"}, "at least 16 characters, not 7"),
+        (["--api-key", "a key with spaces in it"], {}, "no space"),
+        (["--api-key", "a-long-key-with-a-line\nbreak"], {}, "no space, line break"),
+    ],
+)
+def test_a_key_that_is_short_or_cannot_travel_in_a_header_is_refused_at_start_and_never_printed(arguments, env, said):
+    server = ServeProcess("--model", "/nonexistent", "--host", "0.0.0.0", *arguments, env={"VIDEOCHAT_API_KEY": "", **env})
+    assert server.process.wait(timeout=60) == 2
+    server.close()
+    stderr = "".join(server.stderr)
+    assert said in stderr
+    assert ("secrets.token_urlsafe" in stderr) == ("characters" in said)  # how to make a good one, where length was the problem
+    key = arguments[-1] if arguments else env["VIDEOCHAT_API_KEY"]
+    assert key not in stderr
+
+
 @pytest.mark.parametrize("family", list(OTHER_FAMILIES))
 def test_every_family_streams_an_answer_with_the_frames_it_saw(served, family):
     server = served.others[family]

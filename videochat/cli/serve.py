@@ -13,6 +13,7 @@ from pathlib import Path
 from videochat.safe_text import register_secret, shown
 
 KEY_VARIABLE = "VIDEOCHAT_API_KEY"
+SHORTEST_SERVER_KEY = 16
 
 
 def add_command(commands) -> None:
@@ -49,12 +50,30 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot be this server's API key, or None. A short key can be guessed, and no log,
+    error or export could blank it (`safe_text.SHORTEST_SECRET`: shorter, it would blank ordinary
+    words); a space or a control character cannot travel in an Authorization header."""
+    if len(key) < SHORTEST_SERVER_KEY:
+        return (
+            f"an API key needs at least {SHORTEST_SERVER_KEY} characters, not {len(key)} (a short one can be guessed): "
+            "make one with  python -c 'import secrets; print(secrets.token_urlsafe(24))'"
+        )
+    if not all("!" <= character <= "~" for character in key):
+        return "an API key is letters, digits and ASCII punctuation only: no space, line break or other character"
+    return None
+
+
 def run_serve(args) -> int:
     from videochat.engines.server import is_loopback, serve
     from videochat.engines.server_runner import ModelRunner
     from videochat.models.resolve import resolve_model
 
     api_key = args.api_key or os.environ.get(KEY_VARIABLE) or None
+    problem = key_problem(api_key) if api_key is not None else None
+    if problem is not None:
+        print(shown(f"videochat: {problem}"), file=sys.stderr)
+        return 2
     register_secret(api_key)
     if not is_loopback(args.host) and not api_key:
         print(
