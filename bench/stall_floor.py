@@ -50,7 +50,8 @@ def run_once(seconds: float) -> dict:
     heartbeat = Heartbeat()
     for condition in CONDITIONS:
         niceness = None if condition == "idle" else (0 if condition.endswith("(the window's)") else MODEL_PROCESS_NICENESS)
-        spinners = [] if niceness is None else [subprocess.Popen([sys.executable, "-c", SPIN], preexec_fn=lambda n=niceness: os.nice(n)) for _ in range(os.cpu_count() or 1)]
+        spin = ["nice", "-n", str(niceness), sys.executable, "-c", SPIN]  # not preexec_fn: this process has Qt's threads
+        spinners = [] if niceness is None else [subprocess.Popen(spin) for _ in range(os.cpu_count() or 1)]
         try:
             run_for(0.3)  # the spinners are running
             heartbeat.enter(condition)

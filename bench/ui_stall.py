@@ -163,6 +163,8 @@ class Heartbeat:
         self.phase = phase
         self._last = time.perf_counter()
         self._last_cpu = time.thread_time()
+        if self._sampler is not None:
+            self._switches = _context_switches()
 
 
 def _context_switches() -> tuple[int, int]:
@@ -319,8 +321,8 @@ def run_once(why: bool = False, first_uses_prepared: bool = True) -> dict:
             sampler.start(heartbeat)
         heartbeat.enter(FIRST_SECOND)
         window.start_models()  # as the app does after its first paint: the models on disk (none here)
-        if first_uses_prepared:
-            first_uses.prepare(window)  # and then what the first answer and the model manager would pay
+        if first_uses_prepared:  # and then, as the app, what the first answer and the model manager would pay
+            window.after_first_paint(lambda: first_uses.prepare(window))
         run_for(1.0)
 
         heartbeat.enter("a video opens as a model loads (torch import included)")

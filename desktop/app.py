@@ -143,9 +143,12 @@ def _shut_down(window) -> None:
     """What the window's close did not already do: the event loop may end without it (app.quit())."""
     from shiboken6 import isValid
 
+    from desktop.threads.background import stop_reporting
+
     # A closed window deleted itself (closeEvent); its shutdown has run.
     if isValid(window):
         window.shutdown()
+    stop_reporting()
 
 
 def _collect_from_now_on() -> None:

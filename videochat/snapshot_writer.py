@@ -29,19 +29,23 @@ class SnapshotWriter:
         with self._lock:
             self._pending[key] = snapshot
             self._idle.clear()
-            self._start_locked()
             self._wake.notify()
+        self.start()
 
     def start(self) -> None:
         """Start the writer's thread now, from a thread that may wait (else the first `put` starts it):
-        `Thread.start` returns only once the new thread runs, which on a busy machine takes a while."""
+        `Thread.start` returns only once the new thread runs, which on a busy machine takes a while.
+        That wait is outside the lock: a `put` meanwhile returns at once, and the thread finds its snapshot."""
         with self._lock:
-            self._start_locked()
-
-    def _start_locked(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-            self._thread.start()
+            if self._thread is not None:
+                return
+            thread = self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        try:
+            thread.start()
+        except BaseException:  # no thread could be made: the next put or start tries again
+            with self._lock:
+                self._thread = None
+            raise
 
     def flush(self, timeout_s: float = 2.0) -> bool:
         """Wait until every snapshot put is written (or failed); False if the writer did not finish in time."""

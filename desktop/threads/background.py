@@ -40,6 +40,8 @@ class _Job(QRunnable):
 
     @staticmethod
     def _emit(signal, *args) -> None:
+        if _stopped:  # the app is quitting: its relays may be torn down under this thread
+            return
         try:
             signal.emit(*args)
         except RuntimeError:  # the app quit while this ran (the relay is gone): nobody waits for it
@@ -47,6 +49,15 @@ class _Job(QRunnable):
 
 
 _running: set[_Relay] = set()  # relays live until their job has finished
+_stopped = False  # set as the app quits: jobs still running report nothing
+
+
+def stop_reporting() -> None:
+    """As the app quits: a job that ends from now on reports nothing. One still running then (a model
+    manager's package check, seconds in a subprocess) emitted on a relay that Python's exit was tearing
+    down, and the process ended with a segmentation fault instead of status 0."""
+    global _stopped
+    _stopped = True
 
 
 def _unexpected(error: Exception) -> None:

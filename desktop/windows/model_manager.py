@@ -157,6 +157,11 @@ class ModelManager(QDialog):
         if self.table.packages is None:
             run_job(read_packages, returned=self._on_packages, errored=_ignored, pool=self._pool)
 
+    def shutdown(self) -> None:
+        """At quit: its reads not yet begun are dropped; a download stops between chunks, its bytes kept."""
+        self._pool.clear()
+        self.worker.shutdown()
+
     def _on_packages(self, check) -> None:
         self.table.set_packages(check)
         self._show_packages_fix()

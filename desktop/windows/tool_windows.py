@@ -79,7 +79,7 @@ class ToolWindows(QObject):
         if self._unshown_manager is not None:
             self.model_manager, self._unshown_manager = self._unshown_manager, None
         if self.model_manager is not None:
-            self.model_manager.worker.shutdown()
+            self.model_manager.shutdown()
 
 
 def _bring_forward(window) -> None:

@@ -278,10 +278,13 @@ def test_binding_another_address_without_a_key_is_refused_at_start():
 @pytest.mark.parametrize(
     ("arguments", "env", "said"),
     [
-        (["--api-key", "short-key-1234"], {}, "at least 16 characters, not 14"),
-        ([], {"VIDEOCHAT_API_KEY": "letmein"}, "at least 16 characters, not 7"),
+        (["--api-key", "short-key-1234"], {}, "at least 16 characters"),
+        ([], {"VIDEOCHAT_API_KEY": "letmein"}, "at least 16 characters"),
         (["--api-key", "a key with spaces in it"], {}, "no space"),
         (["--api-key", "a-long-key-with-a-line\nbreak"], {}, "no space, line break"),
+        ([], {"VIDEOCHAT_API_KEY": "key-from-a-dotenv-file-1234\n"}, "no space, line break"),
+        (["--api-key", "clé-non-ascii-0123456789"], {}, "no space, line break or other character"),
+        (["--host", "127.0.0.1", "--api-key", "loopback-short"], {}, "at least 16 characters"),  # on loopback too
     ],
 )
 def test_a_key_that_is_short_or_cannot_travel_in_a_header_is_refused_at_start_and_never_printed(arguments, env, said):
@@ -292,7 +295,14 @@ def test_a_key_that_is_short_or_cannot_travel_in_a_header_is_refused_at_start_an
     assert said in stderr
     assert ("secrets.token_urlsafe" in stderr) == ("characters" in said)  # how to make a good one, where length was the problem
     key = arguments[-1] if arguments else env["VIDEOCHAT_API_KEY"]
-    assert key not in stderr
+    assert key.strip() not in stderr
+
+
+def test_a_key_of_sixteen_printable_characters_is_taken():
+    server = ServeProcess("--model", "/nonexistent", "--host", "0.0.0.0", "--api-key", "0123456789abcde!", env={"VIDEOCHAT_API_KEY": ""})
+    assert server.process.wait(timeout=60) == 1  # past the key, to the model that is not there
+    server.close()
+    assert "There is no folder /nonexistent" in "".join(server.stderr) and "API key" not in "".join(server.stderr)
 
 
 @pytest.mark.parametrize("family", list(OTHER_FAMILIES))

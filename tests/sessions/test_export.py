@@ -159,6 +159,7 @@ def test_captions_fall_back_to_the_answers_when_there_are_no_notes(session):
 
 def test_markdown_counts_the_frames_each_answer_saw_and_the_count_asked_for_where_fewer_were_taken(session):
     session.turns[0].frames = 8  # the family's rule took 3 of the 8 asked for
+    session.turns[2].frames = 10**4000  # a session file's: no family takes that many, and it is not repeated
     lines = export.render(session, "markdown").split("\n")
     metas = [line for line in lines if line.startswith("*InternVL2-1B")]
     assert [meta.split(" · ")[1] for meta in metas] == ["3 frames (8 asked for)", "2 frames", "1 frame"]

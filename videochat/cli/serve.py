@@ -51,12 +51,12 @@ def port_number(text: str) -> int:
 
 
 def key_problem(key: str) -> str | None:
-    """Why `key` cannot be this server's API key, or None. A short key can be guessed, and no log,
-    error or export could blank it (`safe_text.SHORTEST_SECRET`: shorter, it would blank ordinary
-    words); a space or a control character cannot travel in an Authorization header."""
+    """Why `key` cannot be this server's API key, or None: a short key can be guessed (and one under
+    `safe_text.SHORTEST_SECRET` characters is not blanked from logs and errors, as it would blank
+    ordinary words); a space or a control character cannot travel in an Authorization header."""
     if len(key) < SHORTEST_SERVER_KEY:
         return (
-            f"an API key needs at least {SHORTEST_SERVER_KEY} characters, not {len(key)} (a short one can be guessed): "
+            f"an API key needs at least {SHORTEST_SERVER_KEY} characters (a short one can be guessed): "
             "make one with  python -c 'import secrets; print(secrets.token_urlsafe(24))'"
         )
     if not all("!" <= character <= "~" for character in key):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 from PySide6.QtCore import QObject, QThreadPool
 
 from desktop.threads.background import run_job
+from tests.support import REPO_ROOT
 
 WAIT_MS = 5_000
 
@@ -87,3 +91,36 @@ def _alive(obj: QObject) -> bool:
     from shiboken6 import isValid
 
     return isValid(obj)
+
+
+STOPPED = """
+import threading, time
+from PySide6.QtCore import QCoreApplication, QThreadPool
+from desktop.threads import background
+
+app = QCoreApplication([])
+called, emitting = [], []
+release = threading.Event()
+pool = QThreadPool()
+real_emit = background._Job._emit
+background._Job._emit = staticmethod(lambda signal, *args: (emitting.append(signal), real_emit(signal, *args)))
+background.run_job(lambda: release.wait(10), returned=called.append, errored=called.append, finished=lambda: called.append("finished"))
+background.run_job(release.wait, 10, returned=called.append, pool=pool)
+background.stop_reporting()  # the app quits while both still run
+release.set()
+pool.waitForDone(10000)
+QThreadPool.globalInstance().waitForDone(10000)
+for _ in range(20):
+    app.processEvents()
+    time.sleep(0.01)
+print("called", called, "emitted", len(emitting))
+"""
+
+
+def test_jobs_that_end_after_the_app_stops_reporting_emit_nothing():
+    # A process of its own: stopping is for good.
+    result = subprocess.run(
+        [sys.executable, "-c", STOPPED], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "called [] emitted 4" in result.stdout  # each job reached its two emits (its result, its end), and none went out

@@ -5,15 +5,16 @@ and none runs once the window is gone."""
 
 from __future__ import annotations
 
-import gc
+import importlib
 import logging
 import os
 import subprocess
 import sys
 import textwrap
 import threading
+from types import SimpleNamespace
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 
 from desktop.windows import first_uses
 from desktop.windows.main_window import MainWindow
@@ -32,16 +33,26 @@ def make_window(qtbot, tmp_path) -> MainWindow:
 
 
 class Recorder:
-    """Stands for the imports and the style step: which ran, on which thread, at which turn of the event loop."""
+    """Stands for the imports, the style step and the collector: which ran, on which thread, at which
+    turn of the event loop (the process's own importlib and gc are left alone)."""
 
-    def __init__(self, monkeypatch):
+    def __init__(self, monkeypatch, real_imports: bool = False):
         self.turn = 0
         self.done: list[tuple[str, bool, int]] = []  # (step, on the GUI thread, turn)
         self._turns = QTimer(interval=0, timeout=self._next_turn)
         self._turns.start()
-        gui = threading.current_thread()
-        monkeypatch.setattr(first_uses.importlib, "import_module", lambda name: self.done.append((name, threading.current_thread() is gui, self.turn)))
-        monkeypatch.setattr(first_uses, "_style_enums", lambda: self.done.append(("style", threading.current_thread() is gui, self.turn)))
+        self._gui = threading.current_thread()
+
+        def import_module(name):
+            self._record(name)
+            return importlib.import_module(name) if real_imports else None
+
+        monkeypatch.setattr(first_uses, "importlib", SimpleNamespace(import_module=import_module))
+        monkeypatch.setattr(first_uses, "_style_enums", lambda: self._record("style"))
+        monkeypatch.setattr(first_uses, "gc", SimpleNamespace(collect=lambda: self._record("collect"), freeze=lambda: self._record("freeze")))
+
+    def _record(self, step: str) -> None:
+        self.done.append((step, threading.current_thread() is self._gui, self.turn))
 
     def _next_turn(self) -> None:
         self.turn += 1
@@ -55,41 +66,45 @@ def test_plain_imports_and_the_writer_start_off_the_gui_thread_and_qt_steps_on_i
     starts = []
     monkeypatch.setattr(SnapshotWriter, "start", lambda writer: starts.append((writer._name, threading.current_thread() is threading.main_thread())))
     window = make_window(qtbot, tmp_path)
-    frozen = gc.get_freeze_count()
     first_uses.prepare(window)
-    qtbot.waitUntil(lambda: len(recorder.gui_steps()) == 1 + len(first_uses.QT_MODULES), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: gc.get_freeze_count() > frozen, timeout=WAIT_MS)  # the last step: what they made is frozen
-    gc.unfreeze()  # the tests after this one collect as before
-    assert recorder.gui_steps() == ["style", *first_uses.QT_MODULES]
+    qtbot.waitUntil(lambda: "freeze" in recorder.gui_steps(), timeout=WAIT_MS)
+    assert recorder.gui_steps() == ["style", *first_uses.QT_MODULES, "collect", "freeze"]  # collected, then frozen, last
     off = [name for name, on_gui, _turn in recorder.done if not on_gui]
     assert off == list(first_uses.PLAIN_MODULES) and starts == [("videochat-settings", False)]
-    gui_turns = [turn for _name, on_gui, turn in recorder.done if on_gui]
+    gui_turns = [turn for name, on_gui, turn in recorder.done if on_gui and name != "freeze"]
     assert len(set(gui_turns)) == len(gui_turns)  # never two steps in one turn
 
 
 def test_a_step_that_fails_is_logged_and_the_steps_after_it_still_run(qtbot, tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(first_uses, "QT_MODULES", ("videochat_no_such_module", "desktop.chat.bubbles"))
     monkeypatch.setattr(first_uses, "STEP_GAP_MS", 1)
+    recorder = Recorder(monkeypatch, real_imports=True)
     window = make_window(qtbot, tmp_path)
-    imported = []
-    real_import = first_uses.importlib.import_module
-    monkeypatch.setattr(first_uses.importlib, "import_module", lambda name: (imported.append(name), real_import(name))[1])
     with caplog.at_level(logging.WARNING, logger="desktop.windows.first_uses"):
         first_uses.prepare(window)
-        qtbot.waitUntil(lambda: "desktop.chat.bubbles" in imported, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: "freeze" in recorder.gui_steps(), timeout=WAIT_MS)
+    assert recorder.gui_steps() == ["style", "videochat_no_such_module", "desktop.chat.bubbles", "collect", "freeze"]
     assert "videochat_no_such_module" in caplog.text and "ModuleNotFoundError" in caplog.text
 
 
-def test_no_step_runs_once_the_window_is_gone(qtbot, tmp_path, monkeypatch):
+class StandInWindow(QObject):
+    """What `prepare` uses of the window: its settings' writer, and itself as the steps' owner."""
+
+    def __init__(self):
+        super().__init__()
+        self.window_settings = SimpleNamespace(start_writer=lambda: None)
+
+
+def test_no_step_runs_once_the_window_is_gone(qtbot, monkeypatch):
     recorder = Recorder(monkeypatch)
-    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")  # not qtbot's to close: deleted here
-    window.show()
-    qtbot.waitExposed(window)
+    window = StandInWindow()
     first_uses.prepare(window)
-    window.close()
     window.deleteLater()
-    qtbot.wait(first_uses.FIRST_STEP_MS + 3 * first_uses.STEP_GAP_MS)
+    qtbot.wait(5 * (first_uses.FIRST_STEP_MS + len(first_uses.QT_MODULES) * first_uses.STEP_GAP_MS))
     assert recorder.gui_steps() == []
+    with_a_window = StandInWindow()  # the same wait with the window kept: every step runs
+    first_uses.prepare(with_a_window)
+    qtbot.waitUntil(lambda: "freeze" in recorder.gui_steps(), timeout=WAIT_MS)
 
 
 def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_the_gui_thread(tmp_path):
@@ -116,8 +131,12 @@ def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_
                     imported_on_gui.append(name)
                 return None
 
+        frozen = []
+        freeze = first_uses._freeze
+        first_uses._freeze = lambda: (freeze(), frozen.append(True))
+
         def prepared():
-            return first_uses.QT_MODULES[-1] in sys.modules and all(m in sys.modules for m in first_uses.PLAIN_MODULES)
+            return bool(frozen) and all(m in sys.modules for m in first_uses.PLAIN_MODULES)
 
         def first_uses_now():
             from videochat.chat import Answer
@@ -133,8 +152,9 @@ def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_
                 settings={}, device="cpu", precision="float32", asked_at=0.0, follow_up=False))
             window.show_model_manager()
 
-            def when_shown():
-                if window.model_manager is not None and window.model_manager.isVisible():
+            def when_shown():  # and its package check (seconds in a subprocess) has answered: nothing is left running
+                manager = window.model_manager
+                if manager is not None and manager.isVisible() and manager.table.packages is not None:
                     manager_shown.append(True)
                     QApplication.instance().quit()
             QTimer(window, interval=10, timeout=when_shown).start()
@@ -151,6 +171,8 @@ def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_
         from desktop.app import main
         main([])
         assert manager_shown
+        from desktop.threads import background
+        assert background._stopped  # the app's quit: a job that ends now reports nothing
         assert imported_on_gui == [], imported_on_gui
         """
     )
