@@ -48,17 +48,19 @@ def prepare(window: MainWindow) -> None:
     """Start preparing the first uses; steps still waiting when the window goes are not run."""
     run_job(_off_the_gui_thread, window.window_settings.start_writer, returned=_done, errored=_failed)
     steps: list[Callable[[], object]] = [_style_enums, *(lambda name=name: importlib.import_module(name) for name in QT_MODULES), _freeze]
+    QTimer.singleShot(FIRST_STEP_MS, window, lambda: _next_step(window, steps))
 
-    def next_step() -> None:
-        step = steps.pop(0)
-        try:
-            step()
-        except Exception as error:  # noqa: BLE001 (the first use does it again, and reports it)
-            _failed(error)
-        if steps:
-            QTimer.singleShot(STEP_GAP_MS, window, next_step)
 
-    QTimer.singleShot(FIRST_STEP_MS, window, next_step)
+def _next_step(window, steps: list[Callable[[], object]]) -> None:
+    # The next is queued by a new lambda: a closure that queued itself would be a reference cycle
+    # holding the window, which the collector may break on any thread, deleting a QObject there.
+    step = steps.pop(0)
+    try:
+        step()
+    except Exception as error:  # noqa: BLE001 (the first use does it again, and reports it)
+        _failed(error)
+    if steps:
+        QTimer.singleShot(STEP_GAP_MS, window, lambda: _next_step(window, steps))
 
 
 def _off_the_gui_thread(start_settings_writer: Callable[[], None]) -> None:

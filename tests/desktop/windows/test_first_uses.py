@@ -14,6 +14,8 @@ import textwrap
 import threading
 from types import SimpleNamespace
 
+import pytest
+import shiboken6
 from PySide6.QtCore import QObject, QTimer
 
 from desktop.windows import first_uses
@@ -37,9 +39,10 @@ class Recorder:
     turn of the event loop (the process's own importlib and gc are left alone)."""
 
     def __init__(self, monkeypatch, real_imports: bool = False):
-        self.turn = 0
+        self.turns = [0]
         self.done: list[tuple[str, bool, int]] = []  # (step, on the GUI thread, turn)
-        self._turns = QTimer(interval=0, timeout=self._next_turn)
+        turns = self.turns  # not self: no reference cycle through the timer (see `stop`)
+        self._turns = QTimer(interval=0, timeout=lambda: turns.__setitem__(0, turns[0] + 1))
         self._turns.start()
         self._gui = threading.current_thread()
 
@@ -52,17 +55,26 @@ class Recorder:
         monkeypatch.setattr(first_uses, "gc", SimpleNamespace(collect=lambda: self._record("collect"), freeze=lambda: self._record("freeze")))
 
     def _record(self, step: str) -> None:
-        self.done.append((step, threading.current_thread() is self._gui, self.turn))
+        self.done.append((step, threading.current_thread() is self._gui, self.turns[0]))
 
-    def _next_turn(self) -> None:
-        self.turn += 1
+    def stop(self) -> None:
+        # Deleted here, on the GUI thread: a Qt object left to the cyclic collector may be deleted on
+        # whichever thread it runs on (a later test's server thread), and that crashed the process.
+        self._turns.stop()
+        shiboken6.delete(self._turns)
 
     def gui_steps(self) -> list[str]:
         return [name for name, on_gui, _turn in self.done if on_gui]
 
 
-def test_plain_imports_and_the_writer_start_off_the_gui_thread_and_qt_steps_on_it_one_turn_each(qtbot, tmp_path, monkeypatch):
-    recorder = Recorder(monkeypatch)
+@pytest.fixture
+def recorder(monkeypatch):
+    made = Recorder(monkeypatch)
+    yield made
+    made.stop()
+
+
+def test_plain_imports_and_the_writer_start_off_the_gui_thread_and_qt_steps_on_it_one_turn_each(qtbot, tmp_path, monkeypatch, recorder):
     starts = []
     monkeypatch.setattr(SnapshotWriter, "start", lambda writer: starts.append((writer._name, threading.current_thread() is threading.main_thread())))
     window = make_window(qtbot, tmp_path)
@@ -80,9 +92,12 @@ def test_a_step_that_fails_is_logged_and_the_steps_after_it_still_run(qtbot, tmp
     monkeypatch.setattr(first_uses, "STEP_GAP_MS", 1)
     recorder = Recorder(monkeypatch, real_imports=True)
     window = make_window(qtbot, tmp_path)
-    with caplog.at_level(logging.WARNING, logger="desktop.windows.first_uses"):
-        first_uses.prepare(window)
-        qtbot.waitUntil(lambda: "freeze" in recorder.gui_steps(), timeout=WAIT_MS)
+    try:
+        with caplog.at_level(logging.WARNING, logger="desktop.windows.first_uses"):
+            first_uses.prepare(window)
+            qtbot.waitUntil(lambda: "freeze" in recorder.gui_steps(), timeout=WAIT_MS)
+    finally:
+        recorder.stop()
     assert recorder.gui_steps() == ["style", "videochat_no_such_module", "desktop.chat.bubbles", "collect", "freeze"]
     assert "videochat_no_such_module" in caplog.text and "ModuleNotFoundError" in caplog.text
 
@@ -95,16 +110,16 @@ class StandInWindow(QObject):
         self.window_settings = SimpleNamespace(start_writer=lambda: None)
 
 
-def test_no_step_runs_once_the_window_is_gone(qtbot, monkeypatch):
-    recorder = Recorder(monkeypatch)
+def test_no_step_runs_once_the_window_is_gone(qtbot, recorder):
     window = StandInWindow()
     first_uses.prepare(window)
-    window.deleteLater()
+    shiboken6.delete(window)
     qtbot.wait(5 * (first_uses.FIRST_STEP_MS + len(first_uses.QT_MODULES) * first_uses.STEP_GAP_MS))
     assert recorder.gui_steps() == []
-    with_a_window = StandInWindow()  # the same wait with the window kept: every step runs
-    first_uses.prepare(with_a_window)
+    kept = StandInWindow()  # the same with the window kept: every step runs
+    first_uses.prepare(kept)
     qtbot.waitUntil(lambda: "freeze" in recorder.gui_steps(), timeout=WAIT_MS)
+    shiboken6.delete(kept)
 
 
 def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_the_gui_thread(tmp_path):
