@@ -32,7 +32,11 @@ from bench.ui_stall import BAR_MS, TICK_MS, Heartbeat, run_for  # noqa: E402 (af
 from desktop.threads.priority import MODEL_PROCESS_NICENESS  # noqa: E402
 
 SPIN = "while True: pass"
-CONDITIONS = ("idle", f"every core busy at niceness {MODEL_PROCESS_NICENESS} (the model process's)", "every core busy at niceness 0 (the window's)")
+CONDITIONS = (  # (what runs beside the window, the niceness of one spinning process per core; None: none)
+    ("idle", None),
+    (f"every core busy at niceness {MODEL_PROCESS_NICENESS} (the model process's)", MODEL_PROCESS_NICENESS),
+    ("every core busy at niceness 0 (the window's)", 0),
+)
 
 
 def run_once(seconds: float) -> dict:
@@ -48,8 +52,7 @@ def run_once(seconds: float) -> dict:
     streaming.start()
     run_for(0.5)  # the window's first paint and Qt's own start are not measured
     heartbeat = Heartbeat()
-    for condition in CONDITIONS:
-        niceness = None if condition == "idle" else (0 if condition.endswith("(the window's)") else MODEL_PROCESS_NICENESS)
+    for condition, niceness in CONDITIONS:
         spin = ["nice", "-n", str(niceness), sys.executable, "-c", SPIN]  # not preexec_fn: this process has Qt's threads
         spinners = [] if niceness is None else [subprocess.Popen(spin) for _ in range(os.cpu_count() or 1)]
         try:
@@ -63,7 +66,7 @@ def run_once(seconds: float) -> dict:
                 spinner.wait()
     streaming.stop()
     app.processEvents()
-    return {"gaps": {c: heartbeat.gaps[c] for c in CONDITIONS}, "busy": {c: heartbeat.busy[c] for c in CONDITIONS}}
+    return {"gaps": {c: heartbeat.gaps[c] for c, _ in CONDITIONS}, "busy": {c: heartbeat.busy[c] for c, _ in CONDITIONS}}
 
 
 def main(argv=None) -> int:
@@ -84,7 +87,7 @@ def main(argv=None) -> int:
             return 0
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     print(f"A bare window's heartbeat every {TICK_MS} ms, {args.seconds:.0f} s per condition; longest gap in each of {len(runs)} fresh runs (platform {env['QT_QPA_PLATFORM']}, {os.cpu_count()} cores):")
-    for condition in CONDITIONS:
+    for condition, _niceness in CONDITIONS:
         gaps = [run["gaps"][condition] for run in runs]
         median = sorted(gaps)[len(gaps) // 2]
         busy = max(run["busy"][condition] for run in runs)

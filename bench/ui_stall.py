@@ -149,7 +149,7 @@ class Heartbeat:
             stacks = self._sampler.take(self._last)
             switches, self._switches = self._switches, _context_switches()
             if gap >= BAR_MS and self.phase not in ("idle", "bench setup", "done"):
-                waited, preempted = (now - then for now, then in zip(self._switches, switches))
+                waited, preempted = (after - before for after, before in zip(self._switches, switches))
                 stacks = {f"(GUI thread CPU {(cpu - self._last_cpu) * 1000:.1f} ms; it blocked {waited}x, was preempted {preempted}x)": 0, **stacks}
                 self.stalls.append({"phase": self.phase, "ms": round(gap, 1), "stacks": stacks})
         self._last, self._last_cpu = now, cpu

@@ -11,10 +11,10 @@ at a time: what is plain Python on a pool thread, what defines or touches Qt cla
 thread, each step at a turn of its own `STEP_GAP_MS` after the last, so that no step makes a stall
 longer than it and the event loop (a video playing, a paint) runs in between. A step that fails
 leaves the first use to do it, and to report what went wrong then. The last step collects, then
-freezes what they made, as the app froze what its start made (`desktop.app._collect_from_now_on`): it lives as long as
-the app, and a full collection on the GUI thread would otherwise walk it again each time (in
-bench/ui_stall.py, without this step the video opened next stalled longer than with no preparation
-at all: median 53 against 35 ms, 7 runs each; with it, 42 against 46).
+freezes what they made, as the app froze what its start made (`desktop.app._collect_from_now_on`):
+it lives as long as the app, and a full collection on the GUI thread would otherwise walk it again
+each time (in bench/ui_stall.py, without this step the video opened next stalled longer than with no
+preparation at all: median 53 against 35 ms, 7 runs each; with it, 42 against 46).
 """
 
 from __future__ import annotations
