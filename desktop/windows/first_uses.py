@@ -1,8 +1,10 @@
-"""What the first answer, the first model manager and the first saves would pay on the GUI thread, paid
-while the window is idle after its first paint.
+"""What the first open, the first answer, the first model manager and the first saves would pay on the
+GUI thread, paid while the window is idle after its first paint.
 
 Each of these is done once per process, and each used to stall the window at the moment the user
-was looking at it (bench/ui_stall.py, GUI thread's CPU time in one turn): the first answer's bubble
+was looking at it (bench/ui_stall.py, GUI thread's CPU time in one turn): the first open's scrub
+preview, session keeper and export menu modules (~3 ms in the turn its probe answers, ~4 ms in the
+turn it is shown), the first answer's bubble
 module and the model catalog its meta line reads (~6 ms each), PySide6 building QStyle's 13 enums
 at the first Python reference to a style, which selecting the first answer makes (~8 ms); the model
 manager's modules (~25 ms together, on the click that opens it); a writer's thread started by the
@@ -34,10 +36,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FIRST_STEP_MS = 200  # after `prepare`: the window's own after-paint work (the model list, a first open) goes first
 STEP_GAP_MS = 40
-PLAIN_MODULES = ("videochat.models.catalog", "videochat.families", "videochat.runtimes", "videochat.models.torch_pairs")  # no Qt: imported on a pool thread
-QT_MODULES = (  # in the order the first uses import them; each a step of its own (2 to 8 ms here)
-    "desktop.chat.bubbles",
-    "desktop.threads.download_worker",
+PLAIN_MODULES = (  # no Qt: imported on a pool thread
+    "videochat.sessions.formats",
+    "videochat.models.catalog",
+    "videochat.families",
+    "videochat.runtimes",
+    "videochat.models.torch_pairs",
+)
+QT_MODULES = (  # in the order the first uses import them; each a step of its own (1 to 8 ms here)
+    "desktop.player.scrub_preview",  # the first open: its probe's answer
+    "desktop.session.keeper",  # the first open: the session read, and the export menu filled
+    "desktop.session.exporting",
+    "desktop.chat.bubbles",  # the first answer
+    "desktop.threads.download_worker",  # the model manager
     "desktop.windows.model_table",
     "desktop.windows.runtime_dialog",
     "desktop.windows.model_manager",

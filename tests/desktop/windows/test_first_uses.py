@@ -1,5 +1,5 @@
 """The first uses prepared while the window is idle (desktop/windows/first_uses.py): once they are, the
-first answer and the first model manager import nothing on the GUI thread, and no save starts a
+first open, the first answer and the first model manager import nothing on the GUI thread, and no save starts a
 thread there; the steps run one per turn of the event loop, a failing one leaves the rest to run,
 and none runs once the window is gone."""
 
@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from desktop.windows import first_uses
 from desktop.windows.main_window import MainWindow
+from tests.support.clips import write_clip
 from videochat.settings import Settings
 from videochat.snapshot_writer import SnapshotWriter
 
@@ -122,7 +123,7 @@ def test_no_step_runs_once_the_window_is_gone(qtbot, recorder):
     shiboken6.delete(kept)
 
 
-def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_the_gui_thread(tmp_path):
+def test_once_prepared_the_first_open_the_first_answer_and_the_model_manager_import_nothing_on_the_gui_thread(tmp_path):
     # The app as `videochat-desktop` starts it (desktop.app.main), in a process of its own: the test
     # process has every module imported already.
     code = textwrap.dedent(
@@ -154,11 +155,18 @@ def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_
             return bool(frozen) and all(m in sys.modules for m in first_uses.PLAIN_MODULES)
 
         def first_uses_now():
-            from videochat.chat import Answer
             window = windows[0]
             started = [t.name for t in threading.enumerate()]
             assert "videochat-settings" in started, started  # before any save
             sys.meta_path.insert(0, RecordImports())
+            window.sessions_shown = []
+            window.player.sig_opened.connect(lambda _info: window.sessions.sig_opened.connect(lambda *_: (
+                window.sessions_shown.append(True), QTimer.singleShot(0, lambda: answer_and_manager(window)))))
+            window.open_video(sys.argv[1])
+
+        def answer_and_manager(window):
+            from videochat.chat import Answer
+            assert window.export_menu.isEnabled()  # the session was read and shown
             window.chat.begin_answer("What happens?")
             window.chat.append_answer_text("A ball rolls.")
             window.chat.finish_answer(Answer(
@@ -186,11 +194,13 @@ def test_once_prepared_the_first_answer_and_the_model_manager_import_nothing_on_
         from desktop.app import main
         main([])
         assert manager_shown
+        assert windows[0].sessions_shown
         from desktop.threads import background
         assert background._stopped  # the app's quit: a job that ends now reports nothing
         assert imported_on_gui == [], imported_on_gui
         """
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_CACHE": str(tmp_path / "hub")}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90, env=env)
+    clip = write_clip(tmp_path / "clip.mp4", frames=30)
+    result = subprocess.run([sys.executable, "-c", code, str(clip)], capture_output=True, text=True, timeout=90, env=env)
     assert result.returncode == 0, result.stderr
