@@ -76,6 +76,10 @@ niceness (xcb, median of 3). `--why` now also says, for each stall, how often th
 often it was preempted; the streams' stalls are the GUI thread's own work in Qt (layout and paint of
 the chat, no Python frame of the app's) plus ~15-25 preemptions.
 
+Since then the window is started by `desktop.app.main` itself, its event loop replaced by the
+phases, so that the bench cannot drift from the app's start again (it had: the models on disk were
+listed before the first paint, not after it as the app does).
+
     python bench/ui_stall.py                  # offscreen, 3 runs, each in a fresh process
     python bench/ui_stall.py --repeats 5
     python bench/ui_stall.py --why            # and where the GUI thread was in each stall
@@ -93,7 +97,6 @@ The exit status is 0 whatever the numbers: this is a measurement.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import subprocess
@@ -298,60 +301,63 @@ def run_once(why: bool = False, first_uses_prepared: bool = True) -> dict:
         # Not the user's models or records: the Hugging Face cache and the download record are the run's own.
         os.environ.update(HF_HUB_CACHE=str(Path(scratch) / "hf" / "hub"), XDG_DATA_HOME=str(Path(scratch) / "data"), XDG_STATE_HOME=str(Path(scratch) / "state"))
 
-        from PySide6.QtCore import QTimer
+        os.environ["XDG_CONFIG_HOME"] = str(Path(scratch) / "config")  # empty settings: no recent file, no model
         from PySide6.QtWidgets import QApplication
 
-        from desktop.app import _answer_pyside_feature_scan, _collect_from_now_on
+        import desktop.app
 
-        # As the app starts (desktop/app.py): the feature scan answered once PySide6 is imported,
-        # no garbage collection until the first paint, and what was made by then frozen.
-        gc.disable()
-        _answer_pyside_feature_scan()
-        app = QApplication.instance() or QApplication([])
-        from desktop.windows import first_uses
-        from desktop.windows.main_window import MainWindow
-        from videochat.settings import Settings
-
-        window = MainWindow(Settings(), settings_path=Path(scratch) / "settings.json")
-        window.show()
-        window.after_first_paint(_collect_from_now_on)
-        sampler = StallSampler() if why else None
-        heartbeat = Heartbeat(sampler)
-        if sampler is not None:
-            sampler.start(heartbeat)
-        heartbeat.enter(FIRST_SECOND)
-        window.start_models()  # as the app does after its first paint: the models on disk (none here)
-        if first_uses_prepared:  # and then, as the app, what the first answer and the model manager would pay
-            window.after_first_paint(lambda: first_uses.prepare(window))
-        run_for(1.0)
-
-        heartbeat.enter("a video opens as a model loads (torch import included)")
-        opened, loaded = [], []
-        window.player.sig_opened.connect(lambda _info: opened.append(True))
-        window.worker.sig_loaded.connect(lambda _ref: loaded.append(True))
-        window.load_model(str(model))
-        QTimer.singleShot(0, lambda: window.open_video(clip))
-        run_until(lambda: opened and loaded)
-
-        heartbeat.enter("another video opens")
-        window.open_video(another_clip)
-        wait_for(app, window.player.sig_opened)
-
-        heartbeat.enter("answer streams")
-        window.chat.sig_ask_requested.emit("What happens in this video?")
-        (answer,) = wait_for(app, window.worker.sig_answer_finished)
-
-        heartbeat.enter("follow-up streams")
-        window.chat.sig_ask_requested.emit("And then?")
-        wait_for(app, window.worker.sig_answer_finished)
-
-        download_in_the_manager(app, window, heartbeat, Path(scratch))
-        heartbeat.enter("done")
-        window.shutdown()
-
+        # The window is started by the app's own `main`, as `videochat-desktop` starts it (the
+        # feature scan answered, no garbage collection until the first paint, then a freeze, and
+        # its after-paint work queued); the phases run where its event loop would.
+        if not first_uses_prepared:
+            desktop.app._prepare_first_uses = lambda window: None
+        measured: dict = {}
+        QApplication.exec = staticmethod(lambda: run_phases(QApplication.instance(), Path(scratch), (model, clip, another_clip), why, measured))
+        desktop.app.main([])
+    heartbeat, answer = measured["heartbeat"], measured["answer"]
     gaps = {phase: gap for phase, gap in heartbeat.gaps.items() if phase not in ("idle", "bench setup", "done")}
     busy = {phase: heartbeat.busy.get(phase, 0.0) for phase in gaps}
     return gaps | {"answer characters": len(answer.text), "busy": busy} | ({"stalls": heartbeat.stalls} if why else {})
+
+
+def run_phases(app, scratch: Path, files: tuple[Path, Path, Path], why: bool, measured: dict) -> int:
+    """The bench's phases, run in place of the app's event loop; what they measured goes in `measured`."""
+    from PySide6.QtCore import QTimer
+
+    from desktop.windows.main_window import MainWindow
+
+    model, clip, another_clip = files
+    (window,) = [widget for widget in app.topLevelWidgets() if isinstance(widget, MainWindow)]
+    sampler = StallSampler() if why else None
+    heartbeat = measured["heartbeat"] = Heartbeat(sampler)
+    if sampler is not None:
+        sampler.start(heartbeat)
+    heartbeat.enter(FIRST_SECOND)
+    run_for(1.0)  # its first paint, then what the app does after it: the models on disk (none here), the first uses prepared
+
+    heartbeat.enter("a video opens as a model loads (torch import included)")
+    opened, loaded = [], []
+    window.player.sig_opened.connect(lambda _info: opened.append(True))
+    window.worker.sig_loaded.connect(lambda _ref: loaded.append(True))
+    window.load_model(str(model))
+    QTimer.singleShot(0, lambda: window.open_video(clip))
+    run_until(lambda: opened and loaded)
+
+    heartbeat.enter("another video opens")
+    window.open_video(another_clip)
+    wait_for(app, window.player.sig_opened)
+
+    heartbeat.enter("answer streams")
+    window.chat.sig_ask_requested.emit("What happens in this video?")
+    (measured["answer"],) = wait_for(app, window.worker.sig_answer_finished)
+
+    heartbeat.enter("follow-up streams")
+    window.chat.sig_ask_requested.emit("And then?")
+    wait_for(app, window.worker.sig_answer_finished)
+
+    download_in_the_manager(app, window, heartbeat, scratch)
+    heartbeat.enter("done")
+    return 0  # the app shuts the window down, as after its event loop
 
 
 def main(argv=None) -> int:
