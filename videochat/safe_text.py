@@ -25,6 +25,7 @@ from pathlib import Path
 BLANK = "***"
 HF_SHAPED = re.compile(r"\bhf_[A-Za-z0-9]{20,}")
 HF_BLANK = "hf_***"
+LONGEST_LINE = 200  # characters of a provenance line (`one_line`)
 SHORTEST_SECRET = 8  # a shorter "secret" (a mistyped one-letter token) would blank ordinary words
 _UNSAFE = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 
@@ -56,6 +57,17 @@ def for_terminal(text: str, keep: str = "\n") -> str:
 def shown(text: str, keep: str = "\n") -> str:
     """A line for the terminal: secrets blanked, control characters escaped."""
     return for_terminal(blank_secrets(text), keep)
+
+
+def one_line(text: str, longest: int = LONGEST_LINE) -> str:
+    """Outside text shown as one line of provenance (a model's name, a device, an engine's address):
+    its whitespace runs one space each, every other character that is not printable escaped (controls,
+    bidirectional overrides, zero-width and other format characters, lone surrogates), and at most
+    `longest` characters, "…" where it was cut. A session file's model name then cannot break the
+    meta line or an export's outline, nor show the rest of the line reversed."""
+    text = " ".join(text[: longest * 4].split())
+    text = "".join(character if character.isprintable() else _escape_character(character) for character in text)
+    return text if len(text) <= longest else text[: longest - 1] + "…"
 
 
 def json_text(text: str) -> str:
@@ -129,5 +141,9 @@ def _unsafe_pattern(keep: str) -> re.Pattern:
 
 
 def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return _escape_character(match.group())
+
+
+def _escape_character(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

@@ -32,6 +32,7 @@ from desktop.chat.streamed_text import StreamedText
 from desktop.chat.wrapping_label import BREAK, WrappingLabel
 from desktop.style import ERROR_TEXT_STYLE, META_STYLE
 from videochat.frames_seen import frames_seen
+from videochat.safe_text import one_line
 from videochat.video.timecode import format_time
 
 
@@ -43,9 +44,9 @@ def describe(answer) -> str:
         scope = f"{format_time(start)}–{format_time(end)}"
     else:
         scope = "whole clip"
-    model = shown_model(answer.model)
+    model = one_line(shown_model(answer.model))  # from a session file, or a model folder's name: outside text
     if getattr(answer, "engine", None):  # the server's address, recorded without credentials or query
-        model = f"{model} on {answer.engine}"
+        model = f"{model} on {one_line(answer.engine)}"
     parts = [model, frames_seen(answer), scope]
     if answer.stopped:
         parts.append("stopped")

@@ -4,6 +4,7 @@ the reason is said and nothing is asked on the wrong frames."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -117,6 +118,9 @@ def test_another_model_frame_count_or_segment_says_a_new_conversation_starts(bac
     assert scope_change(conversation, qwen, FRAMES, None) == (
         "A new conversation starts: the saved conversation was with llava-onevision-tiny, and qwen2-vl-tiny is loaded now."
     )
+    # A session file's model name is outside text: it cannot break the chat's note or reverse its end.
+    hostile = scope_change(dataclasses.replace(conversation, model="tiny\u202e\n\n# evil"), qwen, FRAMES, None)
+    assert hostile == "A new conversation starts: the saved conversation was with tiny\\u202e # evil, and qwen2-vl-tiny is loaded now."
     assert scope_change(conversation, llava, 16, None) == "A new conversation starts: the saved conversation was about 8 frames, and this question asks for 16."
     assert scope_change(conversation, llava, FRAMES, (1.0, 2.0)) == (
         "A new conversation starts: the saved conversation was about the whole clip, and this question is about 0:00:01.000–0:00:02.000."

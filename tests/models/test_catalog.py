@@ -99,6 +99,12 @@ def test_a_local_folder_is_recognised_by_its_config(tmp_path):
     assert resolve_model(folder) == ref  # a Path works as well as its text
 
 
+def test_a_folders_name_that_would_reverse_or_break_a_line_is_carried_escaped_on_one_line(tmp_path):
+    config = {"model_type": "llava_onevision", "architectures": ["LlavaOnevisionForConditionalGeneration"]}
+    ref = resolve_model(str(write_config(tmp_path / "llava\u202e\n\n# fdp.exe", config)))
+    assert ref.display_name == "llava\\u202e # fdp.exe"  # what answers record and every pane shows
+
+
 def test_an_internvideo2_folder_named_hd_is_the_hd_family(tmp_path):
     config = {"model_type": "InternVideo2_VideoChat2", "auto_map": {"AutoModel": "modeling_videochat2.InternVideo2_VideoChat2"}}
     plain = resolve_model(write_config(tmp_path / "InternVideo2-Chat-8B", config))

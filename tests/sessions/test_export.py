@@ -165,6 +165,17 @@ def test_markdown_counts_the_frames_each_answer_saw_and_the_count_asked_for_wher
     assert [meta.split(" · ")[1] for meta in metas] == ["3 frames (8 asked for)", "2 frames", "1 frame"]
 
 
+def test_markdown_meta_lines_keep_a_hostile_model_revision_and_device_on_their_line_escaped(session):
+    # As a hand-edited session file gives them: a list, a heading and a code block a line each, a reversal.
+    session.turns[0].model, session.turns[0].revision = "tiny\n\n- listed\n\n    code", "r\u202eev"
+    session.turns[0].device = "cpu\n# Heading"
+    lines = export.render(session, "markdown").split("\n")
+    (meta,) = [line for line in lines if line.startswith("*tiny")]
+    assert unescape_markdown(meta).startswith("*tiny - listed code (r\\u202eev) · 3 frames · whole clip · bfloat16 on cpu # Heading · asked ")
+    assert meta.endswith("*") and "\u202e" not in meta
+    assert not [line for line in lines if line.startswith(("- listed", "# Heading", "    code"))]
+
+
 def test_markdown_has_every_question_answer_and_frame_time(session):
     text = export.render(session, "markdown")
     assert text.startswith("# clip é.mp4\n") and "Timeline notes" in text and "stopped" in text

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Callable
 from videochat.chat import Answer
 from videochat.errors import VideoChatError
 from videochat.frames_seen import frames_seen
-from videochat.safe_text import blank_secrets
+from videochat.safe_text import blank_secrets, one_line
 from videochat.app_files import write_atomically
 from videochat.sessions.formats import FORMATS
 from videochat.sessions.session import Session
@@ -142,7 +142,7 @@ def _markdown(session: Session, timeline: Timeline | None = None) -> str:
     for number, answer in enumerate(session.turns, 1):
         start, end = answer_span(session, answer, timeline)
         scope = f"segment {_clock(start)}–{_clock(end)}" if answer.segment else "whole clip"
-        model = _md(answer.model + (f" ({answer.revision})" if answer.revision else ""))
+        model = _md(one_line(answer.model + (f" ({answer.revision})" if answer.revision else "")))
         lines += [f"## {number}. {_md(_one_line(answer.question))}", "", _md_lines(answer.text.strip(), "  \n"), ""]
         if answer.stopped:
             lines += ["*(stopped before the end)*", ""]
@@ -150,7 +150,7 @@ def _markdown(session: Session, timeline: Timeline | None = None) -> str:
         if len(answers.answers) > 1:
             lines += [f"*Answer {answers.shown + 1} of {len(answers.answers)} (regenerated; the JSON export has every answer)*", ""]
         lines += [
-            f"*{model} · {frames_seen(answer)} · {scope} · {_md(f'{answer.precision} on {answer.device}')} · asked {_local_iso(answer.asked_at)}*",
+            f"*{model} · {frames_seen(answer)} · {scope} · {_md(one_line(f'{answer.precision} on {answer.device}'))} · asked {_local_iso(answer.asked_at)}*",
             "",
             "Frames at " + ", ".join(_clock(milliseconds(t)) for t in answer.times),
             "",

@@ -52,6 +52,15 @@ def test_streamed_text_appears_in_the_last_answer_bubble(pane):
     assert first.text == "Earlier" and pane.last_question == "What happens?"
 
 
+def test_a_session_files_hostile_model_name_and_engine_stay_one_escaped_line_in_the_meta_line(pane):
+    turn = make_answer().to_dict() | {"model": "Intern\u202eVL2\n\n# big", "engine": "http://h\u2066:1/\x1b[2J" + "x" * 5000}
+    pane.begin_answer("What happens?")
+    pane.finish_answer(Answer.from_dict(turn))
+    meta = pane.answer_bubbles()[-1].meta_label.text()
+    assert meta.startswith("Intern\\u202eVL2 # big on http://h\\u2066:1/\\x1b[2J") and meta.endswith("… · 3 frames · whole clip")
+    assert meta.isprintable() and len(meta) < 300
+
+
 def test_finishing_an_answer_makes_one_chip_per_frame_time_and_a_chip_seeks(pane, qtbot):
     pane.begin_answer("What happens?")
     pane.finish_answer(make_answer())
@@ -349,6 +358,13 @@ def test_a_model_not_in_the_list_is_added_with_its_label_and_a_plain_tooltip(pan
     combo = pane.model_combo
     assert combo.currentIndex() == 0 and combo.currentText() == "InternVL2-1B (folder)" and combo.currentData() == str(folder)
     assert "&lt;b&gt;" in combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_model_folder_whose_name_reverses_or_breaks_text_is_listed_escaped_on_one_line(pane, tmp_path):
+    folder = tmp_path / "model\u202e\nlmth.exe"
+    pane.set_current_model(str(folder))
+    combo = pane.model_combo
+    assert combo.currentText() == "model\\u202e lmth.exe" and combo.currentData() == str(folder)
 
 
 def test_an_older_answer_shows_its_model_by_the_catalog_label_and_keeps_the_stored_name(pane):
