@@ -88,10 +88,12 @@ class PlayerPane(OpenPath, SegmentMarks, KeyCommands, QWidget):
     def _build_ui(self) -> None:
         self._notice = QLabel()  # above a video that stays: "Opening …", or why a new file did not open
         self._notice.setObjectName("playerNotice")
+        self._notice.setTextFormat(Qt.TextFormat.PlainText)  # it names files: a name that looks like markup is shown as typed
         self._notice.setWordWrap(True)
         self._notice.hide()
         self._message = QLabel("No video open.")
         self._message.setObjectName("playerMessage")
+        self._message.setTextFormat(Qt.TextFormat.PlainText)
         self._message.setWordWrap(True)
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         message_page = QWidget()

@@ -102,3 +102,23 @@ def test_the_self_test_on_a_fifo_ends_with_a_clear_error_within_its_timeout(fifo
     )  # fmt: skip
     assert result.returncode == 1
     assert "self-test failed: the clip did not open" in result.stderr and "is not a regular file (a FIFO" in result.stderr
+
+
+def test_a_file_named_like_markup_is_shown_as_its_name_in_the_message_and_the_notice(qtbot, pane, tmp_path, clips):
+    from PySide6.QtWidgets import QLabel
+
+    hostile = tmp_path / "<img width=900 height=900>notes<!-- hidden.mp4"
+    hostile.write_text("not a video\n")
+    banner, notice = pane.findChild(QLabel, "playerMessage"), pane.findChild(QLabel, "playerNotice")
+    shown = []
+    for video_shown in (False, True):  # in place of a video, then above one that stays
+        if video_shown:
+            with qtbot.waitSignal(pane.sig_opened, timeout=10_000):
+                pane.open(clips("short.mp4"))
+        with qtbot.waitSignal(pane.sig_open_failed, timeout=5000) as failed:
+            pane.open(hostile)
+        label = notice if video_shown else banner
+        assert label.text() == failed.args[0] and hostile.name in label.text()
+        # Drawn as rich text, the name would be a 900-pixel image and the rest of the message hidden.
+        shown.append(label.heightForWidth(600))
+    assert max(shown) < 150, shown
