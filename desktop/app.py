@@ -250,12 +250,13 @@ def _start_logging(debug: bool) -> None:
     import logging
     import threading
 
-    from videochat.logs import start_logging
+    from videochat.logs import RedactTokens, start_logging
 
     level = logging.DEBUG if debug else logging.INFO
     if debug:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactTokens())  # as the log file: secrets blanked, a terminal's controls escaped
         logging.getLogger("videochat").addHandler(handler)
         logging.getLogger("desktop").addHandler(handler)
         logging.getLogger("desktop").setLevel(logging.DEBUG)

@@ -20,3 +20,20 @@ def plain_box(box):
     """`box` (a QMessageBox) with its text and informative text shown as plain text; returns it."""
     box.setTextFormat(Qt.TextFormat.PlainText)
     return box
+
+
+def one_line_name(path) -> str:
+    """A file's name on one line, what is not printable escaped: a name cannot reverse a title's end."""
+    from pathlib import Path
+
+    from videochat.safe_text import LONGEST_PATH, one_line  # here: the window's first paint does without it
+
+    return one_line(Path(path).name, LONGEST_PATH)
+
+
+def menu_entry(text: str) -> str:
+    """`text` (a path) as a menu entry shows it: on one line (a tab would move the rest into the shortcut
+    column), and "&" as itself, not marking the next letter as the entry's key."""
+    from videochat.safe_text import LONGEST_PATH, one_line
+
+    return one_line(text, LONGEST_PATH).replace("&", "&&")

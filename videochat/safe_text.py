@@ -26,6 +26,7 @@ BLANK = "***"
 HF_SHAPED = re.compile(r"\bhf_[A-Za-z0-9]{20,}")
 HF_BLANK = "hf_***"
 LONGEST_LINE = 200  # characters of a provenance line (`one_line`)
+LONGEST_PATH = 4096  # a path shown with `one_line` (Linux's PATH_MAX)
 SHORTEST_SECRET = 8  # a shorter "secret" (a mistyped one-letter token) would blank ordinary words
 _UNSAFE = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 

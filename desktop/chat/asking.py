@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from desktop.plain_text import one_line_name
+
 if TYPE_CHECKING:
     from desktop.threads.model_worker import AskRequest
     from desktop.windows.main_window import MainWindow
@@ -152,7 +154,7 @@ class Asking(QObject):
             answer = answers.shown_answer if answers is not None else dataclasses.replace(answer, id=turn_id)
         window.chat.set_busy(False)
         if not window.is_current_video(video):  # another video was opened meanwhile
-            window.statusBar().showMessage(f"The answer about {video.name} was saved with that video's conversation.", 8000)
+            window.statusBar().showMessage(f"The answer about {one_line_name(video)} was saved with that video's conversation.", 8000)
             return
         window.chat.finish_answer(answer, turn_index=turn_index, answers=answers)
         window.player.set_answer_ticks(list(answer.times))
@@ -172,7 +174,9 @@ class Asking(QObject):
             if isinstance(error, ModelProcessEnded) and not regenerating and not window.chat.question_box.toPlainText().strip():
                 window.chat.question_box.setPlainText(self.last_request.question)  # as its message says: kept, to send again
         else:
-            window.statusBar().showMessage(f"The question about {video.name} got no answer: {message}", 8000)
+            from videochat.safe_text import one_line
+
+            window.statusBar().showMessage(f"The question about {one_line_name(video)} got no answer: {one_line(message, 1000)}", 8000)
 
 
 def conversation(bubbles: list) -> list:

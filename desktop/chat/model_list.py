@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from desktop.plain_text import tooltip
-from videochat.safe_text import one_line
 
 MODEL_FOLDER_ITEM = "Model folder…"
 ADD_SERVER_ITEM = "Add a server…"
@@ -101,6 +100,8 @@ class ModelList(QComboBox):
         self._chosen = model_id
         index = self._model_index(model_id)
         if index < 0:
+            from videochat.safe_text import one_line  # here: the window's first paint does without it
+
             self.insertItem(0, one_line(label or Path(model_id).name or model_id), model_id)  # a folder's name: outside text
             self.setItemData(0, tooltip(model_id), Qt.ItemDataRole.ToolTipRole)
             index = 0

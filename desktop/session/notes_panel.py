@@ -40,6 +40,7 @@ class NotesPanel(QWidget):
         self.table: QTableWidget | None = None  # made with the first note: see _make_table
 
         self.status = QLabel(EMPTY_TEXT)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # a problem it shows may name a file
         self.status.setWordWrap(True)
         self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.add_button = QPushButton("Add")

@@ -22,6 +22,7 @@ from desktop.chat.asking import Asking
 from desktop.chat.pane import ChatPane
 from desktop.errors import ErrorPresenter
 from desktop.keys import commands_by_key_code, keys_of
+from desktop.plain_text import menu_entry, one_line_name
 from desktop.player.pane import PlayerPane
 from desktop.session.marks_controller import MarksController
 from desktop.session.notes_controller import NotesController
@@ -156,7 +157,7 @@ class MainWindow(QMainWindow):
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         for path in self.settings.recent_files:
-            action = self.recent_menu.addAction(path)
+            action = self.recent_menu.addAction(menu_entry(path))
             action.triggered.connect(lambda _checked=False, p=path: self.open_video(p))
         self.recent_menu.setEnabled(bool(self.settings.recent_files))
 
@@ -248,7 +249,7 @@ class MainWindow(QMainWindow):
         self.settings.remember_file(info.path)
         self._fill_recent_menu()
         self.window_settings.save()
-        self.setWindowTitle(f"{Path(info.path).name} — VideoChat")
+        self.setWindowTitle(f"{one_line_name(info.path)} — VideoChat")
         self.chat.clear()
         self.chat.set_video(info.path)
         self.export_menu.setEnabled(False)

@@ -87,10 +87,11 @@ class ModelLoading(QObject):
     def load(self, model: str, trust_remote_code: bool = False, approved_code: str | None = None) -> None:
         """Load a catalog name, repo id or folder (a folder: a full path, or one starting with ./ ../ ~)."""
         from videochat.engines.servers import parse_engine_choice, served_label
+        from videochat.safe_text import one_line
 
         self._pending_model = None
         served = parse_engine_choice(model)  # a model on a server: "InternVL2-8B @ host:port"
-        self._window.chat.set_model_status(f"Loading {served_label(served[1], served[0]) if served else Path(model).name or model}…")
+        self._window.chat.set_model_status(f"Loading {served_label(served[1], served[0]) if served else one_line(Path(model).name or model)}…")
         self._window.worker.load(model, trust_remote_code=trust_remote_code, approved_code=approved_code)
 
     def _on_model_folder_requested(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.plain_text import plain_box
+from videochat.safe_text import LONGEST_PATH, one_line
 
 
 def remote_code_box(code, model: str, parent=None):
@@ -24,10 +25,11 @@ def remote_code_box(code, model: str, parent=None):
 def remote_code_question(code, model: str) -> tuple[str, str, str]:
     """(title, text, details) of the dialog that asks whether a model's own code may run (`code`: a `ModelCode`)."""
     files = "\n".join(f"    {name}" for name in code.files)
-    name = Path(model).name or model
+    # A folder's name and path are outside text: on one line each, so that they cannot add lines of their own.
+    name = one_line(Path(model).name or model)
     text = (
         f"Loading {name} runs Python code that came with the model, not code of this app:\n\n{files}\n\n"
-        f"from the folder {code.folder}"
+        f"from the folder {one_line(str(code.folder), LONGEST_PATH)}"
     )
     details = (
         "This code can do anything you can do on this computer: read, change or delete your files, and use the network. "

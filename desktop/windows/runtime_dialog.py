@@ -5,7 +5,7 @@ A view of `RuntimeInstallWorker`; nothing here waits. Closing it while the insta
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from desktop.style import ERROR_TEXT_STYLE
@@ -34,6 +34,7 @@ class RuntimeInstallDialog(QDialog):
         about = QLabel(EXPLAINED.get(name, ""))
         about.setWordWrap(True)
         self.status_label = QLabel("")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # pip's lines and errors: never markup
         self.status_label.setWordWrap(True)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)

@@ -27,6 +27,7 @@ from videochat import paths
 from videochat.models.model_json import auto_map_references, read_model_json
 from videochat.models.resolve import ModelRef
 from videochat.errors import BadModelFolder, RemoteCodeRefused
+from videochat.safe_text import LONGEST_PATH, one_line
 
 # The files whose auto_map transformers follows when the remote-code backends load (AutoConfig,
 # AutoModel, AutoTokenizer; AutoProcessor and its image processor for processors).
@@ -208,7 +209,7 @@ def refusal_message(ref: ModelRef, code: ModelCode) -> str:
     else:
         why = "It is not a model this app knows."
     return (
-        f"{ref.display_name} runs its own Python code: {code.files_text()} in {code.folder} (named in "
+        f"{ref.display_name} runs its own Python code: {code.files_text()} in {one_line(str(code.folder), LONGEST_PATH)} (named in "
         f"{', '.join(code.named_in)}). That code can do anything you can do on this computer. {why} Run it only if you "
         "trust its source: add --trust-remote-code (in the app, say yes when asked)."
     )

@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 from videochat.batch.inputs import absolute
 from videochat.batch.results import answered_pairs, check_not_busy, clip_state, read_result_lines
 from videochat.errors import InvalidQuestion
+from videochat.safe_text import one_line
 
 # Failures that stay while the file stays the same: such a clip is not tried again until it changes.
 # Others (a time limit, a file not allowed or not there yet) are tried again by the next run.
@@ -80,7 +81,7 @@ def plan_batch(
         state = clip_state(clip)
         for record in unreadable.get(str(clip), ()):
             if (record.get("clip_size"), record.get("clip_mtime")) == state:
-                failed_clips[str(clip)] = record.get("error") or "unreadable"
+                failed_clips[str(clip)] = one_line(record.get("error") or "unreadable")  # from the results file: outside text
     pairs = [(clip, question) for clip in clips for question in questions]
     return BatchPlan(
         clips=clips,

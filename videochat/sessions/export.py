@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Callable
 from videochat.chat import Answer
 from videochat.errors import VideoChatError
 from videochat.frames_seen import frames_seen
-from videochat.safe_text import blank_secrets, one_line
+from videochat.safe_text import LONGEST_PATH, blank_secrets, one_line
 from videochat.app_files import write_atomically
 from videochat.sessions.formats import FORMATS
 from videochat.sessions.session import Session
@@ -137,7 +137,9 @@ def _span_ms(start: float, end: float) -> tuple[int, int]:
 
 def _markdown(session: Session, timeline: Timeline | None = None) -> str:
     video = session.video
-    lines = [f"# {_md(_one_line(Path(video.path).name))}", "", _md(_one_line(video.path)), ""]
+    # The file's name and path: outside text, so a name cannot reverse the heading (what an answer or a
+    # question says is the user's and the model's text, kept as it was written).
+    lines = [f"# {_md(one_line(Path(video.path).name, LONGEST_PATH))}", "", _md(one_line(video.path, LONGEST_PATH)), ""]
     lines += [f"Duration {_clock(milliseconds(video.duration))} · exported {_local_iso()}", ""]
     for number, answer in enumerate(session.turns, 1):
         start, end = answer_span(session, answer, timeline)
