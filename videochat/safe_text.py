@@ -11,6 +11,7 @@ Authorization header in its error message then shows `***` instead of the token.
 or tabs, the caller keeps), DEL, C1, the bidirectional embeddings, overrides and isolates, and
 lone surrogates (undecodable bytes of a file name, which would make print() fail). A file
 named `\\x1b[2J` then cannot clear the screen, and one with U+202E cannot show its name reversed.
+`one_line` does the same for a name shown in the window or an export, on one line of bounded length.
 """
 
 from __future__ import annotations
@@ -61,13 +62,13 @@ def shown(text: str, keep: str = "\n") -> str:
 
 
 def one_line(text: str, longest: int = LONGEST_LINE) -> str:
-    """Outside text shown as one line of provenance (a model's name, a device, an engine's address):
-    its whitespace runs one space each, every other character that is not printable escaped (controls,
-    bidirectional overrides, zero-width and other format characters, lone surrogates), and at most
-    `longest` characters, "…" where it was cut. A session file's model name then cannot break the
-    meta line or an export's outline, nor show the rest of the line reversed."""
-    text = " ".join(text[: longest * 4].split())
-    text = "".join(character if character.isprintable() else _escape_character(character) for character in text)
+    """Outside text shown on one line (a model's or a file's name, a device, an engine's address): its
+    whitespace runs one space each, the characters `for_terminal` escapes escaped (controls, the
+    bidirectional embeddings, overrides and isolates, lone surrogates), and at most `longest`
+    characters, "…" where it was cut. A session file's model name then cannot break the meta line or
+    an export's outline, nor show the rest of the line reversed; a Persian name's zero-width
+    non-joiner stays what it is."""
+    text = for_terminal(" ".join(text[: longest * 4].split()), keep="")
     return text if len(text) <= longest else text[: longest - 1] + "…"
 
 
@@ -142,9 +143,5 @@ def _unsafe_pattern(keep: str) -> re.Pattern:
 
 
 def _escape(match: re.Match) -> str:
-    return _escape_character(match.group())
-
-
-def _escape_character(character: str) -> str:
-    code = ord(character)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"

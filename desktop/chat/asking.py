@@ -22,6 +22,8 @@ from PySide6.QtCore import QObject
 
 from desktop.plain_text import one_line_name
 
+LONGEST_STATUS = 1000  # characters of an error in the status bar: its whole sentence, never megabytes
+
 if TYPE_CHECKING:
     from desktop.threads.model_worker import AskRequest
     from desktop.windows.main_window import MainWindow
@@ -176,7 +178,7 @@ class Asking(QObject):
         else:
             from videochat.safe_text import one_line
 
-            window.statusBar().showMessage(f"The question about {one_line_name(video)} got no answer: {one_line(message, 1000)}", 8000)
+            window.statusBar().showMessage(f"The question about {one_line_name(video)} got no answer: {one_line(message, LONGEST_STATUS)}", 8000)
 
 
 def conversation(bubbles: list) -> list:

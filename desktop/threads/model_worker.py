@@ -25,6 +25,7 @@ from desktop.threads.ask_request import AskRequest  # noqa: F401 (imported from 
 from desktop.threads.background import drain
 from desktop.threads.engine_session import EngineSession
 from desktop.threads.throttle import Throttler
+from videochat.safe_text import one_line
 
 if TYPE_CHECKING:
     from videochat.generation import GenerationSettings
@@ -338,7 +339,7 @@ class ModelWorker(QObject):
             raise ModelLoadError(NO_MODEL_MESSAGE)
         plan, settings = job.payload
         if not plan.is_for(self._ref):  # a load queued before this job
-            raise ModelLoadError(f"The batch was planned for {plan.model_name}, but {self._ref.display_name} is loaded now: start it again.")
+            raise ModelLoadError(f"The batch was planned for {one_line(plan.model_name)}, but {one_line(self._ref.display_name)} is loaded now: start it again.")
         on_event, should_stop = (lambda event: self._post("batch_event", event)), self._batch_stopping.is_set
         if self._engine is not None:
             return "batch_finished", self._engine.run_batch(plan, settings, on_event, should_stop)

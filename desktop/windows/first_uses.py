@@ -4,8 +4,8 @@ GUI thread, paid while the window is idle after its first paint.
 Each of these is done once per process, and each used to stall the window at the moment the user
 was looking at it (bench/ui_stall.py, GUI thread's CPU time in one turn): the first open's scrub
 preview, session keeper and export menu modules (~3 ms in the turn its probe answers, ~4 ms in the
-turn it is shown), the first answer's bubble
-module and the model catalog its meta line reads (~6 ms each), PySide6 building QStyle's 13 enums
+turn it is shown), the first answer's bubble module and the model catalog its meta line reads
+(~6 ms each), PySide6 building QStyle's 13 enums
 at the first Python reference to a style, which selecting the first answer makes (~8 ms); the model
 manager's modules (~25 ms together, on the click that opens it); a writer's thread started by the
 first save (`Thread.start` waits until the new thread has run). Here they are done beforehand, one

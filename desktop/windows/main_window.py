@@ -123,7 +123,8 @@ class MainWindow(QMainWindow):
         open_action.triggered.connect(self._on_open_requested)
         file_menu.addAction(open_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
-        self._fill_recent_menu()
+        self.recent_menu.setEnabled(bool(self.settings.recent_files))
+        self.after_first_paint(self._fill_recent_menu)  # its entries are outside text, escaped: not the first paint's work
         self.export_menu = file_menu.addMenu("&Export conversation")
         self.export_menu.setEnabled(False)  # its entries are made with the session keeper: _fill_export_menu
         file_menu.addSeparator()

@@ -166,9 +166,9 @@ def test_a_token_being_tried_is_blanked_from_the_hub_s_echo_before_it_is_stored(
 
 
 def test_one_line_escapes_what_is_not_printable_joins_whitespace_and_cuts_long_text():
-    name = "Intern\u202eVL2\n\n- list\titem\u200b\udcff\U000e0041 "
-    assert safe_text.one_line(name) == "Intern\\u202eVL2 - list item\\u200b\\udcff\\U000e0041"
-    assert safe_text.one_line("InternVL2-8B (0123abcd)") == "InternVL2-8B (0123abcd)"  # a real name is shown as it is
+    name = "Intern\u202eVL2\n\n- list\titem\u2028\x1b[2J\udcff\u2066 "
+    assert safe_text.one_line(name) == "Intern\\u202eVL2 - list item \\x1b[2J\\udcff\\u2066"
+    for real in ("InternVL2-8B (0123abcd)", "مدل\u200cها"):  # real names as they are, a Persian one's non-joiner too
+        assert safe_text.one_line(real) == real
     long = safe_text.one_line("x" * 10_000_000)
     assert len(long) == safe_text.LONGEST_LINE and long.endswith("…")
-    assert all(character.isprintable() for character in safe_text.one_line("".join(map(chr, range(0x3000)))))

@@ -55,6 +55,8 @@ def test_a_recent_files_ampersand_and_tab_show_as_typed_on_one_line(qtbot, tmp_p
     recent = [str(tmp_path / "Tom & Jerry.mp4"), str(tmp_path / "a\tb\u202ec.mp4")]
     window = MainWindow(Settings(recent_files=recent), settings_path=tmp_path / "settings.json")
     qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: bool(window.recent_menu.actions()), timeout=5000)  # filled after the first paint
     entries = [action.text() for action in window.recent_menu.actions()]
     # "&&" is how a menu shows one "&" (a single one would mark the next letter as the entry's key).
     assert entries == [recent[0].replace("&", "&&"), str(tmp_path / "a b\\u202ec.mp4")]

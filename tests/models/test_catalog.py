@@ -99,10 +99,11 @@ def test_a_local_folder_is_recognised_by_its_config(tmp_path):
     assert resolve_model(folder) == ref  # a Path works as well as its text
 
 
-def test_a_folders_name_that_would_reverse_or_break_a_line_is_carried_escaped_on_one_line(tmp_path):
+def test_a_folders_name_is_the_name_answers_carry_exactly_as_it_is(tmp_path):
+    # Stored in answers and compared when a saved conversation goes on: never rewritten (what shows it escapes it).
     config = {"model_type": "llava_onevision", "architectures": ["LlavaOnevisionForConditionalGeneration"]}
-    ref = resolve_model(str(write_config(tmp_path / "llava\u202e\n\n# fdp.exe", config)))
-    assert ref.display_name == "llava\\u202e # fdp.exe"  # what answers record and every pane shows
+    for name in ("my  model", "مدل\u200cها", "llava\u202e\n# x"):
+        assert resolve_model(str(write_config(tmp_path / name, config))).display_name == name
 
 
 def test_an_internvideo2_folder_named_hd_is_the_hd_family(tmp_path):

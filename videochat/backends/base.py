@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
 from videochat.errors import InvalidQuestion, ModelError
 from videochat.generation import GenerationSettings
+from videochat.safe_text import one_line
 
 if TYPE_CHECKING:
     from videochat.models.resolve import ModelRef
@@ -145,5 +146,5 @@ def check_question_text(question: str, marks, model_name: str) -> str:
         raise InvalidQuestion("The question is empty: type what you want to know about the video.")
     for marker in marks:
         if marker in text:
-            raise InvalidQuestion(f"The question contains {marker}, which {model_name} reads as a control mark, not as text: ask it without that mark.")
+            raise InvalidQuestion(f"The question contains {marker}, which {one_line(model_name)} reads as a control mark, not as text: ask it without that mark.")
     return text

@@ -102,6 +102,6 @@ def backend_for_config(config: dict, folder_name: str = "") -> tuple[str, str]:
             return backend.name, family.name
     shown = [backend.shown for backend, _ in candidates if backend.shown]
     raise UnknownModel(
-        f"The model's config (model_type {one_line(repr(facts.model_type or 'unset'), 80)}, architectures {one_line(repr(facts.architectures[:4]), 200)}) is not one this app "
+        f"The model's config (model_type {one_line(repr(facts.model_type or 'unset'))}, architectures {one_line(repr(facts.architectures[:4]))}) is not one this app "
         f"can run: choose an {', '.join(shown[:-1])} or {shown[-1]} model."
     )

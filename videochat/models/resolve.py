@@ -17,7 +17,6 @@ from videochat.errors import BadModelFolder, ModelNotDownloaded, UnknownModel
 from videochat.families import backend_for_config, get_family
 from videochat.models.catalog import CATALOG, CatalogEntry, find_entry
 from videochat.models.model_json import read_config
-from videochat.safe_text import one_line
 
 __all__ = ["ModelRef", "downloaded_entries", "model_key", "names_a_folder", "resolve_model"]
 
@@ -71,13 +70,13 @@ class ModelRef:
     @property
     def display_name(self) -> str:
         """The name answers carry (a catalog model's label): a folder that has a catalog model's name is
-        marked as a folder. A folder's name or a typed repo id is outside text: shown on one line, escaped
-        (`one_line`), in the chat, the batch window, answers and exports alike."""
+        marked as a folder. Stored and compared as it is (a saved conversation continues with the same
+        name); a folder's name is outside text, so what shows it shows `safe_text.one_line` of it."""
         if self.entry is not None:
             return self.entry.label
         if self.local_folder is None:
-            return one_line(self.source)
-        name = one_line(self.local_folder.name)
+            return self.source
+        name = self.local_folder.name
         return f"{name} (folder)" if find_entry(name) is not None else name
 
 

@@ -318,6 +318,8 @@ def test_the_window_is_painted_before_any_model_batch_media_bubble_preview_or_no
         """
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    (tmp_path / "videochat").mkdir()
+    Settings(recent_files=[str(tmp_path / "Tom & Jerry.mp4")]).save(tmp_path / "videochat" / "settings.json")  # as most users start
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
 
