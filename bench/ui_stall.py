@@ -103,6 +103,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,9 +314,10 @@ def run_once(why: bool = False, first_uses_prepared: bool = True) -> dict:
 
         if not first_uses_prepared:
             desktop.app._prepare_first_uses = lambda window: None
-        # An unexpected error ends the run (its traceback is on stderr already) instead of waiting in
-        # the app's modal dialog for a click that never comes.
+        # An unexpected error ends the run (its traceback is on stderr already), and a failed start
+        # prints why, instead of waiting in the app's modal dialog for a click that never comes.
         ErrorPresenter.show_dialog = lambda _presenter, _summary, _details: os._exit(1)
+        desktop.app._report_start_failure = lambda error: (traceback.print_exception(error), os._exit(1))
         measured: dict = {}
         QApplication.exec = staticmethod(lambda: run_phases(QApplication.instance(), Path(scratch), (model, clip, another_clip), why, measured))
         desktop.app.main([])
