@@ -119,10 +119,14 @@ def _stamp(path: Path):
 
 
 def _read(path: Path) -> str:
+    from videochat import app_files  # light: the settings imported it before anything is shown
+
     try:
-        return path.read_text(encoding="utf-8", errors="replace")[:100_000]
-    except OSError:  # missing or unreadable: nothing from there to blank
+        # Never blocking: a FIFO in the token's place hung every log record (this runs in the log's filter).
+        data = app_files.read_regular_file(path, follow_links=True)
+    except (OSError, app_files.BadAppFile):  # missing, unreadable or not a file: nothing from there to blank
         return ""
+    return data.decode("utf-8", errors="replace")[:100_000]
 
 
 def _stored_tokens(path: Path) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -172,3 +173,12 @@ def test_one_line_escapes_what_is_not_printable_joins_whitespace_and_cuts_long_t
         assert safe_text.one_line(real) == real
     long = safe_text.one_line("x" * 10_000_000)
     assert len(long) == safe_text.LONGEST_LINE and long.endswith("…")
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_in_place_of_the_token_files_neither_hangs_blanking_nor_keeps_a_known_secret(token_home):
+    # Blanking runs in the log's filter: a read that waited for the FIFO's writer hung every log record.
+    os.mkfifo(token_home / "token")
+    os.mkfifo(token_home / "stored_tokens")
+    safe_text.register_secret("a-registered-secret-value")
+    assert safe_text.blank_secrets("token a-registered-secret-value") == "token ***"
