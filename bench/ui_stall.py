@@ -78,7 +78,14 @@ the chat, no Python frame of the app's) plus ~15-25 preemptions.
 
 Since then the window is started by `desktop.app.main` itself, its event loop replaced by the
 phases, so that the bench cannot drift from the app's start again (it had: the models on disk were
-listed before the first paint, not after it as the app does).
+listed before the first paint, not after it as the app does). With it, the first open's modules
+prepared too (xcb, 8 runs each taken in turns, be5c6d0 against 90f5588, medians, wall / CPU ms):
+a video opens as a model loads 48.3 / 12.4 -> 46.8 / 12.2, another video opens 25.2 / 5.9 ->
+24.9 / 6.1, answer streams 18.6 / 15.1 -> 21.8 / 15.7, follow-up streams 36.5 / 20.1 -> 35.1 /
+20.1, the model manager opens 34.5 / 23.1 -> 33.2 / 18.9: within this machine's noise. What the
+busiest turns hold (the chat's methods timed inside each gap over 10 ms): a finished answer's
+`AnswerBubble._show` 5-14 ms then Qt's layout and paint 6-14 ms; a follow-up's `begin_answer`
+4-7 ms then layout and paint; the model manager's gaps, no call of the app's at all.
 
     python bench/ui_stall.py                  # offscreen, 3 runs, each in a fresh process
     python bench/ui_stall.py --repeats 5
