@@ -313,10 +313,6 @@ def run_once(why: bool = False, first_uses_prepared: bool = True) -> dict:
         from PySide6.QtWidgets import QApplication
 
         import desktop.app
-
-        # The window is started by the app's own `main`, as `videochat-desktop` starts it (the
-        # feature scan answered, no garbage collection until the first paint, then a freeze, and
-        # its after-paint work queued); the phases run where its event loop would.
         from desktop.errors import ErrorPresenter
 
         if not first_uses_prepared:
@@ -325,6 +321,9 @@ def run_once(why: bool = False, first_uses_prepared: bool = True) -> dict:
         # prints why, instead of waiting in the app's modal dialog for a click that never comes.
         ErrorPresenter.show_dialog = lambda _presenter, _summary, _details: os._exit(1)
         desktop.app._report_start_failure = lambda error: (traceback.print_exception(error), os._exit(1))
+        # The window is started by the app's own `main`, as `videochat-desktop` starts it (the
+        # feature scan answered, no garbage collection until the first paint, then a freeze, and
+        # its after-paint work queued); the phases run where its event loop would.
         measured: dict = {}
         QApplication.exec = staticmethod(lambda: run_phases(QApplication.instance(), Path(scratch), (model, clip, another_clip), why, measured))
         desktop.app.main([])

@@ -23,7 +23,8 @@ def plain_box(box):
 
 
 def one_line_name(path) -> str:
-    """A file's name on one line, what is not printable escaped: a name cannot reverse a title's end."""
+    """A file's name on one line, its controls and direction overrides escaped (`safe_text.one_line`): a
+    name cannot reverse a title's end."""
     from pathlib import Path
 
     from videochat.safe_text import LONGEST_PATH, one_line  # here: the window's first paint does without it

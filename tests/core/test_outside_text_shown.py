@@ -1,5 +1,5 @@
 """Text from outside the app (a model folder's name or config, a batch results file, a video's name)
-reaches messages and exports on one line, with what is not printable escaped and its length bounded:
+reaches messages and exports on one line, its controls and direction overrides escaped and its length bounded:
 it cannot add lines of its own to a consent question, reverse a heading, or make a message megabytes long."""
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def test_a_token_being_tried_is_blanked_from_the_hub_s_echo_before_it_is_stored(
     assert "echo Bearer ***" in safe_text.shown(str(refused.value)) and candidate not in safe_text.shown(str(refused.value))
 
 
-def test_one_line_escapes_what_is_not_printable_joins_whitespace_and_cuts_long_text():
+def test_one_line_escapes_controls_and_direction_overrides_joins_whitespace_and_cuts_long_text():
     name = "Intern\u202eVL2\n\n- list\titem\u2028\x1b[2J\udcff\u2066 "
     assert safe_text.one_line(name) == "Intern\\u202eVL2 - list item \\x1b[2J\\udcff\\u2066"
     for real in ("InternVL2-8B (0123abcd)", "مدل\u200cها"):  # real names as they are, a Persian one's non-joiner too

@@ -15,8 +15,8 @@ import sys
 from functools import cache
 
 from videochat.errors import UnknownModel
-from videochat.safe_text import one_line
 from videochat.families.family import Backend, Family, ModelConfig
+from videochat.safe_text import one_line
 
 __all__ = ["Backend", "Family", "ModelConfig", "all_backends", "all_families", "backend_for_config", "get_family"]
 
