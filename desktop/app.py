@@ -100,6 +100,7 @@ def _run(argv: list[str]) -> int:
 def _show_and_run(app, window, args: argparse.Namespace, listening: list) -> int:
     window.show()
     window.after_first_paint(_collect_from_now_on)
+    window.after_first_paint(_load_extension_modules_without_gil)
 
     def listen_for_signals() -> None:
         # SIGTERM (a logout, `kill`) and Ctrl+C quit as File ▸ Quit does: sessions written, status 0.
@@ -157,6 +158,20 @@ def _collect_from_now_on() -> None:
     where a full one on the GUI thread (while an answer streams) walked it all."""
     gc.freeze()
     gc.enable()
+
+
+def _load_extension_modules_without_gil() -> None:
+    """From now on the libraries of extension modules that threads import load without the GIL
+    (`desktop.threads.heavy_imports`), set up on a pool thread: it imports ctypes (~6 ms)."""
+    from desktop.threads.background import run_job
+
+    run_job(_extension_modules_without_gil_job, returned=lambda _installed: None)
+
+
+def _extension_modules_without_gil_job() -> bool:
+    from desktop.threads.heavy_imports import load_extension_modules_without_gil
+
+    return load_extension_modules_without_gil()
 
 
 def _load_fonts_meanwhile():

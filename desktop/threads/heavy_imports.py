@@ -6,12 +6,16 @@ ctypes (`dlopen` without the GIL). Best effort: where it does not apply (Windows
 simply happens as usual. (torch, which needed the same and more, no longer loads in the window's
 process: the model runs in its own, `desktop.threads.model_process`.) On X11 the same goes for
 Mesa's OpenGL driver, which the video widget's first native window loads (with LLVM) otherwise.
-Measurements: docs/architecture.md.
+And once the window is painted, every extension module the window's threads import (PyAV's ~50 at
+the first probe, numpy's on the model thread) has its library loaded the same way first
+(`load_extension_modules_without_gil`). Measurements: docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -44,13 +48,45 @@ def dlopen_without_gil(library: Path, flags: int | None = None) -> bool:
     if os.name != "posix" or (library.is_absolute() and not library.is_file()):
         return False  # a bare name is looked up by the dynamic loader
     try:
-        libc = ctypes.CDLL(None)
-        libc.dlopen.restype = ctypes.c_void_p
-        libc.dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
         # Python's own flags for extension modules: the import then finds the same copy.
-        return bool(libc.dlopen(os.fsencode(library), sys.getdlopenflags() if flags is None else flags))
+        return bool(_dlopen()(os.fsencode(library), sys.getdlopenflags() if flags is None else flags))
     except (OSError, AttributeError, ValueError):
         return False
+
+
+@functools.cache
+def _dlopen():
+    dlopen = ctypes.CDLL(None).dlopen
+    dlopen.restype = ctypes.c_void_p
+    dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    return dlopen
+
+
+def load_extension_modules_without_gil() -> bool:
+    """From now on, each extension module imported on any thread has its library loaded without the
+    GIL first (Python's import loads it holding the GIL: 13 ms for PyAV's first module, which links
+    FFmpeg, and ~1 ms for each of its ~50 others, during which the GUI thread cannot run a line of
+    Python). The import itself then finds the library loaded and only runs the module's init; one
+    that cannot load is left to the import, which raises as it would have. Process-wide, once; False
+    where it does not apply (not POSIX)."""
+    loader = importlib.machinery.ExtensionFileLoader
+    if os.name != "posix" or getattr(loader.create_module, "loads_without_gil", False):
+        return False
+    try:
+        _dlopen()  # made here, not at the first import (ctypes' own modules are imported by then)
+    except (OSError, AttributeError):
+        return False
+    create_module = loader.create_module
+
+    @functools.wraps(create_module)
+    def create_module_after_loading(self, spec):
+        if os.path.isabs(self.path):  # as Python's import, which never searches for a bare name
+            dlopen_without_gil(Path(self.path))
+        return create_module(self, spec)
+
+    create_module_after_loading.loads_without_gil = True
+    loader.create_module = create_module_after_loading
+    return True
 
 
 def preload_opengl_libraries() -> bool:
