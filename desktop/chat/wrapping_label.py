@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMenu
 
@@ -40,13 +40,17 @@ def _break_run(run: str) -> str:
 class WrappingLabel(QLabel):
     """A selectable label whose long unbroken text wraps anywhere; `text()` and copies give the text as set."""
 
+    sig_pressed = Signal()  # a mouse button went down on it (a selectable label keeps the press from its parent)
+
     def __init__(self, text: str = ""):
         super().__init__()
-        self._given = ""
+        self._given = None
         self._heights: dict[int, int] = {}
         self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        if text == self._given:
+            return  # as QLabel does, and the heights it was laid out at stay known (a Markdown layout is ms)
         self._given = text
         self._heights.clear()
         super().setText(breakable(text))
@@ -66,6 +70,10 @@ class WrappingLabel(QLabel):
 
     def text(self) -> str:
         return self._given
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.sig_pressed.emit()
+        super().mousePressEvent(event)
 
     def copy_selection(self) -> None:
         if self.hasSelectedText():
