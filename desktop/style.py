@@ -26,13 +26,5 @@ TIME_STYLE = 'font-family: "Cascadia Mono", Consolas, Menlo, "SF Mono", "DejaVu 
 # A time field whose text was refused.
 FIELD_ERROR_STYLE = TIME_STYLE + f" border: 1px solid {ERROR_COLOR};"
 
-# Set on the widget that holds the chat's bubbles; a selected answer (its times on the scrub bar) is outlined.
-BUBBLE_STYLE = """
-QFrame#question { background: palette(alternate-base); border: 1px solid palette(midlight); border-radius: 6px; }
-QFrame#answer { border: 1px solid palette(midlight); border-radius: 6px; }
-QFrame#answer[selected="true"] { border: 2px solid palette(highlight); }
-"""
-# Secondary lines: an answer's meta line, the restored-conversation note.
-META_STYLE = "color: palette(mid); font-size: small;"
 # The scrub preview's popup: dark, as video players' previews are, whatever the theme.
 POPUP_STYLE = "QWidget#scrubPreview { background: #202020; border: 1px solid #505050; } QLabel { color: #f0f0f0; }"

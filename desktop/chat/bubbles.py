@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.chat.looks import BubbleFrame, look_error, look_secondary
 from desktop.chat.streamed_text import StreamedText
 from desktop.chat.wrapping_label import BREAK, WrappingLabel
-from desktop.style import ERROR_TEXT_STYLE, META_STYLE
 from videochat.frames_seen import frames_seen
 from videochat.safe_text import one_line
 from videochat.video.timecode import format_time
@@ -93,9 +93,9 @@ def _text_label(text: str = "", markdown: bool = False) -> QLabel:
     return label
 
 
-class QuestionBubble(QFrame):
+class QuestionBubble(BubbleFrame):
     def __init__(self, question: str, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(filled=True, parent=parent)
         self.setObjectName("question")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -112,7 +112,7 @@ class NoticeBubble(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         self.label = _text_label(message)
-        self.label.setStyleSheet(ERROR_TEXT_STYLE)
+        look_error(self.label)
         layout.addWidget(self.label)
 
 
@@ -123,7 +123,7 @@ GREEDY_TIP = (
 )
 
 
-class AnswerBubble(QFrame):
+class AnswerBubble(BubbleFrame):
     sig_seek_requested = Signal(float, int)  # (seconds, frame index)
     sig_selected = Signal()
     sig_regenerate_requested = Signal()
@@ -150,10 +150,10 @@ class AnswerBubble(QFrame):
         self.streamed = StreamedText(lambda text: _text_label(text, markdown=True))
         self.streamed.hide()
         self.error_label = _text_label()
-        self.error_label.setStyleSheet(ERROR_TEXT_STYLE)
+        look_error(self.error_label)
         self.error_label.hide()
         self.meta_label = _text_label()
-        self.meta_label.setStyleSheet(META_STYLE)
+        look_secondary(self.meta_label)
         self.meta_label.hide()
 
         self.chip_row = QWidget()
@@ -181,7 +181,7 @@ class AnswerBubble(QFrame):
         self.next_button.setToolTip("Show this question's next answer")
         self.next_button.clicked.connect(lambda: self.show_answer(self.shown + 1))
         self.place_label = QLabel()
-        self.place_label.setStyleSheet(META_STYLE)
+        look_secondary(self.place_label)
         self.note_button = QPushButton("Note")
         self.note_button.setToolTip("Make a timeline note of this answer, over the frames it saw (or its segment)")
         self.note_button.clicked.connect(self.sig_note_requested)
@@ -200,14 +200,14 @@ class AnswerBubble(QFrame):
         for widget in (self.text_label, self.streamed, self.error_label, self.meta_label, self.chip_scroll):
             layout.addWidget(widget)
         layout.addLayout(buttons)
-        for watched in (self, self.text_label, self.meta_label):
-            watched.installEventFilter(self)
+        # A click on the bubble selects it, on its selectable labels too (the press is theirs, for
+        # selecting text). Not an event filter: that would run Python for every event of the three.
+        self.text_label.sig_pressed.connect(self.sig_selected)
+        self.meta_label.sig_pressed.connect(self.sig_selected)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        # Clicks on the selectable labels are theirs (text selection); the bubble only listens.
-        if event.type() == QEvent.Type.MouseButtonPress:
-            self.sig_selected.emit()
-        return False
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.sig_selected.emit()
+        super().mousePressEvent(event)
 
     def append_text(self, piece: str) -> None:
         self.text += piece
@@ -285,8 +285,8 @@ class AnswerBubble(QFrame):
             chip.clicked.connect(lambda _checked=False, s=seconds, i=int(index): self.sig_seek_requested.emit(s, i))
             self.chip_layout.insertWidget(number, chip)
             self.chips.append(chip)
+        self._fit_chip_row()  # before it shows: a child shown lays out every visible ancestor at once
         self.chip_scroll.setVisible(bool(self.chips))
-        self._fit_chip_row()
         self.copy_button.setEnabled(bool(self.text))
         self.note_button.setEnabled(self.turn_index is not None)
         many = len(self.answers) > 1
@@ -327,11 +327,7 @@ class AnswerBubble(QFrame):
         self._fit_chip_row()
 
     def set_selected(self, selected: bool) -> None:
-        self.setProperty("selected", selected)
-        # A style sheet reads dynamic properties only when the widget is polished again.
-        self.style().unpolish(self)
-        self.style().polish(self)
-        self.update()  # polishing does not repaint: a bubble already in view kept its old border
+        self.set_outlined(selected)
 
     def _fit_chip_row(self) -> None:
         # The row scrolls sideways only: its height is the chips' plus room for the scroll bar.

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from desktop.chat.column_layout import ColumnLayout
 from desktop.chat.wrapping_label import WrappingLabel
 from desktop.chat.controls import GenerationControls
 from desktop.chat.model_list import ModelList
 from desktop.chat.question_box import QuestionBox
 from desktop.player.thumbnails import ThumbnailLoader
-from desktop.style import BUBBLE_STYLE, META_STYLE
 
 if TYPE_CHECKING:
     from desktop.chat.bubbles import AnswerBubble
@@ -38,6 +38,11 @@ NO_MODEL_TEXT = (
 def _bubbles():  # imported with the first bubble: ~2 ms of the window's first paint, where there is none
     from desktop.chat import bubbles
     return bubbles
+
+
+def _looks():  # as the bubbles (which import it)
+    from desktop.chat import looks
+    return looks
 
 
 class ChatPane(QWidget):
@@ -80,9 +85,9 @@ class ChatPane(QWidget):
         self.temperature_spin.valueChanged.connect(self._update_regenerate)  # greedy: Regenerate would say the same
 
         self.messages = QWidget()
-        self.messages.setStyleSheet(BUBBLE_STYLE)
-        self.message_layout = QVBoxLayout(self.messages)
-        self.message_layout.addStretch(1)
+        # It grows at its bottom, its bubbles never move (ColumnLayout): only what grows is painted again.
+        self.messages.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+        self.message_layout = ColumnLayout(self.messages)
         self.scroll = QScrollArea()
         self.scroll.setWidget(self.messages)
         self.scroll.setWidgetResizable(True)
@@ -247,11 +252,8 @@ class ChatPane(QWidget):
                 self.question_box.setPlainText(question)
         if restored:
             when = time.strftime("%d %b %Y %H:%M", time.localtime(session.updated_at))
-            note = QLabel(f"Saved conversation, last changed {when}. The next question continues it: the model sees these turns, on the same frames (with the same model, frame count and segment).")
-            note.setObjectName("restoredNote")
-            note.setWordWrap(True)
-            note.setStyleSheet(META_STYLE)
-            self.message_layout.insertWidget(position, note)
+            text = f"Saved conversation, last changed {when}. The next question continues it: the model sees these turns, on the same frames (with the same model, frame count and segment)."
+            self.message_layout.insertWidget(position, _looks().secondary_note(text, "restoredNote"))
             position += 1
         if restored and self._open is None and self._selected is None:
             self._select(restored[-1])
@@ -273,12 +275,7 @@ class ChatPane(QWidget):
 
     def show_note(self, text: str) -> None:
         """A line about the conversation itself (a new one starts, and why), in the meta lines' style."""
-        note = QLabel(text)
-        note.setObjectName("conversationNote")
-        note.setTextFormat(Qt.TextFormat.PlainText)
-        note.setWordWrap(True)
-        note.setStyleSheet(META_STYLE)
-        self._add(note)
+        self._add(_looks().secondary_note(text, "conversationNote"))
 
     def set_thumbnails(self, answer_id: int, images: list) -> None:
         bubble = self._answers.get(answer_id)
@@ -317,7 +314,7 @@ class ChatPane(QWidget):
         return [w for w in items if w is not None]
 
     def _add(self, widget: QWidget) -> None:
-        self.message_layout.insertWidget(self.message_layout.count() - 1, widget)
+        self.message_layout.insertWidget(self.message_layout.count(), widget)
         self._follow_bottom = True
 
     def show_answer(self, turn_index: int) -> bool:
