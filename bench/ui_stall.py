@@ -87,6 +87,20 @@ busiest turns hold (the chat's methods timed inside each gap over 10 ms): a fini
 `AnswerBubble._show` 5-14 ms then Qt's layout and paint 6-14 ms; a follow-up's `begin_answer`
 4-7 ms then layout and paint; the model manager's gaps, no call of the app's at all.
 
+Each phase now runs 0.5 s past the signal that ends it (`AFTERMATH_S`): before, the bench asked the
+follow-up, and opened the model manager, in the very turn in which the answer before finished, so
+that one gap held two events that no user can put in one turn (the finish, then a new question),
+and a phase's tail went unmeasured. With that, 8 runs each taken in turns (xcb, medians, wall / CPU
+ms), before (6c03a94) and after the chat's column without style sheets and extension libraries
+loaded without the GIL: a video opens as a model loads 39.6 / 9.7 -> 45.2 / 11.3, another video
+opens 27.6 / 6.5 -> 25.9 / 5.8, answer streams 15.9 / 12.3 -> 16.9 / 13.1, follow-up streams
+19.2 / 13.1 -> 23.0 / 14.4, the model manager opens 19.1 / 11.8 -> 22.0 / 14.4: no change this
+machine can tell, though the chat's own turns are cheaper (bench/chat_turns.py). Where the time
+goes (perf's scheduler and CPU samples across the machine, in each gap): in the opens, the GUI
+thread waits while Mesa's llvmpipe threads draw the video in software (Xvfb has no GPU) and the
+model process loads on the other core; in the streams, a turn holds the finished answer's chips and
+meta line (~8 ms) or a new question's bubbles (~5 ms), then their layout and paint.
+
     python bench/ui_stall.py                  # offscreen, 3 runs, each in a fresh process
     python bench/ui_stall.py --repeats 5
     python bench/ui_stall.py --why            # and where the GUI thread was in each stall
@@ -119,6 +133,10 @@ if str(ROOT) not in sys.path:
 BAR_MS = 16.0  # one frame at 60 Hz
 TICK_MS = 2
 FIRST_SECOND = "the window's first second (media objects made)"
+# Each phase goes on this long after the signal that ends it: what its end sets off (a finished
+# answer's chips and thumbnails, an open's first frame) is its own, and the next phase's action
+# never shares a turn with it (a user reads an answer before asking again).
+AFTERMATH_S = 0.5
 
 PREPARE = """
 import sys
@@ -355,18 +373,22 @@ def run_phases(app, scratch: Path, files: tuple[Path, Path, Path], why: bool, me
     window.load_model(str(model))
     QTimer.singleShot(0, lambda: window.open_video(clip))
     run_until(lambda: opened and loaded)
+    run_for(AFTERMATH_S)
 
     heartbeat.enter("another video opens")
     window.open_video(another_clip)
     wait_for(app, window.player.sig_opened)
+    run_for(AFTERMATH_S)
 
     heartbeat.enter("answer streams")
     window.chat.sig_ask_requested.emit("What happens in this video?")
     (measured["answer"],) = wait_for(app, window.worker.sig_answer_finished)
+    run_for(AFTERMATH_S)
 
     heartbeat.enter("follow-up streams")
     window.chat.sig_ask_requested.emit("And then?")
     wait_for(app, window.worker.sig_answer_finished)
+    run_for(AFTERMATH_S)
 
     download_in_the_manager(app, window, heartbeat, scratch)
     heartbeat.enter("done")
