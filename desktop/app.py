@@ -161,8 +161,9 @@ def _collect_from_now_on() -> None:
 
 
 def _load_extension_modules_without_gil() -> None:
-    """From now on the libraries of extension modules that threads import load without the GIL
-    (`desktop.threads.heavy_imports`), set up on a pool thread: it imports ctypes (~6 ms)."""
+    """From now on the libraries of PyAV's and numpy's extension modules that worker threads import
+    load without the GIL (`desktop.threads.heavy_imports`), set up on a pool thread: it imports
+    ctypes (~6 ms)."""
     from desktop.threads.background import run_job
 
     run_job(_extension_modules_without_gil_job, returned=lambda _installed: None)

@@ -6,9 +6,9 @@ ctypes (`dlopen` without the GIL). Best effort: where it does not apply (Windows
 simply happens as usual. (torch, which needed the same and more, no longer loads in the window's
 process: the model runs in its own, `desktop.threads.model_process`.) On X11 the same goes for
 Mesa's OpenGL driver, which the video widget's first native window loads (with LLVM) otherwise.
-And once the window is painted, every extension module the window's threads import (PyAV's ~50 at
-the first probe, numpy's on the model thread) has its library loaded the same way first
-(`load_extension_modules_without_gil`). Measurements: docs/architecture.md.
+And once the window is painted, the extension modules of PyAV and numpy that the window's threads
+import (PyAV's ~50 at the first probe, numpy's on the model thread) have their libraries loaded the
+same way first (`load_extension_modules_without_gil`). Measurements: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
+import threading
 from pathlib import Path
 
 SHARED_LIBRARY_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
@@ -45,12 +46,14 @@ def dlopen_without_gil(library: Path, flags: int | None = None) -> bool:
 
     `ctypes.CDLL` holds the GIL while it loads; a foreign function call through ctypes releases it.
     """
-    if os.name != "posix" or (library.is_absolute() and not library.is_file()):
-        return False  # a bare name is looked up by the dynamic loader
+    if os.name != "posix":
+        return False
     try:
+        if library.is_absolute() and not library.is_file():  # a bare name is looked up by the dynamic loader
+            return False
         # Python's own flags for extension modules: the import then finds the same copy.
         return bool(_dlopen()(os.fsencode(library), sys.getdlopenflags() if flags is None else flags))
-    except (OSError, AttributeError, ValueError):
+    except (OSError, AttributeError, ValueError):  # an unreadable folder too: the import says what it says
         return False
 
 
@@ -62,13 +65,21 @@ def _dlopen():
     return dlopen
 
 
-def load_extension_modules_without_gil() -> bool:
-    """From now on, each extension module imported on any thread has its library loaded without the
-    GIL first (Python's import loads it holding the GIL: 13 ms for PyAV's first module, which links
-    FFmpeg, and ~1 ms for each of its ~50 others, during which the GUI thread cannot run a line of
-    Python). The import itself then finds the library loaded and only runs the module's init; one
-    that cannot load is left to the import, which raises as it would have. Process-wide, once; False
-    where it does not apply (not POSIX)."""
+# Whose extension modules may load without the GIL: C and Cython, whose libraries' constructors never
+# touch Python (a C++ extension's static objects may, as Boost.Python's do, and must run under the GIL
+# as the import runs them). The window's threads import these: PyAV at the first probe, numpy on the
+# model thread.
+PACKAGES_LOADED_WITHOUT_GIL = ("av", "numpy")
+
+
+def load_extension_modules_without_gil(packages: tuple[str, ...] = PACKAGES_LOADED_WITHOUT_GIL) -> bool:
+    """From now on, each extension module of `packages` imported on a thread other than the main one
+    has its library loaded without the GIL first (Python's import loads it holding the GIL: 13 ms for
+    PyAV's first module, which links FFmpeg, and ~1 ms for each of its ~50 others, during which the GUI
+    thread cannot run a line of Python). The import itself then finds the library loaded and only
+    runs the module's init; one that cannot load is left to the import, which raises as it would
+    have. On the main thread nothing changes (letting go of the GIL there would only make it wait to
+    take it back). Process-wide, once; False where it does not apply (not POSIX, or installed already)."""
     loader = importlib.machinery.ExtensionFileLoader
     if os.name != "posix" or getattr(loader.create_module, "loads_without_gil", False):
         return False
@@ -76,17 +87,31 @@ def load_extension_modules_without_gil() -> bool:
         _dlopen()  # made here, not at the first import (ctypes' own modules are imported by then)
     except (OSError, AttributeError):
         return False
+    folders = tuple(folder + os.sep for folder in _package_folders(packages))
     create_module = loader.create_module
 
     @functools.wraps(create_module)
     def create_module_after_loading(self, spec):
-        if os.path.isabs(self.path):  # as Python's import, which never searches for a bare name
-            dlopen_without_gil(Path(self.path))
+        origin = spec.origin or ""  # what the import loads (`self.path` may say otherwise)
+        if os.path.isabs(origin) and origin.startswith(folders) and threading.current_thread() is not threading.main_thread():
+            dlopen_without_gil(Path(origin))
         return create_module(self, spec)
 
     create_module_after_loading.loads_without_gil = True
     loader.create_module = create_module_after_loading
     return True
+
+
+def _package_folders(packages: tuple[str, ...]) -> list[str]:
+    """Where these top-level packages live (found, not imported)."""
+    folders = []
+    for name in packages:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        folders += list(spec.submodule_search_locations or []) if spec else []  # as its modules' origins will say
+    return folders
 
 
 def preload_opengl_libraries() -> bool:
