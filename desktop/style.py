@@ -13,7 +13,7 @@ TICK_COLOR = "#e8a317"
 # Timeline notes: a teal lane along the scrub bar's bottom edge, apart from the segment's band and the ticks.
 NOTE_COLOR = "#009688"
 
-# An expected error shown inline, beside what it concerns (a label, a notice in the chat).
+# An expected error shown inline, beside what it concerns (a label; the chat's set this colour in their palette: chat/looks.py).
 ERROR_TEXT_STYLE = f"QLabel {{ color: {ERROR_COLOR}; }}"
 # The player's message in place of the video, or its notice above one: why a file did not open.
 ERROR_OVERLAY_STYLE = f"QLabel {{ background: {ERROR_COLOR}; color: white; padding: 12px; border-radius: 6px; }}"

@@ -11,7 +11,7 @@ reach past its bottom edge, out of view, and nothing above a change moves.
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+from PySide6.QtWidgets import QApplication, QLayout, QLayoutItem, QSizePolicy, QWidget
 
 
 class ColumnLayout(QLayout):
@@ -50,7 +50,7 @@ class ColumnLayout(QLayout):
         margins = self.contentsMargins()
         inner = width - margins.left() - margins.right()
         heights = [self._height(item, inner) for item in self._items if not item.isEmpty()]
-        return margins.top() + margins.bottom() + sum(heights) + self.spacing() * max(len(heights) - 1, 0)
+        return margins.top() + margins.bottom() + sum(heights) + self._gap() * max(len(heights) - 1, 0)
 
     def minimumSize(self) -> QSize:  # noqa: N802 (Qt's name)
         margins = self.contentsMargins()
@@ -72,7 +72,17 @@ class ColumnLayout(QLayout):
                 continue
             height = self._height(item, area.width())
             item.setGeometry(QRect(area.left(), top, area.width(), height))
-            top += height + self.spacing()
+            top += height + self._gap()
+
+    def _gap(self) -> int:
+        # A QLayout's own spacing is the style's; macOS's style answers -1 there (its layouts ask
+        # layoutSpacing, as QBoxLayout does): the bubbles would overlap by a pixel.
+        gap = self.spacing()
+        if gap < 0:
+            holder = self.parentWidget()
+            style = holder.style() if holder is not None else QApplication.style()
+            gap = style.layoutSpacing(QSizePolicy.ControlType.Frame, QSizePolicy.ControlType.Frame, Qt.Orientation.Vertical)
+        return max(gap, 0)
 
     @staticmethod
     def _height(item: QLayoutItem, width: int) -> int:

@@ -44,16 +44,18 @@ class WrappingLabel(QLabel):
 
     def __init__(self, text: str = ""):
         super().__init__()
-        self._given = None
+        self._given = ""
+        self._shown = None  # what QLabel was given for it, to tell whether it still shows that
         self._heights: dict[int, int] = {}
         self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
-        if text == self._given:
+        if text == self._given and QLabel.text(self) == self._shown:
             return  # as QLabel does, and the heights it was laid out at stay known (a Markdown layout is ms)
         self._given = text
         self._heights.clear()
         super().setText(breakable(text))
+        self._shown = QLabel.text(self)
 
     # QLabel lays its text out again at each call, and the chat's layouts ask every label of every
     # bubble, at several widths, each time a streamed piece makes the last one grow.

@@ -7,7 +7,7 @@ import gc
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QProxyStyle, QStyle, QWidget
 
 from desktop.chat.column_layout import ColumnLayout
 from desktop.chat.pane import ChatPane
@@ -51,7 +51,8 @@ class _Moves(QObject):
 def test_bubbles_above_a_growing_answer_never_move(pane, qtbot):
     # In a box layout the column first squeezed every bubble into its old height, then the scroll
     # area made it taller and they moved back: every visible widget was painted again at each piece.
-    _answered(pane, qtbot, 3)
+    _answered(pane, qtbot, 4)
+    assert pane.scroll.verticalScrollBar().isVisible()  # else its showing would rightly move them all
     moves = _Moves()
     earlier = pane.bubbles()
     for widget in earlier:
@@ -113,6 +114,8 @@ def test_the_selected_answer_is_outlined_in_the_highlight_colour(pane, qtbot):
     qtbot.mouseClick(first, Qt.MouseButton.LeftButton, pos=QPoint(3, first.height() // 2))  # its margin, no label
     assert first.outlined and not second.outlined
     assert _pixel(first, 1, first.height() // 2) == highlight and _pixel(second, 0, middle) == midlight
+    qtbot.mouseClick(second.meta_label, Qt.MouseButton.LeftButton)  # a selectable label keeps the press: it says so
+    assert second.outlined and not first.outlined
 
 
 def test_a_question_is_filled_and_errors_and_meta_lines_keep_their_colours(pane, qtbot):
@@ -135,6 +138,9 @@ def test_setting_the_same_text_again_keeps_the_heights_it_was_laid_out_at(qtbot)
     assert label._heights == {300: height}
     label.setText(LONG_LINE)
     assert label._heights == {} and label.heightForWidth(300) < height
+    QLabel.clear(label)  # Qt's own ways of changing it, which do not go through setText
+    label.setText(LONG_LINE)
+    assert QLabel.text(label) == LONG_LINE
 
 
 def test_the_column_inserts_where_asked_and_lets_go_of_what_it_removes(qtbot):
@@ -151,3 +157,30 @@ def test_the_column_inserts_where_asked_and_lets_go_of_what_it_removes(qtbot):
     gc.collect()
     assert [column.itemAt(i).widget().text() for i in range(column.count())] == ["third", "second", "last"]
     assert column.itemAt(3) is None and column.takeAt(-1) is None
+
+
+class _NoLayoutSpacing(QProxyStyle):
+    """As macOS's style: no spacing for a plain QLayout, which must ask layoutSpacing (as QBoxLayout does)."""
+
+    def pixelMetric(self, metric, option=None, widget=None) -> int:  # noqa: N802 (Qt's name)
+        if metric in (QStyle.PixelMetric.PM_LayoutHorizontalSpacing, QStyle.PixelMetric.PM_LayoutVerticalSpacing):
+            return -1
+        return super().pixelMetric(metric, option, widget)
+
+    def layoutSpacing(self, control1, control2, orientation, option=None, widget=None) -> int:  # noqa: N802 (Qt's name)
+        return 7
+
+
+def test_a_style_without_a_plain_layout_spacing_still_parts_the_bubbles(qtbot):
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    style = _NoLayoutSpacing()
+    holder.setStyle(style)
+    column = ColumnLayout(holder)
+    labels = [QLabel(name) for name in ("one", "two", "three")]
+    for label in labels:
+        column.insertWidget(column.count(), label)
+    holder.resize(200, 200)
+    holder.show()
+    qtbot.waitExposed(holder)
+    assert [below.y() - above.geometry().bottom() - 1 for above, below in zip(labels, labels[1:])] == [7, 7]
