@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import gc
 
-import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QProxyStyle, QStyle, QWidget
 
 from desktop.chat.column_layout import ColumnLayout
-from desktop.chat.pane import ChatPane
 from desktop.chat.wrapping_label import WrappingLabel
 from desktop.style import ERROR_COLOR
 from tests.desktop.chat.test_chat_pane import make_answer
 
 LONG_LINE = "The video shows a red ball rolling across a wooden table while a hand reaches in from the left. "
-
-
-@pytest.fixture
-def pane(qtbot):
-    pane = ChatPane()
-    qtbot.addWidget(pane)
-    pane.resize(480, 600)
-    pane.show()
-    qtbot.waitExposed(pane)
-    yield pane
-    assert pane.shutdown()
 
 
 def _answered(pane, qtbot, count: int) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.chat.bubbles import NoticeBubble
 from desktop.chat.model_list import MODEL_FOLDER_ITEM
-from desktop.chat.pane import ChatPane
 from videochat.backends.base import GenerationSettings
 from videochat.chat import Answer
 from videochat.families import get_family
@@ -26,17 +25,6 @@ def make_answer(times=(0.5, 1.0, 1.5), indices=(15, 30, 45), segment=None, stopp
         model="InternVL2-1B", revision=None, family="internvl2", frames=len(times), segment=segment,
         settings={}, device="cpu", precision="float32", asked_at=0.0, follow_up=False,
     )
-
-
-@pytest.fixture
-def pane(qtbot):
-    pane = ChatPane()
-    qtbot.addWidget(pane)
-    pane.resize(500, 700)
-    pane.show()
-    qtbot.waitExposed(pane)
-    yield pane
-    assert pane.shutdown()
 
 
 def test_streamed_text_appears_in_the_last_answer_bubble(pane):

@@ -10,7 +10,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from desktop.chat.pane import ChatPane
 from desktop.threads.process_chat import ProcessChat
 from tests.desktop.chat.test_chat_pane import make_answer
 from tests.desktop.session.test_sessions import open_and_wait_for_session, saved, tiny_model, window  # noqa: F401 (fixtures)
@@ -69,15 +68,9 @@ def test_a_regenerated_turn_is_asked_with_exactly_the_turns_before_it_and_is_not
 
 
 @pytest.fixture
-def pane(qtbot):
-    pane = ChatPane()
-    qtbot.addWidget(pane)
-    pane.resize(500, 700)
-    pane.show()
-    qtbot.waitExposed(pane)
+def pane(pane):
     pane.temperature_spin.setValue(0.7)
-    yield pane
-    assert pane.shutdown()
+    return pane
 
 
 def answered(pane, question="What happens?", text="A red ball rolls.", times=(0.5, 1.0)):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.chat.wrapping_label import WrappingLabel
-from desktop.chat.pane import ChatPane
 from desktop.chat.streamed_text import LONGEST_TAIL, SHORTEST_PART, find_cut
+from desktop.chat.wrapping_label import WrappingLabel
 from tests.desktop.chat.test_chat_pane import make_answer
+from tests.support.chat_pane import show_pane
 
 PARAGRAPH = "The **red** ball rolls across the `table`, past a cup and a book, then stops by the edge. " * 3
 CODE_LINE = "    position = position + speed * seconds  # the ball's place after each second\n"
@@ -24,15 +24,7 @@ def pieces(text: str, size: int = 7) -> list[str]:
 
 @pytest.fixture
 def make_pane(qtbot):
-    def make() -> ChatPane:
-        pane = ChatPane()
-        qtbot.addWidget(pane)
-        pane.resize(500, 700)
-        pane.show()
-        qtbot.waitExposed(pane)
-        return pane
-
-    return make
+    return lambda: show_pane(qtbot)
 
 
 def test_a_cut_falls_after_a_blank_line_outside_code_and_only_once_the_tail_is_long_enough():
