@@ -5,7 +5,8 @@ every bubble) through its style-sheet style, which matches the rules at each wid
 wraps its size hints and its painting. The chat alone under xcb, the GUI thread's CPU time in the
 turn, medians of 3 runs taken in turns: a question's bubbles 8.3 ms with it, 5.0 without; an
 answer's finish 19.8 and 12.8 (then the column too: `bench/chat_turns.py`). The colours are the
-palette's, as the style sheet's `palette(...)` were, so they follow the theme; the meta line's
+palette's, as the style sheet's `palette(...)` were, so they follow the theme (a secondary line's is
+now the one for secondary text: more legible than the mid colour it had); the meta line's
 "font-size: small" left its font at the others' size (9 pt here), so its size stays.
 """
 
@@ -49,8 +50,10 @@ class BubbleFrame(QFrame):
 
 
 def look_secondary(widget: QWidget) -> None:
-    """A secondary line (an answer's meta line, a note about the conversation): in the palette's mid colour."""
-    widget.setForegroundRole(QPalette.ColorRole.Mid)
+    """A secondary line (an answer's meta line, a note about the conversation): in the palette's colour
+    for secondary text (the style sheet had the mid colour: 1.7:1 against Fusion's window, hard to
+    read; this is 3.9:1 there, and follows a dark theme as well)."""
+    widget.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
 def secondary_note(text: str, name: str) -> QLabel:

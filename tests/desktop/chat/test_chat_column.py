@@ -113,7 +113,22 @@ def test_a_question_is_filled_and_errors_and_meta_lines_keep_their_colours(pane,
     pane.fail_answer("It stopped.")
     failed = pane.answer_bubbles()[-1]
     assert failed.error_label.palette().color(failed.error_label.foregroundRole()) == QColor(ERROR_COLOR)
-    assert pane.answer_bubbles()[0].meta_label.foregroundRole() == QPalette.ColorRole.Mid
+    meta = pane.answer_bubbles()[0].meta_label
+    assert meta.foregroundRole() == QPalette.ColorRole.PlaceholderText
+    assert _contrast(meta.palette().color(meta.foregroundRole()), meta.palette().color(QPalette.ColorRole.Window)) > 3  # the mid colour had 1.7
+
+
+def _contrast(text: QColor, background: QColor) -> float:
+    """WCAG's contrast ratio of `text` (its alpha blended over `background`) against `background`."""
+
+    def luminance(red: float, green: float, blue: float) -> float:
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    alpha = text.alphaF()
+    shown = [t * alpha + b * (1 - alpha) for t, b in zip(text.getRgbF()[:3], background.getRgbF()[:3])]
+    lighter, darker = sorted((luminance(*shown), luminance(*background.getRgbF()[:3])), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def test_setting_the_same_text_again_keeps_the_heights_it_was_laid_out_at(qtbot):
