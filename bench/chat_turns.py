@@ -16,13 +16,13 @@ answers 4 to 10, ms, before (6c03a94: a QVBoxLayout column, a style sheet on the
 (the chat's column and looks, desktop/chat/column_layout.py and looks.py):
 
     moment                                         before   after
-    a question's bubbles (the call and its turn)     8.3     4.6
+    a question's bubbles (the call and its turn)     7.7     4.8
     the turns after them, the longest                5.9     1.9
-    a streamed piece (the longest of its turns)      6.7     6.5
-    the answer's finish (the call and its turn)     17.3    11.3
-    the turns after the finish, the longest          3.3     2.9
+    a streamed piece (the longest of its turns)      7.2     6.3
+    the answer's finish (the call and its turn)     14.7    11.3
+    the turns after the finish, the longest          3.1     2.8
 
-A piece costs what it did: its time is the growing paragraph's Markdown, laid out and painted
+A piece costs about what it did: its time is the growing paragraph's Markdown, laid out and painted
 again (streamed_text.py keeps that to one paragraph).
 
 The exit status is 0 whatever the numbers: this is a measurement.

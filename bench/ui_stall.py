@@ -89,17 +89,20 @@ busiest turns hold (the chat's methods timed inside each gap over 10 ms): a fini
 
 Each phase now runs 0.5 s past the signal that ends it (`AFTERMATH_S`): before, the bench asked the
 follow-up, and opened the model manager, in the very turn in which the answer before finished, so
-that one gap held two events that no user can put in one turn (the finish, then a new question),
-and a phase's tail went unmeasured. With that, 8 runs each taken in turns (xcb, medians, wall / CPU
-ms), before (6c03a94) and after the chat's column without style sheets and extension libraries
-loaded without the GIL: a video opens as a model loads 39.6 / 9.7 -> 45.2 / 11.3, another video
-opens 27.6 / 6.5 -> 25.9 / 5.8, answer streams 15.9 / 12.3 -> 16.9 / 13.1, follow-up streams
-19.2 / 13.1 -> 23.0 / 14.4, the model manager opens 19.1 / 11.8 -> 22.0 / 14.4: no change this
-machine can tell, though the chat's own turns are cheaper (bench/chat_turns.py). Where the time
-goes (perf's scheduler and CPU samples across the machine, in each gap): in the opens, the GUI
-thread waits while Mesa's llvmpipe threads draw the video in software (Xvfb has no GPU) and the
-model process loads on the other core; in the streams, a turn holds the finished answer's chips and
-meta line (~8 ms) or a new question's bubbles (~5 ms), then their layout and paint.
+that one gap held two events that no user can put in one turn (the finish, then a new question), and
+a phase's tail went unmeasured. With that, two sets of 8 runs each taken in turns (xcb, medians,
+wall / CPU ms), before (6c03a94) and after the chat's column without style sheets and PyAV's and
+numpy's libraries loaded without the GIL: a video opens as a model loads 39.6 / 9.7 -> 45.2 / 11.3
+and 45.9 / 10.1 -> 45.2 / 10.3; another video opens 27.6 / 6.5 -> 25.9 / 5.8 and 26.2 / 5.6 -> 25.6
+/ 5.4; answer streams 15.9 / 12.3 -> 16.9 / 13.1 and 18.2 / 14.8 -> 15.6 / 11.7; follow-up streams
+19.2 / 13.1 -> 23.0 / 14.4 and 20.0 / 11.5 -> 19.0 / 12.0; the model manager opens 19.1 / 11.8 ->
+22.0 / 14.4 and 21.4 / 11.9 -> 18.3 / 10.6 (the first set with the import hook on every extension,
+the second as it landed): the sets disagree, so no change this machine can tell, though the chat's
+own turns are cheaper (bench/chat_turns.py). Where the time goes (perf's scheduler and CPU samples
+across the machine, in each gap): in the opens, the GUI thread waits while Mesa's llvmpipe threads
+draw the video in software (Xvfb has no GPU) and the model process loads on the other core; in the
+streams, a turn holds the finished answer's chips and meta line (~8 ms) or a new question's bubbles
+(~5 ms), then their layout and paint.
 
     python bench/ui_stall.py                  # offscreen, 3 runs, each in a fresh process
     python bench/ui_stall.py --repeats 5
