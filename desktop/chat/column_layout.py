@@ -66,13 +66,13 @@ class ColumnLayout(QLayout):
     def setGeometry(self, rect: QRect) -> None:  # noqa: N802 (Qt's name)
         super().setGeometry(rect)
         area = self.contentsRect()
-        top = area.top()
+        top, gap = area.top(), self._gap()
         for item in self._items:
             if item.isEmpty():
                 continue
             height = self._height(item, area.width())
             item.setGeometry(QRect(area.left(), top, area.width(), height))
-            top += height + self._gap()
+            top += height + gap
 
     def _gap(self) -> int:
         # A QLayout's own spacing is the style's; macOS's style answers -1 there (its layouts ask
