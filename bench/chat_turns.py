@@ -46,23 +46,13 @@ PIECES = 20
 SKIPPED = 3
 
 
-def answer(text: str):
-    from videochat.chat import Answer
-
-    times = [0.5 * number for number in range(8)]
-    return Answer(
-        question="What happens?", text=text, stopped=False, indices=list(range(0, 80, 10)), times=times,
-        model="InternVL2-1B", revision=None, family="internvl2", frames=8, segment=None,
-        settings={}, device="cpu", precision="float32", asked_at=0.0, follow_up=False,
-    )
-
-
 def measure(answers: int) -> dict[str, list[float]]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
     from desktop.chat.pane import ChatPane
+    from tests.support.chat_pane import make_answer
 
     pane = ChatPane()
     pane.resize(480, 760)
@@ -92,7 +82,7 @@ def measure(answers: int) -> dict[str, list[float]]:
         pane.set_frames_progress(8, 8)
         turns(5)
         pieces = [max(moment(lambda k=k: pane.append_answer_text(TEXT[k * step : (k + 1) * step]))) for k in range(PIECES)]
-        finish, after_finish = moment(lambda: pane.finish_answer(answer(TEXT[: PIECES * step])))
+        finish, after_finish = moment(lambda: pane.finish_answer(make_answer(times=[0.5 * n for n in range(8)], indices=range(0, 80, 10), text=TEXT[: PIECES * step])))
         for name, value in zip(measured, (bubbles, after, max(pieces), finish, after_finish)):
             measured[name].append(value)
     pane.shutdown()

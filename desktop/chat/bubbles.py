@@ -326,9 +326,6 @@ class AnswerBubble(BubbleFrame):
             chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         self._fit_chip_row()
 
-    def set_selected(self, selected: bool) -> None:
-        self.set_outlined(selected)
-
     def _fit_chip_row(self) -> None:
         # The row scrolls sideways only: its height is the chips' plus room for the scroll bar.
         if self.chips:

@@ -342,9 +342,9 @@ class ChatPane(QWidget):
         if bubble.open:
             return
         if self._selected is not None and self._selected is not bubble:
-            self._selected.set_selected(False)
+            self._selected.set_outlined(False)
         self._selected = bubble
-        bubble.set_selected(True)
+        bubble.set_outlined(True)
         self.sig_answer_selected.emit(list(bubble.times))
 
     def _update_regenerate(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QTextDocument
 
-from tests.desktop.chat.test_chat_pane import make_answer
+from tests.support.chat_pane import make_answer
 
 HOSTILE = 'Look: <span style="font-size:3000pt">HUGE</span> and **bold**\n\n<p style="margin-top:100000px">far</p>\n\n`<b>code</b>`'
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QProxyStyle, QStyle, QWidget
 from desktop.chat.column_layout import ColumnLayout
 from desktop.chat.wrapping_label import WrappingLabel
 from desktop.style import ERROR_COLOR
-from tests.desktop.chat.test_chat_pane import make_answer
+from tests.support.chat_pane import make_answer
 
 LONG_LINE = "The video shows a red ball rolling across a wooden table while a hand reaches in from the left. "
 

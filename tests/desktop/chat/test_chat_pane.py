@@ -15,16 +15,9 @@ from desktop.chat.model_list import MODEL_FOLDER_ITEM
 from videochat.backends.base import GenerationSettings
 from videochat.chat import Answer
 from videochat.families import get_family
+from tests.support.chat_pane import make_answer
 from tests.support.clips import read_frame_code
 from videochat.video.source import VideoSource
-
-
-def make_answer(times=(0.5, 1.0, 1.5), indices=(15, 30, 45), segment=None, stopped=False, text="A **red** ball rolls.") -> Answer:
-    return Answer(
-        question="What happens?", text=text, stopped=stopped, indices=list(indices), times=list(times),
-        model="InternVL2-1B", revision=None, family="internvl2", frames=len(times), segment=segment,
-        settings={}, device="cpu", precision="float32", asked_at=0.0, follow_up=False,
-    )
 
 
 def test_streamed_text_appears_in_the_last_answer_bubble(pane):

@@ -6,7 +6,7 @@ import pytest
 
 from desktop.chat.streamed_text import LONGEST_TAIL, SHORTEST_PART, find_cut
 from desktop.chat.wrapping_label import WrappingLabel
-from tests.desktop.chat.test_chat_pane import make_answer
+from tests.support.chat_pane import make_answer
 from tests.support.chat_pane import show_pane
 
 PARAGRAPH = "The **red** ball rolls across the `table`, past a cup and a book, then stops by the edge. " * 3

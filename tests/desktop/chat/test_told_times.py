@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.desktop.chat.test_chat_pane import make_answer
+from tests.support.chat_pane import make_answer
 
 
 def test_the_meta_line_and_each_chip_whose_time_the_model_was_told_otherwise_say_so(pane):  # noqa: F811

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.desktop.chat.test_chat_pane import make_answer
+from tests.support.chat_pane import make_answer
 from videochat.video.timecode import format_time, milliseconds
 
 
