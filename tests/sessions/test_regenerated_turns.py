@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sessions.test_sessions import answer, store, video  # noqa: F401 (fixtures)
+from tests.support.sessions import answer
 from videochat.sessions.alternatives import MAX_ANSWERS
 from videochat.sessions.recorder import SessionRecorder
 from videochat.sessions.session import SCHEMA_VERSION, Session, VideoIdentity

@@ -361,7 +361,7 @@ def test_a_turn_asked_from_the_command_line_while_the_window_has_the_video_open_
 
 
 def test_a_saved_turn_with_provenance_of_the_wrong_type_still_shows(qtbot, window, clips):
-    from tests.sessions.test_sessions import answer
+    from tests.support.sessions import answer
     from videochat.sessions.recorder import SessionRecorder
     from videochat.sessions.session import VideoIdentity
     from videochat.video.info import probe
