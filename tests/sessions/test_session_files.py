@@ -4,6 +4,7 @@ written over, and the conversation goes on."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from types import SimpleNamespace
@@ -149,3 +150,20 @@ def test_a_video_removed_since_it_was_opened_is_a_typed_error_not_a_traceback(tm
     with pytest.raises(UnreadableVideo, match="gone.mp4 is no longer there"):
         VideoIdentity.of(info)
 
+
+def test_a_session_grown_past_the_readers_cap_is_not_written_and_the_file_on_disk_stays(store, video, monkeypatch):
+    from videochat.sessions import store as store_module
+
+    window = recorder(store, video)
+    window.add_answer(answer("Small?"))
+    path = store.path_for(video.path)
+    before = path.read_bytes()
+    monkeypatch.setattr(store_module, "MAX_SESSION_BYTES", len(before) + 100)  # a file this big still reads
+    failures = []
+    window = SessionRecorder(store, store.open(video), on_failure=failures.append)
+    window.add_answer(answer("Big?", text="words " * 100))
+    [failure] = failures
+    assert failure.errno == errno.EFBIG and "grown past" in failure.strerror
+    assert path.read_bytes() == before and [t.question for t in store.read(video.path).turns] == ["Small?"]
+    with pytest.raises(OSError, match="grown past"):
+        store.save(window.session)

@@ -14,6 +14,7 @@ something changes; a file of a newer schema is left alone and not written (`Newe
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -128,5 +129,12 @@ class NewerSession(BadAppFile):
 
 
 def session_text(session: Session) -> str:
-    """The file's text. ASCII with escapes: a file name that is not UTF-8 (surrogates in Python) still saves."""
-    return json.dumps(session.to_dict(), ensure_ascii=True, indent=1)
+    """The file's text. ASCII with escapes: a file name that is not UTF-8 (surrogates in Python) still saves.
+
+    Raises OSError (EFBIG) past `MAX_SESSION_BYTES`: a file written bigger would be read back as
+    damaged and set aside, so the one on disk is kept as it is instead.
+    """
+    text = json.dumps(session.to_dict(), ensure_ascii=True, indent=1)
+    if len(text) > MAX_SESSION_BYTES:  # ASCII: one byte a character
+        raise OSError(errno.EFBIG, f"the conversation has grown past {MAX_SESSION_BYTES // app_files.MiB} MiB, the most one video's saved conversation may hold")
+    return text
