@@ -78,7 +78,7 @@ def scope_change(saved: SavedConversation, ref: ModelRef, frames: int | None, se
     """Why the next question (this model, frame count — None: the model's default — and segment)
     cannot continue `saved`; None when it can."""
     if not same_model(saved, ref):
-        return f"{NEW}: the saved conversation was with {one_line(saved.model) or 'another model'}, and {one_line(ref.display_name)} is loaded now."
+        return f"{NEW}: the saved conversation was with {one_line(saved.model) or 'another model'}, and {ref.shown_name} is loaded now."
     frames = ref.default_frames if frames is None else frames
     if frames != saved.frames:
         return f"{NEW}: the saved conversation was about {saved.frames} frames, and this question asks for {frames}."

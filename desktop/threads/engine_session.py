@@ -69,6 +69,13 @@ class EngineRef:
         return served_label(self.model_id, self.address)
 
     @property
+    def shown_name(self) -> str:
+        """As `ModelRef.shown_name`: a server's model id is outside text."""
+        from videochat.safe_text import one_line
+
+        return one_line(self.display_name)
+
+    @property
     def batch_source(self) -> str:
         """What a results line records as its model source: the CLI's, whichever port the server has today."""
         return f"engine:{self.model_id}"

@@ -339,7 +339,7 @@ class ModelWorker(QObject):
             raise ModelLoadError(NO_MODEL_MESSAGE)
         plan, settings = job.payload
         if not plan.is_for(self._ref):  # a load queued before this job
-            raise ModelLoadError(f"The batch was planned for {one_line(plan.model_name)}, but {one_line(self._ref.display_name)} is loaded now: start it again.")
+            raise ModelLoadError(f"The batch was planned for {one_line(plan.model_name)}, but {self._ref.shown_name} is loaded now: start it again.")
         on_event, should_stop = (lambda event: self._post("batch_event", event)), self._batch_stopping.is_set
         if self._engine is not None:
             return "batch_finished", self._engine.run_batch(plan, settings, on_event, should_stop)

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 from desktop.threads.background import run_job
 from desktop.plain_text import tooltip
 from desktop.style import ERROR_TEXT_STYLE
-from videochat.safe_text import one_line
 
 if TYPE_CHECKING:
     from videochat.generation import GenerationSettings
@@ -176,7 +175,7 @@ class BatchWindow(QDialog):
         if ref is None:
             self.model_label.setText("No model is loaded: load one in the chat (or the model manager) first.")
         else:
-            self.model_label.setText(f"{one_line(ref.display_name)} (the model loaded in the chat)")
+            self.model_label.setText(f"{ref.shown_name} (the model loaded in the chat)")
             self._follow_frame_rule(ref)
             if self.frames_spin.value() == 0:
                 self.frames_spin.setToolTip(f"0: the model's default, {ref.default_frames} frames")

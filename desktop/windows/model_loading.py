@@ -103,14 +103,13 @@ class ModelLoading(QObject):
 
     def _on_model_loaded(self, ref) -> None:
         from videochat.families import get_family
-        from videochat.safe_text import one_line
 
         chat = self._window.chat
         self._loaded, self._unloaded_text = ref, None
         chat.set_frame_rule(get_family(ref.family), ref.default_frames)
         chat.set_current_model(ref.source, ref.display_name)
         chat.set_hd_available(hd_counterpart(ref) is not None, checked=ref.family == "internvideo2-hd")
-        chat.set_model_status(f"{one_line(ref.display_name)} ready ({ref.family})")
+        chat.set_model_status(f"{ref.shown_name} ready ({ref.family})")
         for note in getattr(ref, "notes", ()):  # a model on a server: what its server cannot do (an older vLLM ...)
             chat.show_error(note)
         self._window.settings.last_model = ref.source  # a folder's resolved path, or the repo id
@@ -127,9 +126,7 @@ class ModelLoading(QObject):
             settings.last_model = None
             self._window.window_settings.save()
         if text is None and ref is not None:
-            from videochat.safe_text import one_line
-
-            name = one_line(ref.display_name)
+            name = ref.shown_name
             text = f"No model loaded ({name} was unloaded): choose {name} in the model list above to load it again, or choose another model."
         self._unloaded_text = text
         self._window.chat.set_model_status(text or NO_MODEL_TEXT)

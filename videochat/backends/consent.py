@@ -209,7 +209,7 @@ def refusal_message(ref: ModelRef, code: ModelCode) -> str:
     else:
         why = "It is not a model this app knows."
     return (
-        f"{one_line(ref.display_name)} runs its own Python code: {code.files_text()} in {one_line(str(code.folder), LONGEST_PATH)} (named in "
+        f"{ref.shown_name} runs its own Python code: {code.files_text()} in {one_line(str(code.folder), LONGEST_PATH)} (named in "
         f"{', '.join(code.named_in)}). That code can do anything you can do on this computer. {why} Run it only if you "
         "trust its source: add --trust-remote-code (in the app, say yes when asked)."
     )

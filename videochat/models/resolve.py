@@ -71,13 +71,20 @@ class ModelRef:
     def display_name(self) -> str:
         """The name answers carry (a catalog model's label): a folder that has a catalog model's name is
         marked as a folder. Stored and compared as it is (a saved conversation continues with the same
-        name); a folder's name is outside text, so what shows it shows `safe_text.one_line` of it."""
+        name); a folder's name is outside text, so what shows it shows `shown_name`."""
         if self.entry is not None:
             return self.entry.label
         if self.local_folder is None:
             return self.source
         name = self.local_folder.name
         return f"{name} (folder)" if find_entry(name) is not None else name
+
+    @property
+    def shown_name(self) -> str:
+        """`display_name` as a message or a label shows it: one line, escaped, cut short (`safe_text.one_line`)."""
+        from videochat.safe_text import one_line
+
+        return one_line(self.display_name)
 
 
 def entry_backend(entry: CatalogEntry) -> str:
