@@ -47,6 +47,7 @@ class BubbleFrame(QFrame):
         painter.setBrush(self.palette().alternateBase() if self._filled else Qt.BrushStyle.NoBrush)
         inset = width / 2  # the whole line inside the frame
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(inset, inset, -inset, -inset), BUBBLE_RADIUS, BUBBLE_RADIUS)
+        painter.end()  # not left to the garbage: a profiler or a traceback holding this frame would keep it painting
 
 
 def look_secondary(widget: QWidget) -> None:
