@@ -1,4 +1,4 @@
-"""The core's import graph has no cycle, and every module path written as a string names a module that exists.
+"""The import graphs of the core and of the window have no cycle, and every module path written as a string names a module that exists.
 
 Both are read from the source (no imports), so a rename that leaves a string behind, or a new
 import that closes a loop, fails here rather than at a user's first load.
@@ -27,11 +27,28 @@ def module_files(package: str) -> dict[str, Path]:
     return found
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None) if isinstance(node, ast.If) else None
+    return isinstance(test, ast.Name) and test.id == "TYPE_CHECKING" or isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _walk_run_time(tree: ast.AST):
+    """`ast.walk`, without the bodies of `if TYPE_CHECKING:` (imports for type hints never run)."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        if _is_type_checking(node):
+            pending.extend(node.orelse)
+        else:
+            pending.extend(ast.iter_child_nodes(node))
+
+
 def imports_of(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     """Every module of `known` that `name` imports, at its top or inside a function (a lazy import still closes a loop)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _walk_run_time(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name in known)
         elif isinstance(node, ast.ImportFrom):
@@ -101,6 +118,14 @@ def test_no_module_of_the_core_imports_itself_back():
     known = module_files("videochat")
     graph = {name: imports_of(name, path, known) for name, path in known.items()}
     assert graph["videochat.models.resolve"] >= {"videochat.models.catalog", "videochat.families"}  # the graph sees real edges
+    assert set(cycles(graph)) - KNOWN_CYCLES == set()
+
+
+def test_no_module_of_the_window_imports_itself_back():
+    known = {**module_files("videochat"), **module_files("desktop")}
+    graph = {name: imports_of(name, path, known) for name, path in known.items()}
+    assert "desktop.chat.asking" in graph["desktop.windows.main_window"]  # the graph sees real edges
+    assert "desktop.windows.main_window" not in graph["desktop.chat.asking"]  # its type hint's import does not run
     assert set(cycles(graph)) - KNOWN_CYCLES == set()
 
 
