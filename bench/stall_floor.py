@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.ui_stall import BAR_MS, TICK_MS, Heartbeat, run_for  # noqa: E402 (after the path)
+from bench.gui_heartbeat import BAR_MS, TICK_MS, Heartbeat, run_for  # noqa: E402 (after the path)
 from desktop.threads.priority import MODEL_PROCESS_NICENESS  # noqa: E402
 
 SPIN = "while True: pass"
