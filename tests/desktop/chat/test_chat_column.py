@@ -186,3 +186,23 @@ def test_a_style_without_a_plain_layout_spacing_still_parts_the_bubbles(qtbot):
     holder.show()
     qtbot.waitExposed(holder)
     assert [below.y() - above.geometry().bottom() - 1 for above, below in zip(labels, labels[1:])] == [7, 7]
+
+
+def test_a_bubble_ends_its_painter_even_when_its_paint_frame_outlives_the_paint(pane, qtbot, qtlog):
+    import sys
+
+    _answered(pane, qtbot, 1)
+    [bubble] = pane.answer_bubbles()
+    held = []  # what a profiler or a sampling thread does: keep the frame, and with it the painter
+
+    def keep_paint_frames(frame, event, arg):
+        if event == "return" and frame.f_code.co_name == "paintEvent":
+            held.append(frame)
+
+    sys.setprofile(keep_paint_frames)
+    try:
+        bubble.repaint()  # painted now, through the window's backing store
+    finally:
+        sys.setprofile(None)
+    assert held  # the bubble's own paintEvent ran
+    assert not [record for record in qtlog.records if "active painter" in record.message]
