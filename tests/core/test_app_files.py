@@ -223,3 +223,18 @@ def test_a_fifo_is_refused_without_being_opened_even_without_blocking(tmp_path, 
     with pytest.raises(BadAppFile, match="not a regular file"):
         read_regular_file(fifo, follow_links=follow_links)
     assert opened == []
+
+
+@pytest.mark.parametrize("body", ['[["' + '\\"' * 500_000, '[["' + '\\"' * 250_000 + "\\\n", '{"a": "' + "x\\\n" * 300_000])
+def test_a_string_left_open_is_scanned_once_not_from_every_quote_in_it(body):
+    # Scanned again from each quote, the first took about 75 minutes; it is refused as bad JSON now.
+    from videochat.app_files import _STRING_OR_BRACKET
+
+    start = body[:3000]
+    tokens = [match.group() for match in _STRING_OR_BRACKET.finditer(start)]
+    assert len(tokens) <= 4 and len(tokens[-1]) > len(start) - 10  # the open string is one token, to the end
+    done = threading.Event()
+    refused = []
+    worker = threading.Thread(target=lambda: (refused.append(pytest.raises(BadAppFile, parse_json, body)), done.set()), daemon=True)
+    worker.start()
+    assert done.wait(60) and refused
