@@ -158,13 +158,13 @@ def request_body(video_path: Path, history, question: str, num_frames: int, segm
 
 
 def seen_frames(end: StreamEnd) -> tuple[list[int], list[float]]:
-    """The frames the process says its model saw, checked: indices and finite times, one each."""
+    """The frames the process says its model saw, checked: indices and times (finite, not before 0), one each."""
     frames = end.video_frames or {}
     indices, times = frames.get("indices"), frames.get("times")
     valid = (
         isinstance(indices, list) and isinstance(times, list) and 0 < len(indices) == len(times) <= MAX_FRAMES
         and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in indices)
-        and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in times)
+        and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 for t in times)
     )
     if not valid:
         raise EngineError("The model process did not say which frames its model saw.", "internal_error", 502)

@@ -56,3 +56,21 @@ def test_what_a_hostile_server_says_it_ran_is_kept_only_when_short_and_showable(
         answer = answer_from(standin, clip)
     assert answer.text and answer.revision is None and answer.device == "engine" and answer.precision == "bfloat16"
     assert len(json.dumps(answer.to_dict())) < 10_000
+
+
+@pytest.mark.parametrize("times", [[-1e308, 0.1], [-0.5, 0.1]])
+def test_frame_times_before_the_video_s_start_are_refused_from_a_server_and_from_the_model_process(times):
+    from types import SimpleNamespace
+
+    from desktop.threads.process_chat import seen_frames
+    from videochat.engines.errors import EngineError
+    from videochat.engines.remote import reported_frames
+
+    end = StreamEnd(video_frames={"indices": [0, 1], "times": times})
+    engine = SimpleNamespace(client=SimpleNamespace(display_url="http://127.0.0.1:9"))
+    with pytest.raises(EngineError, match="which frames"):
+        reported_frames(end, 30, engine)
+    with pytest.raises(EngineError, match="which frames"):
+        seen_frames(end)
+    fine = StreamEnd(video_frames={"indices": [0, 1], "times": [0.0, 0.1]})
+    assert reported_frames(fine, 30, engine) == seen_frames(fine) == ([0, 1], [0.0, 0.1])

@@ -231,13 +231,13 @@ def request_body(engine: EngineModel, video: SentVideo, history: list[tuple[str,
 
 
 def reported_frames(end: StreamEnd, frame_count: int, engine: EngineModel) -> tuple[list[int], list[float]]:
-    """The frames our server says it sampled, checked: a list of indices inside the clip and their finite times."""
+    """The frames our server says it sampled, checked: a list of indices inside the clip and their times (finite, not before 0)."""
     frames = end.video_frames or {}
     indices, times = frames.get("indices"), frames.get("times")
     valid = (
         isinstance(indices, list) and isinstance(times, list) and 0 < len(indices) == len(times) <= MAX_REPORTED_FRAMES
         and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < frame_count for i in indices)
-        and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in times)
+        and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 for t in times)
     )
     if not valid:
         raise EngineError(f"{engine.client.display_url} did not say which frames of the video its model saw (video_frames): it is not a videochat server.", "internal_error", 502)

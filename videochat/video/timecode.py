@@ -13,9 +13,10 @@ def milliseconds(seconds: float) -> int:
     Every time the app shows, stores in a note or exports is rounded by this one rule, so that a
     frame at 0.0625 s is 0.063 everywhere. Only a time within float error of a half millisecond
     needs its written digits (decimal, imported then: it costs the app's start-up 9 ms). A time past
-    `LONGEST_SECONDS` (a hostile file's 1e306, finite until multiplied) counts as that.
+    `LONGEST_SECONDS` (a hostile file's 1e306, finite until multiplied) counts as that, and one before
+    0 (its -1e308) as 0.
     """
-    scaled = min(seconds, LONGEST_SECONDS) * 1000
+    scaled = max(0.0, min(seconds, LONGEST_SECONDS)) * 1000
     if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
         return max(0, math.floor(scaled + 0.5))
     from decimal import ROUND_HALF_UP, Decimal

@@ -25,3 +25,7 @@ def test_a_time_too_large_to_be_a_video_s_is_shown_as_the_largest_one_shown():
     assert format_time(1.7e308) == format_time(-1e306 * -1) == largest
     assert milliseconds(1e306) == milliseconds(1e300) and len(largest) < 30
     assert format_time(3725.5) == "1:02:05.500"
+
+
+def test_a_time_before_0_however_far_is_shown_as_0():
+    assert format_time(-1e308) == format_time(-0.4) == "0:00:00.000" and milliseconds(-1e308) == 0
