@@ -85,10 +85,16 @@ def test_a_server_that_redirects_to_another_host_is_not_followed_and_the_other_n
 
 
 @pytest.mark.parametrize("key", ["sk-abcdefgh\nX-Injected: yes", "sk-abc defgh", "sk-abc\u4e2ddefgh", "sk-abc\x00defgh"])
-def test_a_key_that_cannot_be_a_header_is_a_typed_error_that_never_shows_it(key):
+@pytest.mark.parametrize("given", ["made with it", "given later"])  # later: the CLI's key, the window's stored key
+def test_a_key_that_cannot_be_a_header_is_a_typed_error_that_never_shows_it(key, given):
     with EngineStandIn() as standin:
         with pytest.raises(EngineError) as refused:
-            EngineClient(standin.url, key).models()
+            if given == "made with it":
+                EngineClient(standin.url, key).models()
+            else:
+                client = EngineClient(standin.url)
+                client.api_key = key
+                client.models()
     assert "abcdefgh" not in str(refused.value) and "defgh" not in str(refused.value) and "key" in str(refused.value)
     assert standin.received == []
 
@@ -96,6 +102,9 @@ def test_a_key_that_cannot_be_a_header_is_a_typed_error_that_never_shows_it(key)
 def test_a_key_with_blanks_around_it_is_sent_without_them():
     with EngineStandIn(api_key="sk-abcdefgh-1234") as standin:
         assert [model.id for model in EngineClient(standin.url, " sk-abcdefgh-1234\r\n").models()] == ["OpenGVLab/InternVL2-8B"]
+        client = EngineClient(standin.url)
+        client.api_key = "sk-abcdefgh-1234\r"  # as "$(cat key.txt)" reads a file saved on Windows
+        assert [model.id for model in client.models()] == ["OpenGVLab/InternVL2-8B"]
 
 
 def test_an_engine_address_with_an_unmatched_bracket_is_a_typed_error():

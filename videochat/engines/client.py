@@ -93,11 +93,7 @@ class EngineClient:
         self.port = port or (443 if parts.scheme == "https" else 80)
         path = parts.path.rstrip("/")
         self.base_path = path[: -len("/v1")] if path.endswith("/v1") else path  # http://host/v1 and http://host both work
-        self.api_key = (api_key or "").strip() or None
-        safe_text.register_secret(self.api_key)
-        if self.api_key and not all("!" <= c <= "~" for c in self.api_key):  # a header: no line of its own, nothing http.client echoes
-            raise EngineError(f"The API key for {self.display_url} has spaces, control characters or letters beyond ASCII in it, which no server's "
-                              "key has: give it again as the server printed it.", "invalid_api_key", 400)
+        self.api_key = api_key
         if parts.password:
             safe_text.register_secret(parts.password)
         self.connect_timeout, self.read_timeout, self.answer_timeout = connect_timeout, read_timeout, answer_timeout
@@ -106,6 +102,21 @@ class EngineClient:
         self._open: dict[http.client.HTTPConnection, socket.socket | None] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, key: str | None) -> None:
+        """Checked at every change (a stored key read later, one given on the command line): a key goes
+        into a header, where a control character would make http.client raise with the key in its message."""
+        key = (key or "").strip() or None
+        safe_text.register_secret(key)
+        if key and not all("!" <= c <= "~" for c in key):  # a header: no line of its own, nothing http.client echoes
+            raise EngineError(f"The API key for {self.display_url} has spaces, control characters or letters beyond ASCII in it, which no server's "
+                              "key has: give it again as the server printed it.", "invalid_api_key", 400)
+        self._api_key = key
 
     @property
     def display_url(self) -> str:
