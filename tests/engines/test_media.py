@@ -47,3 +47,32 @@ def test_a_png_sent_as_jpeg_is_refused_and_more_frames_than_the_model_takes_are_
         decode_video_data_url("data:video/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode(), max_frames=8)
     with pytest.raises(BadMedia, match="more than"):
         decode_video_data_url(video_data_url(frames(3)), max_frames=2)
+
+
+def test_a_request_s_frames_are_decoded_within_its_pixel_budget_however_small_they_were_sent():
+    import json
+    from io import BytesIO
+
+    from PIL import Image
+
+    from videochat.engines import media
+    from videochat.engines.server_requests import parse_chat_request
+
+    buffer = BytesIO()
+    Image.new("1", (4096, 4096), 0).save(buffer, format="PNG", optimize=True)  # ~3 KB that decode to 48 MB of RGB
+    bomb = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    parts = [{"type": "image_url", "image_url": {"url": bomb}} for _ in range(64)] + [{"type": "text", "text": "What happens?"}]
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": parts}]}).encode()
+    decoded = parse_chat_request(body, [], 64).video.frames
+    assert len(decoded) == 64 and decoded[0].shape[0] == decoded[0].shape[1]  # square, as sent
+    assert sum(frame.shape[0] * frame.shape[1] for frame in decoded) <= media.MAX_REQUEST_PIXELS
+
+
+def test_frames_over_their_share_keep_their_shape_scaled_and_jpeg_ones_too(monkeypatch):
+    from videochat.engines import media
+
+    monkeypatch.setattr(media, "MAX_REQUEST_PIXELS", 4 * 32 * 24)  # 4 frames of 32x24 at most
+    back = decode_video_data_url(video_data_url(frames(4, height=96, width=128)), max_frames=8)
+    assert [b.shape for b in back] == [(24, 32, 3)] * 4  # 128x96 scaled by 1/4: the ramp still runs left to right
+    assert back[0][:, -1].mean() > back[0][:, 0].mean() + 100
+    assert decode_video_data_url(video_data_url(frames(2, height=24, width=32)), max_frames=8)[0].shape == (24, 32, 3)  # within its share: as sent

@@ -245,7 +245,8 @@ def _read_parts(parts: list, number: int, allowed: tuple, max_frames: int) -> tu
         raise RequestError("Send the video as a video_url or as image_url frames, not both.", param=f"messages[{number}]")
     text = "".join(texts)
     if images:
-        return _frames_input([_decoded(lambda: media.decode_image_data_url(url)) for url in images]), text
+        share = media.frame_share(len(images))
+        return _frames_input([_decoded(lambda: media.decode_image_data_url(url, share)) for url in images]), text
     if video is None:
         return None, text
     if video.startswith("data:"):
