@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -112,7 +113,9 @@ def test_an_engine_address_with_an_unmatched_bracket_is_a_typed_error():
         EngineClient("http://[::1:8000")
 
 
-def test_a_model_list_trickled_a_byte_at_a_time_ends_at_the_answer_limit_not_when_the_server_chooses():
+@contextmanager
+def _trickling(head: bytes, drip: bytes):
+    """A server that sends `head`, then `drip` every 0.2 s (each well within the client's read timeout), for 12 s at most."""
     import socket
     import time
 
@@ -123,23 +126,47 @@ def test_a_model_list_trickled_a_byte_at_a_time_ends_at_the_answer_limit_not_whe
         connection, _ = listener.accept()
         with connection:
             connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"data\": [")
-            for _ in range(60):  # 12 s at most, each byte well within the read timeout
-                if stop.is_set():
-                    return
-                try:
-                    connection.sendall(b" ")
-                except OSError:
-                    return
-                time.sleep(0.2)
+            try:
+                connection.sendall(head)
+                for _ in range(60):
+                    if stop.is_set():
+                        return
+                    connection.sendall(drip)
+                    time.sleep(0.2)
+            except OSError:
+                return
 
     sender = threading.Thread(target=trickle, daemon=True)
     sender.start()
     try:
-        client = EngineClient(f"http://127.0.0.1:{listener.getsockname()[1]}", read_timeout=2.0, answer_timeout=1.0)
-        with pytest.raises(EngineError, match="took more than 1 s"):
-            client.models()
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
         stop.set()
         sender.join()
         listener.close()
+
+
+STREAM_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+TRICKLED = {
+    "a model list's body": (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"data\": [", b" "),
+    "the headers": (b"HTTP/1.1 200 OK\r\nX-Slow: ", b"x"),
+    "comment lines": (STREAM_HEAD, b": keep-alive\n"),
+    "event names": (STREAM_HEAD, b"event: ping\n"),
+}
+
+
+@pytest.mark.parametrize("what", TRICKLED)
+def test_an_answer_trickled_ends_at_the_answer_limit_not_when_the_server_chooses(what):
+    with _trickling(*TRICKLED[what]) as url:
+        client = EngineClient(url, read_timeout=2.0, answer_timeout=1.0)
+        with pytest.raises(EngineError, match="took more than 1 s"):
+            list(client.stream({"model": "m", "messages": []})) if TRICKLED[what][0] == STREAM_HEAD else client.models()
+
+
+def test_comment_lines_count_towards_a_stream_s_size(monkeypatch):
+    from videochat.engines import client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_STREAM_BYTES", 4096)
+    with _trickling(STREAM_HEAD + b": padding\n" * 1000, b"") as url:
+        with pytest.raises(EngineError, match="larger than"):
+            list(EngineClient(url, answer_timeout=30.0).stream({"model": "m", "messages": []}))

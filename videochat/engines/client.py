@@ -20,7 +20,6 @@ import json
 import math
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -100,6 +99,10 @@ class EngineClient:
         # The sockets of the requests in flight: http.client drops `connection.sock` once a response
         # says Connection: close (the response reads on), so stop() keeps its own reference.
         self._open: dict[http.client.HTTPConnection, socket.socket | None] = {}
+        # Each request ends `answer_timeout` after it began, whatever the server sends meanwhile (headers
+        # a byte a second, comment lines): a timer closes its socket, as stop() does (`_expire`).
+        self._deadlines: dict[http.client.HTTPConnection, threading.Timer] = {}
+        self._expired: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
         self._stopped = threading.Event()
 
@@ -178,16 +181,11 @@ class EngineClient:
         A `stop()` ends the pieces at once with `end.stopped` set; an engine that closes the
         connection before `[DONE]` is an `EngineError`, as is anything that is not a well-formed chunk.
         """
-        end, started = end if end is not None else StreamEnd(), time.monotonic()
+        end = end if end is not None else StreamEnd()
         connection, response = self._request("POST", "/v1/chat/completions", {**body, "stream": True}, expect_stream=True)
-        received = chars = 0
+        chars = 0
         try:
             for data in self._events(response):
-                received += len(data)
-                if received > MAX_STREAM_BYTES:
-                    raise self._malformed(f"a streamed answer larger than {MAX_STREAM_BYTES // (1024 * 1024)} MiB")
-                if time.monotonic() - started > self.answer_timeout:
-                    raise self._too_slow()
                 if data == "[DONE]":
                     return
                 chunk = self._parse(data, "a stream chunk")
@@ -199,11 +197,15 @@ class EngineClient:
                     if chars > MAX_ANSWER_CHARS:
                         raise self._malformed(f"an answer longer than {MAX_ANSWER_CHARS} characters")
                     yield piece
+            if connection in self._expired:
+                raise self._too_slow()
             if self._stopped.is_set():
                 end.stopped = True
                 return
             raise EngineError(f"{self.display_url} closed the connection before the answer was complete: the engine may have stopped or crashed.")
         except (OSError, http.client.HTTPException) as error:
+            if connection in self._expired:
+                raise self._too_slow() from None
             if self._stopped.is_set():
                 end.stopped = True
                 return
@@ -242,19 +244,25 @@ class EngineClient:
         cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
         connection = cls(self.host, self.port, timeout=self.connect_timeout)
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        deadline = threading.Timer(self.answer_timeout, self._expire, (connection,))
+        deadline.daemon = True
         with self._lock:
             self._open[connection] = None
+            self._deadlines[connection] = deadline
+        deadline.start()
         try:
             connection.connect()
             connection.sock.settimeout(self.read_timeout)
             with self._lock:
                 self._open[connection] = connection.sock
-            if self._stopped.is_set() and expect_stream:  # a stop that came while connecting
+                expired = connection in self._expired  # the deadline came while connecting
+            if expired or self._stopped.is_set() and expect_stream:  # or a stop did
                 raise OSError("stopped")
             connection.request(method, self.base_path + path, body=payload, headers=self._headers(payload is not None))
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as error:
-            self._close(connection)
+            if self._close(connection):
+                raise self._too_slow() from None
             if self._stopped.is_set():
                 raise self._stopped_error() from None
             raise self._connection_error(error) from None
@@ -271,37 +279,41 @@ class EngineClient:
             raise self._malformed(f"a stream of type {content_type or 'unknown'}, not text/event-stream")
         return connection, response
 
-    def _body(self, response, limit: int) -> bytes:
-        """At most `limit` + 1 bytes of a body, within the answer's time limit: a body trickled within each read's timeout ends too."""
-        deadline, chunks, size = time.monotonic() + self.answer_timeout, [], 0
+    @staticmethod
+    def _body(response, limit: int) -> bytes:
+        """At most `limit` + 1 bytes of a body (a body trickled past the request's deadline is cut by it)."""
+        chunks, size = [], 0
         while size <= limit and (chunk := response.read1(min(1024 * 1024, limit + 1 - size))):
             chunks.append(chunk)
             size += len(chunk)
-            if time.monotonic() > deadline:
-                raise self._too_slow()
         return b"".join(chunks)
 
     def _json(self, connection, response) -> object:
         try:
             data = self._body(response, MAX_BODY_BYTES)
         except (OSError, http.client.HTTPException) as error:
+            if self._close(connection):
+                raise self._too_slow() from None
             raise self._connection_error(error) from None
-        finally:
-            self._close(connection)
+        if self._close(connection):  # the deadline cut the body short
+            raise self._too_slow()
         if len(data) > MAX_BODY_BYTES:
             raise self._malformed(f"an answer larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
         return self._parse(data, "an answer")
 
     def _events(self, response) -> Iterator[str]:
-        """The data of each SSE event; comments and other fields (event:, id:, retry:) are skipped."""
+        """The data of each SSE event; comments and other fields (event:, id:, retry:) are skipped, but count towards the stream's size."""
         data_lines: list[str] = []
-        size = 0
+        size = received = 0
         while True:
             raw = response.readline(MAX_LINE_BYTES + 1)  # through http.client: chunked bodies are decoded
             if not raw:
                 return
             if len(raw) > MAX_LINE_BYTES:
                 raise self._malformed(f"a line longer than {MAX_LINE_BYTES // 1024} KiB")
+            received += len(raw)
+            if received > MAX_STREAM_BYTES:
+                raise self._malformed(f"a streamed answer larger than {MAX_STREAM_BYTES // (1024 * 1024)} MiB")
             try:
                 line = raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError:
@@ -405,7 +417,27 @@ class EngineClient:
     def _stopped_error(self):
         return Cancelled("Stopped before the engine answered.")
 
-    def _close(self, connection) -> None:
+    def _expire(self, connection) -> None:
+        """The request's deadline (on the timer's thread): its socket is closed, its reader ends with `_too_slow`."""
+        with self._lock:
+            if connection not in self._deadlines:
+                return  # closed meanwhile
+            self._expired.add(connection)
+            sock = self._open.get(connection)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _close(self, connection) -> bool:
+        """Close the request's connection; whether its deadline had passed."""
         with self._lock:
             self._open.pop(connection, None)
+            deadline = self._deadlines.pop(connection, None)
+            expired = connection in self._expired
+            self._expired.discard(connection)
+        if deadline is not None:
+            deadline.cancel()
         connection.close()
+        return expired
