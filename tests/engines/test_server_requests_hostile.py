@@ -28,3 +28,32 @@ def test_a_number_too_large_for_a_float_is_a_bad_field_not_an_internal_error(tmp
     with pytest.raises(RequestError) as refused:
         parse_chat_request(body.encode(), [tmp_path], 64)
     assert refused.value.param == param
+
+
+@pytest.mark.parametrize("swap", ["the file, for a link outside", "its folder, for a link outside"])
+def test_a_file_swapped_after_its_check_is_refused_when_the_model_thread_opens_it(tmp_path, swap):
+    from collections import OrderedDict
+    from types import SimpleNamespace
+
+    from tests.support.clips import write_clip
+    from videochat.engines.server_requests import check_unchanged
+    from videochat.engines.server_runner import ModelRunner
+
+    media, outside = tmp_path / "media", tmp_path / "private"
+    (media / "sub").mkdir(parents=True), outside.mkdir()
+    bait = write_clip(media / "sub" / "bait.mp4", frames=12, width=64, height=48)
+    secret = write_clip(outside / "bait.mp4", frames=10, width=64, height=48)
+    content = [{"type": "video_url", "video_url": {"url": bait.as_uri()}}, {"type": "text", "text": "What happens?"}]
+    request = parse_chat_request(json.dumps({"messages": [{"role": "user", "content": content}]}).encode(), [media], 64)
+    check_unchanged(request.video)  # as it was checked: fine
+
+    if swap == "the file, for a link outside":
+        bait.unlink()
+        bait.symlink_to(secret)
+    else:
+        (media / "sub").rename(media / "old")
+        (media / "sub").symlink_to(outside, target_is_directory=True)
+    runner = SimpleNamespace(_prepared=OrderedDict(), backend=SimpleNamespace(ref=SimpleNamespace(family="internvl2", default_frames=4)))
+    with pytest.raises(RequestError) as refused:
+        ModelRunner._prepared_video(runner, request, lambda: False)
+    assert refused.value.status == 403 and "after the request was checked" in str(refused.value)

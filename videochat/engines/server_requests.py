@@ -40,6 +40,7 @@ class VideoInput:
     frames: list | None = None  # uint8 H x W x 3 arrays
     indices: list[int] | None = None  # the client's `video_frames` for its frames
     times: list[float] | None = None
+    identity: tuple[int, int] | None = None  # the file's (device, inode) when it was checked
 
 
 @dataclass
@@ -253,8 +254,8 @@ def _read_parts(parts: list, number: int, allowed: tuple, max_frames: int) -> tu
         if video.count(",") > max_frames:
             raise RequestError(f"More than the {max_frames} frames this model takes.", "invalid_frame_count")
         return _frames_input(_decoded(lambda: media.decode_video_data_url(video, max_frames))), text
-    path, key = allowed_file(video, *allowed)
-    return VideoInput(key=key, path=path), text
+    path, key, identity = allowed_file(video, *allowed)
+    return VideoInput(key=key, path=path, identity=identity), text
 
 
 def _decoded(read):
@@ -276,9 +277,9 @@ def _frames_input(frames: list) -> VideoInput:
 # -- files -----------------------------------------------------------------------------------------
 
 
-def allowed_file(url: str, allowed_folders: list[Path], granted_files: frozenset[Path] = frozenset()) -> tuple[Path, str]:
+def allowed_file(url: str, allowed_folders: list[Path], granted_files: frozenset[Path] = frozenset()) -> tuple[Path, str, tuple[int, int]]:
     """The regular file a `file://` URL names, resolved, if it lies under an allowed folder or is a
-    granted file (else 403), and its identity."""
+    granted file (else 403), its key for prepared frames, and its (device, inode)."""
     rule = (
         "this server reads only files under the folders it was started with (--allowed-media-path) and the files its owner granted"
         if allowed_folders or granted_files
@@ -299,4 +300,17 @@ def allowed_file(url: str, allowed_folders: list[Path], granted_files: frozenset
         raise RequestError("The video file does not exist or cannot be read.", "unreadable_video", 422) from None
     if not stat.S_ISREG(status.st_mode):
         raise RequestError(f"That path is not a regular file; {rule}.", "media_path_not_allowed", 403)
-    return resolved, f"file:{resolved}:{status.st_size}:{status.st_mtime_ns}"
+    return resolved, f"file:{resolved}:{status.st_size}:{status.st_mtime_ns}", (status.st_dev, status.st_ino)
+
+
+def check_unchanged(video: VideoInput) -> None:
+    """On the model thread, as it opens the file (the request may have waited its turn for minutes): the
+    path still reaches the file that was checked, through no link. One who can write in an allowed
+    folder could otherwise swap the file for a link to another after the check. RequestError if not."""
+    try:
+        status = os.stat(video.path)
+        unchanged = os.path.realpath(video.path) == str(video.path) and (status.st_dev, status.st_ino) == video.identity
+    except OSError:
+        unchanged = False
+    if not unchanged:
+        raise RequestError("The video file was moved, replaced or made a link after the request was checked: send it again.", "media_path_not_allowed", 403)

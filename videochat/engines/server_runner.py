@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from videochat.backends.base import Conversation, Turn
-from videochat.engines.server_requests import ChatRequest, RequestError
+from videochat.engines.server_requests import ChatRequest, RequestError, check_unchanged
 from videochat.errors import Cancelled, VideoChatError
 from videochat.frames import sampling
 from videochat.families import get_family
@@ -162,7 +162,10 @@ class ModelRunner:
             from videochat.video.source import VideoSource
             from videochat.video.timeline import Timeline
 
+            check_unchanged(video)
             with VideoSource.open(video.path) as source:
+                source.reader_name  # noqa: B018 (its reader opens the file now, to be checked once more)
+                check_unchanged(video)
                 if request.frame_indices is not None:
                     prepared = prepare_sample(source, family, self._chosen_sample(family, source.info, request), should_stop=should_stop)
                 else:
