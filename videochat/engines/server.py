@@ -46,6 +46,17 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def uvicorn_config(app):
+    """uvicorn's settings for `videochat serve`: h11 with a deadline for headers and a cap on connections
+    (`server_protocol.py`), headers of at most 64 KiB, two seconds to finish at a stop."""
+    import uvicorn
+
+    from videochat.engines.server_protocol import LimitedH11Protocol
+
+    return uvicorn.Config(app, http=LimitedH11Protocol, loop="asyncio", ws="none", interface="asgi3", log_config=None, access_log=False,
+                          lifespan="off", timeout_graceful_shutdown=2, h11_max_incomplete_event_size=64 * 1024)
+
+
 def serve(runner, host: str, port: int, api_key: str | None, allowed_folders: list[Path]) -> int:
     """Listen, print the address, load the model meanwhile, answer until interrupted."""
     import uvicorn
@@ -72,10 +83,8 @@ def serve(runner, host: str, port: int, api_key: str | None, allowed_folders: li
                 print(address, flush=True)
                 runner.start()
 
-    config = uvicorn.Config(
-        app, http="h11", loop="asyncio", ws="none", interface="asgi3", log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2, h11_max_incomplete_event_size=64 * 1024)
     try:
-        Server(config).run(sockets=[sock])
+        Server(uvicorn_config(app)).run(sockets=[sock])
     finally:
         runner.stop()
         sock.close()

@@ -1,0 +1,103 @@
+"""`videochat serve`'s HTTP limits (server_protocol.py): a request's headers have a deadline, connections a cap.
+
+uvicorn alone kept a half-sent request line open for good: a few hundred of them took every file
+descriptor of the model process, with no key asked for."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from videochat.engines import server_protocol
+from videochat.engines.server import uvicorn_config
+
+
+async def _app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.fixture
+def port(monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(server_protocol, "HEADERS_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(server_protocol, "MAX_CONNECTIONS", 4)
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn_config(_app))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield listener.getsockname()[1]
+    server.should_exit = True
+    thread.join(10)
+    listener.close()
+
+
+def _connect(port: int) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return connection
+
+
+def _closed_by_server(connection: socket.socket) -> bool:
+    try:
+        return connection.recv(100) == b""
+    except (TimeoutError, socket.timeout):
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def _response(connection: socket.socket) -> bytes:
+    """One whole answer of `_app` (its headers and its body may come in two reads)."""
+    received = b""
+    while not received.endswith(b"\r\n\r\nok") and (chunk := connection.recv(200)):
+        received += chunk
+    return received
+
+
+def _answered(port: int) -> bytes:
+    with _connect(port) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return _response(connection)
+
+
+@pytest.mark.parametrize("sent", [b"GET /health HTT", b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "])
+def test_headers_that_do_not_arrive_in_time_close_the_connection(port, sent):
+    with _connect(port) as connection:
+        connection.sendall(sent)
+        for _ in range(3):  # a byte now and then does not keep it open
+            time.sleep(0.2)
+            try:
+                connection.sendall(b"x")
+            except OSError:
+                break
+        assert _closed_by_server(connection)
+    assert _answered(port).startswith(b"HTTP/1.1 200")
+
+
+def test_a_connection_over_the_cap_is_closed_as_it_opens_and_the_others_are_served(port):
+    held = [_connect(port) for _ in range(4)]
+    try:
+        extra = _connect(port)
+        assert _closed_by_server(extra)
+        extra.close()
+        held[0].sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _response(held[0]).startswith(b"HTTP/1.1 200")
+    finally:
+        for connection in held:
+            connection.close()
+    time.sleep(0.2)
+    assert _answered(port).startswith(b"HTTP/1.1 200")  # their places are free again
+
+
+def test_a_request_that_keeps_its_connection_is_not_cut_by_the_deadline_while_answered_or_idle(port):
+    with _connect(port) as connection:
+        for _ in range(2):
+            connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _response(connection).startswith(b"HTTP/1.1 200")
+            time.sleep(0.8)  # past the headers' deadline, within uvicorn's keep-alive (5 s)
