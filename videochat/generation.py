@@ -8,6 +8,10 @@ paint's only user of it).
 
 from __future__ import annotations
 
+# The most tokens one answer may ask for: the seed models' context (InternVL2's and Qwen2-VL's 32K). A
+# request for more is refused, where it kept the one model thread generating until its client gave up.
+MAX_NEW_TOKENS = 32768
+
 
 class GenerationSettings:
     """Immutable; equal when every field is. `DEFAULTS` below is the app's defaults."""

@@ -20,7 +20,7 @@ from typing import Callable
 
 from videochat import paths
 from videochat.app_files import BadAppFile, read_json, set_aside, write_atomically
-from videochat.generation import DEFAULTS as GENERATION_DEFAULTS
+from videochat.generation import DEFAULTS as GENERATION_DEFAULTS, MAX_NEW_TOKENS
 from videochat.snapshot_writer import SnapshotWriter
 
 SCHEMA_VERSION = 1
@@ -140,7 +140,7 @@ _KINDS = {
 
 # The smallest value each number may take, where zero or less means nothing (0 frames, 0 tokens).
 _LEAST = {"frames": 1, "max_new_tokens": 1, "temperature": 0, "volume": 0, "notes_height": NOTES_HEIGHT_LEAST}
-_MOST = {"volume": 1, "notes_height": NOTES_HEIGHT_MOST}
+_MOST = {"volume": 1, "notes_height": NOTES_HEIGHT_MOST, "max_new_tokens": MAX_NEW_TOKENS}
 
 
 def _is_kind(value, kind, name: str = "") -> bool:

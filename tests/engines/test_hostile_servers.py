@@ -170,3 +170,12 @@ def test_comment_lines_count_towards_a_stream_s_size(monkeypatch):
     with _trickling(STREAM_HEAD + b": padding\n" * 1000, b"") as url:
         with pytest.raises(EngineError, match="larger than"):
             list(EngineClient(url, answer_timeout=30.0).stream({"model": "m", "messages": []}))
+
+
+def test_a_model_list_over_a_mebibyte_is_refused_before_it_is_parsed():
+    many = [f"org/model-{number:06d}-" + "x" * 40 for number in range(20_000)]  # ~1.4 MB listed
+    with EngineStandIn(models=many) as standin:
+        with pytest.raises(EngineError, match="larger than 1 MiB"):
+            EngineClient(standin.url).models()
+    with EngineStandIn(models=many[:2_000]) as standin:  # thousands still list
+        assert len(EngineClient(standin.url).models()) == 2_000

@@ -24,6 +24,7 @@ from tests.support.standins import build_hub_extras, build_internvideo2, build_i
 from tests.support.tiny_native import build_llava_onevision, build_qwen2_vl
 from videochat.engines.media import image_data_url, video_data_url
 from videochat.frames.pipeline import sample_frames
+from videochat.generation import MAX_NEW_TOKENS
 from videochat.video.source import VideoSource
 
 KEY = "serve-test-key-0123456789"
@@ -224,7 +225,7 @@ def test_a_frame_count_the_family_does_not_take_is_refused_with_the_core_s_messa
 
 def test_a_client_that_disconnects_stops_generation(server, served):
     since = len(server.stderr)
-    body = json.dumps({**file_request(served.clip, num_frames=FRAMES, question="Tell me everything."), "max_tokens": 100000, "stream": True})
+    body = json.dumps({**file_request(served.clip, num_frames=FRAMES, question="Tell me everything."), "max_tokens": MAX_NEW_TOKENS, "stream": True})
     connection = server.connection()
     connection.request("POST", "/v1/chat/completions", body=body.encode(), headers={"Authorization": f"Bearer {KEY}"})
     response = connection.getresponse()
@@ -239,7 +240,7 @@ def test_a_client_that_disconnects_stops_generation(server, served):
 
 def test_a_client_that_disconnects_before_a_whole_answer_stops_it_too(server, served):
     since = len(server.stderr)
-    body = json.dumps({**file_request(served.clip, num_frames=FRAMES, question="Tell me all of it."), "max_tokens": 100000})
+    body = json.dumps({**file_request(served.clip, num_frames=FRAMES, question="Tell me all of it."), "max_tokens": MAX_NEW_TOKENS})
     connection = server.connection()
     connection.request("POST", "/v1/chat/completions", body=body.encode(), headers={"Authorization": f"Bearer {KEY}"})
     server.wait_for_log("asked: Tell me all of it.", since=since)

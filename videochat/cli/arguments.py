@@ -14,7 +14,7 @@ import math
 import sys
 
 from videochat.families import get_family
-from videochat.generation import DEFAULTS as GENERATION_DEFAULTS
+from videochat.generation import DEFAULTS as GENERATION_DEFAULTS, MAX_NEW_TOKENS
 from videochat.safe_text import shown
 from videochat.video import READER_ORDER
 
@@ -81,8 +81,8 @@ def token_count(text: str) -> int:
         value = int(text)
     except ValueError:
         value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of tokens, 1 or more, not {text!r}")
+    if not 1 <= value <= MAX_NEW_TOKENS:
+        raise argparse.ArgumentTypeError(f"must be a whole number of tokens from 1 to {MAX_NEW_TOKENS}, not {text!r}")
     return value
 
 

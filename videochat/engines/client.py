@@ -33,7 +33,8 @@ MAX_LINE_BYTES = 1024 * 1024  # one SSE line: a chunk holds a few tokens, or the
 MAX_EVENT_BYTES = 2 * 1024 * 1024  # one event (its data lines together)
 MAX_STREAM_BYTES = 64 * 1024 * 1024  # a whole streamed answer, framing included
 MAX_ANSWER_CHARS = 4 * 1024 * 1024  # the answer's text
-MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole (non-streamed) answer or a model list
+MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole (non-streamed) answer
+MAX_MODEL_LIST_BYTES = 1024 * 1024  # thousands of models; 32 MiB of empty entries took 0.8 GB to read
 MAX_ERROR_BYTES = 64 * 1024  # an error answer: only its message is wanted
 MAX_MESSAGE_CHARS = 1000  # a server's error message as shown
 MAX_MODEL_ID_CHARS = 512  # a served model's id (a repo id, or the path vLLM was given)
@@ -140,7 +141,7 @@ class EngineClient:
 
     def models(self) -> list[ServedModel]:
         """GET /v1/models: what the engine serves."""
-        body = self._json(*self._request("GET", "/v1/models"))
+        body = self._json(*self._request("GET", "/v1/models"), limit=MAX_MODEL_LIST_BYTES)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise EngineError(f"{self.display_url} did not answer /v1/models with a model list: is it an OpenAI-compatible server?")
@@ -288,17 +289,17 @@ class EngineClient:
             size += len(chunk)
         return b"".join(chunks)
 
-    def _json(self, connection, response) -> object:
+    def _json(self, connection, response, limit: int = MAX_BODY_BYTES) -> object:
         try:
-            data = self._body(response, MAX_BODY_BYTES)
+            data = self._body(response, limit)
         except (OSError, http.client.HTTPException) as error:
             if self._close(connection):
                 raise self._too_slow() from None
             raise self._connection_error(error) from None
         if self._close(connection):  # the deadline cut the body short
             raise self._too_slow()
-        if len(data) > MAX_BODY_BYTES:
-            raise self._malformed(f"an answer larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+        if len(data) > limit:
+            raise self._malformed(f"an answer larger than {limit // (1024 * 1024)} MiB")
         return self._parse(data, "an answer")
 
     def _events(self, response) -> Iterator[str]:

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from videochat.app_files import BadAppFile, parse_json
 from videochat.engines import media
-from videochat.generation import GenerationSettings
+from videochat.generation import MAX_NEW_TOKENS, GenerationSettings
 
 FRAME_LABEL = re.compile(r"\s*Frame\d+:\s*")  # LMDeploy's and SGLang's label before each frame's image
 
@@ -118,8 +118,8 @@ def _settings(data: dict) -> GenerationSettings:
     temperature = _field(data, "temperature", (int, float), defaults.temperature)
     top_p = _field(data, "top_p", (int, float), defaults.top_p)
     penalty = _field(data, "repetition_penalty", (int, float), defaults.repetition_penalty)
-    if max_tokens is not None and max_tokens < 1:
-        raise RequestError("max_tokens must be 1 or more.", param="max_tokens")
+    if max_tokens is not None and not 1 <= max_tokens <= MAX_NEW_TOKENS:
+        raise RequestError(f"max_tokens must be from 1 to {MAX_NEW_TOKENS}.", param="max_tokens")
     if temperature < 0:
         raise RequestError("temperature must be 0 or more (0 answers greedily).", param="temperature")
     if not 0 < top_p <= 1:
