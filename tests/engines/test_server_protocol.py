@@ -1,4 +1,5 @@
-"""`videochat serve`'s HTTP limits (server_protocol.py): a request's headers have a deadline, connections a cap.
+"""`videochat serve`'s HTTP limits: a request's headers have a deadline and connections a cap
+(server_protocol.py); chat bodies are read a few at a time, each within its own deadline (server_app.py).
 
 uvicorn alone kept a half-sent request line open for good: a few hundred of them took every file
 descriptor of the model process, with no key asked for."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -20,22 +22,31 @@ async def _app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-@pytest.fixture
-def port(monkeypatch):
+@contextmanager
+def _running(app):
+    """`app` served by uvicorn as `videochat serve` configures it, on a thread; yields its port."""
     import uvicorn
 
-    monkeypatch.setattr(server_protocol, "HEADERS_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(server_protocol, "MAX_CONNECTIONS", 4)
     listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn_config(_app))
+    server = uvicorn.Server(uvicorn_config(app))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.01)
-    yield listener.getsockname()[1]
-    server.should_exit = True
-    thread.join(10)
-    listener.close()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        listener.close()
+
+
+@pytest.fixture
+def port(monkeypatch):
+    monkeypatch.setattr(server_protocol, "HEADERS_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(server_protocol, "MAX_CONNECTIONS", 4)
+    with _running(_app) as port:
+        yield port
 
 
 def _connect(port: int) -> socket.socket:
@@ -101,3 +112,25 @@ def test_a_request_that_keeps_its_connection_is_not_cut_by_the_deadline_while_an
             connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert _response(connection).startswith(b"HTTP/1.1 200")
             time.sleep(0.8)  # past the headers' deadline, within uvicorn's keep-alive (5 s)
+
+
+def test_a_trickled_chat_body_holds_one_reading_place_until_its_deadline_then_is_refused(monkeypatch):
+    from types import SimpleNamespace
+
+    from videochat.engines import server_app
+
+    monkeypatch.setattr(server_app, "READ_AT_ONCE", 1)
+    monkeypatch.setattr(server_app, "BODY_TIMEOUT_S", 1.0)
+    runner = SimpleNamespace(ref=SimpleNamespace(display_name="tiny", family="internvl2"), load_error=None, backend=object())
+    answers = []
+    with _running(server_app.ServerApp(runner, None, []).starlette()) as port, _connect(port) as slow, _connect(port) as other:
+        slow.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        time.sleep(0.2)  # the slow body has the one place now
+        other.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        waiting = [threading.Thread(target=lambda c=c, name=name: answers.append((name, c.recv(200)))) for name, c in (("slow", slow), ("other", other))]
+        for thread in waiting:
+            thread.start()
+        for thread in waiting:
+            thread.join(10)
+    assert [name for name, _ in answers] == ["slow", "other"]  # the other body was read only once the slow one gave up its place
+    assert answers[0][1].startswith(b"HTTP/1.1 408") and answers[1][1].startswith(b"HTTP/1.1 400")

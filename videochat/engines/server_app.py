@@ -32,6 +32,8 @@ from videochat.safe_text import shown
 log = logging.getLogger("videochat.serve")
 
 MAX_BODY_BYTES = 256 * 1024 * 1024  # 512 frames as JPEG
+BODY_TIMEOUT_S = 300.0  # a body trickled slower than that is refused (it would hold its place in `_reading`)
+READ_AT_ONCE = 2  # chat requests whose bodies are read and whose frames are decoded at one time: the others wait unread
 DISCONNECT_POLL_S = 0.1
 
 
@@ -65,6 +67,7 @@ class ServerApp:
         # Single files the key's holder granted (the window grants each video its user opens): a
         # frozenset replaced whole, so a request parsed on another thread sees one or the other.
         self.granted_files: frozenset[Path] = frozenset()
+        self._reading = asyncio.Semaphore(READ_AT_ONCE)
 
     def starlette(self) -> Starlette:
         async def not_found(request: Request, error: HTTPException):
@@ -147,15 +150,17 @@ class ServerApp:
             return refused
         if (unready := self._unready()) is not None:
             return unready  # before the body is read: frames decoded for a model that cannot answer are wasted
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
         family = get_family(self.runner.ref.family)
-        try:
-            parsed = await asyncio.to_thread(parse_chat_request, body, self.allowed_folders, family.max_frames, self.granted_files)
-        except RequestError as error:
-            log.info("refused: %s", shown(str(error)))
-            return JSONResponse(*error_body(error))
+        async with self._reading:  # each body up to 256 MiB, its frames up to ~350 MB decoded: not a hundred at once
+            body = await self._body(request)
+            if isinstance(body, Response):
+                return body
+            try:
+                parsed = await asyncio.to_thread(parse_chat_request, body, self.allowed_folders, family.max_frames, self.granted_files)
+            except RequestError as error:
+                log.info("refused: %s", shown(str(error)))
+                return JSONResponse(*error_body(error))
+            del body
         if parsed.model and parsed.model not in self._names():
             return error_response(f"This server serves {shown(self.served_name)}, not {shown(parsed.model)}.", "model_not_found", param="model")
         runner = self.runner
@@ -207,16 +212,24 @@ class ServerApp:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             return too_large
-        chunks, size = [], 0
-        try:
+        chunks: list[bytes] = []
+
+        async def read() -> Response | None:
+            size = 0
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > self.max_body_bytes:
                     return too_large
                 chunks.append(chunk)
+            return None
+
+        try:
+            refused = await asyncio.wait_for(read(), BODY_TIMEOUT_S)
         except ClientDisconnect:
             return Response(status_code=499)
-        return b"".join(chunks)
+        except asyncio.TimeoutError:
+            return error_response(f"The request's body took more than {BODY_TIMEOUT_S:.0f} s to arrive.", "invalid_request", 408)
+        return refused or b"".join(chunks)
 
     async def _next_event(self, job: Job, request: Request):
         """The job's next event; `ClientDisconnect` once the client has gone away meanwhile."""
