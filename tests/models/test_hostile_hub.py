@@ -279,3 +279,30 @@ def test_a_listing_of_the_wrong_shape_is_refused_before_anything_is_written(tmp_
     with pytest.raises(error, match=message):
         downloads.download(planning.plan(EVIL))
     assert_untouched(tmp_path, before)
+
+
+def test_a_file_served_longer_than_listed_is_never_written_past_its_listed_size(tmp_path, hostile_hub, monkeypatch):
+    hostile_hub.add_repo(EVIL, {**GOOD, "notes.txt": b"n" * 200_000}, lfs_threshold=10**9)  # a plain git file: its size is the listing's
+    hostile_hub.misreport(EVIL, "notes.txt", size=10)
+    sizes = []
+    checks = downloads._content_matches
+    monkeypatch.setattr(downloads, "_content_matches", lambda path, file, *stop: (sizes.append((file.path, path.stat().st_size)), checks(path, file, *stop))[1])
+    with pytest.raises(downloads.DownloadCorrupted, match="notes.txt"):
+        downloads.download(planning.plan(EVIL))
+    assert [size for name, size in sizes if name == "notes.txt"] == [10, 10]  # two tries, each cut at the listed size
+
+
+def test_a_link_planted_where_a_partial_download_goes_is_removed_not_written_through(tmp_path, hostile_hub):
+    commit = hostile_hub.add_repo(EVIL, GOOD)
+    blobs = models_on_disk.repo_folder(EVIL) / "blobs"
+    blobs.mkdir(parents=True)
+    for name in GOOD:
+        served = hostile_hub.file(EVIL, name)
+        for blob in {served.sha256, served.blob_id, served.etag} - {None}:
+            (blobs / f"{blob}.incomplete").symlink_to(tmp_path / "outside" / "canary.txt")
+    before = manifest(tmp_path)
+
+    downloads.download(planning.plan(EVIL))
+    assert (tmp_path / "outside" / "canary.txt").read_bytes() == CANARY and manifest(tmp_path) == before
+    snapshot = models_on_disk.repo_folder(EVIL) / "snapshots" / commit
+    assert {name: (snapshot / name).read_bytes() for name in GOOD} == GOOD

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,6 +228,7 @@ def _blob_lock(folder: Path, file: RemoteFile, stop: Callable[[], bool]):
 
 
 def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None, meter: _Meter, stop: Callable[[], bool]) -> None:
+    _clear_if_not_a_file(partial)
     have = partial.stat().st_size if partial.is_file() else 0
     if have > file.size:  # not this file's bytes: start over
         meter.done -= min(have, file.size)
@@ -244,15 +246,20 @@ def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None
         if have and response.status_code != 206:  # the server sent the whole file: start over
             meter.done -= have
             have = 0
-        with open(partial, "ab" if have else "wb") as out:
+        # Never through a link planted in the cache: it would append the hub's bytes to its target.
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if have else os.O_TRUNC) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        with os.fdopen(os.open(partial, flags, 0o644), "ab" if have else "wb") as out:
             try:
                 for chunk in response.iter_content(CHUNK_BYTES):
                     if stop():
                         raise Cancelled(f"Download of {file.repo_id} paused at {format_bytes(meter.done)} of {format_bytes(meter.total)}; it resumes from there.")
+                    chunk = chunk[: file.size - have]  # never past the size the listing gave: a body without end would fill the disk
                     out.write(chunk)
                     have += len(chunk)
                     meter.add(len(chunk))
                     meter.report(file, have)
+                    if have == file.size:
+                        break  # what follows is not this file's: the checksum decides on what came
                 out.flush()
                 os.fsync(out.fileno())
             # requests' errors are OSErrors too: the network's must be told apart from the disk's.
@@ -265,6 +272,20 @@ def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None
                 raise _disk_error(error, partial) from error
     finally:
         response.close()
+
+
+def _clear_if_not_a_file(partial: Path) -> None:
+    """A partial download that is not a regular file (a link, a FIFO someone put in the cache) is removed, not followed."""
+    try:
+        mode = os.lstat(partial).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise DownloadError(f"{partial} is a folder where a partial download belongs: remove it, then try again.")
+    log.warning("%s is not a regular file; removed", partial)
+    partial.unlink()
 
 
 def _disk_error(error: OSError, path: Path) -> DownloadError:
@@ -292,11 +313,11 @@ def _content_matches(path: Path, file: RemoteFile, stop: Callable[[], bool] = la
 
 def _verified(blob: Path, file: RemoteFile) -> bool:
     """True when `blob` is `file`: a recorded check of this very file (size and time) or a new one."""
-    stat = blob.stat()
-    if stat.st_size != file.size:
+    info = blob.stat()
+    if info.st_size != file.size:
         return False
     checked = download_record.recorded(file.repo_id).get("verified", {}).get(file.etag)
-    if checked == [stat.st_size, stat.st_mtime_ns]:
+    if checked == [info.st_size, info.st_mtime_ns]:
         return True
     if _content_matches(blob, file):
         download_record.mark_verified(file.repo_id, file.etag, blob)
