@@ -73,3 +73,13 @@ def log_file() -> Path:
 def start_failure_report() -> Path:
     """A new report of a start that failed before Qt could show it, named by the time."""
     return log_folder() / f"start-failure-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+
+
+def child_working_folder() -> Path:
+    """The working folder of the Python programs the app starts (the model process, the runtime
+    installer's venv and pip, the package check): an empty one of the app's own. `python -m` puts the
+    working folder first on the import path, and the folder a user started the app from (Downloads)
+    may hold a json.py; Python 3.11's PYTHONSAFEPATH, set too, is not there before."""
+    folder = cache_folder() / "run"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder

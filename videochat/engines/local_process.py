@@ -31,7 +31,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
-from videochat import safe_text
+from videochat import paths, safe_text
 from videochat.cli.serve import KEY_VARIABLE
 from videochat.engines.client import EngineClient
 from videochat.engines.errors import error_from
@@ -62,19 +62,23 @@ def serve_command(runtime: str = "seed", model: str = "the model") -> list[str]:
 
 
 def runtime_environment(runtime: str) -> dict[str, str]:
-    """The child's environment: ours, and for another runtime this source tree first on its path, nothing else of ours."""
+    """The child's environment: ours, with this source tree first on its path when it runs from one;
+    for another runtime nothing else of ours. Never the working folder on the path (PYTHONSAFEPATH; it
+    starts in `paths.child_working_folder()` too)."""
     from videochat.runtimes import SEED
 
     environment = dict(os.environ)
+    environment["PYTHONSAFEPATH"] = "1"
+    source = Path(__file__).resolve().parents[2]
+    # From a source tree the child runs this very code (never a site-packages: the seed's transformers
+    # would come first for another runtime); elsewhere the copy installed in its environment.
+    in_source_tree = not getattr(sys, "frozen", False) and (source / "pyproject.toml").is_file()
     if runtime != SEED:
         environment.pop("PYTHONHOME", None)
-        source = Path(__file__).resolve().parents[2]
-        frozen = getattr(sys, "frozen", False)
-        # From a source tree the child runs this very code (never a site-packages: the seed's transformers
-        # would come first); elsewhere the copy of the code installed in the runtime.
-        in_source_tree = not frozen and (source / "pyproject.toml").is_file()
         environment["PYTHONPATH"] = str(source) if in_source_tree else ""
         environment["PYTHONNOUSERSITE"] = "1"
+    elif in_source_tree:  # it found the code in the working folder before
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), environment.get("PYTHONPATH")]))
     return environment
 
 
@@ -85,7 +89,8 @@ class LocalModelProcess:
         safe_text.register_secret(self.key)
         self.model = model
         self.runtime = runtime
-        self.arguments = ["--model", model, "--host", "127.0.0.1", "--port", "0", "--device", device, "--precision", precision, "--exit-with-stdin"]
+        given = os.path.abspath(model) if os.path.isdir(model) else model  # a folder named from another working folder
+        self.arguments = ["--model", given, "--host", "127.0.0.1", "--port", "0", "--device", device, "--precision", precision, "--exit-with-stdin"]
         if approved_code:
             self.arguments += ["--approved-code", approved_code]
         if revision:
@@ -111,7 +116,7 @@ class LocalModelProcess:
         self.argv = [*self.program(), *self.arguments]
         environment = {**runtime_environment(self.runtime), KEY_VARIABLE: self.key}
         self.process = subprocess.Popen(
-            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, cwd=paths.child_working_folder(),
             start_new_session=os.name == "posix",  # a Ctrl-C in the parent's terminal is the parent's to handle
         )
         self.started(self.process.pid)

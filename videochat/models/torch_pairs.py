@@ -205,8 +205,11 @@ def _frozen_check(python: str) -> PackageCheck:
 
 def _run_check(python: str) -> PackageCheck:
     try:
-        result = subprocess.run([python, "-m", "videochat.models.torch_pairs", "check"], capture_output=True, text=True,
-                                timeout=CHECK_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        from videochat.engines.local_process import runtime_environment
+        from videochat.paths import child_working_folder
+
+        result = subprocess.run([python, "-m", "videochat.models.torch_pairs", "check"], capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
+                                stdin=subprocess.DEVNULL, env=runtime_environment("seed"), cwd=child_working_folder())
         answer = json.loads(result.stdout.strip().splitlines()[-1])
         return PackageCheck(python, answer.get("torch"), answer.get("problem"), str(answer.get("fix", "")))
     except (OSError, subprocess.SubprocessError, ValueError, IndexError, AttributeError) as error:

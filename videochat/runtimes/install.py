@@ -73,9 +73,10 @@ def _build(name: str, work: Path, progress: Progress, should_stop: Callable[[], 
     python = python_in(work)
     torch, torchvision = torch_pair()
     pins = [f"torch==={torch}", f"torchvision==={torchvision}"]  # ===: PyPI's own build, never a +cpu/+cu wheel found elsewhere
-    pip = [str(python), "-m", "pip", "install", "--no-input", "--disable-pip-version-check"]
+    # -I: nothing of the working folder, the user site or PYTHON* variables (pip's own settings stay).
+    pip = [str(python), "-I", "-m", "pip", "install", "--no-input", "--disable-pip-version-check"]
     steps = [
-        ("Making the Python environment", [str(base_python()), "-m", "venv", str(work)]),
+        ("Making the Python environment", [str(base_python()), "-I", "-m", "venv", str(work)]),
         (f"Installing torch {torch} and torchvision {torchvision} (about 4 GB with its CUDA libraries)", [*pip, *pins]),
         ("Installing transformers and the other pinned packages", [*pip, *pins, *listed]),
     ]
@@ -126,8 +127,10 @@ def _run(argv: list[str], what: str, fraction: float, progress: Progress, should
     progress(what, fraction)
     environment = {**os.environ, "PIP_NO_INPUT": "1", "PYTHONNOUSERSITE": "1"}
     environment.pop("PYTHONPATH", None)  # the new environment's packages only
+    from videochat.paths import child_working_folder
+
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment,
-                               start_new_session=os.name == "posix")
+                               cwd=child_working_folder(), start_new_session=os.name == "posix")
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     reader = threading.Thread(target=_read, args=(process, tail, lambda line: progress(f"{what}: {line}", fraction)), daemon=True)
     reader.start()
