@@ -91,10 +91,12 @@ def test_headers_that_do_not_arrive_in_time_close_the_connection(port, sent):
     assert _answered(port).startswith(b"HTTP/1.1 200")
 
 
-def test_a_connection_over_the_cap_is_closed_as_it_opens_and_the_others_are_served(port):
+def test_a_connection_over_the_cap_is_closed_as_it_opens_and_the_others_are_served(port, monkeypatch):
+    monkeypatch.setattr(server_protocol, "HEADERS_TIMEOUT_S", 30.0)  # only the cap closes anything here
     held = [_connect(port) for _ in range(4)]
     try:
         extra = _connect(port)
+        extra.settimeout(1.0)
         assert _closed_by_server(extra)
         extra.close()
         held[0].sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -104,6 +106,22 @@ def test_a_connection_over_the_cap_is_closed_as_it_opens_and_the_others_are_serv
             connection.close()
     time.sleep(0.2)
     assert _answered(port).startswith(b"HTTP/1.1 200")  # their places are free again
+
+
+async def _refusing_app(scope, receive, send):
+    """Answers 401 before reading the body, as the server does without the key."""
+    await send({"type": "http.response.start", "status": 401, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"no"})
+
+
+def test_a_slow_upload_the_server_answered_early_is_not_cut_by_the_headers_deadline(monkeypatch):
+    monkeypatch.setattr(server_protocol, "HEADERS_TIMEOUT_S", 0.5)
+    with _running(_refusing_app) as port, _connect(port) as connection:
+        connection.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n")
+        for _ in range(10):  # 2 s of body, past the headers' deadline
+            time.sleep(0.2)
+            connection.sendall(b"xxxx")
+        assert connection.recv(200).startswith(b"HTTP/1.1 401")
 
 
 def test_a_request_that_keeps_its_connection_is_not_cut_by_the_deadline_while_answered_or_idle(port):
@@ -122,15 +140,13 @@ def test_a_trickled_chat_body_holds_one_reading_place_until_its_deadline_then_is
     monkeypatch.setattr(server_app, "READ_AT_ONCE", 1)
     monkeypatch.setattr(server_app, "BODY_TIMEOUT_S", 1.0)
     runner = SimpleNamespace(ref=SimpleNamespace(display_name="tiny", family="internvl2"), load_error=None, backend=object())
-    answers = []
     with _running(server_app.ServerApp(runner, None, []).starlette()) as port, _connect(port) as slow, _connect(port) as other:
         slow.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
         time.sleep(0.2)  # the slow body has the one place now
         other.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-        waiting = [threading.Thread(target=lambda c=c, name=name: answers.append((name, c.recv(200)))) for name, c in (("slow", slow), ("other", other))]
-        for thread in waiting:
-            thread.start()
-        for thread in waiting:
-            thread.join(10)
-    assert [name for name, _ in answers] == ["slow", "other"]  # the other body was read only once the slow one gave up its place
-    assert answers[0][1].startswith(b"HTTP/1.1 408") and answers[1][1].startswith(b"HTTP/1.1 400")
+        other.settimeout(0.4)
+        with pytest.raises(socket.timeout):
+            other.recv(200)  # its whole body is there, but it waits unread
+        other.settimeout(10)
+        answers = [slow.recv(200), other.recv(200)]
+    assert answers[0].startswith(b"HTTP/1.1 408") and answers[1].startswith(b"HTTP/1.1 400")

@@ -151,6 +151,8 @@ class ServerApp:
         if (unready := self._unready()) is not None:
             return unready  # before the body is read: frames decoded for a model that cannot answer are wasted
         family = get_family(self.runner.ref.family)
+        if (too_large := self._declared_too_large(request)) is not None:
+            return too_large  # said at once, without waiting for a place to read in
         async with self._reading:  # each body up to 256 MiB, its frames up to ~350 MB decoded: not a hundred at once
             body = await self._body(request)
             if isinstance(body, Response):
@@ -207,10 +209,15 @@ class ServerApp:
             return None
         return error_response("This server needs its API key as 'Authorization: Bearer <key>'.", "invalid_api_key", 401)
 
-    async def _body(self, request: Request) -> bytes | Response:
-        too_large = error_response(f"The request is larger than this server takes ({self.max_body_bytes // (1024 * 1024)} MiB).", "request_too_large", 413)
+    def _too_large(self) -> Response:
+        return error_response(f"The request is larger than this server takes ({self.max_body_bytes // (1024 * 1024)} MiB).", "request_too_large", 413)
+
+    def _declared_too_large(self, request: Request) -> Response | None:
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        return self._too_large() if declared.isdigit() and int(declared) > self.max_body_bytes else None
+
+    async def _body(self, request: Request) -> bytes | Response:
+        if (too_large := self._declared_too_large(request)) is not None:
             return too_large
         chunks: list[bytes] = []
 
@@ -219,7 +226,7 @@ class ServerApp:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > self.max_body_bytes:
-                    return too_large
+                    return self._too_large()
                 chunks.append(chunk)
             return None
 
