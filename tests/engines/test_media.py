@@ -76,3 +76,17 @@ def test_frames_over_their_share_keep_their_shape_scaled_and_jpeg_ones_too(monke
     assert [b.shape for b in back] == [(24, 32, 3)] * 4  # 128x96 scaled by 1/4: the ramp still runs left to right
     assert back[0][:, -1].mean() > back[0][:, 0].mean() + 100
     assert decode_video_data_url(video_data_url(frames(2, height=24, width=32)), max_frames=8)[0].shape == (24, 32, 3)  # within its share: as sent
+
+
+@pytest.mark.parametrize("mode", ["I;16", "LA", "P", "1", "RGBA"])
+def test_frames_of_every_picture_mode_are_scaled_to_their_share(mode):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from videochat.engines.media import decode_picture
+
+    buffer = BytesIO()
+    Image.new(mode, (2000, 1500)).save(buffer, format="PNG")  # 16-bit grey could not be scaled as it was: a 500
+    decoded = decode_picture(buffer.getvalue(), "PNG", 200 * 150)
+    assert decoded.shape == (150, 200, 3) and decoded.dtype == np.uint8

@@ -17,10 +17,13 @@ import numpy as np
 VIDEO_JPEG_PREFIX = "data:video/jpeg;base64,"
 IMAGE_PREFIXES = {"data:image/jpeg;base64,": "JPEG", "data:image/png;base64,": "PNG"}
 MAX_FRAME_PIXELS = 4096 * 4096  # a frame bigger than 4K square is refused before it is decoded
-# What one request's frames may hold once decoded (~350 MB of RGB): 512 frames of 480x480 (InternVideo2.5's
-# most, each more than its 448x448 input), or 64 of 1344x1344 (the most the client sends,
-# remote.MAX_SENT_SIDE). Frames over their share are decoded smaller (a tiny PNG can be 4096x4096).
-MAX_REQUEST_PIXELS = 512 * 480 * 480
+# What one request's frames may hold once decoded (~550 MB of RGB): 512 wide frames 448 high
+# (InternVideo2.5's most, each as high as its 448x448 input), or 64 of 1344x1344 (the most the
+# client sends, remote.MAX_SENT_SIDE). Frames over their share are decoded smaller (a tiny PNG can be
+# 4096x4096).
+MAX_REQUEST_PIXELS = 512 * 800 * 448
+# The modes Pillow scales down as they are; another (16-bit grey, 32-bit) is made RGB first.
+SCALABLE_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr")
 
 
 class BadMedia(ValueError):
@@ -56,11 +59,13 @@ def decode_picture(data: bytes, expected_format: str, max_pixels: int = MAX_FRAM
             if width * height > MAX_FRAME_PIXELS:
                 raise BadMedia(f"a frame of {width}x{height} is larger than this server takes")
             if width * height > max_pixels:
+                if image.mode not in SCALABLE_MODES:
+                    image = image.convert("RGB")
                 scale = math.sqrt(max_pixels / (width * height))
                 # A JPEG is decoded at 1/2, 1/4 or 1/8 of its size where that is enough (draft), then resized.
                 image.thumbnail((max(1, int(width * scale)), max(1, int(height * scale))), Image.Resampling.BILINEAR)
             return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise BadMedia(f"a frame does not decode as {expected_format}: {error}") from None
 
 

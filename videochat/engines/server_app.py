@@ -153,7 +153,7 @@ class ServerApp:
         family = get_family(self.runner.ref.family)
         if (too_large := self._declared_too_large(request)) is not None:
             return too_large  # said at once, without waiting for a place to read in
-        async with self._reading:  # each body up to 256 MiB, its frames up to ~350 MB decoded: not a hundred at once
+        async with self._reading:  # each body up to 256 MiB, its frames up to ~550 MB decoded: not a hundred at once
             body = await self._body(request)
             if isinstance(body, Response):
                 return body
