@@ -152,6 +152,7 @@ TRICKLED = {
     "the headers": (b"HTTP/1.1 200 OK\r\nX-Slow: ", b"x"),
     "comment lines": (STREAM_HEAD, b": keep-alive\n"),
     "event names": (STREAM_HEAD, b"event: ping\n"),
+    "one line, a byte at a time": (STREAM_HEAD, b"e"),  # cut by the deadline mid-line: too slow, not "not SSE"
 }
 
 
@@ -164,9 +165,9 @@ def test_an_answer_trickled_ends_at_the_answer_limit_not_when_the_server_chooses
 
 
 def test_comment_lines_count_towards_a_stream_s_size(monkeypatch):
-    from videochat.engines import client as client_module
+    from videochat.engines import sse
 
-    monkeypatch.setattr(client_module, "MAX_STREAM_BYTES", 4096)
+    monkeypatch.setattr(sse, "MAX_STREAM_BYTES", 4096)
     with _trickling(STREAM_HEAD + b": padding\n" * 1000, b"") as url:
         with pytest.raises(EngineError, match="larger than"):
             list(EngineClient(url, answer_timeout=30.0).stream({"model": "m", "messages": []}))
@@ -179,3 +180,9 @@ def test_a_model_list_over_a_mebibyte_is_refused_before_it_is_parsed():
             EngineClient(standin.url).models()
     with EngineStandIn(models=many[:2_000]) as standin:  # thousands still list
         assert len(EngineClient(standin.url).models()) == 2_000
+
+
+@pytest.mark.parametrize("address", ["http://a..b:8000", "http://127.0.0.1:8000/v\u00e9/v1"])
+def test_an_address_http_client_cannot_send_is_refused_when_given_not_raised_later(address):
+    with pytest.raises(EngineError, match="not an engine address"):
+        EngineClient(address)

@@ -1,10 +1,9 @@
 """An OpenAI-compatible chat client for `videochat serve` and other engines (vLLM, SGLang, LMDeploy ...).
 
-Built on the standard library's http.client: the window's process will drive engines through it,
-so it must import in milliseconds and pull in nothing heavy (no torch, no numpy, no HTTP library
-that brings its own event loop). One connection per request, so that several can be in flight
-from several threads (`videochat batch --concurrency`) and `stop()` can shut every socket at once:
-a reader blocked in `recv` wakes within milliseconds.
+Built on the standard library's http.client: the window's process drives engines through it, so it
+must import in milliseconds and pull in nothing heavy. One connection per request, so that several
+can be in flight from several threads (`videochat batch --concurrency`); `in_flight.py` shuts each
+at its deadline, and all at a `stop()` (a reader blocked in `recv` wakes within milliseconds).
 
 Everything an engine sends is hostile until checked: sizes are capped (per line, per event, per
 answer, per error body), lines that are not SSE or not JSON are refused as typed errors, an error
@@ -27,11 +26,10 @@ from urllib.parse import urlsplit
 from videochat import safe_text
 from videochat.app_files import BadAppFile, parse_json
 from videochat.engines.errors import EngineError, error_from
+from videochat.engines import sse
+from videochat.engines.in_flight import InFlight
 from videochat.errors import Cancelled
 
-MAX_LINE_BYTES = 1024 * 1024  # one SSE line: a chunk holds a few tokens, or the last one's frame lists
-MAX_EVENT_BYTES = 2 * 1024 * 1024  # one event (its data lines together)
-MAX_STREAM_BYTES = 64 * 1024 * 1024  # a whole streamed answer, framing included
 MAX_ANSWER_CHARS = 4 * 1024 * 1024  # the answer's text
 MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole (non-streamed) answer
 MAX_MODEL_LIST_BYTES = 1024 * 1024  # thousands of models; 32 MiB of empty entries took 0.8 GB to read
@@ -41,6 +39,7 @@ MAX_MODEL_ID_CHARS = 512  # a served model's id (a repo id, or the path vLLM was
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 300.0  # silence between two pieces (a large model's first token on a busy server)
 ANSWER_TIMEOUT_S = 1800.0  # one whole answer
+STOPPED = "Stopped before the engine answered."
 
 
 class EngineUnreachable(EngineError):
@@ -50,6 +49,15 @@ class EngineUnreachable(EngineError):
 def _shown(text: object) -> str:
     """A server's text, as the user may see it: capped, secrets blanked, control characters escaped."""
     return safe_text.shown(str(text)[:MAX_MESSAGE_CHARS], keep="")
+
+
+def _sendable(host: str, path: str) -> bool:
+    """What http.client can put on the wire: a host name IDNA encodes (not "a..b"), an ASCII path."""
+    try:
+        host.encode("idna"), path.encode("ascii")
+    except UnicodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ class EngineClient:
             port = parts.port
         except ValueError:
             raise EngineError(f"{_shown(url)} has a port that is not a number, or a bracket without its pair.", "invalid_request", 400) from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if parts.scheme not in ("http", "https") or not parts.hostname or not _sendable(parts.hostname, parts.path):
             raise EngineError(f"{_shown(url)} is not an engine address: give one like http://127.0.0.1:8000 (http or https).", "invalid_request", 400)
         self.scheme, self.host = parts.scheme, parts.hostname
         self.port = port or (443 if parts.scheme == "https" else 80)
@@ -97,14 +105,7 @@ class EngineClient:
         if parts.password:
             safe_text.register_secret(parts.password)
         self.connect_timeout, self.read_timeout, self.answer_timeout = connect_timeout, read_timeout, answer_timeout
-        # The sockets of the requests in flight: http.client drops `connection.sock` once a response
-        # says Connection: close (the response reads on), so stop() keeps its own reference.
-        self._open: dict[http.client.HTTPConnection, socket.socket | None] = {}
-        # Each request ends `answer_timeout` after it began, whatever the server sends meanwhile (headers
-        # a byte a second, comment lines): a timer closes its socket, as stop() does (`_expire`).
-        self._deadlines: dict[http.client.HTTPConnection, threading.Timer] = {}
-        self._expired: set[http.client.HTTPConnection] = set()
-        self._lock = threading.Lock()
+        self._in_flight = InFlight()  # each request ends `answer_timeout` after it began, whatever the server sends
         self._stopped = threading.Event()
 
     @property
@@ -186,7 +187,7 @@ class EngineClient:
         connection, response = self._request("POST", "/v1/chat/completions", {**body, "stream": True}, expect_stream=True)
         chars = 0
         try:
-            for data in self._events(response):
+            for data in sse.events(response, self._malformed):
                 if data == "[DONE]":
                     return
                 chunk = self._parse(data, "a stream chunk")
@@ -198,32 +199,26 @@ class EngineClient:
                     if chars > MAX_ANSWER_CHARS:
                         raise self._malformed(f"an answer longer than {MAX_ANSWER_CHARS} characters")
                     yield piece
-            if connection in self._expired:
+            if self._in_flight.expired(connection):
                 raise self._too_slow()
             if self._stopped.is_set():
                 end.stopped = True
                 return
             raise EngineError(f"{self.display_url} closed the connection before the answer was complete: the engine may have stopped or crashed.")
         except (OSError, http.client.HTTPException) as error:
-            if connection in self._expired:
+            if self._in_flight.expired(connection):
                 raise self._too_slow() from None
             if self._stopped.is_set():
                 end.stopped = True
                 return
             raise self._connection_error(error) from None
         finally:
-            self._close(connection)
+            self._in_flight.close(connection)
 
     def stop(self) -> None:
         """From any thread: close every request in flight now; their streams end marked stopped."""
         self._stopped.set()
-        with self._lock:
-            sockets = [sock for sock in self._open.values() if sock is not None]
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._in_flight.shut_all()
 
     def reset_stop(self) -> None:
         """Before the next question: a stop applies to what was in flight when it came."""
@@ -241,42 +236,37 @@ class EngineClient:
 
     def _request(self, method: str, path: str, body: dict | None = None, expect_stream: bool = False):
         if self._stopped.is_set() and expect_stream:
-            raise self._stopped_error()
+            raise Cancelled(STOPPED)
         cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
         connection = cls(self.host, self.port, timeout=self.connect_timeout)
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        deadline = threading.Timer(self.answer_timeout, self._expire, (connection,))
-        deadline.daemon = True
-        with self._lock:
-            self._open[connection] = None
-            self._deadlines[connection] = deadline
-        deadline.start()
+        self._in_flight.add(connection, self.answer_timeout)
         try:
             connection.connect()
             connection.sock.settimeout(self.read_timeout)
-            with self._lock:
-                self._open[connection] = connection.sock
-                expired = connection in self._expired  # the deadline came while connecting
-            if expired or self._stopped.is_set() and expect_stream:  # or a stop did
+            if self._in_flight.connected(connection) or self._stopped.is_set() and expect_stream:  # the deadline or a stop came meanwhile
                 raise OSError("stopped")
             connection.request(method, self.base_path + path, body=payload, headers=self._headers(payload is not None))
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as error:
-            if self._close(connection):
+            if self._in_flight.close(connection):
                 raise self._too_slow() from None
             if self._stopped.is_set():
-                raise self._stopped_error() from None
+                raise Cancelled(STOPPED) from None
             raise self._connection_error(error) from None
+        except BaseException:  # a name IDNA cannot encode, a path that is not ASCII: raised as it is, its deadline dropped
+            self._in_flight.close(connection)
+            raise
         if response.status != 200:
             try:
                 data = self._body(response, MAX_ERROR_BYTES)[:MAX_ERROR_BYTES]
             except (OSError, http.client.HTTPException, EngineError):
                 data = b""
-            self._close(connection)
+            self._in_flight.close(connection)
             raise self._error_from_status(response.status, data)
         content_type = (response.getheader("Content-Type") or "").lower()
         if expect_stream and "text/event-stream" not in content_type:
-            self._close(connection)
+            self._in_flight.close(connection)
             raise self._malformed(f"a stream of type {content_type or 'unknown'}, not text/event-stream")
         return connection, response
 
@@ -293,48 +283,14 @@ class EngineClient:
         try:
             data = self._body(response, limit)
         except (OSError, http.client.HTTPException) as error:
-            if self._close(connection):
+            if self._in_flight.close(connection):
                 raise self._too_slow() from None
             raise self._connection_error(error) from None
-        if self._close(connection):  # the deadline cut the body short
+        if self._in_flight.close(connection):  # the deadline cut the body short
             raise self._too_slow()
         if len(data) > limit:
             raise self._malformed(f"an answer larger than {limit // (1024 * 1024)} MiB")
         return self._parse(data, "an answer")
-
-    def _events(self, response) -> Iterator[str]:
-        """The data of each SSE event; comments and other fields (event:, id:, retry:) are skipped, but count towards the stream's size."""
-        data_lines: list[str] = []
-        size = received = 0
-        while True:
-            raw = response.readline(MAX_LINE_BYTES + 1)  # through http.client: chunked bodies are decoded
-            if not raw:
-                return
-            if len(raw) > MAX_LINE_BYTES:
-                raise self._malformed(f"a line longer than {MAX_LINE_BYTES // 1024} KiB")
-            received += len(raw)
-            if received > MAX_STREAM_BYTES:
-                raise self._malformed(f"a streamed answer larger than {MAX_STREAM_BYTES // (1024 * 1024)} MiB")
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError:
-                raise self._malformed("a line that is not UTF-8") from None
-            if not line:
-                if data_lines:
-                    yield "\n".join(data_lines)
-                data_lines, size = [], 0
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            if name == "data":
-                value = value[1:] if value.startswith(" ") else value
-                size += len(value)
-                if size > MAX_EVENT_BYTES:
-                    raise self._malformed(f"an event larger than {MAX_EVENT_BYTES // (1024 * 1024)} MiB")
-                data_lines.append(value)
-            elif name not in ("event", "id", "retry"):
-                raise self._malformed(f"a line that is not server-sent events ({_shown(line[:60])})")
 
     def _parse(self, data: bytes | str, what: str) -> dict:
         try:
@@ -414,31 +370,3 @@ class EngineClient:
 
     def _too_slow(self) -> EngineError:
         return EngineError(f"{self.display_url} took more than {self.answer_timeout:.0f} s for one answer.", "internal_error", 504)
-
-    def _stopped_error(self):
-        return Cancelled("Stopped before the engine answered.")
-
-    def _expire(self, connection) -> None:
-        """The request's deadline (on the timer's thread): its socket is closed, its reader ends with `_too_slow`."""
-        with self._lock:
-            if connection not in self._deadlines:
-                return  # closed meanwhile
-            self._expired.add(connection)
-            sock = self._open.get(connection)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def _close(self, connection) -> bool:
-        """Close the request's connection; whether its deadline had passed."""
-        with self._lock:
-            self._open.pop(connection, None)
-            deadline = self._deadlines.pop(connection, None)
-            expired = connection in self._expired
-            self._expired.discard(connection)
-        if deadline is not None:
-            deadline.cancel()
-        connection.close()
-        return expired
