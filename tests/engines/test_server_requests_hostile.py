@@ -78,3 +78,49 @@ def test_max_tokens_beyond_what_a_model_can_write_is_refused_and_the_cli_and_set
     (tmp_path / "settings.json").write_text(json.dumps({"max_new_tokens": tokens}))
     assert Settings.load(tmp_path / "settings.json").max_new_tokens == Settings().max_new_tokens
     assert token_count(str(MAX_NEW_TOKENS)) == MAX_NEW_TOKENS
+
+
+def _bait_request(tmp_path):
+    from tests.support.clips import write_clip
+
+    media, outside = tmp_path / "media", tmp_path / "private"
+    media.mkdir(), outside.mkdir()
+    bait = write_clip(media / "bait.mp4", frames=12, width=64, height=48)
+    secret = write_clip(outside / "secret.mp4", frames=10, width=64, height=48)
+    content = [{"type": "video_url", "video_url": {"url": bait.as_uri()}}, {"type": "text", "text": "What happens?"}]
+    return parse_chat_request(json.dumps({"messages": [{"role": "user", "content": content}]}).encode(), [media], 64), bait, secret
+
+
+def test_a_link_swapped_in_while_the_file_opens_is_caught_once_its_reader_has_it_open(tmp_path, monkeypatch):
+    from collections import OrderedDict
+    from types import SimpleNamespace
+
+    from videochat.engines.server_runner import ModelRunner
+    from videochat.video.source import VideoSource
+
+    request, bait, secret = _bait_request(tmp_path)
+    opened = VideoSource.open.__func__
+
+    def open_then_swap(cls, path, *args, **kwargs):  # after the first check and the probe, before the reader opens
+        source = opened(cls, path, *args, **kwargs)
+        bait.unlink()
+        bait.symlink_to(secret)
+        return source
+
+    monkeypatch.setattr(VideoSource, "open", classmethod(open_then_swap))
+    runner = SimpleNamespace(_prepared=OrderedDict(), backend=SimpleNamespace(ref=SimpleNamespace(family="internvl2", default_frames=4)))
+    with pytest.raises(RequestError, match="after the request was checked"):
+        ModelRunner._prepared_video(runner, request, lambda: False)
+
+
+def test_a_file_whose_inode_number_changed_but_not_its_size_or_time_is_the_same_file(tmp_path):
+    import dataclasses
+
+    from videochat.engines.server_requests import check_unchanged
+
+    request, bait, _secret = _bait_request(tmp_path)
+    device, inode, size, mtime = request.video.identity
+    check_unchanged(dataclasses.replace(request.video, identity=(device, inode + 1, size, mtime)))  # FAT makes inode numbers up again
+    for changed in ((device, inode + 1, size + 1, mtime), (device + 1, inode, size, mtime)):
+        with pytest.raises(RequestError):
+            check_unchanged(dataclasses.replace(request.video, identity=changed))

@@ -40,7 +40,7 @@ class VideoInput:
     frames: list | None = None  # uint8 H x W x 3 arrays
     indices: list[int] | None = None  # the client's `video_frames` for its frames
     times: list[float] | None = None
-    identity: tuple[int, int] | None = None  # the file's (device, inode) when it was checked
+    identity: tuple[int, int, int, int] | None = None  # the file's (device, inode, size, mtime) when it was checked
 
 
 @dataclass
@@ -277,9 +277,9 @@ def _frames_input(frames: list) -> VideoInput:
 # -- files -----------------------------------------------------------------------------------------
 
 
-def allowed_file(url: str, allowed_folders: list[Path], granted_files: frozenset[Path] = frozenset()) -> tuple[Path, str, tuple[int, int]]:
+def allowed_file(url: str, allowed_folders: list[Path], granted_files: frozenset[Path] = frozenset()) -> tuple[Path, str, tuple[int, int, int, int]]:
     """The regular file a `file://` URL names, resolved, if it lies under an allowed folder or is a
-    granted file (else 403), its key for prepared frames, and its (device, inode)."""
+    granted file (else 403), its key for prepared frames, and its identity (`check_unchanged`)."""
     rule = (
         "this server reads only files under the folders it was started with (--allowed-media-path) and the files its owner granted"
         if allowed_folders or granted_files
@@ -300,17 +300,25 @@ def allowed_file(url: str, allowed_folders: list[Path], granted_files: frozenset
         raise RequestError("The video file does not exist or cannot be read.", "unreadable_video", 422) from None
     if not stat.S_ISREG(status.st_mode):
         raise RequestError(f"That path is not a regular file; {rule}.", "media_path_not_allowed", 403)
-    return resolved, f"file:{resolved}:{status.st_size}:{status.st_mtime_ns}", (status.st_dev, status.st_ino)
+    return resolved, f"file:{resolved}:{status.st_size}:{status.st_mtime_ns}", _identity(status)
+
+
+def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def check_unchanged(video: VideoInput) -> None:
     """On the model thread, as it opens the file (the request may have waited its turn for minutes): the
     path still reaches the file that was checked, through no link. One who can write in an allowed
-    folder could otherwise swap the file for a link to another after the check. RequestError if not."""
+    folder could otherwise swap the file for a link to another after the check. RequestError if not.
+    The same device, and the same inode or (where a file system such as FAT makes inode numbers up
+    anew) the same size and time."""
     try:
-        status = os.stat(video.path)
-        unchanged = os.path.realpath(video.path) == str(video.path) and (status.st_dev, status.st_ino) == video.identity
-    except OSError:
+        device, inode, size, mtime = _identity(os.stat(video.path))
+        checked_device, checked_inode, checked_size, checked_mtime = video.identity
+        unchanged = os.path.realpath(video.path) == str(video.path) and device == checked_device and (
+            inode == checked_inode or (size, mtime) == (checked_size, checked_mtime))
+    except (OSError, TypeError, ValueError):
         unchanged = False
     if not unchanged:
         raise RequestError("The video file was moved, replaced or made a link after the request was checked: send it again.", "media_path_not_allowed", 403)
