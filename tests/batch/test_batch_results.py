@@ -102,3 +102,21 @@ def test_a_results_file_written_under_the_old_model_name_resumes_without_asking_
     todo = plan_batch([clip], ["What is shown?", "Why?"], out, ref.display_name, None, ref.revision, ref.source)
     assert todo.answered == 2 and todo.pending == []
     assert todo.is_for(resolve_model("OpenGVLab/InternVideo2_5_Chat_8B"))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_questions_file_that_is_a_fifo_or_a_link_to_dev_zero_is_refused_without_hanging(tmp_path, kind):
+    path = tmp_path / "questions.txt"
+    if kind == "fifo":
+        with watched_fifo(path) as fifo:
+            with pytest.raises(BatchInputError, match="not a regular file"):
+                read_questions(path)
+        assert not fifo.opened
+    else:
+        path.symlink_to("/dev/zero")
+        with pytest.raises(BatchInputError, match="not a regular file"):
+            read_questions(path)
+    (tmp_path / "real.txt").write_text("What happens?\n")
+    path.unlink()
+    path.symlink_to(tmp_path / "real.txt")  # a link to a text file is the user's to make
+    assert read_questions(path) == ["What happens?"]

@@ -39,6 +39,7 @@ def find_clips(folder_or_list: str | os.PathLike) -> list[Path]:
     return list(dict.fromkeys(clips))
 
 
+MAX_INPUT_BYTES = 16 * 1024 * 1024  # a list of clips or questions: far more than anyone writes
 ONE_QUESTION_A_LINE = "write one question per line (lines starting with # are comments)"
 
 
@@ -73,8 +74,12 @@ def _videos_under(folder: Path) -> list[Path]:
 
 def _read_text(path: Path, what: str) -> str:
     not_text = BatchInputError(f"{path} is not a text file: the {what} must be plain text, one entry per line.")
-    try:
-        data = path.read_bytes()
+    from videochat.app_files import BadAppFile, read_regular_file
+
+    try:  # a regular file (a link to one too) of at most 16 MiB: a FIFO would wait for a writer, /dev/zero never end
+        data = read_regular_file(path, MAX_INPUT_BYTES, follow_links=True)
+    except BadAppFile as error:
+        raise BatchInputError(f"The {what} {path} {error.reason}: give a text file, one entry per line.") from None
     except OSError as error:
         raise BatchInputError(f"The {what} {path} cannot be read: {error.strerror or error}.") from None
     if b"\0" in data:  # binary: no line of it is worth naming
