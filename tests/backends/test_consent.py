@@ -133,6 +133,25 @@ def test_a_yes_is_remembered_per_digest_and_a_changed_code_file_is_asked_about_a
     check_consent(ref)
 
 
+def test_code_changed_in_the_folder_after_it_was_allowed_does_not_run(marker, tmp_path, monkeypatch):
+    from videochat.backends import internvl
+
+    folder = build_marker_folder(tmp_path / "model")
+    allowed = check_consent(resolve_model(str(folder)), trust_remote_code=True)
+    evil = tmp_path / "evil.txt"
+
+    def consent_then_swap(*args, **kwargs):  # what one who can write in the folder does once it is allowed
+        code = check_consent(*args, **kwargs)
+        with (folder / "tokenization_marker.py").open("a") as stream:
+            stream.write(f"\nopen({str(evil)!r}, 'w').write('never allowed')\n")
+        return code
+
+    monkeypatch.setattr(internvl, "check_consent", consent_then_swap)
+    with pytest.raises(errors.ModelLoadError, match="changed after it was allowed"):
+        create_backend(resolve_model(str(folder)), LoadOptions(approved_code=allowed.digest)).load()
+    assert not evil.exists() and not ran(marker)
+
+
 def test_an_unreadable_consent_file_counts_as_no_yes(marker, tmp_path):
     folder = build_marker_folder(tmp_path / "model")
     ref = resolve_model(str(folder))
@@ -162,11 +181,14 @@ def test_a_catalog_repo_at_the_recorded_verified_commit_runs_without_asking_and_
     ref = resolve_model("InternVL2-1B")
     assert ref.revision == COMMIT and check_consent(ref).files == ("tokenization_marker.py",)
 
-    with download_record.editing_record() as record:  # verified at download, changed since
-        repo = record["repos"]["OpenGVLab/InternVL2-1B"]
-        repo["verified"][repo["files"]["tokenization_marker.py"][1]][1] -= 1
+    code_file = (snapshot / "tokenization_marker.py").resolve()
+    data, info = code_file.read_bytes(), code_file.stat()
+    code_file.write_bytes(data[:-1] + b" ")  # changed since the download, its size and time as they were
+    os.utime(code_file, ns=(info.st_atime_ns, info.st_mtime_ns))
     with pytest.raises(errors.RemoteCodeRefused, match="not the commit this app downloaded"):
         check_consent(ref)
+    code_file.write_bytes(data)
+    assert check_consent(ref).files == ("tokenization_marker.py",)
 
     download_record.forget("OpenGVLab/InternVL2-1B")  # fetched by another tool: no record
     with pytest.raises(errors.RemoteCodeRefused):

@@ -354,7 +354,7 @@ def test_plain_transformers_trips_over_each_internvideo2_quirk_and_the_backend_l
         with flash_attn_left_out_of_import_check():
             with pytest.raises(OSError, match="modeling_"):  # (1) a module only a sibling imports was not copied
                 AutoModel.from_pretrained(folder, **attempt)
-            copy_code_to_module_cache(str(folder), model_code(folder).files)
+            copy_code_to_module_cache(str(folder), model_code(folder))
             with pytest.raises(RuntimeError, match="meta"):  # (4) its constructor computes from weights
                 AutoModel.from_pretrained(folder, low_cpu_mem_usage=True, **attempt)
     backend = load(folder)

@@ -20,7 +20,7 @@ import ast
 import hashlib
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from videochat import paths
@@ -44,6 +44,9 @@ class ModelCode:
     files: tuple[str, ...]  # file names in the folder, sorted
     named_in: tuple[str, ...]  # the JSON files whose auto_map names code
     digest: str
+    # The bytes the digest is of: what is put where transformers imports from (remote_code.py), never
+    # the folder's files read again, which may have changed since they were shown and allowed.
+    contents: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def files_text(self) -> str:
         return ", ".join(self.files)
@@ -85,12 +88,17 @@ def model_code(location: str | Path, shown_folder: Path | None = None) -> ModelC
         wanted.extend(name for name in _relative_imports(contents[file_name]) if name + ".py" not in contents)
     if not contents:
         return None
+    return ModelCode(shown_folder or folder, tuple(sorted(contents)), tuple(named_in), code_digest(contents), contents)
+
+
+def code_digest(contents: dict[str, bytes]) -> str:
+    """One digest over the code files (name, length, bytes, in name order): what a yes is given to."""
     digest = hashlib.sha256()
     for file_name in sorted(contents):
         data = contents[file_name]
         digest.update(b"%s\0%d\0" % (file_name.encode("utf-8"), len(data)))
         digest.update(data)
-    return ModelCode(shown_folder or folder, tuple(sorted(contents)), tuple(named_in), digest.hexdigest())
+    return digest.hexdigest()
 
 
 def _module_of(reference: str, source: str) -> str:
@@ -123,24 +131,23 @@ def _relative_imports(source: bytes) -> list[str]:
 
 
 def catalog_vouches(ref: ModelRef, location: str | Path, code: ModelCode) -> bool:
-    """A catalog repo at the commit this app downloaded, every code file one that the download verified."""
+    """A catalog repo at the commit this app downloaded, the bytes of every code file those the hub
+    listed for it then (its git blob id, or its LFS sha256): a file's size and time, which its owner
+    can set back, are not enough."""
     if ref.entry is None or ref.local_folder is not None:
         return False
     from videochat.models.record import recorded
 
     record = recorded(ref.entry.repo_id)
-    commit, files, verified = record.get("revision"), record.get("files"), record.get("verified")
-    if not isinstance(commit, str) or Path(location).name != commit or not isinstance(files, dict) or not isinstance(verified, dict):
+    commit, files = record.get("revision"), record.get("files")
+    if not isinstance(commit, str) or Path(location).name != commit or not isinstance(files, dict):
         return False
     for file_name in code.files:
-        listed = files.get(file_name)
-        if not (isinstance(listed, list) and len(listed) == 2 and isinstance(listed[1], str)):
+        listed, data = files.get(file_name), code.contents.get(file_name)
+        if not (isinstance(listed, list) and len(listed) == 2 and isinstance(listed[1], str)) or data is None or len(data) != listed[0]:
             return False
-        try:
-            info = (Path(location) / file_name).resolve(strict=True).stat()
-        except (OSError, RuntimeError):
-            return False
-        if [info.st_size, info.st_mtime_ns] != verified.get(listed[1]) or info.st_size != listed[0]:
+        blob_id = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        if listed[1] not in (blob_id, hashlib.sha256(data).hexdigest()):
             return False
     return True
 

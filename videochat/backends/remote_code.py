@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import filecmp
 import importlib
 import importlib.util
 import json
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from videochat.backends.consent import ModelCode
+from videochat.backends.consent import ModelCode, code_digest
 from videochat.backends.base import Backend, Conversation, GenerationSettings, LoadOptions, Turn
 from videochat.backends.chat_cache import PromptCache
 from videochat.backends.streaming import StreamedCall, free_cached_memory, is_out_of_memory, load_out_of_memory, map_generation_error
@@ -35,6 +34,7 @@ from videochat.models.resolve import ModelRef
 from videochat.models.torch_pairs import NEEDS, fix_command, installed_torch
 from videochat.errors import MissingPackages, ModelError, ModelLoadError, ModelNotDownloaded, UnsupportedSetting, VideoChatError
 from videochat.frames.pipeline import PreparedVideo
+from videochat.safe_text import LONGEST_PATH, one_line
 
 TIMM_PACKAGES = frozenset({"timm", "torchvision"})  # what the OpenGVLab code imports that must match torch
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -71,23 +71,58 @@ def _module_cache_folder(location: str) -> tuple[Path, str]:
     return Path(dynamic_modules.HF_MODULES_CACHE) / package / name, f"{package}.{name}"
 
 
-def copy_code_to_module_cache(location: str, files: Iterable[str]) -> None:
-    """Copy the model's code files (`consent.model_code`: what was allowed) where transformers will import them from.
+def copy_code_to_module_cache(location: str, code: ModelCode | None) -> None:
+    """Write the model's code files, as `consent.model_code` read them (what was allowed), where transformers imports them from.
 
     For a local folder transformers copies only the entry module and its direct imports, so a
     module that only a sibling imports is missing (InternVideo2-Chat's modeling_base.py imports
-    modules that modeling_videochat2.py does not). Only the allowed files are copied: a .py file
-    of the folder that no code file imports is not there to be imported by name.
+    modules that modeling_videochat2.py does not). Only the allowed files are written: a .py file
+    of the folder that no code file imports is not there to be imported by name. The bytes are the
+    ones the digest was taken of, not the folder's read again (they may have changed since).
     """
     import transformers.dynamic_module_utils as dynamic_modules
 
     target, _ = _module_cache_folder(location)
     dynamic_modules.create_dynamic_module(Path(dynamic_modules.TRANSFORMERS_DYNAMIC_MODULE_NAME) / target.name)
-    for name in sorted(files):
-        source, destination = Path(location) / name, target / name
-        if not destination.exists() or not filecmp.cmp(source, destination, shallow=False):
-            shutil.copy(source, destination)
+    for name, data in sorted((code.contents if code is not None else {}).items()):
+        destination = target / name
+        if not destination.is_file() or destination.read_bytes() != data:
+            destination.write_bytes(data)
     importlib.invalidate_caches()
+
+
+@contextlib.contextmanager
+def only_the_allowed_code_imported(location: str, code: ModelCode | None):
+    """Each time transformers imports the model's code, the module cache holds the very code allowed.
+
+    transformers copies the entry module and its imports from the folder again at each
+    from_pretrained, after the consent was asked: one who can write in the folder could swap a
+    file in between. Checked just before the import (its copying is done by then); the module
+    cache is the user's own folder.
+    """
+    import transformers.dynamic_module_utils as dynamic_modules
+
+    if code is None:
+        yield
+        return
+    target, _ = _module_cache_folder(location)
+    importing = dynamic_modules.get_class_in_module
+
+    def checked(class_name, module_path, *args, **kwargs):
+        try:
+            cached = {name: (target / name).read_bytes() for name in code.files}
+        except OSError:
+            cached = {}
+        if code_digest(cached) != code.digest:
+            raise ModelLoadError(f"The code of {one_line(str(code.folder), LONGEST_PATH)} changed after it was allowed ({code.files_text()}): "
+                                 "it did not run. Load the model again to see its code as it is now.")
+        return importing(class_name, module_path, *args, **kwargs)
+
+    dynamic_modules.get_class_in_module = checked
+    try:
+        yield
+    finally:
+        dynamic_modules.get_class_in_module = importing
 
 
 def forget_module_cache(location: str) -> None:
@@ -126,9 +161,9 @@ def flash_attn_left_out_of_import_check():
 @contextlib.contextmanager
 def remote_code_loading(location: str, ref: ModelRef, code: ModelCode | None, needs: Iterable[str] = ()):
     """Around the from_pretrained calls of a remote-code model: offline, the allowed code in place, typed errors."""
-    with hub_offline(), flash_attn_left_out_of_import_check():
+    with hub_offline(), flash_attn_left_out_of_import_check(), only_the_allowed_code_imported(location, code):
         try:
-            copy_code_to_module_cache(location, code.files if code is not None else ())
+            copy_code_to_module_cache(location, code)
             yield
         except BaseException as error:
             forget_module_cache(location)
