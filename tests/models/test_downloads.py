@@ -552,3 +552,21 @@ def test_a_model_fetched_by_another_tool_counts_beside_damaged_repo_folders(fake
     assert models_on_disk.status_of_repo("dangling/ref").state == "not downloaded"
     assert {state.state for _, state in models_on_disk.catalog_status()} == {"not downloaded"}  # no catalog model is there
 
+
+
+def test_a_pause_is_heard_between_files_of_a_repo_of_many_small_ones(fake_hub):
+    fake_hub.add_repo("someone/many-files", {f"part-{number:03d}.txt": b"x" for number in range(40)})
+    the_plan = planning.plan("someone/many-files")
+    done = []
+    with pytest.raises(Cancelled, match="paused"):
+        downloads.download(the_plan, progress=lambda state: done.append(state.files_done), should_stop=lambda: len(done) >= 3)
+    fetched = [name for (repo, name), sent in fake_hub.bytes_sent_by_file.items() if repo == "someone/many-files" and sent]
+    assert 0 < len(fetched) < 10
+
+
+def test_a_listing_of_more_files_than_any_model_has_is_refused_before_anything_is_fetched(fake_hub, monkeypatch):
+    monkeypatch.setattr(hub, "MAX_REPO_FILES", 30)
+    fake_hub.add_repo("someone/too-many", {f"part-{number:03d}.txt": b"x" for number in range(31)})
+    with pytest.raises(HubUnreachable, match="31 files, more than any model has"):
+        planning.plan("someone/too-many")
+    assert fake_hub.bytes_sent("someone/too-many") == 0

@@ -123,6 +123,8 @@ def download(
         if download_record.recorded_revision(repo.repo_id) != repo.commit:
             download_record.update_record(repo.repo_id, pending={"revision": repo.commit, "files": files})
         for file in repo.files:
+            if stop():  # between files too: a repo of many small files never reaches a chunk's check
+                raise Cancelled(f"Download of {repo.repo_id} paused at {format_bytes(meter.done)} of {format_bytes(meter.total)}; it resumes from there.")
             _fetch_file(repo, file, token, meter, stop)
             meter.files_done += 1
             meter.report(file, file.size, force=True)

@@ -120,6 +120,9 @@ def session():
     return get_session()
 
 
+MAX_REPO_FILES = 2000  # a model repo holds tens; each file fetched is recorded and checked on its own
+
+
 def list_files(repo_id: str, revision: str | None = None, token: str | None = None) -> tuple[str, list[RemoteFile]]:
     """(commit, files) of `repo_id` at `revision` (default: main), with sizes and LFS checksums.
 
@@ -134,6 +137,8 @@ def list_files(repo_id: str, revision: str | None = None, token: str | None = No
     if not isinstance(info.sha, str) or not isinstance(info.siblings, list):
         raise HubUnreachable(_not_the_hubs(repo_id, "no commit or no files"))
     hub_names.check_commit(repo_id, info.sha)
+    if len(info.siblings) > MAX_REPO_FILES:
+        raise HubUnreachable(_not_the_hubs(repo_id, f"{len(info.siblings)} files, more than any model has (at most {MAX_REPO_FILES} are fetched)"))
     files = [_remote_file(repo_id, sibling) for sibling in info.siblings]
     _check_no_clash(repo_id, files)
     return info.sha, files
