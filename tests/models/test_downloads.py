@@ -296,7 +296,7 @@ def test_a_half_downloaded_catalog_model_is_not_offered_for_loading(fake_hub, ti
 
     fake_hub.add_repo(LLAVA, tiny_llava)
     the_plan = planning.plan(LLAVA)
-    answers = iter([False])  # go on for the first chunk (all of config.json), stop at the next
+    answers = iter([False, False])  # go on into the first file and through its chunk (all of config.json), stop at the next
     with pytest.raises(Cancelled):
         downloads.download(the_plan, should_stop=lambda: next(answers, True))
     assert models_on_disk.status(find_entry(LLAVA)).state == "partial"
