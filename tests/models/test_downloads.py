@@ -570,3 +570,16 @@ def test_a_listing_of_more_files_than_any_model_has_is_refused_before_anything_i
     with pytest.raises(HubUnreachable, match="31 files, more than any model has"):
         planning.plan("someone/too-many")
     assert fake_hub.bytes_sent("someone/too-many") == 0
+
+
+def test_a_pause_is_heard_within_a_small_piece_of_a_slow_download(fake_hub):
+    calls = []
+
+    def stop_at_the_second_piece() -> bool:  # asked before the file, then before writing each piece
+        calls.append(1)
+        return len(calls) >= 3
+
+    with pytest.raises(Cancelled):
+        downloads.download(planning.plan(BIG), should_stop=stop_at_the_second_piece)
+    [partial] = (models_on_disk.repo_folder(BIG) / "blobs").glob("*.incomplete")
+    assert 0 < partial.stat().st_size <= downloads.STREAM_PIECE_BYTES < (1 << 20)  # one piece kept; a MiB took 10 s at 100 KB/s
