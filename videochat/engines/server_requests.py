@@ -113,13 +113,13 @@ def _field(data: dict, name: str, kind, default=...):
 
 def _settings(data: dict) -> GenerationSettings:
     defaults = GenerationSettings()
-    max_tokens = _field(data, "max_tokens", int, None)
-    max_tokens = _field(data, "max_completion_tokens", int, None) if max_tokens is None else max_tokens
+    tokens_field = "max_tokens" if data.get("max_tokens") is not None else "max_completion_tokens"
+    max_tokens = _field(data, tokens_field, int, None)
     temperature = _field(data, "temperature", (int, float), defaults.temperature)
     top_p = _field(data, "top_p", (int, float), defaults.top_p)
     penalty = _field(data, "repetition_penalty", (int, float), defaults.repetition_penalty)
     if max_tokens is not None and not 1 <= max_tokens <= MAX_NEW_TOKENS:
-        raise RequestError(f"max_tokens must be from 1 to {MAX_NEW_TOKENS}.", param="max_tokens")
+        raise RequestError(f"{tokens_field} must be from 1 to {MAX_NEW_TOKENS}.", param=tokens_field)
     if temperature < 0:
         raise RequestError("temperature must be 0 or more (0 answers greedily).", param="temperature")
     if not 0 < top_p <= 1:
