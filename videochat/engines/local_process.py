@@ -61,27 +61,6 @@ def serve_command(runtime: str = "seed", model: str = "the model") -> list[str]:
     return [sys.executable, "-m", "videochat.cli", "serve"]
 
 
-def runtime_environment(runtime: str) -> dict[str, str]:
-    """The child's environment: ours, with this source tree first on its path when it runs from one;
-    for another runtime nothing else of ours. Never the working folder on the path (PYTHONSAFEPATH; it
-    starts in `paths.child_working_folder()` too)."""
-    from videochat.runtimes import SEED
-
-    environment = dict(os.environ)
-    environment["PYTHONSAFEPATH"] = "1"
-    source = Path(__file__).resolve().parents[2]
-    # From a source tree the child runs this very code (never a site-packages: the seed's transformers
-    # would come first for another runtime); elsewhere the copy installed in its environment.
-    in_source_tree = not getattr(sys, "frozen", False) and (source / "pyproject.toml").is_file()
-    if runtime != SEED:
-        environment.pop("PYTHONHOME", None)
-        environment["PYTHONPATH"] = str(source) if in_source_tree else ""
-        environment["PYTHONNOUSERSITE"] = "1"
-    elif in_source_tree:  # it found the code in the working folder before
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), environment.get("PYTHONPATH")]))
-    return environment
-
-
 class LocalModelProcess:
     def __init__(self, model: str, device: str = "auto", precision: str = "auto", approved_code: str | None = None, revision: str | None = None,
                  runtime: str = "seed"):
@@ -113,6 +92,8 @@ class LocalModelProcess:
 
     def start(self) -> str:
         """Start the child and wait for its address line; `ModelProcessEnded` if it ends first, `RuntimeNotInstalled` before."""
+        from videochat.runtimes import runtime_environment
+
         self.argv = [*self.program(), *self.arguments]
         environment = {**runtime_environment(self.runtime), KEY_VARIABLE: self.key}
         self.process = subprocess.Popen(

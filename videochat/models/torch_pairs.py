@@ -205,8 +205,8 @@ def _frozen_check(python: str) -> PackageCheck:
 
 def _run_check(python: str) -> PackageCheck:
     try:
-        from videochat.engines.local_process import runtime_environment
         from videochat.paths import child_working_folder
+        from videochat.runtimes import runtime_environment
 
         result = subprocess.run([python, "-m", "videochat.models.torch_pairs", "check"], capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
                                 stdin=subprocess.DEVNULL, env=runtime_environment("seed"), cwd=child_working_folder())

@@ -27,7 +27,7 @@ SHOWN = {SEED: "the seed runtime (transformers 4.48)", CURRENT: "the current run
 # Below this transformers version an interpreter is the seed runtime (DESIGN.md: 4.49 breaks the seed code).
 FIRST_NOT_SEED = (4, 49)
 
-__all__ = ["CURRENT", "RUNTIMES", "SEED", "interpreter", "require_interpreter", "runtime_folder", "runtimes_folder", "this_runtime"]
+__all__ = ["CURRENT", "RUNTIMES", "SEED", "interpreter", "require_interpreter", "runtime_environment", "runtime_folder", "runtimes_folder", "this_runtime"]
 
 
 def runtimes_folder() -> Path:
@@ -114,3 +114,22 @@ def require_interpreter(name: str, model: str) -> Path:
             f"{model} needs {SHOWN[name]}: install it with `videochat runtime install {name}` or from the model manager.", name
         )
     return found
+
+
+def runtime_environment(runtime: str) -> dict[str, str]:
+    """The child's environment: ours, with this source tree first on its path when it runs from one;
+    for another runtime nothing else of ours. Never the working folder on the path (PYTHONSAFEPATH; it
+    starts in `paths.child_working_folder()` too)."""
+    environment = dict(os.environ)
+    environment["PYTHONSAFEPATH"] = "1"
+    source = Path(__file__).resolve().parents[2]  # this source tree, where it runs from one
+    # From a source tree the child runs this very code (never a site-packages: the seed's transformers
+    # would come first for another runtime); elsewhere the copy installed in its environment.
+    in_source_tree = not getattr(sys, "frozen", False) and (source / "pyproject.toml").is_file()
+    if runtime != SEED:
+        environment.pop("PYTHONHOME", None)
+        environment["PYTHONPATH"] = str(source) if in_source_tree else ""
+        environment["PYTHONNOUSERSITE"] = "1"
+    elif in_source_tree:  # it found the code in the working folder before
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), environment.get("PYTHONPATH")]))
+    return environment
