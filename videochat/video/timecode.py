@@ -18,10 +18,10 @@ def milliseconds(seconds: float) -> int:
     """
     scaled = max(0.0, min(seconds, LONGEST_SECONDS)) * 1000
     if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
-        return max(0, math.floor(scaled + 0.5))
+        return math.floor(scaled + 0.5)
     from decimal import ROUND_HALF_UP, Decimal
 
-    return max(0, int(Decimal(repr(seconds)).scaleb(3).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+    return int(Decimal(repr(seconds)).scaleb(3).quantize(Decimal(1), rounding=ROUND_HALF_UP))  # here 0 <= seconds
 
 
 def format_time(seconds: float) -> str:
