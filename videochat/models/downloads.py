@@ -125,7 +125,7 @@ def download(
             download_record.update_record(repo.repo_id, pending={"revision": repo.commit, "files": files})
         for file in repo.files:
             if stop():  # between files too: a repo of many small files never reaches a chunk's check
-                raise Cancelled(f"Download of {repo.repo_id} paused at {format_bytes(meter.done)} of {format_bytes(meter.total)}; it resumes from there.")
+                raise _paused(repo.repo_id, meter)
             _fetch_file(repo, file, token, meter, stop)
             meter.files_done += 1
             meter.report(file, file.size, force=True)
@@ -255,7 +255,7 @@ def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None
             try:
                 for chunk in response.iter_content(STREAM_PIECE_BYTES):
                     if stop():
-                        raise Cancelled(f"Download of {file.repo_id} paused at {format_bytes(meter.done)} of {format_bytes(meter.total)}; it resumes from there.")
+                        raise _paused(file.repo_id, meter)
                     chunk = chunk[: file.size - have]  # never past the size the listing gave: a body without end would fill the disk
                     out.write(chunk)
                     have += len(chunk)
@@ -275,6 +275,10 @@ def _stream_into(partial: Path, file: RemoteFile, commit: str, token: str | None
                 raise _disk_error(error, partial) from error
     finally:
         response.close()
+
+
+def _paused(repo_id: str, meter: _Meter) -> Cancelled:
+    return Cancelled(f"Download of {repo_id} paused at {format_bytes(meter.done)} of {format_bytes(meter.total)}; it resumes from there.")
 
 
 def _clear_if_not_a_file(partial: Path) -> None:
