@@ -136,6 +136,7 @@ def catalog_vouches(ref: ModelRef, location: str | Path, code: ModelCode) -> boo
     can set back, are not enough."""
     if ref.entry is None or ref.local_folder is not None:
         return False
+    from videochat.models.hub import git_blob_digest
     from videochat.models.record import recorded
 
     record = recorded(ref.entry.repo_id)
@@ -146,8 +147,9 @@ def catalog_vouches(ref: ModelRef, location: str | Path, code: ModelCode) -> boo
         listed, data = files.get(file_name), code.contents.get(file_name)
         if not (isinstance(listed, list) and len(listed) == 2 and isinstance(listed[1], str)) or data is None or len(data) != listed[0]:
             return False
-        blob_id = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-        if listed[1] not in (blob_id, hashlib.sha256(data).hexdigest()):
+        blob_id = git_blob_digest(len(data))
+        blob_id.update(data)
+        if listed[1] not in (blob_id.hexdigest(), hashlib.sha256(data).hexdigest()):
             return False
     return True
 

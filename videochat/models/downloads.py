@@ -308,8 +308,8 @@ def _content_matches(path: Path, file: RemoteFile, stop: Callable[[], bool] = la
         return False
     if file.sha256:
         digest = hashlib.sha256()
-    else:  # a regular git file: its object id is the sha1 of a header and the content
-        digest = hashlib.sha1(b"blob %d\0" % file.size)
+    else:  # a regular git file
+        digest = hub.git_blob_digest(file.size)
     with open(path, "rb") as stream:
         while block := stream.read(CHUNK_BYTES * 8):
             if stop():

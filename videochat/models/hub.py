@@ -52,6 +52,13 @@ class RemoteFile:
         return self.sha256 or self.blob_id
 
 
+def git_blob_digest(size: int):
+    """The hash whose hexdigest, once fed a regular git file's `size` bytes, is its blob id (`RemoteFile.blob_id`)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % size)
+
+
 def offline_mode() -> bool:
     from huggingface_hub import constants
 
