@@ -254,7 +254,7 @@ class EngineClient:
             if self._stopped.is_set():
                 raise Cancelled(STOPPED) from None
             raise self._connection_error(error) from None
-        except BaseException:  # a name IDNA cannot encode, a path that is not ASCII: raised as it is, its deadline dropped
+        except BaseException:  # any other failure (addresses http.client cannot send are refused when given): raised as it is, its deadline dropped
             self._in_flight.close(connection)
             raise
         if response.status != 200:
