@@ -15,16 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.support import REPO_ROOT
+from tests.support.build_scripts import runtime_wheel
 from videochat.families import all_families
 from videochat.runtimes.sources import bundled_wheel, requirements_file
-
-
-def runtime_wheel():
-    """build/runtime_wheel.py, loaded by its path as the spec loads it."""
-    spec = importlib.util.spec_from_file_location("runtime_wheel", REPO_ROOT / "build" / "runtime_wheel.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def source_tree_listing() -> set[str]:

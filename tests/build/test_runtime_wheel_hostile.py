@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.build.test_runtime_wheel import runtime_wheel
+from tests.support.build_scripts import runtime_wheel
 
 
 def test_a_package_list_that_is_not_plain_pins_fails_the_build_before_the_wheel_is_made(tmp_path, monkeypatch):

@@ -8,7 +8,6 @@ import threading
 
 import pytest
 
-from tests.support.clips import write_clip
 from tests.support.engine_standin import EngineStandIn
 from videochat import safe_text
 from videochat.engines.client import EngineClient, EngineUnreachable, StreamEnd
@@ -20,11 +19,6 @@ from videochat.video.source import VideoSource
 
 MODEL = "OpenGVLab/InternVL2-8B"
 KEY = "sk-standin-key-0123456789"
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    return write_clip(tmp_path_factory.mktemp("engine-clip") / "clip.mp4", frames=90)
 
 
 def card_sample(clip, frames):

@@ -9,29 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.clips import write_clip
 from tests.support.engine_standin import EngineStandIn
+from tests.support.model_times import FRAMES, TOLD, answer_from
 from videochat.chat import Answer
-from videochat.engines.client import EngineClient, StreamEnd
-from videochat.engines.remote import EngineChat, EngineModel
-from videochat.video.source import VideoSource
-
-MODEL = "OpenGVLab/InternVL2-8B"
-FRAMES = 4
-TOLD = [0.0, 1.0, 2.0, 3.0]
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    return write_clip(tmp_path_factory.mktemp("told-clip") / "clip.mp4", frames=90)
-
-
-def answer_from(standin, clip, form="videochat") -> Answer:
-    engine = EngineModel.connect(EngineClient(standin.url), MODEL, form)
-    with VideoSource.open(clip) as source:
-        chat = EngineChat(source, engine)
-        "".join(chat.ask("What happens?", FRAMES))
-    return chat.answers[-1]
+from videochat.engines.client import StreamEnd
 
 
 def test_the_times_our_server_says_its_model_was_told_are_the_answer_s_and_survive_its_dict(clip):

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from tests.engines.test_model_times import FRAMES, TOLD, answer_from, clip  # noqa: F401  (the clip fixture)
 from tests.support.engine_standin import EngineStandIn
+from tests.support.model_times import FRAMES, TOLD, answer_from
 from videochat import app_files
 from videochat.chat import Answer
 from videochat.engines.client import StreamEnd
@@ -20,7 +20,7 @@ from videochat.engines.client import StreamEnd
 GIANT = 10**400  # a JSON integer too large for a float: math.isfinite() raises on it
 
 
-def test_an_integer_too_large_for_a_float_in_model_times_is_dropped_and_the_answer_kept(clip):  # noqa: F811
+def test_an_integer_too_large_for_a_float_in_model_times_is_dropped_and_the_answer_kept(clip):
     with EngineStandIn(form="videochat", owned_by="videochat", model_times=[GIANT, *TOLD[1:]]) as standin:
         answer = answer_from(standin, clip)
     assert answer.text and len(answer.times) == FRAMES
@@ -50,7 +50,7 @@ def test_a_session_turn_whose_frame_times_are_too_large_for_a_float_is_a_bad_fil
         Answer.from_dict(app_files.parse_json(turn(times=[0.0, 424242])))
 
 
-def test_what_a_hostile_server_says_it_ran_is_kept_only_when_short_and_showable(clip):  # noqa: F811
+def test_what_a_hostile_server_says_it_ran_is_kept_only_when_short_and_showable(clip):
     provenance = {"revision": "r" * 1_000_000, "device": "cuda:0\u202e", "precision": "bfloat16"}
     with EngineStandIn(form="videochat", owned_by="videochat", provenance=provenance) as standin:
         answer = answer_from(standin, clip)

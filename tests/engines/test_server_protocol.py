@@ -7,14 +7,12 @@ descriptor of the model process, with no key asked for."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 
+from tests.support.running_app import running
 from videochat.engines import server_protocol
-from videochat.engines.server import uvicorn_config
 
 
 async def _app(scope, receive, send):
@@ -22,30 +20,11 @@ async def _app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-@contextmanager
-def _running(app):
-    """`app` served by uvicorn as `videochat serve` configures it, on a thread; yields its port."""
-    import uvicorn
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn_config(app))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        listener.close()
-
-
 @pytest.fixture
 def port(monkeypatch):
     monkeypatch.setattr(server_protocol, "HEADERS_TIMEOUT_S", 0.5)
     monkeypatch.setattr(server_protocol, "MAX_CONNECTIONS", 4)
-    with _running(_app) as port:
+    with running(_app) as port:
         yield port
 
 
@@ -116,7 +95,7 @@ async def _refusing_app(scope, receive, send):
 
 def test_a_slow_upload_the_server_answered_early_is_not_cut_by_the_headers_deadline(monkeypatch):
     monkeypatch.setattr(server_protocol, "HEADERS_TIMEOUT_S", 0.5)
-    with _running(_refusing_app) as port, _connect(port) as connection:
+    with running(_refusing_app) as port, _connect(port) as connection:
         connection.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n")
         for _ in range(10):  # 2 s of body, past the headers' deadline
             time.sleep(0.2)
@@ -140,7 +119,7 @@ def test_a_trickled_chat_body_holds_one_reading_place_until_its_deadline_then_is
     monkeypatch.setattr(server_app, "READ_AT_ONCE", 1)
     monkeypatch.setattr(server_app, "BODY_TIMEOUT_S", 1.0)
     runner = SimpleNamespace(ref=SimpleNamespace(display_name="tiny", family="internvl2"), load_error=None, backend=object())
-    with _running(server_app.ServerApp(runner, None, []).starlette()) as port, _connect(port) as slow, _connect(port) as other:
+    with running(server_app.ServerApp(runner, None, []).starlette()) as port, _connect(port) as slow, _connect(port) as other:
         slow.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
         time.sleep(0.2)  # the slow body has the one place now
         other.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")

@@ -16,6 +16,7 @@ import pytest
 import srt
 import webvtt
 
+from tests.support.exports import HOSTILE_ANSWER, make_answer
 from videochat.cli import commands as cli
 from videochat.sessions import export
 from videochat.chat import Answer
@@ -39,15 +40,6 @@ def ms(seconds: float) -> int:
 def caption(text: str) -> str:
     """What a cue's text should read after blank lines collapse and the arrow is disarmed."""
     return "\n".join(line.rstrip() for line in text.strip().split("\n") if line.strip()).replace("-->", "→")
-
-
-def make_answer(question: str, text: str, times: list[float], segment=None, stopped=False) -> Answer:
-    return Answer(
-        question=question, text=text, stopped=stopped, indices=[round(t * 25) for t in times], times=times,
-        model="InternVL2-1B", revision="0123abcd", family="internvl2", frames=len(times), segment=segment,
-        settings={"max_new_tokens": 64, "temperature": 0.0}, device="cuda:0", precision="bfloat16",
-        asked_at=1_700_000_000.25, follow_up=bool(segment),
-    )
 
 
 @pytest.fixture
@@ -271,12 +263,6 @@ def test_a_note_that_looks_like_a_cue_stays_one_cue(session, note_text, read_bac
     vtt_cues = webvtt.from_string(export.render(session, "vtt")).captions
     assert len(vtt_cues) == len(notes) and html.unescape(vtt_cues[at].raw_text) == read_back
     assert [cue.start for cue in cues] == [timedelta(milliseconds=ms(note.start)) for note in notes]
-
-
-HOSTILE_ANSWER = (
-    "<script>alert(1)</script> & &amp;\n# Not a heading\n```\n- not a list\n1. not a list\n> not a quote\n---\n"
-    "    not code\n![x](http://tracker/?q=1) [link](javascript:x) `code` *em* C:\\path\\_x\n| a | b |\n=\n~~~"
-)
 
 
 def unescape_markdown(line: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QTextDocument
 
-from tests.sessions.test_export import HOSTILE_ANSWER, make_answer
+from tests.support.exports import HOSTILE_ANSWER, make_answer
 from videochat.sessions import export
 from videochat.sessions.session import Session, VideoIdentity
 
