@@ -24,6 +24,7 @@ CODES: dict[str, tuple[int, type[Exception] | None]] = {
     "missing_packages": (500, errors.MissingPackages),
     "internal_error": (500, None),
     "model_loading": (503, None),
+    "server_busy": (503, None),
     "out_of_memory": (507, errors.OutOfMemory),
 }
 

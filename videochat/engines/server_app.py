@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import stat
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from videochat.engines.errors import CODES, code_for
+from videochat.engines.media import MAX_REQUEST_PIXELS
 from videochat.engines.server_requests import RequestError, parse_chat_request
 from videochat.engines.server_runner import Job, ModelRunner, provenance
 from videochat.families import get_family
@@ -34,13 +36,18 @@ log = logging.getLogger("videochat.serve")
 MAX_BODY_BYTES = 256 * 1024 * 1024  # 512 frames as JPEG
 BODY_TIMEOUT_S = 300.0  # a body trickled slower than that is refused (it would hold its place in `_reading`)
 READ_AT_ONCE = 2  # chat requests whose bodies are read and whose frames are decoded at one time: the others wait unread
+# The frames clients sent, decoded, that requests waiting for the model thread (or being answered) hold:
+# four requests at the most a request may send (~2.2 GB of RGB). A request past it is 503 `server_busy`.
+MAX_HELD_PIXELS = 4 * MAX_REQUEST_PIXELS
+BUSY_RETRY_AFTER_S = 2
 DISCONNECT_POLL_S = 0.1
 
 
-def error_response(message: str, code: str, status: int | None = None, param: str | None = None, extra: dict | None = None) -> JSONResponse:
+def error_response(message: str, code: str, status: int | None = None, param: str | None = None, extra: dict | None = None,
+                   headers: dict | None = None) -> JSONResponse:
     status = status or CODES.get(code, (500, None))[0]
     body = {"error": {"message": message, "type": _error_type(status), "code": code, "param": param, **(extra or {})}}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def error_body(error: BaseException) -> tuple[dict, int]:
@@ -57,6 +64,26 @@ def _error_type(status: int) -> str:
     return "invalid_request_error" if status < 500 else "server_error"
 
 
+class HeldFrames:
+    """The pixels of the decoded frames that requests hold from their parse to their job's end."""
+
+    def __init__(self, most: int):
+        self.most = most
+        self.held = 0
+        self._lock = threading.Lock()  # taken on the event loop, given back on the model thread
+
+    def take(self, pixels: int) -> bool:
+        with self._lock:
+            if self.held and self.held + pixels > self.most:
+                return False
+            self.held += pixels
+            return True
+
+    def give_back(self, pixels: int) -> None:
+        with self._lock:
+            self.held -= pixels
+
+
 class ServerApp:
     def __init__(self, runner: ModelRunner, api_key: str | None, allowed_folders: list[Path], max_body_bytes: int = MAX_BODY_BYTES):
         self.runner = runner
@@ -68,6 +95,7 @@ class ServerApp:
         # frozenset replaced whole, so a request parsed on another thread sees one or the other.
         self.granted_files: frozenset[Path] = frozenset()
         self._reading = asyncio.Semaphore(READ_AT_ONCE)
+        self._held_frames = HeldFrames(MAX_HELD_PIXELS)
 
     def starlette(self) -> Starlette:
         async def not_found(request: Request, error: HTTPException):
@@ -165,8 +193,14 @@ class ServerApp:
             del body
         if parsed.model and parsed.model not in self._names():
             return error_response(f"This server serves {shown(self.served_name)}, not {shown(parsed.model)}.", "model_not_found", param="model")
+        pixels = parsed.video.pixels()
+        if not self._held_frames.take(pixels):
+            log.info("busy: the frames of the requests waiting already take %d pixels", self._held_frames.held)
+            return error_response("This server already holds as many frames as it takes for the requests waiting for the model: "
+                                  f"ask again in a moment (Retry-After: {BUSY_RETRY_AFTER_S} s).", "server_busy",
+                                  headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
         runner = self.runner
-        job = Job(parsed, asyncio.get_running_loop())
+        job = Job(parsed, asyncio.get_running_loop(), on_end=lambda: self._held_frames.give_back(pixels))
         log.info("asked: %s", shown(parsed.question[:200]))
         runner.submit(job)
         try:

@@ -42,6 +42,10 @@ class VideoInput:
     times: list[float] | None = None
     identity: tuple[int, int, int, int] | None = None  # the file's (device, inode, size, mtime) when it was checked
 
+    def pixels(self) -> int:
+        """What the frames the client sent take, decoded (a file's frames are decoded on the model thread, in turn)."""
+        return sum(frame.shape[0] * frame.shape[1] for frame in self.frames) if self.frames is not None else 0
+
 
 @dataclass
 class ChatRequest:

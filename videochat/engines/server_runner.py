@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -35,15 +35,24 @@ KEPT_CONVERSATIONS = 8  # conversations kept (the remote-code ones hold their fr
 class Job:
     """One request's work; its events reach the request's event loop through `events`."""
 
-    def __init__(self, request: ChatRequest, loop: asyncio.AbstractEventLoop):
+    def __init__(self, request: ChatRequest, loop: asyncio.AbstractEventLoop, on_end: Callable[[], None] | None = None):
         self.request = request
         self.events: asyncio.Queue = asyncio.Queue()
         self._loop = loop
+        self._on_end = on_end
         self.cancelled = threading.Event()
         self.stopped_after: int | None = None  # characters answered when the client went away
 
     def emit(self, kind: str, value: Any) -> None:
         self._loop.call_soon_threadsafe(self.events.put_nowait, (kind, value))
+
+    def end(self) -> None:
+        """The model thread is done with it (answered, failed or dropped): the frames the client sent are
+        let go now, not when the response that still holds the job is gone, and `on_end` is told once."""
+        self.request.video.frames = None
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end()
 
 
 class ModelRunner:
@@ -89,25 +98,30 @@ class ModelRunner:
             if not isinstance(error, VideoChatError):
                 log.error("the model did not load", exc_info=error)
         while (job := self._jobs.get()) is not None:
-            if job.cancelled.is_set():
-                continue
-            with self._lock:
-                self._current = job
             try:
-                self._answer(job)
-            except (VideoChatError, RequestError) as error:
-                if job.cancelled.is_set():
-                    after = f" after {job.stopped_after} characters of the answer" if job.stopped_after is not None else ""
-                    log.info("stopped: the client went away%s", after)
-                job.emit("error", error)
-            except Exception as error:  # shown as internal_error, with no traceback to the client
-                log.error("a request failed", exc_info=error)
-                job.emit("error", error)
+                if not job.cancelled.is_set():
+                    self._take(job)
             finally:
-                with self._lock:
-                    self._current = None
+                job.end()
         if self.backend is not None:
             self.backend.unload()
+
+    def _take(self, job: Job) -> None:
+        with self._lock:
+            self._current = job
+        try:
+            self._answer(job)
+        except (VideoChatError, RequestError) as error:
+            if job.cancelled.is_set():
+                after = f" after {job.stopped_after} characters of the answer" if job.stopped_after is not None else ""
+                log.info("stopped: the client went away%s", after)
+            job.emit("error", error)
+        except Exception as error:  # shown as internal_error, with no traceback to the client
+            log.error("a request failed", exc_info=error)
+            job.emit("error", error)
+        finally:
+            with self._lock:
+                self._current = None
 
     def _progress(self, stage: str, fraction: float) -> None:
         self.loading = {"stage": stage, "fraction": round(float(fraction), 3)}
