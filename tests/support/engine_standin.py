@@ -60,6 +60,8 @@ class EngineStandIn:
     break_after_pieces: int | None = None  # close the connection after this many pieces, without [DONE]
     raw_stream: bytes | None = None  # sent verbatim as the SSE body (hostile bodies)
     model_times: object = None  # form "videochat": sent as `video_frames.model_times` (any JSON, to be hostile)
+    busy: list = field(default_factory=list)  # (status, Retry-After or None) answered to the next chat requests or model lists, one each
+    busy_answered: list = field(default_factory=list)  # when each busy answer went out (time.monotonic())
     provenance: dict = field(default_factory=lambda: {"revision": "abc123", "device": "cpu", "precision": "float32"})  # form "videochat"
     received: list[Received] = field(default_factory=list)
     in_flight: int = 0
@@ -187,6 +189,19 @@ def _handler(standin: EngineStandIn):
             self.end_headers()
             self.wfile.write(data)
 
+        def _busy(self, status: int, retry_after: str | None) -> None:
+            """As our server says it (503 `server_busy`), or as rate limits do (429)."""
+            code = "server_busy" if status == 503 else "rate_limit_exceeded"
+            data = json.dumps({"error": {"message": "Busy: ask again in a moment.", "type": "server_error", "param": None, "code": code}}).encode()
+            standin.busy_answered.append(time.monotonic())
+            self.send_response(status)
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _authorized(self) -> bool:
             if standin.api_key is None or self.headers.get("Authorization") == f"Bearer {standin.api_key}":
                 return True
@@ -200,6 +215,9 @@ def _handler(standin: EngineStandIn):
                 self.end_headers()
                 return
             if not self._authorized():
+                return
+            if standin.busy and self.path == "/v1/models":
+                self._busy(*standin.busy.pop(0))
                 return
             if self.path == "/version":
                 self._json(200, {"version": standin.version})
@@ -225,6 +243,9 @@ def _handler(standin: EngineStandIn):
                 return
             if self.path != "/v1/chat/completions":
                 self._json(404, {"error": {"message": "Not Found", "type": "NotFoundError", "param": None, "code": 404}})
+                return
+            if standin.busy:
+                self._busy(*standin.busy.pop(0))
                 return
             standin.enter()
             try:

@@ -19,6 +19,7 @@ import json
 import math
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from videochat import safe_text
 from videochat.app_files import BadAppFile, parse_json
 from videochat.engines.errors import EngineError, error_from
 from videochat.engines import sse
+from videochat.engines.busy import Busy, is_busy, retry_after
 from videochat.engines.in_flight import InFlight
 from videochat.errors import Cancelled
 
@@ -235,12 +237,26 @@ class EngineClient:
         return headers
 
     def _request(self, method: str, path: str, body: dict | None = None, expect_stream: bool = False):
+        """The connection and response of a request that succeeded. A question the engine is too busy
+        for (429, or our server's 503 `server_busy`) is asked again when it says, until the answer's deadline."""
+        payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        give_up_at = time.monotonic() + self.answer_timeout
+        while True:
+            try:
+                return self._attempt(method, path, payload, expect_stream, give_up_at - time.monotonic())
+            except Busy as busy:
+                wait = busy.retry_after
+                if payload is None or time.monotonic() + wait > give_up_at:
+                    raise busy.error from None
+                if self._stopped.wait(wait):
+                    raise Cancelled(STOPPED) from None
+
+    def _attempt(self, method: str, path: str, payload: bytes | None, expect_stream: bool, limit_s: float):
         if self._stopped.is_set() and expect_stream:
             raise Cancelled(STOPPED)
         cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
         connection = cls(self.host, self.port, timeout=self.connect_timeout)
-        payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        self._in_flight.add(connection, self.answer_timeout)
+        self._in_flight.add(connection, limit_s)
         try:
             connection.connect()
             connection.sock.settimeout(self.read_timeout)
@@ -263,7 +279,10 @@ class EngineClient:
             except (OSError, http.client.HTTPException, EngineError):
                 data = b""
             self._in_flight.close(connection)
-            raise self._error_from_status(response.status, data)
+            error = self._error_from_status(response.status, data)
+            if is_busy(response.status, getattr(error, "code", None)):
+                raise Busy(error, retry_after(response.getheader("Retry-After")))
+            raise error
         content_type = (response.getheader("Content-Type") or "").lower()
         if expect_stream and "text/event-stream" not in content_type:
             self._in_flight.close(connection)
