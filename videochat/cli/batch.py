@@ -44,7 +44,7 @@ def run_batch_command(args) -> int:
     todo = plan_batch(clips, questions, args.out, ref.display_name, args.frames, ref.revision, ref.source)
     if not say_plan(args, todo):
         return 0
-    from videochat.cli import runtime_process
+    import videochat.cli.runtime_process as runtime_process
 
     if runtime_process.in_other_runtime(ref):
         return runtime_process.run_batch(args, ref, todo, progress=_BatchProgress, run_with_progress=run_with_progress)

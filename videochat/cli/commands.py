@@ -185,7 +185,7 @@ def run_ask(args) -> int:
 
     ref = resolve_model(args.model, revision=args.revision)
     check_frame_count(ref, args.frames)
-    from videochat.cli import runtime_process
+    import videochat.cli.runtime_process as runtime_process
 
     if runtime_process.in_other_runtime(ref):
         return runtime_process.run_ask(args, ref, ask_one=_ask_one, questions=_questions, open_session=open_session, check_segment=check_segment)
