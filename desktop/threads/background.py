@@ -30,22 +30,26 @@ class _Job(QRunnable):
         self._function, self._args, self._relay = function, args, relay
 
     def run(self) -> None:
-        try:
-            result = self._function(*self._args)
-        except Exception as error:  # delivered to `errored`, never lost on the pool thread
-            self._emit(self._relay.sig_errored, error)
-        else:
-            self._emit(self._relay.sig_returned, result)
-        self._emit(self._relay.sig_finished)
+        _call_and_report(self._function, self._args, self._relay)
 
-    @staticmethod
-    def _emit(signal, *args) -> None:
-        if _stopped:  # the app is quitting: its relays may be torn down under this thread
-            return
-        try:
-            signal.emit(*args)
-        except RuntimeError:  # the app quit while this ran (the relay is gone): nobody waits for it
-            pass
+
+def _call_and_report(function: Callable[..., Any], args: tuple, relay: _Relay) -> None:
+    try:
+        result = function(*args)
+    except Exception as error:  # delivered to `errored`, never lost on the pool thread
+        _emit(relay.sig_errored, error)
+    else:
+        _emit(relay.sig_returned, result)
+    _emit(relay.sig_finished)
+
+
+def _emit(signal, *args) -> None:
+    if _stopped:  # the app is quitting: its relays may be torn down under this thread
+        return
+    try:
+        signal.emit(*args)
+    except RuntimeError:  # the app quit while this ran (the relay is gone): nobody waits for it
+        pass
 
 
 _running: set[_Relay] = set()  # relays live until their job has finished
@@ -79,6 +83,27 @@ def run_job(
     Receivers that are methods of a QObject are not called once that object is gone. Without
     `errored`, an exception goes to `sys.excepthook` (the unexpected-error dialog in the app).
     """
+    relay = _relay(returned, errored, finished)
+    (pool or QThreadPool.globalInstance()).start(_Job(function, args, relay))
+
+
+def run_on_own_thread(
+    function: Callable[..., Any],
+    *args: Any,
+    returned: Callable[[Any], None],
+    errored: Callable[[Exception], None] | None = None,
+    name: str = "videochat-job",
+) -> None:
+    """As `run_job`, on a daemon thread of its own: for a job that may wait on the network for seconds
+    (a server's listing). On a pool it would hold a thread that opening a video waits for (Qt's pool has
+    one per core), and the app's exit, which waits for the pool, until it timed out."""
+    import threading
+
+    relay = _relay(returned, errored, None)
+    threading.Thread(target=_call_and_report, args=(function, args, relay), name=name, daemon=True).start()
+
+
+def _relay(returned, errored, finished) -> _Relay:
     relay = _Relay()
     _running.add(relay)
     queued = Qt.ConnectionType.QueuedConnection  # on the GUI thread even for plain functions
@@ -87,7 +112,7 @@ def run_job(
     if finished is not None:
         relay.sig_finished.connect(finished, queued)
     relay.sig_finished.connect(lambda: _running.discard(relay), queued)
-    (pool or QThreadPool.globalInstance()).start(_Job(function, args, relay))
+    return relay
 
 
 def drain(requests: queue.Queue) -> None:

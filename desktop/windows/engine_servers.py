@@ -1,7 +1,8 @@
 """The servers the user added: their models listed in the chat's model list beside the models on disk.
 
 At start (after the first paint) and after "Add a server…", each server's `/v1/models` is asked on
-a pool thread, never the GUI thread; its models become rows of the model list ("InternVL2-8B @
+a thread of its own (a server that does not answer holds neither Qt's pool nor the app's exit), never
+the GUI thread; its models become rows of the model list ("InternVL2-8B @
 host:port", the engine choice as data), chosen and loaded like the models on disk (the model thread
 connects; no process). A server that does not answer is one line that cannot be chosen, and the
 chat says why; the window goes on. Adding it again asks again. The addresses are kept in the
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.threads.background import run_job
+from desktop.threads.background import run_job, run_on_own_thread
 
 if TYPE_CHECKING:
     from desktop.windows.main_window import MainWindow
@@ -69,8 +70,9 @@ class EngineServers(QObject):
         asked = self._asked[address] = self._asked.get(address, 0) + 1
         self._rows[address] = [(f"{address}: asking for its models…", None, address)]
         self._show()
-        run_job(list_served_models, address, key, replace_key, returned=lambda outcome: self._on_listed(address, outcome, asked),
-                errored=lambda error: self._on_listed(address, ([], ("failed", self._window.errors.message(error))), asked))
+        run_on_own_thread(list_served_models, address, key, replace_key, returned=lambda outcome: self._on_listed(address, outcome, asked),
+                          errored=lambda error: self._on_listed(address, ([], ("failed", self._window.errors.message(error))), asked),
+                          name="videochat-listing")
 
     def manage(self) -> None:
         """"Servers…": the dialog that changes a key, checks again or removes a server (one at a time)."""

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -117,3 +119,26 @@ def test_with_no_display_the_app_says_so_in_one_line_before_qt_aborts(tmp_path):
     lines = process.stderr.strip().splitlines()
     assert (process.returncode, len(lines)) == (1, 1), process.stderr
     assert "no display" in lines[0] and "xvfb-run" in lines[0] and "QT_QPA_PLATFORM=offscreen" in lines[0]
+
+
+def test_a_server_that_never_answers_its_listing_does_not_hold_the_quit(tmp_path):
+    """The listing waits up to its 5 s limit; the app's exit must not (it waited for it on Qt's pool)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    asked = threading.Event()
+    held = []
+    threading.Thread(target=lambda: (held.append(listener.accept()[0]), asked.set()), daemon=True).start()
+    env = app_environment(tmp_path)
+    settings = Path(env["XDG_CONFIG_HOME"]) / "videochat" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"engine_servers": [f"http://127.0.0.1:{listener.getsockname()[1]}"]}))
+    process = subprocess.Popen([sys.executable, "-m", "desktop"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert asked.wait(WAIT_S), finish(process)  # the window is up and its listing waits for an answer
+        process.send_signal(signal.SIGTERM)
+        quit_at = time.monotonic()
+        status, stderr = finish(process)
+        assert time.monotonic() - quit_at < 2.0 and (status, "Traceback" in stderr) == (0, False), stderr
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()

@@ -1,4 +1,5 @@
-"""run_job: a pool job whose result or exception, then its end, reach the GUI thread."""
+"""run_job: a pool job whose result or exception, then its end, reach the GUI thread; run_on_own_thread: the same
+on a daemon thread, which neither Qt's pool nor the app's exit waits for."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 
 from PySide6.QtCore import QObject, QThreadPool
 
-from desktop.threads.background import run_job
+from desktop.threads.background import run_job, run_on_own_thread
 from tests.support import REPO_ROOT
 
 WAIT_MS = 5_000
@@ -87,6 +88,39 @@ def test_jobs_run_on_the_pool_given(qtbot):
     assert results == [True] and pool.waitForDone(WAIT_MS)
 
 
+def test_a_job_on_its_own_thread_reports_on_the_gui_thread_and_holds_no_pool_thread(qtbot):
+    release = threading.Event()
+    events = []
+    busy_before = QThreadPool.globalInstance().activeThreadCount()
+    run_on_own_thread(lambda: release.wait(WAIT_MS / 1000) and threading.current_thread().name, name="videochat-test-job",
+                      returned=lambda name: events.append((name, threading.current_thread() is threading.main_thread())))
+    assert QThreadPool.globalInstance().activeThreadCount() == busy_before
+    release.set()
+    qtbot.waitUntil(lambda: bool(events), timeout=WAIT_MS)
+    assert events == [("videochat-test-job", True)]
+
+
+EXITS = """
+import sys, time
+from PySide6.QtCore import QCoreApplication, QTimer
+from desktop.threads import background
+
+app = QCoreApplication([])
+run = background.run_on_own_thread if sys.argv[1] == "own" else background.run_job
+run(time.sleep, 60, returned=print)  # a server that never answers
+QTimer.singleShot(50, app.quit)
+app.exec()
+background.stop_reporting()
+print("quit", flush=True)
+"""
+
+
+def test_the_app_exits_at_once_with_a_job_on_its_own_thread_still_waiting():
+    result = subprocess.run([sys.executable, "-c", EXITS, "own"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=20,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})  # a pool job would hold the exit for 60 s
+    assert result.returncode == 0 and result.stdout == "quit\n", result.stderr
+
+
 def _alive(obj: QObject) -> bool:
     from shiboken6 import isValid
 
@@ -102,8 +136,8 @@ app = QCoreApplication([])
 called, emitting = [], []
 release = threading.Event()
 pool = QThreadPool()
-real_emit = background._Job._emit
-background._Job._emit = staticmethod(lambda signal, *args: (emitting.append(signal), real_emit(signal, *args)))
+real_emit = background._emit
+background._emit = lambda signal, *args: (emitting.append(signal), real_emit(signal, *args))
 background.run_job(lambda: release.wait(10), returned=called.append, errored=called.append, finished=lambda: called.append("finished"))
 background.run_job(release.wait, 10, returned=called.append, pool=pool)
 background.stop_reporting()  # the app quits while both still run
