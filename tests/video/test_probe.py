@@ -127,3 +127,24 @@ def test_what_is_not_a_regular_file_is_named_as_such_and_never_opened(tmp_path, 
 def test_a_stalled_open_is_a_timeout_not_a_hang(clips):
     with pytest.raises(errors.VideoTimeout):
         probe(clips("long_gop.mp4"), open_timeout=1e-9)
+
+
+def test_probing_imports_no_numpy_ma(tmp_path):
+    """numpy's median imports numpy.ma (~10 ms, holding the GIL) at the first open: the window stalled on it."""
+    import subprocess
+    import sys
+
+    from tests.support import REPO_ROOT
+
+    code = "import sys; from tests.support.clips import write_clip; clip = write_clip(sys.argv[1], frames=30, width=64, height=48); " \
+           "from videochat.video.info import probe; probe(clip); print('numpy.ma' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "clip.mp4")], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 8, 89])
+def test_the_last_frame_lasts_the_median_of_the_others_as_numpy_gives_it(count):
+    from videochat.video.info import _median
+
+    durations = np.random.default_rng(count).choice([0.017, 0.033, 0.05, 0.1], size=count)
+    assert _median(durations) == float(np.median(durations))

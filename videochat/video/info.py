@@ -206,6 +206,14 @@ def _demux_all(container, stream, path: Path, deadline: float):
     return packets, first_frame, truncated
 
 
+def _median(values: np.ndarray) -> float:
+    """`np.median`'s value without `np.median`, whose NaN check imports numpy.ma (~10 ms holding the GIL, at
+    the first open of a video: a stall of the window, and the model process's first question)."""
+    ordered = np.sort(values)
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else float((ordered[middle - 1] + ordered[middle]) / 2)
+
+
 def _build_info(path: Path, facts: _StreamFacts, codec: str, packets, truncated: bool) -> VideoInfo:
     pts = np.array([p[0] if p[0] is not None else -(2**62) for p in packets], dtype=np.int64)
     keyframe_flags = np.array([p[2] for p in packets], dtype=bool)
@@ -224,7 +232,7 @@ def _build_info(path: Path, facts: _StreamFacts, codec: str, packets, truncated:
         origin = min(origin, int(sorted_pts[0]))
         times = (sorted_pts - origin).astype(np.float64) * float(time_base)
         durations = np.diff(times)
-        last = float(np.median(durations)) if len(durations) else 1.0 / fps
+        last = _median(durations) if len(durations) else 1.0 / fps
         duration = float(times[-1] - times[0] + last)
         tick = float(time_base)
         variable = bool(len(durations) > 1 and durations.max() - durations.min() > max(2 * tick, 0.002))
