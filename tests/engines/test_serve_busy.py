@@ -16,8 +16,7 @@ import numpy as np
 from tests.support.running_app import running
 from videochat.engines import server_app
 from videochat.engines.media import image_data_url
-from videochat.engines.server_runner import Job, ModelRunner
-from videochat.errors import InvalidQuestion
+from videochat.engines.server_runner import Job
 
 FRAME = np.zeros((48, 64, 3), dtype=np.uint8)
 FRAME_PIXELS = 48 * 64
@@ -106,30 +105,3 @@ def test_a_request_over_the_whole_budget_alone_is_still_answered_when_nothing_el
     with running(server_app.ServerApp(runner, None, []).starlette()) as port, _ask(port, 3) as alone:
         _until(lambda: len(runner.jobs) == 1)
         assert _waits(alone)
-
-
-def test_the_model_thread_ends_every_job_it_takes_answered_failed_or_dropped():
-    ended = []
-    runner = ModelRunner(SimpleNamespace(display_name="tiny", family="internvl2"), lambda progress: SimpleNamespace(unload=lambda: None))
-
-    def answer(job):
-        if job.request.question == "fail":
-            raise InvalidQuestion("no")
-        job.emit("done", {})
-
-    runner._answer = answer
-    loop = SimpleNamespace(call_soon_threadsafe=lambda *args: None)
-    jobs = []
-    for question in ("answer", "fail", "dropped"):
-        request = SimpleNamespace(question=question, video=SimpleNamespace(frames=[FRAME]))
-        jobs.append(Job(request, loop, on_end=lambda question=question: ended.append(question)))
-    jobs[2].cancelled.set()
-    for job in jobs:
-        runner.submit(job)
-    runner.start()
-    _until(lambda: len(ended) == 3)
-    runner.stop()
-    runner._thread.join(10)
-    assert ended == ["answer", "fail", "dropped"] and all(job.request.video.frames is None for job in jobs)
-    jobs[0].end()
-    assert len(ended) == 3  # told once
