@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QLabel
 
 from desktop.windows.main_window import MainWindow
 from tests.support.tiny_native import build_llava_onevision
-from tests.desktop.player.test_player_pane import frame_interval, shown_frame
+from tests.support.player_pane import frame_interval, shown_frame
 from videochat.settings import Settings
 
 WAIT_MS = 20_000

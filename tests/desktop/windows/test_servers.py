@@ -21,8 +21,8 @@ from PySide6.QtTest import QTest
 from desktop.chat.model_list import ADD_SERVER_ITEM, MODEL_FOLDER_ITEM, SERVERS_ITEM
 from desktop.windows.add_server_dialog import AddServerDialog
 from desktop.windows.main_window import MainWindow
-from tests.desktop.player.test_player_pane import shown_frame
 from tests.support.engine_standin import EngineStandIn
+from tests.support.player_pane import shown_frame
 from videochat.engines.servers import engine_choice
 from videochat.frames.pipeline import sample_frames
 from videochat.settings import Settings
