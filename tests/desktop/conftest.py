@@ -34,3 +34,29 @@ def no_error_dialog(monkeypatch):
 def own_app_data(tmp_path, monkeypatch):
     """Each test has its own sessions (and download records): a clip asked about in one test is new in the next."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "app-data"))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A tiny LLaVA-OneVision checkpoint, built once per test module."""
+    from tests.support.tiny_native import build_llava_onevision
+
+    return build_llava_onevision(tmp_path_factory.mktemp("llava-tiny"))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_model):
+    """The main window on screen with `tiny_model` loaded in its model process; shut down after the test."""
+    from desktop.windows.main_window import MainWindow
+    from tests.support.main_window import WAIT_MS
+    from videochat.settings import Settings
+
+    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.worker.start()
+    with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS):
+        window.load_model(str(tiny_model))
+    yield window
+    window.shutdown()

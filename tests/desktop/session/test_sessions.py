@@ -19,7 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
 from desktop.windows.main_window import MainWindow
-from tests.desktop.windows.test_main_window import WAIT_MS, ask, bubble_text, open_clip
+from tests.support.main_window import WAIT_MS, ask, bubble_text, open_clip
 from tests.support.player_pane import frame_interval
 from videochat.sessions.sentences import first_sentence
 from videochat.sessions.store import SessionStore
