@@ -1,4 +1,7 @@
-"""Qt tests run offscreen: without a display and without this, the whole run aborts."""
+"""Qt tests run offscreen: without a display and without this, the whole run aborts.
+
+Also the fixtures the desktop tests share: a tiny model (built once per module) and the main window with it loaded.
+"""
 
 from __future__ import annotations
 
@@ -47,16 +50,8 @@ def tiny_model(tmp_path_factory):
 @pytest.fixture
 def window(qtbot, tmp_path, tiny_model):
     """The main window on screen with `tiny_model` loaded in its model process; shut down after the test."""
-    from desktop.windows.main_window import MainWindow
-    from tests.support.main_window import WAIT_MS
-    from videochat.settings import Settings
+    from tests.support.main_window import make_window
 
-    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.worker.start()
-    with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS):
-        window.load_model(str(tiny_model))
+    window = make_window(qtbot, tmp_path, tiny_model)
     yield window
     window.shutdown()
