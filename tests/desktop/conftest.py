@@ -1,4 +1,7 @@
-"""Qt tests run offscreen: without a display and without this, the whole run aborts."""
+"""Qt tests run offscreen: without a display and without this, the whole run aborts.
+
+Also the fixtures the desktop tests share: a tiny model (built once per module) and the main window with it loaded.
+"""
 
 from __future__ import annotations
 
@@ -34,3 +37,21 @@ def no_error_dialog(monkeypatch):
 def own_app_data(tmp_path, monkeypatch):
     """Each test has its own sessions (and download records): a clip asked about in one test is new in the next."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "app-data"))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A tiny LLaVA-OneVision checkpoint, built once per test module."""
+    from tests.support.tiny_native import build_llava_onevision
+
+    return build_llava_onevision(tmp_path_factory.mktemp("llava-tiny"))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_model):
+    """The main window on screen with `tiny_model` loaded in its model process; shut down after the test."""
+    from tests.support.main_window import make_window
+
+    window = make_window(qtbot, tmp_path, tiny_model)
+    yield window
+    window.shutdown()

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop.windows.main_window import MainWindow
-from tests.desktop.windows.test_main_window import ask, open_clip, tiny_model, window  # noqa: F401 (fixtures)
+from tests.support.main_window import ask, open_clip
 from videochat.settings import Settings
 
 

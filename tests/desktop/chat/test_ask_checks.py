@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop.chat.bubbles import NoticeBubble, QuestionBubble
+from tests.support.main_window import WAIT_MS, open_clip
 from tests.support.standins import build_internvideo25
-from tests.desktop.windows.test_main_window import WAIT_MS, open_clip, tiny_model, window  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from PySide6.QtTest import QTest
 
 from desktop.threads.process_chat import ProcessChat
 from tests.support.chat_pane import make_answer
-from tests.desktop.session.test_sessions import open_and_wait_for_session, saved, tiny_model, window  # noqa: F401 (fixtures)
-from tests.desktop.windows.test_main_window import WAIT_MS, ask
+from tests.support.main_window import WAIT_MS, ask, open_and_wait_for_session
+from tests.support.sessions import saved
 from videochat.engines.client import StreamEnd
 from videochat.generation import GenerationSettings
 

@@ -16,18 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from desktop.player.pane import PlayerPane
-
-
-@pytest.fixture
-def pane(qtbot):
-    pane = PlayerPane()
-    qtbot.addWidget(pane)
-    pane.resize(640, 480)
-    pane.show()
-    qtbot.waitExposed(pane)
-    return pane
-
 
 @pytest.fixture
 def sources_given_to_qt(monkeypatch):

@@ -10,7 +10,6 @@ import bisect
 import threading
 import time
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QKeyEvent
@@ -21,44 +20,13 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QToolButton, QVBox
 import videochat.video.info
 from desktop.player.pane import PlayerPane
 from desktop.player.scrub_bar import TICK_COLOR, ScrubBar
-from tests.support.clips import read_frame_code
+from tests.support.player_pane import frame_interval, open_clip, readout, shown_frame
 
 WAIT_MS = 15_000  # a bound for a loaded machine, not a timing claim: each wait ends as soon as its condition holds
 
 
-@pytest.fixture
-def pane(qtbot):
-    pane = PlayerPane()
-    qtbot.addWidget(pane)
-    pane.resize(640, 480)
-    pane.show()
-    qtbot.waitExposed(pane)
-    return pane
-
-
-def open_clip(qtbot, pane, path):
-    with qtbot.waitSignal(pane.sig_opened, timeout=10_000) as blocker:
-        pane.open(path)
-    return blocker.args[0]
-
-
-def shown_frame(pane) -> int | None:
-    """The index coded in the picture the video widget has now."""
-    frame = pane.findChild(QVideoWidget).videoSink().videoFrame()
-    if not frame.isValid():
-        return None
-    image = frame.toImage().convertToFormat(QImage.Format.Format_RGB888)
-    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
-    return read_frame_code(rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3))
-
-
 def wait_until_shown(qtbot, pane, index: int) -> None:
     qtbot.waitUntil(lambda: shown_frame(pane) == index, timeout=WAIT_MS)
-
-
-def frame_interval(info, index: int) -> tuple[float, float]:
-    end = info.times[index + 1] if index + 1 < info.frame_count else info.times[0] + info.duration
-    return float(info.times[index]), float(end)
 
 
 def focus_pane(qtbot, pane) -> None:
@@ -442,11 +410,6 @@ def test_when_qts_multimedia_module_cannot_load_a_clip_still_opens_for_questions
     pane.step_frames(1)
     pane.toggle_play()
     assert pane.position_seconds() == 0.0 and not pane.is_playing()
-
-
-def readout(pane) -> tuple[str, str]:
-    """The transport's time (without the duration) and frame number, as the user reads them."""
-    return pane.findChild(QLabel, "playerTime").text().split(" / ")[0], pane.findChild(QLabel, "playerFrame").text()
 
 
 @pytest.mark.parametrize(("clip", "indices"), [("plain.mp4", [53, 0, 89]), ("vfr.mp4", [38, 39, 46, 85])])

@@ -17,8 +17,8 @@ import desktop.player.thumbnails
 from desktop.player.probes import probes
 from desktop.player.scrub_bar import ScrubBar
 from desktop.player.scrub_preview import ScrubPreview
-from tests.desktop.player.test_player_pane import open_clip, pane  # noqa: F401 (pane is a fixture)
 from tests.support.clips import read_frame_code
+from tests.support.player_pane import open_clip
 from videochat.video.timecode import format_time
 from videochat.video.timeline import Timeline
 

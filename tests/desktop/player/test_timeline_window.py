@@ -8,8 +8,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
 from desktop import keys
-from tests.desktop.windows.test_main_window import WAIT_MS, ask, open_clip, tiny_model, window  # noqa: F401 (fixtures)
-from tests.desktop.player.test_player_pane import readout, shown_frame
+from tests.support.main_window import WAIT_MS, ask, open_clip
+from tests.support.player_pane import readout, shown_frame
 from videochat.video.timecode import format_time, milliseconds
 from videochat.video.timeline import Timeline
 

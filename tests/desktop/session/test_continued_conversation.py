@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtWidgets import QLabel
 
 import desktop.threads.process_chat as process_chat
-from tests.desktop.session.test_sessions import make_window, open_and_wait_for_session, saved
-from tests.desktop.windows.test_main_window import WAIT_MS, ask
+from tests.support.main_window import WAIT_MS, ask, make_window, open_and_wait_for_session
+from tests.support.sessions import saved
 from videochat.sessions.store import SessionStore
 
 

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QSplitter
 
 from desktop.session.notes_panel import TEXT
 from desktop.player.probes import probes
-from tests.desktop.windows.test_main_window import WAIT_MS
-from tests.desktop.session.test_sessions import make_window, open_and_wait_for_session, saved
+from tests.support.main_window import WAIT_MS, make_window, open_and_wait_for_session
+from tests.support.sessions import saved
 from videochat.chat import Answer
 from videochat.sessions.sentences import first_sentence
 from videochat.sessions.session import Session, VideoIdentity

@@ -18,48 +18,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
-from desktop.windows.main_window import MainWindow
-from tests.desktop.windows.test_main_window import WAIT_MS, ask, bubble_text, open_clip
-from tests.desktop.player.test_player_pane import frame_interval
+from tests.support.main_window import WAIT_MS, ask, bubble_text, make_window, open_and_wait_for_session, open_clip
+from tests.support.player_pane import frame_interval
+from tests.support.sessions import saved
 from videochat.sessions.sentences import first_sentence
 from videochat.sessions.store import SessionStore
-from videochat.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from tests.support.tiny_native import build_llava_onevision
-
-    return build_llava_onevision(tmp_path_factory.mktemp("llava-tiny"))
-
-
-def make_window(qtbot, tmp_path, tiny_model=None) -> MainWindow:
-    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.worker.start()
-    if tiny_model is not None:
-        with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS):
-            window.load_model(str(tiny_model))
-    return window
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_model):
-    window = make_window(qtbot, tmp_path, tiny_model)
-    yield window
-    window.shutdown()
-
-
-def open_and_wait_for_session(qtbot, window, path):
-    with qtbot.waitSignal(window.sessions.sig_opened, timeout=WAIT_MS) as blocker:
-        info = open_clip(qtbot, window, path)
-    return info, blocker.args[0]
-
-
-def saved(path):
-    return SessionStore().read(path)
 
 
 def test_every_answer_is_on_disk_when_it_finishes_and_reopening_restores_it_with_chips_that_seek(qtbot, window, clips, tmp_path):

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop.windows.main_window import MainWindow
-from tests.desktop.windows.test_main_window import WAIT_MS, bubble_text
+from tests.support.main_window import WAIT_MS, bubble_text
 from videochat.settings import Settings
 from tests.support.clips import write_clip
 

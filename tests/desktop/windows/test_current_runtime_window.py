@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.windows.main_window import MainWindow
-from tests.desktop.windows.test_main_window import ask, open_clip
+from tests.support.main_window import ask, open_clip
 from tests.runtimes.stand_in import make_runtime
 from tests.support.current_fixtures import FAMILY, held_clip, python, qwen2_5_vl  # noqa: F401 (fixtures)
 from videochat.frames.pipeline import sample_frames

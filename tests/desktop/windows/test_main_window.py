@@ -19,44 +19,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
 from desktop.windows.main_window import MainWindow
-from tests.support.tiny_native import build_llava_onevision
-from tests.desktop.player.test_player_pane import frame_interval, shown_frame
+from tests.support.main_window import WAIT_MS, ask, bubble_text, open_clip
+from tests.support.player_pane import frame_interval, shown_frame
 from videochat.settings import Settings
-
-WAIT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    return build_llava_onevision(tmp_path_factory.mktemp("llava-tiny"))
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_model):
-    window = MainWindow(Settings(), settings_path=tmp_path / "settings.json")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.worker.start()
-    with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS):
-        window.load_model(str(tiny_model))
-    yield window
-    window.shutdown()
-
-
-def open_clip(qtbot, window, path):
-    with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS) as blocker:
-        window.open_video(path)
-    return blocker.args[0]
-
-
-def ask(qtbot, window, question: str, tokens: int = 6):
-    window.chat.tokens_spin.setValue(tokens)
-    with qtbot.waitSignal(window.worker.sig_answer_finished, timeout=WAIT_MS) as blocker:
-        window.chat.question_box.setPlainText(question)
-        QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
-    return blocker.args[0]
-
 
 def test_an_asked_question_streams_an_answer_whose_chips_seek_the_player_to_their_frames(qtbot, window, clips):
     info = open_clip(qtbot, window, clips("plain.mp4"))
@@ -129,10 +94,6 @@ def test_asking_before_a_video_is_open_says_what_to_do_in_the_chat(qtbot, window
     QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
     notices = [bubble for bubble in window.chat.bubbles() if "Open a video first" in bubble_text(bubble)]
     assert notices and not window.worker.is_busy
-
-
-def bubble_text(bubble) -> str:
-    return " ".join(label.text() for label in bubble.findChildren(QLabel))
 
 
 QUIT_DURING_ANSWER = textwrap.dedent(

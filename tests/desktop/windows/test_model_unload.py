@@ -9,8 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from tests.desktop.windows.test_servers import MODEL, WAIT_MS, choose_and_load, homes, make_window, notices  # noqa: F401 (homes is a fixture)
 from tests.support.engine_standin import EngineStandIn
+from tests.support.window_with_servers import MODEL, WAIT_MS, choose_and_load, make_window, notices
 from videochat.settings import Settings
 
 

@@ -15,11 +15,11 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop.chat.model_list import SERVERS_ITEM
 from desktop.windows.add_server_dialog import AddServerDialog
-from tests.desktop.windows.test_servers import (  # noqa: F401 (homes is a fixture)
-    KEY, MODEL, WAIT_MS, add_server, app_log, ask, choose_and_load, homes, label_of,
+from tests.support.engine_standin import EngineStandIn
+from tests.support.window_with_servers import (
+    KEY, MODEL, WAIT_MS, add_server, app_log, ask, choose_and_load, label_of,
     load_served_model_on_a_clip, make_window, notices, rows, use_the_key_everywhere,
 )
-from tests.support.engine_standin import EngineStandIn
 from videochat.settings import Settings
 
 

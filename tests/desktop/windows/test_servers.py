@@ -9,9 +9,7 @@ keeps back from its pixels, so "the answer's frames are the ones sent" is checke
 
 from __future__ import annotations
 
-import logging
 import socket
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,83 +18,15 @@ from PySide6.QtTest import QTest
 
 from desktop.chat.model_list import ADD_SERVER_ITEM, MODEL_FOLDER_ITEM, SERVERS_ITEM
 from desktop.windows.add_server_dialog import AddServerDialog
-from desktop.windows.main_window import MainWindow
-from tests.desktop.player.test_player_pane import shown_frame
 from tests.support.engine_standin import EngineStandIn
+from tests.support.player_pane import shown_frame
+from tests.support.window_with_servers import (
+    KEY, MODEL, WAIT_MS, add_server, app_log, ask, choose_and_load, make_window, notices, rows, use_the_key_everywhere,
+)
 from videochat.engines.servers import engine_choice
 from videochat.frames.pipeline import sample_frames
 from videochat.settings import Settings
 from videochat.video.source import VideoSource
-
-WAIT_MS = 20_000
-MODEL = "OpenGVLab/InternVL2-8B"
-KEY = "sk-window-standin-key-5550123"
-LOCAL = [("InternVL2-1B", "OpenGVLab/InternVL2-1B")]
-
-
-@pytest.fixture
-def homes(tmp_path, monkeypatch):
-    """The app's folders, all under this test's tmp_path: every file the app writes can be read back."""
-    for name in ("CONFIG", "DATA", "CACHE", "STATE"):
-        monkeypatch.setenv(f"XDG_{name}_HOME", str(tmp_path / name.lower()))
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.setattr("desktop.threads.model_choices.models_on_disk", lambda: list(LOCAL))
-    return tmp_path
-
-
-def make_window(qtbot, homes, servers=()) -> MainWindow:
-    path = homes / "config" / "videochat" / "settings.json"
-    settings = Settings.load(path)
-    for address in servers:
-        settings.add_server(address)
-    window = MainWindow(settings, settings_path=path)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def rows(window) -> list[tuple[str, object, bool]]:
-    combo = window.chat.model_combo
-    return [(combo.itemText(i), combo.itemData(i), combo.model().item(i).isEnabled()) for i in range(combo.count()) if combo.itemText(i)]
-
-
-def add_server(qtbot, window, monkeypatch, url: str, key: str = "") -> None:
-    """Choose "Add a server…" and fill the dialog as a user would."""
-
-    def filled(dialog: AddServerDialog) -> int:
-        dialog.url_edit.setText(url)
-        dialog.key_edit.setText(key)
-        dialog.accept()
-        return dialog.result()
-
-    monkeypatch.setattr(AddServerDialog, "exec", filled)
-    combo = window.chat.model_combo
-    combo.activated.emit(combo.findText(ADD_SERVER_ITEM))
-
-
-def choose_and_load(qtbot, window, label: str):
-    combo = window.chat.model_combo
-    index = combo.findText(label)
-    assert index >= 0, rows(window)
-    with qtbot.waitSignal(window.worker.sig_loaded, timeout=WAIT_MS) as loaded:
-        combo.setCurrentIndex(index)
-        combo.activated.emit(index)
-        assert window.chat.status_label.text() == f"Loading {label}…"
-    return loaded.args[0]
-
-
-def ask(qtbot, window, question: str):
-    with qtbot.waitSignal(window.worker.sig_answer_finished, timeout=WAIT_MS) as finished:
-        window.chat.question_box.setPlainText(question)
-        QTest.keyClick(window.chat.question_box, Qt.Key.Key_Return)
-    return finished.args[0]
-
-
-def notices(window) -> list[str]:
-    from desktop.chat.bubbles import NoticeBubble
-
-    return [widget.label.text() for widget in window.chat.bubbles() if isinstance(widget, NoticeBubble)]
 
 
 def closed_port() -> int:
@@ -228,59 +158,6 @@ def test_an_older_vllm_is_said_in_the_chat_when_its_model_loads(qtbot, homes, mo
             assert ref.notes and any("vLLM 0.10 is older than 0.18" in text for text in notices(window))
         finally:
             window.shutdown()
-
-
-def label_of(standin) -> str:
-    return f"InternVL2-8B @ {standin.url.removeprefix('http://')}"
-
-
-def load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips):
-    """Add the stand-in with KEY, load its model, open plain.mp4: the `EngineRef` loaded."""
-    window.start_models()
-    add_server(qtbot, window, monkeypatch, standin.url, KEY)
-    qtbot.waitUntil(lambda: window.chat.model_combo.findText(label_of(standin)) >= 0, timeout=WAIT_MS)
-    ref = choose_and_load(qtbot, window, label_of(standin))
-    with qtbot.waitSignal(window.player.sig_opened, timeout=WAIT_MS):
-        window.open_video(clips("plain.mp4"))
-    return ref
-
-
-def export_every_format(qtbot, window, monkeypatch, folder) -> None:
-    from PySide6.QtWidgets import QFileDialog
-
-    from videochat.sessions.formats import FORMATS
-
-    folder.mkdir()
-    for name, chosen in FORMATS.items():
-        target = folder / f"conversation.{chosen.extension.lstrip('.')}"
-        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, t=str(target): (t, ""))
-        window.export_conversation(name)
-        qtbot.waitUntil(target.exists, timeout=WAIT_MS)
-
-
-@contextmanager
-def app_log(monkeypatch):
-    """The app's log file, started afresh for this test (and closed after it): its path."""
-    import videochat.logs as logs
-
-    monkeypatch.setattr(logs, "_handler", None)
-    log_path = logs.start_logging()
-    try:
-        yield log_path
-    finally:
-        for name in ("videochat", "huggingface_hub", "urllib3"):
-            logging.getLogger(name).removeHandler(logs._handler)
-        logs._handler.close()
-
-
-def use_the_key_everywhere(qtbot, window, monkeypatch, standin, clips, homes) -> None:
-    """With `standin`'s key: load its model on a clip, ask, log the key as a server's error might echo it,
-    wait for the turn to be saved, and export every format (under `homes`)."""
-    load_served_model_on_a_clip(qtbot, window, monkeypatch, standin, clips)
-    ask(qtbot, window, "What happens?")
-    logging.getLogger("videochat.test").warning("the server echoed %s", KEY)
-    qtbot.waitUntil(lambda: window.sessions.current() is not None and bool(window.sessions.current().turns), timeout=WAIT_MS)
-    export_every_format(qtbot, window, monkeypatch, homes / "exports")
 
 
 def test_the_stored_key_is_in_no_settings_session_export_or_log_file(qtbot, homes, monkeypatch, clips):
