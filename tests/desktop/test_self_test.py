@@ -57,7 +57,6 @@ def test_when_qt_cannot_load_the_launcher_says_why_and_leaves_a_report(tmp_path)
 
 def test_the_console_launcher_knows_every_command_of_the_cli():
     import importlib.util
-    from pathlib import Path
 
     from videochat.cli.commands import build_parser
 

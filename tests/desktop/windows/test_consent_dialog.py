@@ -7,8 +7,6 @@ that records what it was shown.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 
